@@ -1,0 +1,105 @@
+# medsentry - build, test, demo, bench.
+#
+#   make            release build: build/medsentry (-O2)
+#   make demo       install what is missing, build, analyse the bundled sample capture
+#   make test       install what is missing, build release + ASan/UBSan, run every test under both
+#   make bench      throughput and memory against a bare libpcap loop and tshark (not part of test)
+#   make fuzz       run the libFuzzer harnesses for a while (FUZZ_SECONDS per harness)
+#   make CC=clang   any target with clang instead of gcc
+
+CC      ?= gcc
+CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+INC     := -Isrc
+LIBS    := -lpcap -lyaml -lcrypto -lm
+RELEASE_CFLAGS := -O2 -g $(CSTD) $(WARN) $(INC)
+ASAN_CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all $(CSTD) $(WARN) $(INC)
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+SRCS      := $(shell find src -name '*.c' | sort)
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+HDRS      := $(shell find src -name '*.h')
+
+REL_OBJS  := $(SRCS:%.c=build/release/%.o)
+ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
+REL_LIB   := $(LIB_SRCS:%.c=build/release/%.o)
+ASAN_LIB  := $(LIB_SRCS:%.c=build/asan/%.o)
+UNIT_REL  := $(UNIT_SRCS:tests/unit/%.c=build/release/tests/%)
+UNIT_ASAN := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
+
+.PHONY: all release asan deps deps-test deps-bench test unit integration demo bench fuzz clean format check-format clang-check
+.DEFAULT_GOAL := release
+
+all: release
+release: build/medsentry
+asan: build/asan/medsentry
+
+build/medsentry: $(REL_OBJS)
+	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/medsentry: $(ASAN_OBJS)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+
+build/release/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(RELEASE_CFLAGS) -DMEDSENTRY_VERSION='"$(VERSION)"' -DMEDSENTRY_GIT_REV='"$(GIT_REV)"' -c -o $@ $<
+
+build/asan/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -DMEDSENTRY_VERSION='"$(VERSION)"' -DMEDSENTRY_GIT_REV='"$(GIT_REV)"' -c -o $@ $<
+
+build/release/tests/%: tests/unit/%.c tests/unit/unit.h $(REL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(RELEASE_CFLAGS) -Itests/unit -o $@ $< $(REL_LIB) $(LIBS) -lcmocka
+
+build/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_LIB) $(LIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+deps-bench:
+	@scripts/deps.sh bench
+
+# Unit tests (cmocka) under the release build and under ASan+UBSan, then the
+# integration tests (the binary on real captures against tshark) under both.
+unit: $(UNIT_REL) $(UNIT_ASAN)
+	@scripts/run_unit.sh $(UNIT_REL) $(UNIT_ASAN)
+
+integration: build/medsentry build/asan/medsentry
+	@tests/integration/run.sh build/medsentry build/asan/medsentry
+
+test: deps-test
+	@$(MAKE) --no-print-directory release asan
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+demo: deps
+	@$(MAKE) --no-print-directory release
+	@scripts/demo.sh
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory release
+	@bench/run.sh
+
+fuzz:
+	@scripts/fuzz.sh
+
+# Compile everything with clang too (the CI checks both compilers stay warning-free).
+clang-check:
+	@for f in $(SRCS) $(UNIT_SRCS); do clang -O2 $(CSTD) $(WARN) $(INC) -Itests/unit -c -o /dev/null $$f || exit 1; done
+	@echo "clang -Wall -Wextra -Werror: clean ($(words $(SRCS) $(UNIT_SRCS)) files)"
+
+format:
+	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS)
+
+check-format:
+	@clang-format --dry-run --Werror $(SRCS) $(HDRS) $(UNIT_SRCS)
+
+clean:
+	rm -rf build

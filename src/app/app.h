@@ -1,0 +1,135 @@
+/*
+ * app.h - the application-layer framework: parser registry, protocol
+ * detection, per-flow parser state, and the API parsers use to emit events.
+ *
+ * A parser is a `struct app_parser`: a name (the EVE app_proto), port hints, a
+ * probe that says from the first bytes of one direction whether the flow is
+ * its protocol, and incremental callbacks fed one direction's in-order bytes
+ * at a time (TCP after reassembly; UDP one datagram per call).  The framework
+ *   - buffers the first bytes of each direction (up to app.probe-depth) and
+ *     tries the parsers whose port hints match first, then all the others;
+ *   - on a match creates the parser state, replays the buffered bytes, and from
+ *     then on passes every chunk, gap and the close to the parser;
+ *   - when every parser says no (or the probe depth is reached) marks the flow
+ *     "failed" (EVE app_proto "failed", as Suricata does) and stops looking.
+ * Parsers live in src/app/<proto>/ and are listed in app_registry.c.
+ */
+#ifndef MEDSENTRY_APP_APP_H
+#define MEDSENTRY_APP_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+#include "core/memcap.h"
+#include "core/stats.h"
+
+struct flow;
+struct config;
+
+enum app_proto {
+    APP_UNKNOWN = 0,   /* no payload yet, or still probing */
+    APP_FAILED,        /* payload seen, no parser recognised it */
+    APP_DICOM,
+    APP_SMB,
+    APP_DCERPC,
+    APP_HTTP,
+    APP_DNS,
+    APP_TLS,
+    APP_HL7,
+    APP__COUNT
+};
+
+/* EVE app_proto name; NULL for APP_UNKNOWN (the field is left out). */
+const char *app_proto_name(enum app_proto p);
+
+enum probe_result {
+    PROBE_NO,          /* not this protocol */
+    PROBE_MAYBE,       /* not enough bytes to tell */
+    PROBE_YES,
+};
+
+struct app_ctx;
+
+#define APP_MAX_PORTS 8
+
+struct app_parser {
+    const char *name;
+    enum app_proto proto;
+    uint8_t ipproto;                     /* 6 (TCP) or 17 (UDP) */
+    uint16_t ports[APP_MAX_PORTS];       /* hints, 0-terminated: tried first, not required */
+    /* Look at the first bytes of direction dir (0 to server, 1 to client).  Must not keep data. */
+    enum probe_result (*probe)(const uint8_t *data, size_t len, int dir);
+    /* Per-flow state, allocated against ctx's app memcap (app_alloc); NULL means "cannot". */
+    void *(*state_new)(struct app_ctx *ctx);
+    void (*state_free)(struct app_ctx *ctx, void *state);
+    /* In-order bytes of one direction.  May be any size from 1 byte up. */
+    void (*on_data)(struct app_ctx *ctx, void *state, int dir, const uint8_t *data, size_t len);
+    /* len bytes of direction dir were lost: resynchronise or give up. May be NULL. */
+    void (*on_gap)(struct app_ctx *ctx, void *state, int dir, uint64_t len);
+    /* The flow ended (FIN/RST, timeout, eviction, end of capture): emit what is pending. May be NULL. */
+    void (*on_close)(struct app_ctx *ctx, void *state);
+};
+
+/* The per-flow part, embedded in struct flow. */
+struct app_flow {
+    enum app_proto proto;
+    const struct app_parser *parser;
+    void *state;
+    uint8_t *probe_buf[2];               /* bytes buffered while probing, per direction */
+    uint32_t probe_len[2];
+    uint32_t probe_cap[2];
+    uint32_t tried[2];                   /* bitmask by registry index of parsers that said PROBE_NO */
+    bool gap_during_probe;
+};
+
+struct app_cfg {
+    uint32_t probe_depth;                /* bytes per direction buffered for detection */
+    uint64_t memcap;                     /* probe buffers and parser state, all flows */
+};
+
+/* The worker's app layer: registry, memcap, and where events go. */
+struct app_layer {
+    struct app_cfg cfg;
+    const struct app_parser *const *parsers;
+    size_t n_parsers;
+    struct memcap mc;
+    struct stats *stats;
+    const struct event_bus *bus;
+    const struct config *config;         /* full configuration, for parser limits */
+    uint64_t now_us;                     /* packet time of the packet being processed */
+};
+
+/* What a parser callback gets: the flow, the clock, and the way out for events. */
+struct app_ctx {
+    struct app_layer *al;
+    struct flow *flow;
+    uint64_t ts_us;
+};
+
+int app_layer_init(struct app_layer *al, const struct app_cfg *cfg, struct stats *stats, const struct event_bus *bus,
+                   const struct config *config);
+void app_layer_free(struct app_layer *al);
+
+/* Use a specific registry (tests); the default is app_registry[]. */
+void app_layer_set_parsers(struct app_layer *al, const struct app_parser *const *parsers, size_t n);
+
+/* Feed a flow's in-order bytes, gaps and end (called by the engine from the stream sink / UDP path). */
+void app_on_data(struct app_layer *al, struct flow *f, int dir, const uint8_t *data, size_t len);
+void app_on_gap(struct app_layer *al, struct flow *f, int dir, uint64_t len);
+void app_on_close(struct app_layer *al, struct flow *f);
+
+/* For parsers: publish a typed event of this flow (ts and flow filled in). */
+void app_emit(struct app_ctx *ctx, enum event_type type, int dir, const void *body);
+/* For parsers: report a malformed-input anomaly (counted, published as EVE anomaly type "applayer"). */
+void app_anomaly(struct app_ctx *ctx, int dir, const char *event, const char *detail);
+/* For parsers: memory charged to the app memcap. */
+void *app_alloc(struct app_ctx *ctx, size_t n);      /* zeroed; NULL on cap */
+void app_free(struct app_ctx *ctx, void *p, size_t n);
+
+/* app_registry.c */
+extern const struct app_parser *const app_registry[];
+extern const size_t app_registry_count;
+
+#endif

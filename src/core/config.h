@@ -1,0 +1,44 @@
+/*
+ * config.h - medsentry.yaml: every setting with its default.
+ *
+ * The sensor runs with no file at all (config_defaults).  config_load() reads
+ * a YAML file with libyaml and sets the keys it names; an unknown key, a value
+ * of the wrong kind or out of range is an error that names the file, the line
+ * and the key.  Keys are listed once, in the table in config.c, with their
+ * type, range and where they land in struct config; medsentry.yaml in the
+ * repository root shows every key with its default and a comment.
+ */
+#ifndef MEDSENTRY_CORE_CONFIG_H
+#define MEDSENTRY_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "decode/decode.h"
+#include "flow/flow.h"
+#include "flow/stream.h"
+
+struct config {
+    char logdir[512];
+    char eve_filename[256];       /* relative to logdir */
+    bool eve_enabled;
+    bool log_phi;
+    char phi_key_file[512];       /* relative to logdir unless absolute */
+    struct decode_cfg decode;
+    struct flow_cfg flow;
+    struct stream_cfg stream;
+    struct app_cfg app;
+    uint32_t stats_interval_s;    /* 0 = one stats event at the end only */
+    int snaplen;                  /* live capture */
+    bool promisc;                 /* live capture */
+};
+
+void config_defaults(struct config *c);
+/* 0 on success; -1 with one sentence in err ("medsentry.yaml:12: flow.memcap: ..."). */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+/* Set one key from text, as "--set key=value" does. */
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen);
+
+#endif

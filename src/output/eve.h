@@ -1,0 +1,52 @@
+/*
+ * eve.h - the EVE JSON writer: one JSON object per line in <logdir>/eve.json.
+ *
+ * It subscribes to the event bus and writes every event.  The common header
+ * (timestamp, flow_id, event_type, addresses, ports, proto, app_proto) is
+ * written here; the body object named after the event type is written by the
+ * function in eve_body[] for that type: eve_flow.c, eve_anomaly.c,
+ * eve_stats.c here, and one eve_<proto>.c per protocol.  Field names follow
+ * Suricata's EVE where the field exists there (docs/EVE.md).
+ */
+#ifndef MEDSENTRY_OUTPUT_EVE_H
+#define MEDSENTRY_OUTPUT_EVE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/event.h"
+#include "core/json.h"
+
+struct stats;
+
+struct eve_cfg {
+    bool log_phi;              /* write PHI in clear (default: keyed hash) */
+};
+
+struct eve_writer {
+    FILE *fp;
+    struct jw jw;
+    struct stats *stats;
+    struct eve_cfg cfg;
+    bool owns_fp;
+};
+
+/* Open path for appending ("-" = stdout). 0 on success; on error errbuf holds one sentence. */
+int eve_open(struct eve_writer *w, const char *path, struct stats *stats, const struct eve_cfg *cfg, char *errbuf,
+             size_t errlen);
+void eve_close(struct eve_writer *w);
+/* Event bus subscriber. */
+void eve_on_event(void *user, const struct event *ev);
+
+/* Format one event as a JSON object (no newline) into w.  Used by eve_on_event and by tests. */
+void eve_format(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
+
+/* Body writers: write the members of the object named after the event type. */
+typedef void (*eve_body_fn)(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
+extern const eve_body_fn eve_body[EVENT__COUNT];
+
+void eve_flow_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
+void eve_anomaly_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
+void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
+
+#endif
