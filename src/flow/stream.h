@@ -5,9 +5,12 @@
  * the connection state and told which direction it goes) and delivers that
  * direction's bytes in sequence order, exactly once, to the sink:
  *   - the first data seen for a sequence range wins; a later segment that
- *     overlaps it with different bytes is reported (anomaly
- *     "stream.overlap_different_data") and its differing bytes are dropped;
- *   - retransmissions are counted and not delivered again;
+ *     overlaps it with different bytes is reported (on_anomaly event
+ *     "overlap_different_data", anomaly type "stream") and its differing
+ *     bytes are dropped;
+ *   - retransmissions are counted and not delivered again; a retransmission
+ *     that covers one of the last STREAM_SEEN_RECORDS delivered pieces is
+ *     compared with it (by keyed hash) and reported the same way if it differs;
  *   - segments ahead of the next expected byte are buffered, bounded by a
  *     per-direction limit and by the global stream memcap; when either is
  *     reached, or the flow ends with a hole, the hole is skipped and the sink
@@ -31,6 +34,18 @@ struct flow;
 struct decoded;
 struct tcp_segment; /* stream.c: an out-of-order segment held for later */
 
+/*
+ * Private to stream.c: a fingerprint of one piece already given to the sink,
+ * so that a retransmission of it with different bytes can be recognised
+ * without keeping the bytes.  16 bytes each, STREAM_SEEN_RECORDS per direction.
+ */
+#define STREAM_SEEN_RECORDS 8
+struct tcp_seen {
+    uint32_t seq;                /* first byte of the piece */
+    uint32_t len;                /* 0 = unused slot */
+    uint64_t hash;               /* keyed hash of its bytes */
+};
+
 struct tcp_stream {
     bool isn_known;              /* a SYN (or first data when midstream) fixed the start */
     bool fin_seen, rst_seen;
@@ -43,6 +58,9 @@ struct tcp_stream {
     uint32_t ooo_count;          /* segments held out of order */
     struct tcp_segment *ooo;     /* held segments, sorted by seq, non-overlapping */
     bool depth_reached;          /* stream.depth bytes delivered: nothing more is reassembled */
+    /* private to stream.c */
+    uint8_t seen_next;           /* ring position in seen[] */
+    struct tcp_seen seen[STREAM_SEEN_RECORDS]; /* last pieces delivered */
 };
 
 /* Where in-order bytes go.  Called synchronously from stream_packet / stream_flow_end. */
@@ -65,6 +83,7 @@ struct stream_ctx {
     struct memcap mc;
     struct stats *stats;
     struct stream_sink sink;
+    uint64_t hash_key;           /* private: keys tcp_seen hashes, random per context */
 };
 
 int stream_ctx_init(struct stream_ctx *ctx, const struct stream_cfg *cfg, struct stats *stats,

@@ -1,0 +1,437 @@
+/*
+ * stream.c - TCP reassembly: one direction's bytes, in sequence order, once.
+ *
+ * Sequence space (RFC 9293 section 3.4): numbers are compared modulo 2^32 by
+ * the sign of their 32-bit difference (SEQ_LT and friends), so a stream may
+ * wrap.  A SYN occupies one number, so the first data byte is ISN+1.
+ *
+ * Each direction has `next_seq`, the next byte the sink expects.  A segment
+ * [s, e) of payload is cut against it:
+ *
+ *        delivered (old)       | next_seq     held out of order
+ *   ---------------------------+----------[=====]-----[===]------->
+ *        [ old part of seg ][ new part of seg ...... ]
+ *
+ *   - the old part (before next_seq) is a retransmission: it is never
+ *     delivered again.  The sink's bytes are gone, so the last
+ *     STREAM_SEEN_RECORDS pieces delivered are remembered as (seq, len, keyed
+ *     64-bit hash); every such piece that the old part covers entirely is
+ *     hashed again from the new segment and compared.  Cost: 128 bytes per
+ *     direction inside struct tcp_stream, one hash pass over delivered bytes,
+ *     no allocation.  A retransmission that covers only part of an old piece,
+ *     or one older than the last pieces, is counted but not compared.
+ *   - the new part is compared byte for byte with the held segments it
+ *     overlaps (first wins: held bytes stay, the new copy of them is dropped).
+ *   - if the new part starts at next_seq it is delivered straight from the
+ *     packet (zero copy), interleaved with any held bytes it overlaps, and then
+ *     every held segment that has become contiguous follows.
+ *   - otherwise the pieces of it not already held are copied into
+ *     `struct tcp_segment`s, kept in a list sorted by seq and non-overlapping.
+ *     The copies are bounded by cfg.max_ooo_bytes and cfg.max_ooo_segments per
+ *     direction and by the stream memcap.  When a bound is hit the hole before
+ *     the first held segment is declared lost (on_gap), the in-order run after
+ *     it is delivered, and the hold is tried again; with nothing left held the
+ *     hole before the new segment itself is skipped and it is delivered.  Every
+ *     round frees a held segment or makes the new one in order, so this ends.
+ *
+ * Counters: a segment carrying any byte already seen (delivered or held) is an
+ * overlap; one carrying only seen bytes is also a retransmission; different
+ * bytes add overlaps_diff and one "overlap_different_data" anomaly per segment.
+ *
+ * FIN fixes the end of the direction at the first FIN's seq + payload length;
+ * later bytes are ignored.  A segment more than STREAM_MAX_DISTANCE away from
+ * next_seq either way is garbage and ignored.  cfg.depth stops a direction
+ * once that many bytes were delivered and frees what it held.
+ */
+#include "flow/stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "decode/decode.h"
+#include "flow/flow.h"
+
+/* Modular sequence comparison, RFC 9293 section 3.4. */
+#define SEQ_DIFF(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)))
+#define SEQ_LT(a, b) (SEQ_DIFF(a, b) < 0)
+#define SEQ_LEQ(a, b) (SEQ_DIFF(a, b) <= 0)
+#define SEQ_GT(a, b) (SEQ_DIFF(a, b) > 0)
+#define SEQ_GEQ(a, b) (SEQ_DIFF(a, b) >= 0)
+
+/* Further than this from next_seq (either way) a segment is garbage, not data. */
+#define STREAM_MAX_DISTANCE (1u << 30)
+
+struct tcp_segment {
+    struct tcp_segment *next;
+    uint32_t seq;
+    uint32_t len;
+    uint8_t data[];
+};
+
+static size_t segment_size(uint32_t len)
+{
+    return sizeof(struct tcp_segment) + (size_t)len;
+}
+
+#define STAT_ADD(ctx, field, n)                                                                                      \
+    do {                                                                                                             \
+        if ((ctx)->stats)                                                                                            \
+            (ctx)->stats->field += (n);                                                                              \
+    } while (0)
+
+/* Keyed hash of delivered bytes (not cryptographic; the key is unknown to the sender). */
+static uint64_t seen_hash(uint64_t key, const uint8_t *p, size_t n)
+{
+    uint64_t h = key ^ ((uint64_t)n * 0x9e3779b97f4a7c15u);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdu;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return h;
+}
+
+int stream_ctx_init(struct stream_ctx *ctx, const struct stream_cfg *cfg, struct stats *stats,
+                    const struct stream_sink *sink)
+{
+    if (!ctx || !cfg)
+        return -1;
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->cfg = *cfg;
+    memcap_init(&ctx->mc, "stream", cfg->memcap);
+    ctx->stats = stats;
+    if (sink)
+        ctx->sink = *sink;
+    uint64_t key = 0;
+    if (getrandom(&key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key))
+        key = (uint64_t)(uintptr_t)ctx ^ 0x5bd1e9955bd1e995u; /* only collision resistance depends on it */
+    ctx->hash_key = key;
+    return 0;
+}
+
+void stream_ctx_free(struct stream_ctx *ctx)
+{
+    /* Segments belong to flows; the flow table ends every flow (stream_flow_end) before this. */
+    (void)ctx;
+}
+
+static void free_held(struct stream_ctx *ctx, struct tcp_stream *st)
+{
+    struct tcp_segment *s = st->ooo;
+    while (s) {
+        struct tcp_segment *next = s->next;
+        mc_free(&ctx->mc, s, segment_size(s->len));
+        s = next;
+    }
+    st->ooo = NULL;
+    st->ooo_bytes = 0;
+    st->ooo_count = 0;
+}
+
+/* Unlink and free the first held segment. */
+static void pop_held(struct stream_ctx *ctx, struct tcp_stream *st)
+{
+    struct tcp_segment *s = st->ooo;
+    st->ooo = s->next;
+    st->ooo_bytes -= s->len;
+    st->ooo_count--;
+    mc_free(&ctx->mc, s, segment_size(s->len));
+}
+
+/* Give len bytes at next_seq to the sink, honouring the depth limit. */
+static void emit(struct stream_ctx *ctx, struct flow *f, int dir, const uint8_t *p, uint32_t len)
+{
+    struct tcp_stream *st = &f->stream[dir];
+    if (st->depth_reached || len == 0)
+        return;
+    uint64_t depth = ctx->cfg.depth;
+    if (depth > 0 && st->delivered + len >= depth)
+        len = (uint32_t)(depth - st->delivered);
+    if (len > 0) {
+        struct tcp_seen *r = &st->seen[st->seen_next];
+        r->seq = st->next_seq;
+        r->len = len;
+        r->hash = seen_hash(ctx->hash_key, p, len);
+        st->seen_next = (uint8_t)((st->seen_next + 1) % STREAM_SEEN_RECORDS);
+        if (ctx->sink.on_data)
+            ctx->sink.on_data(ctx->sink.user, f, dir, p, len);
+        st->next_seq += len;
+        st->delivered += len;
+        STAT_ADD(ctx, tcp_reassembled_bytes, len);
+    }
+    if (depth > 0 && st->delivered >= depth) {
+        st->depth_reached = true;
+        STAT_ADD(ctx, tcp_stream_depth_reached, 1);
+        free_held(ctx, st);
+    }
+}
+
+/* Declare the bytes from next_seq up to seq lost. */
+static void skip_to(struct stream_ctx *ctx, struct flow *f, int dir, uint32_t seq)
+{
+    struct tcp_stream *st = &f->stream[dir];
+    if (!SEQ_GT(seq, st->next_seq))
+        return;
+    uint32_t hole = seq - st->next_seq;
+    st->next_seq = seq;
+    if (st->depth_reached)
+        return;
+    st->gap_bytes += hole;
+    STAT_ADD(ctx, tcp_reassembly_gaps, 1);
+    STAT_ADD(ctx, tcp_gap_bytes, hole);
+    if (ctx->sink.on_gap)
+        ctx->sink.on_gap(ctx->sink.user, f, dir, hole);
+}
+
+/*
+ * Deliver from next_seq: held bytes where held (first wins), else the packet's
+ * bytes [pseq, pseq+plen) (p may be NULL), until neither continues the stream.
+ */
+static void deliver(struct stream_ctx *ctx, struct flow *f, int dir, uint32_t pseq, const uint8_t *p, uint32_t plen)
+{
+    struct tcp_stream *st = &f->stream[dir];
+    uint32_t pend = pseq + plen;
+    while (!st->depth_reached) {
+        struct tcp_segment *h = st->ooo;
+        if (h && SEQ_LEQ(h->seq, st->next_seq)) {
+            uint32_t hend = h->seq + h->len;
+            if (st->fin_seen && SEQ_GT(hend, st->fin_seq))
+                hend = st->fin_seq;
+            if (SEQ_GT(hend, st->next_seq))
+                emit(ctx, f, dir, h->data + (st->next_seq - h->seq), hend - st->next_seq);
+            if (!st->depth_reached) /* else emit() has freed everything held */
+                pop_held(ctx, st);
+            continue;
+        }
+        if (p && SEQ_LEQ(pseq, st->next_seq) && SEQ_LT(st->next_seq, pend)) {
+            uint32_t lim = pend;
+            if (h && SEQ_LT(h->seq, lim))
+                lim = h->seq;
+            emit(ctx, f, dir, p + (st->next_seq - pseq), lim - st->next_seq);
+            continue;
+        }
+        break;
+    }
+}
+
+/*
+ * Copy the parts of [s, s+len) not already held into the sorted list.  False
+ * when a bound or the memcap stops it (the pieces copied so far stay held).
+ */
+static bool hold(struct stream_ctx *ctx, struct tcp_stream *st, uint32_t s, const uint8_t *p, uint32_t len,
+                 bool *memcap_hit)
+{
+    uint32_t e = s + len;
+    uint32_t cur = s;
+    struct tcp_segment **link = &st->ooo;
+    while (SEQ_LT(cur, e)) {
+        struct tcp_segment *h = *link;
+        if (h && SEQ_LEQ(h->seq + h->len, cur)) {
+            link = &h->next;
+            continue;
+        }
+        if (h && SEQ_LEQ(h->seq, cur)) {
+            cur = h->seq + h->len; /* already held: first wins */
+            link = &h->next;
+            continue;
+        }
+        uint32_t pe = (h && SEQ_LT(h->seq, e)) ? h->seq : e;
+        uint32_t plen = pe - cur;
+        if (st->ooo_count >= ctx->cfg.max_ooo_segments || plen > ctx->cfg.max_ooo_bytes - st->ooo_bytes)
+            return false;
+        struct tcp_segment *n = mc_malloc(&ctx->mc, segment_size(plen));
+        if (!n) {
+            *memcap_hit = true;
+            return false;
+        }
+        n->seq = cur;
+        n->len = plen;
+        memcpy(n->data, p + (cur - s), plen);
+        n->next = h;
+        *link = n;
+        link = &n->next;
+        st->ooo_bytes += plen;
+        st->ooo_count++;
+        cur = pe;
+    }
+    return true;
+}
+
+/*
+ * Compare the segment [s, s+len) with what was seen: the delivered pieces
+ * remembered in seen[] and the held segments.  Returns the bytes seen before;
+ * *diff is set when any of them differ.
+ */
+static uint32_t compare_seen(const struct stream_ctx *ctx, const struct tcp_stream *st, uint32_t s,
+                             const uint8_t *p, uint32_t len, bool *diff)
+{
+    uint32_t e = s + len;
+    uint32_t seen = 0;
+    if (SEQ_LT(s, st->next_seq)) {
+        uint32_t old_end = SEQ_LT(e, st->next_seq) ? e : st->next_seq;
+        seen = old_end - s;
+        for (unsigned i = 0; i < STREAM_SEEN_RECORDS; i++) {
+            const struct tcp_seen *r = &st->seen[i];
+            if (r->len == 0 || SEQ_LT(r->seq, s) || SEQ_GT(r->seq + r->len, old_end))
+                continue;
+            if (SEQ_GT(r->seq + r->len, st->next_seq) || SEQ_LT(r->seq, st->next_seq - STREAM_MAX_DISTANCE))
+                continue; /* stale record from before a wrap */
+            if (seen_hash(ctx->hash_key, p + (r->seq - s), r->len) != r->hash)
+                *diff = true;
+        }
+    }
+    for (const struct tcp_segment *h = st->ooo; h; h = h->next) {
+        uint32_t hend = h->seq + h->len;
+        if (SEQ_LEQ(e, h->seq))
+            break;
+        if (SEQ_LEQ(hend, s))
+            continue;
+        uint32_t a = SEQ_GT(h->seq, s) ? h->seq : s;
+        uint32_t b = SEQ_LT(hend, e) ? hend : e;
+        if (SEQ_LT(a, st->next_seq)) /* counted above (cannot happen: held is ahead) */
+            a = st->next_seq;
+        if (!SEQ_LT(a, b))
+            continue;
+        seen += b - a;
+        if (memcmp(p + (a - s), h->data + (a - h->seq), b - a) != 0)
+            *diff = true;
+    }
+    return seen;
+}
+
+/* Free held segments that start at or after the FIN. */
+static void drop_after_fin(struct stream_ctx *ctx, struct tcp_stream *st)
+{
+    struct tcp_segment **link = &st->ooo;
+    while (*link) {
+        struct tcp_segment *h = *link;
+        if (SEQ_GEQ(h->seq, st->fin_seq)) {
+            *link = h->next;
+            st->ooo_bytes -= h->len;
+            st->ooo_count--;
+            mc_free(&ctx->mc, h, segment_size(h->len));
+        } else {
+            link = &h->next;
+        }
+    }
+}
+
+void stream_packet(struct stream_ctx *ctx, struct flow *f, int dir, const struct decoded *d)
+{
+    if (!ctx || !f || !d || dir < 0 || dir > 1)
+        return;
+    struct tcp_stream *st = &f->stream[dir];
+    uint32_t s = d->tcp_seq;
+    uint32_t len = d->payload ? d->payload_len : 0;
+    const uint8_t *p = d->payload;
+
+    if (len > 0)
+        STAT_ADD(ctx, tcp_segments, 1);
+    if (d->tcp_flags & TH_RST)
+        st->rst_seen = true;
+    if (d->tcp_flags & TH_SYN) {
+        bool untouched = st->delivered == 0 && st->gap_bytes == 0 && st->ooo == NULL;
+        if (!st->isn_known || (untouched && s != st->isn)) {
+            st->isn = s;
+            st->next_seq = s + 1;
+            st->isn_known = true;
+        }
+        s += 1; /* SYN data (TCP Fast Open) follows the SYN's own number */
+    }
+    if (d->tcp_flags & TH_FIN && !st->fin_seen) {
+        st->fin_seen = true;
+        st->fin_seq = s + len;
+        drop_after_fin(ctx, st);
+    }
+    if (len == 0 || st->depth_reached)
+        return;
+    if (!st->isn_known) {
+        /* midstream pickup, or the SYN was not captured: start here */
+        st->isn = s - 1;
+        st->next_seq = s;
+        st->isn_known = true;
+    }
+    if (st->fin_seen) {
+        if (SEQ_GEQ(s, st->fin_seq))
+            return; /* after the FIN */
+        if (SEQ_GT(s + len, st->fin_seq))
+            len = st->fin_seq - s;
+    }
+    int32_t dist = SEQ_DIFF(s, st->next_seq);
+    if (dist > (int32_t)STREAM_MAX_DISTANCE || dist < -(int32_t)STREAM_MAX_DISTANCE)
+        return; /* garbage sequence number */
+
+    bool diff = false;
+    uint32_t seen = compare_seen(ctx, st, s, p, len, &diff);
+    if (seen > 0)
+        STAT_ADD(ctx, tcp_overlaps, 1);
+    if (seen == len)
+        STAT_ADD(ctx, tcp_retransmissions, 1);
+    if (diff) {
+        STAT_ADD(ctx, tcp_overlaps_diff, 1);
+        if (ctx->sink.on_anomaly)
+            ctx->sink.on_anomaly(ctx->sink.user, f, dir, "overlap_different_data");
+    }
+    if (seen == len)
+        return;
+
+    /* Only the part at or after next_seq matters from here. */
+    if (SEQ_LT(s, st->next_seq)) {
+        uint32_t cut = st->next_seq - s;
+        s += cut;
+        p += cut;
+        len -= cut;
+    }
+    bool memcap_hit = false;
+    bool counted_ooo = false;
+    while (!st->depth_reached) {
+        if (SEQ_LEQ(s, st->next_seq)) {
+            deliver(ctx, f, dir, s, p, len);
+            break;
+        }
+        uint32_t before = st->ooo_count;
+        bool ok = hold(ctx, st, s, p, len, &memcap_hit);
+        if (st->ooo_count != before && !counted_ooo) {
+            STAT_ADD(ctx, tcp_ooo_segments, 1);
+            counted_ooo = true;
+        }
+        if (ok)
+            break;
+        /* A bound was hit: give up the first hole and try again. */
+        if (st->ooo && SEQ_LT(st->ooo->seq, s))
+            skip_to(ctx, f, dir, st->ooo->seq);
+        else
+            skip_to(ctx, f, dir, s);
+        deliver(ctx, f, dir, s, p, len);
+    }
+    if (memcap_hit)
+        STAT_ADD(ctx, tcp_stream_memcap_hits, 1);
+}
+
+void stream_flow_end(struct stream_ctx *ctx, struct flow *f)
+{
+    if (!ctx || !f)
+        return;
+    for (int dir = 0; dir < 2; dir++) {
+        struct tcp_stream *st = &f->stream[dir];
+        while (st->ooo && !st->depth_reached) {
+            skip_to(ctx, f, dir, st->ooo->seq);
+            deliver(ctx, f, dir, 0, NULL, 0);
+        }
+        /* Bytes missing before a FIN that was seen are lost too. */
+        if (st->isn_known && st->fin_seen && !st->depth_reached && SEQ_GT(st->fin_seq, st->next_seq) &&
+            (uint32_t)SEQ_DIFF(st->fin_seq, st->next_seq) <= STREAM_MAX_DISTANCE)
+            skip_to(ctx, f, dir, st->fin_seq);
+        free_held(ctx, st);
+    }
+}
