@@ -1,0 +1,667 @@
+/*
+ * test_stream.c - TCP reassembly (src/flow/stream.c).
+ *
+ * Each test builds a zeroed struct flow and hand-made struct decoded segments,
+ * feeds them to stream_packet() and checks, against a sink that records every
+ * callback, the exact bytes delivered per direction, the gaps, the anomalies,
+ * the tcp_* counters and that the stream memcap returns to 0 once the flow
+ * has ended.  The sink also checks every delivered chunk against the expected
+ * byte string at the stream offset (data + gaps so far) when one is given, so
+ * a byte delivered at the wrong place fails at once.
+ */
+#include "unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+#include "flow/flow.h"
+#include "flow/stream.h"
+
+#define OUT_MAX 16384
+#define GAPS_MAX 64
+
+struct sink_rec {
+    uint8_t out[2][OUT_MAX];
+    size_t out_len[2];
+    uint64_t pos[2];               /* stream offset: bytes delivered + gap bytes */
+    uint64_t gaps[2][GAPS_MAX];
+    size_t ngaps[2];
+    int anomalies;
+    const char *last_anomaly;
+    int data_calls;
+    const uint8_t *expect[2];      /* when set: the stream's bytes from offset 0 */
+    size_t expect_len[2];
+};
+
+struct fx {
+    struct stream_ctx ctx;
+    struct stats stats;
+    struct flow flow;
+    struct sink_rec rec;
+};
+
+static void on_data(void *user, struct flow *f, int dir, const uint8_t *data, size_t len)
+{
+    struct sink_rec *r = user;
+    (void)f;
+    assert_true(dir == 0 || dir == 1);
+    assert_true(len > 0);
+    assert_true(r->out_len[dir] + len <= OUT_MAX);
+    if (r->expect[dir]) {
+        assert_true(r->pos[dir] + len <= r->expect_len[dir]);
+        assert_memory_equal(r->expect[dir] + r->pos[dir], data, len);
+    }
+    memcpy(r->out[dir] + r->out_len[dir], data, len);
+    r->out_len[dir] += len;
+    r->pos[dir] += len;
+    r->data_calls++;
+}
+
+static void on_gap(void *user, struct flow *f, int dir, uint64_t len)
+{
+    struct sink_rec *r = user;
+    (void)f;
+    assert_true(len > 0);
+    assert_true(r->ngaps[dir] < GAPS_MAX);
+    r->gaps[dir][r->ngaps[dir]++] = len;
+    r->pos[dir] += len;
+}
+
+static void on_anomaly(void *user, struct flow *f, int dir, const char *event)
+{
+    struct sink_rec *r = user;
+    (void)f;
+    (void)dir;
+    r->anomalies++;
+    r->last_anomaly = event;
+}
+
+static struct fx *fx_new(void **state, uint64_t memcap, uint32_t max_bytes, uint32_t max_segs, uint64_t depth)
+{
+    struct fx *fx = calloc(1, sizeof(*fx));
+    assert_non_null(fx);
+    *state = fx;
+    struct stream_cfg cfg = {
+        .memcap = memcap, .max_ooo_bytes = max_bytes, .max_ooo_segments = max_segs, .depth = depth};
+    struct stream_sink sink = {.on_data = on_data, .on_gap = on_gap, .on_anomaly = on_anomaly, .user = &fx->rec};
+    assert_int_equal(stream_ctx_init(&fx->ctx, &cfg, &fx->stats, &sink), 0);
+    return fx;
+}
+
+static struct fx *fx_default(void **state)
+{
+    return fx_new(state, 1u << 20, 65536, 256, 0);
+}
+
+static int teardown(void **state)
+{
+    struct fx *fx = *state;
+    if (fx) {
+        stream_flow_end(&fx->ctx, &fx->flow);
+        stream_ctx_free(&fx->ctx);
+        free(fx);
+    }
+    return 0;
+}
+
+static void pkt(struct fx *fx, int dir, uint8_t flags, uint32_t seq, const void *data, size_t len)
+{
+    struct decoded d;
+    memset(&d, 0, sizeof(d));
+    d.ipproto = 6;
+    d.tcp_flags = flags;
+    d.tcp_seq = seq;
+    d.payload = data;
+    d.payload_len = (uint32_t)len;
+    stream_packet(&fx->ctx, &fx->flow, dir, &d);
+}
+
+static void data(struct fx *fx, int dir, uint32_t seq, const char *s)
+{
+    pkt(fx, dir, TH_ACK | TH_PUSH, seq, s, strlen(s));
+}
+
+static void syn(struct fx *fx, int dir, uint32_t seq)
+{
+    pkt(fx, dir, dir == 0 ? TH_SYN : TH_SYN | TH_ACK, seq, NULL, 0);
+}
+
+static void assert_out(const struct fx *fx, int dir, const char *want)
+{
+    size_t n = strlen(want);
+    assert_int_equal(fx->rec.out_len[dir], n);
+    assert_memory_equal(fx->rec.out[dir], want, n);
+}
+
+static void end_and_check_empty(struct fx *fx)
+{
+    stream_flow_end(&fx->ctx, &fx->flow);
+    assert_int_equal(fx->ctx.mc.used, 0);
+    for (int dir = 0; dir < 2; dir++) {
+        assert_null(fx->flow.stream[dir].ooo);
+        assert_int_equal(fx->flow.stream[dir].ooo_bytes, 0);
+        assert_int_equal(fx->flow.stream[dir].ooo_count, 0);
+    }
+}
+
+static void test_in_order(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 1000);
+    syn(fx, 1, 5000);
+    data(fx, 0, 1001, "hello");
+    data(fx, 0, 1006, " world");
+    data(fx, 1, 5001, "reply");
+    assert_out(fx, 0, "hello world");
+    assert_out(fx, 1, "reply");
+    assert_int_equal(fx->rec.data_calls, 3);
+    assert_int_equal(fx->stats.tcp_segments, 3);
+    assert_int_equal(fx->stats.tcp_reassembled_bytes, 16);
+    assert_int_equal(fx->stats.tcp_retransmissions, 0);
+    assert_int_equal(fx->stats.tcp_ooo_segments, 0);
+    assert_int_equal(fx->ctx.mc.used, 0);
+    assert_true(fx->flow.stream[0].isn_known);
+    assert_int_equal(fx->flow.stream[0].isn, 1000);
+    assert_int_equal(fx->flow.stream[0].next_seq, 1012);
+    assert_int_equal(fx->flow.stream[0].delivered, 11);
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0] + fx->rec.ngaps[1], 0);
+}
+
+static void test_reverse_order(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 100);
+    data(fx, 0, 107, "ccc");
+    data(fx, 0, 104, "bbb");
+    assert_int_equal(fx->rec.out_len[0], 0);
+    assert_int_equal(fx->flow.stream[0].ooo_count, 2);
+    assert_int_equal(fx->flow.stream[0].ooo_bytes, 6);
+    assert_true(fx->ctx.mc.used > 0);
+    data(fx, 0, 101, "aaa");
+    assert_out(fx, 0, "aaabbbccc");
+    assert_int_equal(fx->stats.tcp_ooo_segments, 2);
+    assert_int_equal(fx->stats.tcp_reassembled_bytes, 9);
+    assert_int_equal(fx->flow.stream[0].ooo_count, 0);
+    assert_int_equal(fx->ctx.mc.used, 0);
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0], 0);
+}
+
+static void test_retransmission(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    data(fx, 0, 1, "abc");
+    data(fx, 0, 1, "abc");
+    data(fx, 0, 4, "def");
+    data(fx, 0, 1, "abcdef"); /* coalesced retransmission of both */
+    assert_out(fx, 0, "abcdef");
+    assert_int_equal(fx->stats.tcp_retransmissions, 2);
+    assert_int_equal(fx->stats.tcp_overlaps, 2);
+    assert_int_equal(fx->stats.tcp_overlaps_diff, 0);
+    assert_int_equal(fx->rec.anomalies, 0);
+    assert_int_equal(fx->stats.tcp_segments, 4);
+    assert_int_equal(fx->stats.tcp_reassembled_bytes, 6);
+    end_and_check_empty(fx);
+}
+
+static void test_retransmission_different_data(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    data(fx, 0, 1, "GET /a");
+    data(fx, 0, 7, " HTTP");
+    data(fx, 0, 1, "GET /b"); /* same range, other bytes: the classic evasion */
+    assert_int_equal(fx->stats.tcp_overlaps_diff, 1);
+    assert_int_equal(fx->rec.anomalies, 1);
+    assert_string_equal(fx->rec.last_anomaly, "overlap_different_data");
+    data(fx, 0, 1, "GET /a HTTX"); /* covers both pieces, second differs */
+    assert_int_equal(fx->stats.tcp_overlaps_diff, 2);
+    assert_int_equal(fx->rec.anomalies, 2);
+    data(fx, 0, 1, "GET /a HTTP"); /* identical: no anomaly */
+    assert_int_equal(fx->rec.anomalies, 2);
+    assert_int_equal(fx->stats.tcp_retransmissions, 3);
+    assert_int_equal(fx->stats.tcp_overlaps, 3);
+    assert_out(fx, 0, "GET /a HTTP");
+    end_and_check_empty(fx);
+}
+
+static void test_partial_overlap(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    data(fx, 0, 1, "abcdef");
+    data(fx, 0, 4, "defghi"); /* old head, new tail */
+    assert_out(fx, 0, "abcdefghi");
+    assert_int_equal(fx->stats.tcp_overlaps, 1);
+    assert_int_equal(fx->stats.tcp_retransmissions, 0);
+    assert_int_equal(fx->stats.tcp_overlaps_diff, 0);
+    /* the tail of the second segment was delivered from it */
+    data(fx, 0, 7, "ghi");
+    assert_int_equal(fx->stats.tcp_retransmissions, 1);
+    assert_int_equal(fx->rec.anomalies, 0);
+    end_and_check_empty(fx);
+}
+
+static void test_overlap_held_different_data(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    data(fx, 0, 5, "efgh");    /* held */
+    data(fx, 0, 3, "cdXXgh");  /* overlaps the held bytes with "XX" for "ef" */
+    assert_int_equal(fx->stats.tcp_overlaps, 1);
+    assert_int_equal(fx->stats.tcp_overlaps_diff, 1);
+    assert_int_equal(fx->rec.anomalies, 1);
+    assert_string_equal(fx->rec.last_anomaly, "overlap_different_data");
+    assert_int_equal(fx->flow.stream[0].ooo_bytes, 6); /* "cd" added, "efgh" kept */
+    data(fx, 0, 9, "ijkl");    /* held after */
+    data(fx, 0, 1, "abYYYYYYij"); /* in order, overlapping held data that differs: first wins */
+    assert_out(fx, 0, "abcdefghijkl");
+    assert_int_equal(fx->stats.tcp_overlaps_diff, 2);
+    assert_int_equal(fx->rec.anomalies, 2);
+    assert_int_equal(fx->ctx.mc.used, 0);
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0], 0);
+}
+
+static void test_overlap_held_same_data(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    data(fx, 0, 5, "efgh");
+    data(fx, 0, 5, "efgh");  /* duplicate of a held segment */
+    data(fx, 0, 7, "ghij");  /* half held, half new */
+    assert_int_equal(fx->stats.tcp_retransmissions, 1);
+    assert_int_equal(fx->stats.tcp_overlaps, 2);
+    assert_int_equal(fx->stats.tcp_overlaps_diff, 0);
+    assert_int_equal(fx->flow.stream[0].ooo_bytes, 6);
+    assert_int_equal(fx->stats.tcp_ooo_segments, 2);
+    data(fx, 0, 1, "abcd");
+    assert_out(fx, 0, "abcdefghij");
+    end_and_check_empty(fx);
+}
+
+static void test_ooo_limit_gap(void **state)
+{
+    struct fx *fx = fx_new(state, 1u << 20, 8, 256, 0);
+    syn(fx, 0, 0);
+    data(fx, 0, 11, "ccccc");  /* held: 5 of 8 bytes */
+    data(fx, 0, 16, "ddddd");  /* 10 > 8: the hole 1..11 is given up */
+    assert_int_equal(fx->rec.ngaps[0], 1);
+    assert_int_equal(fx->rec.gaps[0][0], 10);
+    assert_out(fx, 0, "cccccddddd");
+    assert_int_equal(fx->stats.tcp_reassembly_gaps, 1);
+    assert_int_equal(fx->stats.tcp_gap_bytes, 10);
+    assert_int_equal(fx->flow.stream[0].gap_bytes, 10);
+    data(fx, 0, 21, "eee");
+    assert_out(fx, 0, "cccccdddddeee");
+    assert_int_equal(fx->ctx.mc.used, 0);
+    /* the lost bytes arriving late are old now */
+    data(fx, 0, 1, "aaaa");
+    assert_out(fx, 0, "cccccdddddeee");
+    end_and_check_empty(fx);
+}
+
+static void test_ooo_segment_limit_gap(void **state)
+{
+    struct fx *fx = fx_new(state, 1u << 20, 65536, 2, 0);
+    syn(fx, 0, 0);
+    data(fx, 0, 5, "e");
+    data(fx, 0, 9, "i");
+    data(fx, 0, 7, "g"); /* a third segment: hole 1..5 goes, "e" delivered, then "g" is held */
+    assert_int_equal(fx->rec.ngaps[0], 1);
+    assert_int_equal(fx->rec.gaps[0][0], 4);
+    assert_out(fx, 0, "e");
+    assert_int_equal(fx->flow.stream[0].ooo_count, 2);
+    data(fx, 0, 6, "f");
+    data(fx, 0, 8, "h");
+    assert_out(fx, 0, "efghi");
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0], 1);
+}
+
+static void test_memcap_gap(void **state)
+{
+    struct fx *fx = fx_new(state, 16, 65536, 256, 0); /* too small for any segment */
+    syn(fx, 0, 0);
+    data(fx, 0, 4, "bbb");
+    assert_int_equal(fx->stats.tcp_stream_memcap_hits, 1);
+    assert_int_equal(fx->rec.ngaps[0], 1);
+    assert_int_equal(fx->rec.gaps[0][0], 3);
+    assert_out(fx, 0, "bbb");
+    data(fx, 0, 1, "aaa"); /* too late */
+    assert_out(fx, 0, "bbb");
+    assert_int_equal(fx->stats.tcp_retransmissions, 1);
+    assert_int_equal(fx->stats.tcp_reassembly_gaps, 1);
+    assert_int_equal(fx->stats.tcp_gap_bytes, 3);
+    assert_int_equal(fx->ctx.mc.used, 0);
+    end_and_check_empty(fx);
+}
+
+static void test_memcap_gap_with_held(void **state)
+{
+    /* room for one small segment (header + 2 bytes), not two */
+    struct fx *fx = fx_new(state, 2 * (sizeof(void *) + 8) + 2, 65536, 256, 0);
+    syn(fx, 0, 0);
+    data(fx, 0, 5, "ee");
+    assert_int_equal(fx->flow.stream[0].ooo_count, 1);
+    data(fx, 0, 9, "ii"); /* refused: hole 1..5 given up, "ee" delivered; then "ii" held */
+    assert_int_equal(fx->stats.tcp_stream_memcap_hits, 1);
+    assert_int_equal(fx->rec.ngaps[0], 1);
+    assert_int_equal(fx->rec.gaps[0][0], 4);
+    assert_out(fx, 0, "ee");
+    assert_int_equal(fx->flow.stream[0].ooo_count, 1);
+    data(fx, 0, 7, "gh");
+    assert_out(fx, 0, "eeghii");
+    end_and_check_empty(fx);
+}
+
+static void test_flow_end_hole(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    syn(fx, 1, 0);
+    data(fx, 0, 1, "aaa");
+    data(fx, 0, 7, "ccc");
+    data(fx, 0, 13, "eee");
+    data(fx, 1, 3, "zz");
+    assert_out(fx, 0, "aaa");
+    assert_int_equal(fx->rec.out_len[1], 0);
+    end_and_check_empty(fx);
+    assert_out(fx, 0, "aaaccceee");
+    assert_out(fx, 1, "zz");
+    assert_int_equal(fx->rec.ngaps[0], 2);
+    assert_int_equal(fx->rec.gaps[0][0], 3);
+    assert_int_equal(fx->rec.gaps[0][1], 3);
+    assert_int_equal(fx->rec.ngaps[1], 1);
+    assert_int_equal(fx->rec.gaps[1][0], 2);
+    assert_int_equal(fx->stats.tcp_reassembly_gaps, 3);
+    assert_int_equal(fx->stats.tcp_gap_bytes, 8);
+    /* twice is harmless */
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0], 2);
+    assert_out(fx, 0, "aaaccceee");
+}
+
+static void test_flow_end_no_data(void **state)
+{
+    struct fx *fx = fx_default(state);
+    end_and_check_empty(fx);
+    syn(fx, 0, 7);
+    end_and_check_empty(fx);
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.data_calls, 0);
+    assert_int_equal(fx->rec.ngaps[0] + fx->rec.ngaps[1], 0);
+}
+
+static void test_midstream(void **state)
+{
+    struct fx *fx = fx_default(state);
+    data(fx, 0, 5000, "hello");
+    data(fx, 1, 90000, "resp");
+    data(fx, 0, 5005, " world");
+    data(fx, 0, 4990, "0123456789"); /* before the pickup point: old */
+    assert_out(fx, 0, "hello world");
+    assert_out(fx, 1, "resp");
+    assert_true(fx->flow.stream[0].isn_known);
+    assert_int_equal(fx->flow.stream[0].next_seq, 5011);
+    assert_int_equal(fx->stats.tcp_retransmissions, 1);
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0], 0);
+}
+
+static void test_wraparound(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0xFFFFFFF0u);      /* first data byte at 0xFFFFFFF1 */
+    data(fx, 0, 0x00000005u, "CCCCCCCCCC");
+    data(fx, 0, 0xFFFFFFF1u, "AAAAAAAAAA");
+    data(fx, 0, 0xFFFFFFFBu, "BBBBBBBBBB"); /* crosses 2^32 */
+    assert_out(fx, 0, "AAAAAAAAAABBBBBBBBBBCCCCCCCCCC");
+    assert_int_equal(fx->flow.stream[0].next_seq, 0x0000000Fu);
+    data(fx, 0, 0xFFFFFFF5u, "AAAAAABBBB"); /* retransmission across the wrap */
+    assert_int_equal(fx->stats.tcp_retransmissions, 1);
+    data(fx, 0, 0xFFFFFFFFu, "BBBBBBCCCCCCCCCC!!"); /* partial across the wrap */
+    assert_out(fx, 0, "AAAAAAAAAABBBBBBBBBBCCCCCCCCCC!!");
+    assert_int_equal(fx->rec.anomalies, 0);
+    end_and_check_empty(fx);
+}
+
+static void test_after_fin_ignored(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    pkt(fx, 0, TH_ACK | TH_FIN, 1, "abc", 3); /* FIN at 4 */
+    assert_true(fx->flow.stream[0].fin_seen);
+    assert_int_equal(fx->flow.stream[0].fin_seq, 4);
+    data(fx, 0, 4, "def");
+    data(fx, 0, 3, "cdef"); /* clipped to "c": old */
+    assert_out(fx, 0, "abc");
+    assert_int_equal(fx->ctx.mc.used, 0);
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0], 0);
+}
+
+static void test_fin_drops_held_after_it(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    data(fx, 0, 6, "fghij");         /* held, spans the FIN below */
+    data(fx, 0, 20, "zzz");          /* held, all after it */
+    pkt(fx, 0, TH_ACK | TH_FIN, 8, NULL, 0); /* FIN at 8 */
+    assert_int_equal(fx->flow.stream[0].ooo_count, 1);
+    data(fx, 0, 1, "abcde");
+    assert_out(fx, 0, "abcdefg");
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0], 0);
+}
+
+static void test_flow_end_hole_before_fin(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    data(fx, 0, 1, "ab");
+    pkt(fx, 0, TH_ACK | TH_FIN, 5, "ef", 2); /* held; FIN at 7, "cd" never comes */
+    end_and_check_empty(fx);
+    assert_out(fx, 0, "abef");
+    assert_int_equal(fx->rec.ngaps[0], 1);
+    assert_int_equal(fx->rec.gaps[0][0], 2);
+}
+
+static void test_depth(void **state)
+{
+    struct fx *fx = fx_new(state, 1u << 20, 65536, 256, 5);
+    syn(fx, 0, 0);
+    data(fx, 0, 8, "hij");   /* held */
+    assert_true(fx->ctx.mc.used > 0);
+    data(fx, 0, 1, "abc");
+    data(fx, 0, 4, "defg");  /* reaches 5 */
+    assert_out(fx, 0, "abcde");
+    assert_true(fx->flow.stream[0].depth_reached);
+    assert_int_equal(fx->stats.tcp_stream_depth_reached, 1);
+    assert_int_equal(fx->ctx.mc.used, 0);
+    assert_null(fx->flow.stream[0].ooo);
+    data(fx, 0, 11, "klm");
+    data(fx, 0, 20, "xyz");
+    assert_out(fx, 0, "abcde");
+    assert_int_equal(fx->stats.tcp_stream_depth_reached, 1);
+    assert_int_equal(fx->ctx.mc.used, 0);
+    /* the other direction is not limited by this one */
+    data(fx, 1, 100, "12345");
+    assert_out(fx, 1, "12345");
+    assert_int_equal(fx->stats.tcp_stream_depth_reached, 2);
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0], 0);
+}
+
+static void test_syn_retransmission(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 100);
+    syn(fx, 0, 500);           /* new ISN before any data: taken */
+    assert_int_equal(fx->flow.stream[0].isn, 500);
+    data(fx, 0, 501, "abc");
+    syn(fx, 0, 900);           /* after data: ignored */
+    syn(fx, 0, 500);           /* plain retransmission */
+    data(fx, 0, 504, "def");
+    assert_out(fx, 0, "abcdef");
+    assert_int_equal(fx->flow.stream[0].isn, 500);
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0], 0);
+}
+
+static void test_syn_payload(void **state)
+{
+    struct fx *fx = fx_default(state);
+    pkt(fx, 0, TH_SYN, 10, "tfo", 3);
+    data(fx, 0, 14, "rest");
+    assert_out(fx, 0, "tforest");
+    end_and_check_empty(fx);
+}
+
+static void test_garbage_seq(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    data(fx, 0, 1, "abc");
+    data(fx, 0, 0x60000000u, "junk");  /* 1.5 GiB ahead */
+    data(fx, 0, 0xB0000000u, "junk");  /* 1.25 GiB behind */
+    assert_int_equal(fx->ctx.mc.used, 0);
+    assert_int_equal(fx->rec.ngaps[0], 0);
+    data(fx, 0, 4, "def");
+    assert_out(fx, 0, "abcdef");
+    end_and_check_empty(fx);
+    assert_int_equal(fx->rec.ngaps[0], 0);
+}
+
+/* xorshift64*: deterministic, so a failure replays */
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545F4914F6CDD1Du;
+}
+
+struct range {
+    uint32_t off, len;
+};
+
+#define FUZZ_LEN 4000
+#define FUZZ_MAX_RANGES 400
+
+/* Random cover of [0, FUZZ_LEN) plus duplicates, shuffled. */
+static size_t make_ranges(uint64_t *seed, struct range *r)
+{
+    size_t n = 0;
+    uint32_t off = 0;
+    while (off < FUZZ_LEN && n < FUZZ_MAX_RANGES / 2) {
+        uint32_t len = 1 + (uint32_t)(rnd(seed) % 120);
+        if (off + len > FUZZ_LEN || n == FUZZ_MAX_RANGES / 2 - 1)
+            len = FUZZ_LEN - off;
+        r[n++] = (struct range){off, len};
+        off += len;
+    }
+    size_t dups = rnd(seed) % (FUZZ_MAX_RANGES / 2);
+    for (size_t i = 0; i < dups; i++) {
+        uint32_t a = (uint32_t)(rnd(seed) % FUZZ_LEN);
+        uint32_t len = 1 + (uint32_t)(rnd(seed) % 200);
+        if (a + len > FUZZ_LEN)
+            len = FUZZ_LEN - a;
+        r[n++] = (struct range){a, len};
+    }
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = rnd(seed) % (i + 1);
+        struct range t = r[i];
+        r[i] = r[j];
+        r[j] = t;
+    }
+    return n;
+}
+
+static void fuzz_round(uint64_t seed, uint64_t memcap, uint32_t max_bytes, uint32_t max_segs, bool exact)
+{
+    uint8_t src[FUZZ_LEN];
+    struct range r[FUZZ_MAX_RANGES];
+    void *st = NULL;
+    struct fx *fx = fx_new(&st, memcap, max_bytes, max_segs, 0);
+    for (size_t i = 0; i < FUZZ_LEN; i++)
+        src[i] = (uint8_t)rnd(&seed);
+    fx->rec.expect[0] = src;
+    fx->rec.expect_len[0] = FUZZ_LEN;
+    uint32_t isn = (uint32_t)rnd(&seed);
+    if (seed & 1)
+        isn = 0xFFFFFFFFu - (uint32_t)(rnd(&seed) % FUZZ_LEN); /* wrap inside the stream */
+    syn(fx, 0, isn);
+    size_t n = make_ranges(&seed, r);
+    for (size_t i = 0; i < n; i++) {
+        pkt(fx, 0, TH_ACK, isn + 1 + r[i].off, src + r[i].off, r[i].len);
+        assert_true(fx->flow.stream[0].ooo_bytes <= max_bytes);
+        assert_true(fx->flow.stream[0].ooo_count <= max_segs);
+        assert_true(fx->ctx.mc.used <= memcap);
+    }
+    stream_flow_end(&fx->ctx, &fx->flow);
+    assert_int_equal(fx->ctx.mc.used, 0);
+    assert_int_equal(fx->rec.anomalies, 0);
+    assert_int_equal(fx->stats.tcp_overlaps_diff, 0);
+    /* every byte is either delivered at its place or inside a reported gap */
+    assert_int_equal(fx->rec.pos[0], FUZZ_LEN);
+    assert_int_equal(fx->rec.out_len[0] + fx->stats.tcp_gap_bytes, FUZZ_LEN);
+    assert_int_equal(fx->stats.tcp_reassembled_bytes, fx->rec.out_len[0]);
+    if (exact) {
+        assert_int_equal(fx->rec.ngaps[0], 0);
+        assert_int_equal(fx->rec.out_len[0], FUZZ_LEN);
+        assert_memory_equal(fx->rec.out[0], src, FUZZ_LEN);
+    }
+    teardown(&st);
+}
+
+static void test_fuzz_exact(void **state)
+{
+    (void)state;
+    for (uint64_t i = 1; i <= 200; i++)
+        fuzz_round(0x9E3779B97F4A7C15u * i, 1u << 22, 1u << 20, 4096, true);
+}
+
+static void test_fuzz_limited(void **state)
+{
+    (void)state;
+    for (uint64_t i = 1; i <= 200; i++) {
+        fuzz_round(0xD1B54A32D192ED03u * i, 1u << 22, 300, 8, false);
+        fuzz_round(0xA0761D6478BD642Fu * i, 700, 1u << 20, 4096, false);
+        fuzz_round(0xE7037ED1A0B428DBu * i, 1u << 22, 0, 0, false);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_in_order, teardown),
+        cmocka_unit_test_teardown(test_reverse_order, teardown),
+        cmocka_unit_test_teardown(test_retransmission, teardown),
+        cmocka_unit_test_teardown(test_retransmission_different_data, teardown),
+        cmocka_unit_test_teardown(test_partial_overlap, teardown),
+        cmocka_unit_test_teardown(test_overlap_held_different_data, teardown),
+        cmocka_unit_test_teardown(test_overlap_held_same_data, teardown),
+        cmocka_unit_test_teardown(test_ooo_limit_gap, teardown),
+        cmocka_unit_test_teardown(test_ooo_segment_limit_gap, teardown),
+        cmocka_unit_test_teardown(test_memcap_gap, teardown),
+        cmocka_unit_test_teardown(test_memcap_gap_with_held, teardown),
+        cmocka_unit_test_teardown(test_flow_end_hole, teardown),
+        cmocka_unit_test_teardown(test_flow_end_no_data, teardown),
+        cmocka_unit_test_teardown(test_midstream, teardown),
+        cmocka_unit_test_teardown(test_wraparound, teardown),
+        cmocka_unit_test_teardown(test_after_fin_ignored, teardown),
+        cmocka_unit_test_teardown(test_fin_drops_held_after_it, teardown),
+        cmocka_unit_test_teardown(test_flow_end_hole_before_fin, teardown),
+        cmocka_unit_test_teardown(test_depth, teardown),
+        cmocka_unit_test_teardown(test_syn_retransmission, teardown),
+        cmocka_unit_test_teardown(test_syn_payload, teardown),
+        cmocka_unit_test_teardown(test_garbage_seq, teardown),
+        cmocka_unit_test(test_fuzz_exact),
+        cmocka_unit_test(test_fuzz_limited),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
