@@ -1,0 +1,159 @@
+/*
+ * decode.c - the decoder's entry point: context set-up, dispatch on the
+ * capture's link type, anomaly reporting, and fragment expiry.
+ *
+ * Link types are libpcap's DLT_* values (<pcap/dlt.h>, and the LINKTYPE_*
+ * registry at https://www.tcpdump.org/linktypes.html):
+ *
+ *   DLT_EN10MB      1    Ethernet II, 802.1Q / 802.1ad tags      ethernet.c
+ *   DLT_LINUX_SLL   113  Linux cooked capture v1                 sll.c
+ *   DLT_LINUX_SLL2  276  Linux cooked capture v2                 sll.c
+ *   DLT_NULL        0    BSD loopback, family in host order      null.c
+ *   DLT_LOOP        108  OpenBSD loopback, family big-endian     null.c
+ *   DLT_RAW         12 (Linux) / 14 (BSD/OS), LINKTYPE_RAW 101   decode_raw below
+ *   DLT_IPV4        228, DLT_IPV6 229: raw IP of one version
+ *
+ * Everything else is DEV_LINK_UNSUPPORTED.  Nothing here allocates except the
+ * defragmenter, set up once in decode_ctx_init().
+ */
+#include "decode/decode.h"
+
+#include <pcap/dlt.h>
+#include <string.h>
+
+#include "decode/decode_int.h"
+
+/* LINKTYPE_RAW as written in pcap files; libpcap maps it to DLT_RAW on read, but
+ * a source may hand the file's value through. */
+#define DECODE_LINKTYPE_RAW 101
+/* DLT_RAW on BSD/OS; harmless to accept elsewhere, nothing else uses 14. */
+#define DECODE_DLT_RAW_BSDOS 14
+
+int decode_ctx_init(struct decode_ctx *ctx, const struct decode_cfg *cfg, struct stats *stats)
+{
+    if (!ctx || !cfg || !stats)
+        return -1;
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->cfg = *cfg;
+    if (ctx->cfg.max_vlan_layers == 0 || ctx->cfg.max_vlan_layers > DECODE_MAX_VLAN)
+        ctx->cfg.max_vlan_layers = DECODE_MAX_VLAN;
+    if (ctx->cfg.defrag_timeout_s == 0)
+        ctx->cfg.defrag_timeout_s = DECODE_DEFAULT_DEFRAG_TIMEOUT_S;
+    if (ctx->cfg.defrag_max_frags == 0)
+        ctx->cfg.defrag_max_frags = DECODE_DEFAULT_DEFRAG_MAX_FRAGS;
+    ctx->stats = stats;
+    memcap_init(&ctx->defrag_mc, "defrag", cfg->defrag_memcap);
+    ctx->defrag = defrag_new();
+    return ctx->defrag ? 0 : -1;
+}
+
+void decode_ctx_free(struct decode_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    defrag_free(ctx, ctx->defrag);
+    ctx->defrag = NULL;
+}
+
+void decode_anomaly(struct decode_ctx *ctx, const struct decoded *d, enum decode_event ev)
+{
+    if ((unsigned)ev < DEV__COUNT)
+        ctx->stats->decode_events[ev]++;
+    if (ctx->on_event)
+        ctx->on_event(ctx->user, d, ev);
+}
+
+void decode_expire(struct decode_ctx *ctx, uint64_t now_us)
+{
+    defrag_expire(ctx, now_us);
+}
+
+/* Raw IP: the version nibble of the first byte says which. */
+enum decode_result decode_raw(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len)
+{
+    ctx->stats->raw++;
+    if (len < 1) {
+        decode_anomaly(ctx, d, DEV_IPRAW_INVALID_IPV);
+        return DECODE_INVALID;
+    }
+    switch (p[0] >> 4) {
+    case 4:
+        return decode_ipv4(ctx, d, p, len);
+    case 6:
+        return decode_ipv6(ctx, d, p, len);
+    default:
+        decode_anomaly(ctx, d, DEV_IPRAW_INVALID_IPV);
+        return DECODE_INVALID;
+    }
+}
+
+static bool decode_is_raw_linktype(int lt)
+{
+    return lt == DLT_RAW || lt == DECODE_LINKTYPE_RAW || lt == DECODE_DLT_RAW_BSDOS;
+}
+
+static enum decode_result decode_link(struct decode_ctx *ctx, struct decoded *d, int linktype, const uint8_t *p,
+                                      uint32_t len)
+{
+    if (decode_is_raw_linktype(linktype))
+        return decode_raw(ctx, d, p, len);
+    switch (linktype) {
+    case DLT_EN10MB:
+        return decode_ethernet(ctx, d, p, len);
+    case DLT_LINUX_SLL:
+        return decode_sll(ctx, d, p, len);
+    case DLT_LINUX_SLL2:
+        return decode_sll2(ctx, d, p, len);
+    case DLT_NULL:
+    case DLT_LOOP:
+        return decode_null(ctx, d, p, len);
+    case DLT_IPV4:
+        ctx->stats->raw++;
+        return decode_ipv4(ctx, d, p, len);
+    case DLT_IPV6:
+        ctx->stats->raw++;
+        return decode_ipv6(ctx, d, p, len);
+    default:
+        decode_anomaly(ctx, d, DEV_LINK_UNSUPPORTED);
+        return DECODE_INVALID;
+    }
+}
+
+enum decode_result decode_packet(struct decode_ctx *ctx, const struct packet *pkt, struct decoded *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->pkt = pkt;
+    const uint8_t *p = pkt->data;
+    uint32_t len = p ? pkt->caplen : 0;
+    if (!p)
+        p = (const uint8_t *)"";
+    enum decode_result r = decode_link(ctx, d, pkt->linktype, p, len);
+    if (r == DECODE_INVALID)
+        ctx->stats->invalid++;
+    else if (r == DECODE_NOT_IP)
+        ctx->stats->non_ip++;
+    return r;
+}
+
+/* Hand the IP payload to the decoder of its protocol (tcp.c, udp.c, icmp.c). */
+enum decode_result decode_transport(struct decode_ctx *ctx, struct decoded *d, uint8_t ipproto, const uint8_t *p,
+                                    uint32_t len)
+{
+    d->ipproto = ipproto;
+    switch (ipproto) {
+    case IPPROTO_NUM_TCP:
+        return decode_tcp(ctx, d, p, len);
+    case IPPROTO_NUM_UDP:
+        return decode_udp(ctx, d, p, len);
+    case IPPROTO_NUM_ICMP:
+        return decode_icmpv4(ctx, d, p, len);
+    case IPPROTO_NUM_ICMPV6:
+        return decode_icmpv6(ctx, d, p, len);
+    default:
+        /* ESP, GRE, SCTP, No Next Header, ...: known by number only. */
+        ctx->stats->other_ipproto++;
+        d->l4 = p;
+        d->l4_len = len;
+        return DECODE_OK;
+    }
+}
