@@ -49,7 +49,7 @@ struct tcp_seen {
 struct tcp_stream {
     bool isn_known;              /* a SYN (or first data when midstream) fixed the start */
     bool fin_seen, rst_seen;
-    uint32_t isn;                /* initial sequence number (SYN's seq) */
+    uint32_t isn;                /* initial sequence number (SYN's seq; midstream: first data seq - 1) */
     uint32_t next_seq;           /* next byte expected in order */
     uint32_t fin_seq;            /* sequence number of the FIN */
     uint64_t delivered;          /* bytes given to the sink */

@@ -581,58 +581,105 @@ static size_t make_ranges(uint64_t *seed, struct range *r)
     return n;
 }
 
-static void fuzz_round(uint64_t seed, uint64_t memcap, uint32_t max_bytes, uint32_t max_segs, bool exact)
+struct fuzz_result {
+    uint64_t gaps, memcap_hits, ooo, overlaps_diff;
+};
+
+/*
+ * Both directions of one flow, each a random byte string sent as a shuffled
+ * random cover plus duplicates, interleaved at random; in `exact` mode
+ * corrupted copies of already delivered ranges follow, and must change nothing.
+ */
+static struct fuzz_result fuzz_round(uint64_t seed, uint64_t memcap, uint32_t max_bytes, uint32_t max_segs,
+                                     bool exact)
 {
-    uint8_t src[FUZZ_LEN];
-    struct range r[FUZZ_MAX_RANGES];
+    static const size_t corrupt_rounds = 20;
+    uint8_t src[2][FUZZ_LEN];
+    struct range r[2][FUZZ_MAX_RANGES];
+    size_t n[2], next[2] = {0, 0};
+    uint32_t isn[2];
     void *st = NULL;
     struct fx *fx = fx_new(&st, memcap, max_bytes, max_segs, 0);
-    for (size_t i = 0; i < FUZZ_LEN; i++)
-        src[i] = (uint8_t)rnd(&seed);
-    fx->rec.expect[0] = src;
-    fx->rec.expect_len[0] = FUZZ_LEN;
-    uint32_t isn = (uint32_t)rnd(&seed);
-    if (seed & 1)
-        isn = 0xFFFFFFFFu - (uint32_t)(rnd(&seed) % FUZZ_LEN); /* wrap inside the stream */
-    syn(fx, 0, isn);
-    size_t n = make_ranges(&seed, r);
-    for (size_t i = 0; i < n; i++) {
-        pkt(fx, 0, TH_ACK, isn + 1 + r[i].off, src + r[i].off, r[i].len);
-        assert_true(fx->flow.stream[0].ooo_bytes <= max_bytes);
-        assert_true(fx->flow.stream[0].ooo_count <= max_segs);
+    for (int dir = 0; dir < 2; dir++) {
+        for (size_t i = 0; i < FUZZ_LEN; i++)
+            src[dir][i] = (uint8_t)rnd(&seed);
+        fx->rec.expect[dir] = src[dir];
+        fx->rec.expect_len[dir] = FUZZ_LEN;
+        isn[dir] = (uint32_t)rnd(&seed);
+        if (rnd(&seed) & 1)
+            isn[dir] = 0xFFFFFFFFu - (uint32_t)(rnd(&seed) % FUZZ_LEN); /* wrap inside the stream */
+        syn(fx, dir, isn[dir]);
+        n[dir] = make_ranges(&seed, r[dir]);
+    }
+    while (next[0] < n[0] || next[1] < n[1]) {
+        int dir = next[0] < n[0] && next[1] < n[1] ? (int)(rnd(&seed) & 1) : next[0] < n[0] ? 0 : 1;
+        const struct range *g = &r[dir][next[dir]++];
+        pkt(fx, dir, TH_ACK, isn[dir] + 1 + g->off, src[dir] + g->off, g->len);
+        assert_true(fx->flow.stream[dir].ooo_bytes <= max_bytes);
+        assert_true(fx->flow.stream[dir].ooo_count <= max_segs);
         assert_true(fx->ctx.mc.used <= memcap);
+    }
+    if (exact) {
+        assert_int_equal(fx->stats.tcp_overlaps_diff, 0);
+        assert_int_equal(fx->flow.stream[0].ooo_count + fx->flow.stream[1].ooo_count, 0);
+        for (size_t i = 0; i < corrupt_rounds; i++) {
+            uint8_t bad[FUZZ_LEN];
+            const struct range *g = &r[0][rnd(&seed) % n[0]];
+            memcpy(bad, src[0] + g->off, g->len);
+            bad[rnd(&seed) % g->len] ^= 0x5a;
+            pkt(fx, 0, TH_ACK, isn[0] + 1 + g->off, bad, g->len);
+        }
+        assert_true(fx->stats.tcp_overlaps_diff <= corrupt_rounds);
+        assert_int_equal(fx->rec.anomalies, fx->stats.tcp_overlaps_diff);
     }
     stream_flow_end(&fx->ctx, &fx->flow);
     assert_int_equal(fx->ctx.mc.used, 0);
-    assert_int_equal(fx->rec.anomalies, 0);
-    assert_int_equal(fx->stats.tcp_overlaps_diff, 0);
-    /* every byte is either delivered at its place or inside a reported gap */
-    assert_int_equal(fx->rec.pos[0], FUZZ_LEN);
-    assert_int_equal(fx->rec.out_len[0] + fx->stats.tcp_gap_bytes, FUZZ_LEN);
-    assert_int_equal(fx->stats.tcp_reassembled_bytes, fx->rec.out_len[0]);
-    if (exact) {
-        assert_int_equal(fx->rec.ngaps[0], 0);
-        assert_int_equal(fx->rec.out_len[0], FUZZ_LEN);
-        assert_memory_equal(fx->rec.out[0], src, FUZZ_LEN);
+    if (!exact)
+        assert_int_equal(fx->rec.anomalies, 0);
+    for (int dir = 0; dir < 2; dir++) {
+        /* every byte is either delivered at its place or inside a reported gap */
+        assert_int_equal(fx->rec.pos[dir], FUZZ_LEN);
+        assert_int_equal(fx->flow.stream[dir].delivered + fx->flow.stream[dir].gap_bytes, FUZZ_LEN);
+        if (exact) {
+            assert_int_equal(fx->rec.ngaps[dir], 0);
+            assert_int_equal(fx->rec.out_len[dir], FUZZ_LEN);
+            assert_memory_equal(fx->rec.out[dir], src[dir], FUZZ_LEN);
+        }
     }
+    assert_int_equal(fx->stats.tcp_reassembled_bytes, fx->rec.out_len[0] + fx->rec.out_len[1]);
+    assert_int_equal(fx->rec.out_len[0] + fx->rec.out_len[1] + fx->stats.tcp_gap_bytes, 2 * FUZZ_LEN);
+    struct fuzz_result res = {fx->stats.tcp_reassembly_gaps, fx->stats.tcp_stream_memcap_hits,
+                              fx->stats.tcp_ooo_segments, fx->stats.tcp_overlaps_diff};
     teardown(&st);
+    return res;
 }
 
 static void test_fuzz_exact(void **state)
 {
     (void)state;
-    for (uint64_t i = 1; i <= 200; i++)
-        fuzz_round(0x9E3779B97F4A7C15u * i, 1u << 22, 1u << 20, 4096, true);
+    uint64_t ooo = 0, diff = 0;
+    for (uint64_t i = 1; i <= 200; i++) {
+        struct fuzz_result res = fuzz_round(0x9E3779B97F4A7C15u * i, 1u << 22, 1u << 20, 4096, true);
+        ooo += res.ooo;
+        diff += res.overlaps_diff;
+    }
+    assert_true(ooo > 0);
+    assert_true(diff > 0); /* some corrupted copies matched a remembered piece */
 }
 
 static void test_fuzz_limited(void **state)
 {
     (void)state;
+    uint64_t gaps = 0, hits = 0;
     for (uint64_t i = 1; i <= 200; i++) {
-        fuzz_round(0xD1B54A32D192ED03u * i, 1u << 22, 300, 8, false);
-        fuzz_round(0xA0761D6478BD642Fu * i, 700, 1u << 20, 4096, false);
-        fuzz_round(0xE7037ED1A0B428DBu * i, 1u << 22, 0, 0, false);
+        gaps += fuzz_round(0xD1B54A32D192ED03u * i, 1u << 22, 300, 8, false).gaps;
+        struct fuzz_result res = fuzz_round(0xA0761D6478BD642Fu * i, 700, 1u << 20, 4096, false);
+        gaps += res.gaps;
+        hits += res.memcap_hits;
+        gaps += fuzz_round(0xE7037ED1A0B428DBu * i, 1u << 22, 0, 0, false).gaps;
     }
+    assert_true(gaps > 0);
+    assert_true(hits > 0);
 }
 
 int main(void)
