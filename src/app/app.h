@@ -27,6 +27,7 @@
 
 struct flow;
 struct config;
+struct file_tracker;
 
 enum app_proto {
     APP_UNKNOWN = 0,   /* no payload yet, or still probing */
@@ -81,6 +82,7 @@ struct app_flow {
     uint32_t probe_len[2];
     uint32_t probe_cap[2];
     uint32_t tried[2];                   /* bitmask by registry index of parsers that said PROBE_NO */
+    uint8_t first_dir;                   /* direction that sent payload first */
     bool gap_during_probe;
 };
 
@@ -98,6 +100,7 @@ struct app_layer {
     struct stats *stats;
     const struct event_bus *bus;
     const struct config *config;         /* full configuration, for parser limits */
+    struct file_tracker *files;          /* per-worker file tracker (src/files/); NULL = no file tracking */
     uint64_t now_us;                     /* packet time of the packet being processed */
 };
 

@@ -11,6 +11,7 @@
 #ifndef MEDSENTRY_CORE_EVENT_H
 #define MEDSENTRY_CORE_EVENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum event_type {
@@ -58,6 +59,10 @@ struct stats_event {
     const struct stats *stats;
     const struct memcap *const *memcaps; /* NULL-terminated */
     uint64_t uptime_us;                  /* packet time from first to last packet */
+    bool final;                          /* the last stats event of the run */
+    bool capture_truncated;              /* the capture file ended in the middle of a packet */
+    bool live;                           /* kernel counters below are valid */
+    uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
 };
 
 typedef void (*event_fn)(void *user, const struct event *ev);

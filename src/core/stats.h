@@ -10,7 +10,8 @@
 
 #include <stdint.h>
 
-/* X(enum-suffix, "layer", "name as it appears in EVE") */
+/* X(enum-suffix, "layer", "name as it appears in EVE").  Keep the rows of one layer together:
+ * the stats event nests the counts by layer in this order. */
 #define DECODE_EVENTS(X)                                                                           \
     X(LINK_UNSUPPORTED, "link", "unsupported_linktype")                                            \
     X(ETH_PKT_TOO_SMALL, "ethernet", "pkt_too_small")                                              \

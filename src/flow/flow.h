@@ -9,8 +9,8 @@
  * flow memcap; when it is full the least recently used flow is ended
  * (end reason "evicted") to make room, and counted.
  *
- * ICMP errors are their own flows keyed by (type, code) as Suricata does not
- * attach them to the connection they quote: `sport` = type, `dport` = code.
+ * ICMP and other IP protocols have no ports: one flow per address pair (and
+ * VLAN); the ICMP type and code of the first packet are kept for the record.
  */
 #ifndef MEDSENTRY_FLOW_FLOW_H
 #define MEDSENTRY_FLOW_FLOW_H
@@ -38,7 +38,7 @@ enum tcp_state {
 enum flow_end_reason {
     FLOW_END_NONE = 0,
     FLOW_END_TIMEOUT,    /* idle past the state's timeout */
-    FLOW_END_CLOSED,     /* TCP closed (FIN/RST) and the closed timeout ran */
+    FLOW_END_CLOSED,     /* TCP closed (FIN/RST) and a new SYN reused its tuple */
     FLOW_END_EVICTED,    /* ended early because the flow memcap was full */
     FLOW_END_SHUTDOWN,   /* end of capture / sensor stopping */
 };
@@ -69,6 +69,8 @@ struct flow {
     uint64_t flow_id;          /* stable: from the key and the first packet's time */
     uint64_t first_ts_us, last_ts_us;
     uint64_t pkts[2], bytes[2]; /* bytes = frame length on the wire, as Suricata counts */
+
+    uint8_t icmp_type, icmp_code; /* first packet's, ICMP flows only */
 
     /* TCP */
     enum tcp_state tcp_state;

@@ -45,6 +45,10 @@ void eve_format(struct jw *w, const struct eve_cfg *cfg, const struct event *ev)
 typedef void (*eve_body_fn)(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
 extern const eve_body_fn eve_body[EVENT__COUNT];
 
+/* Optional writers of top-level objects after the body (e.g. `tcp` beside `flow`); NULL for most types. */
+extern const eve_body_fn eve_extra[EVENT__COUNT];
+
+void eve_flow_tcp(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
 void eve_flow_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
 void eve_anomaly_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
 void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);

@@ -1,0 +1,278 @@
+/*
+ * app.c - application-layer framework: detection by probing, dispatch of
+ * in-order bytes, gaps and close to the flow's parser, events out.
+ *
+ * Detection (TCP): the first bytes of each direction are buffered, up to
+ * app.probe-depth.  After each chunk every parser that has not yet said
+ * PROBE_NO for that direction looks at the buffer, those whose port hints
+ * match the server port first.  The first PROBE_YES wins: its state is
+ * created and the buffered bytes are replayed to it, the direction that spoke
+ * first first.  The flow is "failed" once the to-server direction is decided
+ * against every parser (all said no, or the buffer filled without a yes) and
+ * the to-client direction is either decided too or silent.  UDP datagrams are
+ * probed one at a time, without buffering.  A gap before detection ends it.
+ */
+#include "app/app.h"
+
+#include <string.h>
+
+#include "flow/flow.h"
+
+static const char *const app_proto_names[APP__COUNT] = {
+    [APP_UNKNOWN] = NULL,   [APP_FAILED] = "failed", [APP_DICOM] = "dicom", [APP_SMB] = "smb",
+    [APP_DCERPC] = "dcerpc", [APP_HTTP] = "http",    [APP_DNS] = "dns",     [APP_TLS] = "tls",
+    [APP_HL7] = "hl7",
+};
+
+const char *app_proto_name(enum app_proto p)
+{
+    return (unsigned)p < APP__COUNT ? app_proto_names[p] : NULL;
+}
+
+int app_layer_init(struct app_layer *al, const struct app_cfg *cfg, struct stats *stats, const struct event_bus *bus,
+                   const struct config *config)
+{
+    memset(al, 0, sizeof(*al));
+    al->cfg = *cfg;
+    al->stats = stats;
+    al->bus = bus;
+    al->config = config;
+    memcap_init(&al->mc, "app", cfg->memcap);
+    app_layer_set_parsers(al, app_registry, app_registry_count);
+    return 0;
+}
+
+void app_layer_free(struct app_layer *al)
+{
+    (void)al; /* per-flow state is released by app_on_close as flows end */
+}
+
+void app_layer_set_parsers(struct app_layer *al, const struct app_parser *const *parsers, size_t n)
+{
+    al->parsers = parsers;
+    al->n_parsers = n > 32 ? 32 : n; /* the tried[] masks are 32 bits wide */
+}
+
+void *app_alloc(struct app_ctx *ctx, size_t n)
+{
+    void *p = mc_calloc(&ctx->al->mc, n);
+    if (!p)
+        ctx->al->stats->app_memcap_hits++;
+    return p;
+}
+
+void app_free(struct app_ctx *ctx, void *p, size_t n)
+{
+    mc_free(&ctx->al->mc, p, n);
+}
+
+void app_emit(struct app_ctx *ctx, enum event_type type, int dir, const void *body)
+{
+    struct event ev = {
+        .type = type,
+        .ts_us = ctx->ts_us,
+        .flow = ctx->flow,
+        .pkt = NULL,
+        .dir = dir == 1 ? EVENT_DIR_TOCLIENT : EVENT_DIR_TOSERVER,
+        .body = body,
+    };
+    event_publish(ctx->al->bus, &ev);
+}
+
+void app_anomaly(struct app_ctx *ctx, int dir, const char *event, const char *detail)
+{
+    const struct app_parser *p = ctx->flow ? ctx->flow->app.parser : NULL;
+    struct anomaly_event a = {
+        .type = "applayer",
+        .layer = p ? p->name : "app",
+        .event = event,
+        .detail = detail,
+    };
+    ctx->al->stats->app_anomalies++;
+    app_emit(ctx, EVENT_ANOMALY, dir, &a);
+}
+
+static struct app_ctx app_ctx_for(struct app_layer *al, struct flow *f)
+{
+    struct app_ctx c = {.al = al, .flow = f, .ts_us = al->now_us};
+    return c;
+}
+
+static void probe_bufs_free(struct app_layer *al, struct app_flow *a)
+{
+    for (int d = 0; d < 2; d++) {
+        mc_free(&al->mc, a->probe_buf[d], a->probe_cap[d]);
+        a->probe_buf[d] = NULL;
+        a->probe_len[d] = a->probe_cap[d] = 0;
+    }
+}
+
+static bool port_hinted(const struct app_parser *p, uint16_t port)
+{
+    for (int i = 0; i < APP_MAX_PORTS && p->ports[i]; i++)
+        if (p->ports[i] == port)
+            return true;
+    return false;
+}
+
+/* Run the probes on data for direction dir.  Returns the matching parser, or NULL. */
+static const struct app_parser *app_probe(struct app_layer *al, struct flow *f, int dir, const uint8_t *data,
+                                          size_t len)
+{
+    struct app_flow *a = &f->app;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < al->n_parsers; i++) {
+            const struct app_parser *p = al->parsers[i];
+            if (p->ipproto != f->ipproto || (a->tried[dir] & (1u << i)))
+                continue;
+            bool hinted = port_hinted(p, f->server_port);
+            if ((pass == 0) != hinted)
+                continue;
+            enum probe_result r = p->probe ? p->probe(data, len, dir) : PROBE_NO;
+            if (r == PROBE_YES)
+                return p;
+            if (r == PROBE_NO)
+                a->tried[dir] |= 1u << i;
+        }
+    }
+    return NULL;
+}
+
+static bool all_tried(const struct app_layer *al, const struct flow *f, int dir)
+{
+    for (size_t i = 0; i < al->n_parsers; i++)
+        if (al->parsers[i]->ipproto == f->ipproto && !(f->app.tried[dir] & (1u << i)))
+            return false;
+    return true;
+}
+
+static void app_set_failed(struct app_layer *al, struct flow *f)
+{
+    f->app.proto = APP_FAILED;
+    al->stats->app_probe_failed++;
+    probe_bufs_free(al, &f->app);
+}
+
+/* A parser matched: create its state and replay what was buffered. */
+static void app_start(struct app_layer *al, struct flow *f, const struct app_parser *p, int first_dir)
+{
+    struct app_flow *a = &f->app;
+    struct app_ctx ctx = app_ctx_for(al, f);
+    a->proto = p->proto;
+    al->stats->app_flows[p->proto < 16 ? p->proto : 0]++;
+    a->state = p->state_new ? p->state_new(&ctx) : NULL;
+    if (p->state_new && !a->state) {
+        /* no memory for the parser: the protocol is known, it is not parsed */
+        probe_bufs_free(al, a);
+        return;
+    }
+    a->parser = p;
+    for (int k = 0; k < 2; k++) {
+        int d = k == 0 ? first_dir : first_dir ^ 1;
+        if (a->probe_len[d] && p->on_data)
+            p->on_data(&ctx, a->state, d, a->probe_buf[d], a->probe_len[d]);
+    }
+    probe_bufs_free(al, a);
+}
+
+static void app_detect_udp(struct app_layer *al, struct flow *f, int dir, const uint8_t *data, size_t len)
+{
+    const struct app_parser *p = app_probe(al, f, dir, data, len);
+    if (p) {
+        app_start(al, f, p, dir);
+        if (f->app.parser && p->on_data) {
+            struct app_ctx ctx = app_ctx_for(al, f);
+            p->on_data(&ctx, f->app.state, dir, data, len);
+        }
+    } else if (all_tried(al, f, dir)) {
+        app_set_failed(al, f);
+    }
+}
+
+static void app_detect_tcp(struct app_layer *al, struct flow *f, int dir, const uint8_t *data, size_t len)
+{
+    struct app_flow *a = &f->app;
+    uint32_t depth = al->cfg.probe_depth ? al->cfg.probe_depth : 1;
+    if (!a->probe_buf[0] && !a->probe_buf[1])
+        a->first_dir = (uint8_t)dir;
+    if (!a->probe_buf[dir]) {
+        a->probe_buf[dir] = mc_malloc(&al->mc, depth);
+        if (!a->probe_buf[dir]) {
+            al->stats->app_memcap_hits++;
+            app_set_failed(al, f);
+            return;
+        }
+        a->probe_cap[dir] = depth;
+    }
+    size_t room = a->probe_cap[dir] - a->probe_len[dir];
+    size_t take = len < room ? len : room;
+    memcpy(a->probe_buf[dir] + a->probe_len[dir], data, take);
+    a->probe_len[dir] += (uint32_t)take;
+
+    const struct app_parser *p = app_probe(al, f, dir, a->probe_buf[dir], a->probe_len[dir]);
+    if (p) {
+        app_start(al, f, p, a->first_dir);
+        if (a->parser && take < len && p->on_data) {
+            struct app_ctx ctx = app_ctx_for(al, f);
+            p->on_data(&ctx, a->state, dir, data + take, len - take);
+        }
+        return;
+    }
+    bool done_ts = a->probe_len[0] && (all_tried(al, f, 0) || a->probe_len[0] >= a->probe_cap[0]);
+    bool done_tc = a->probe_len[1] && (all_tried(al, f, 1) || a->probe_len[1] >= a->probe_cap[1]);
+    if (done_ts && (done_tc || a->probe_len[1] == 0))
+        app_set_failed(al, f);
+    else if (done_tc && a->probe_len[1] >= a->probe_cap[1] && a->probe_len[0] == 0)
+        app_set_failed(al, f); /* the server said a full buffer's worth and nobody knows it */
+}
+
+void app_on_data(struct app_layer *al, struct flow *f, int dir, const uint8_t *data, size_t len)
+{
+    struct app_flow *a = &f->app;
+    if (len == 0 || a->proto == APP_FAILED)
+        return;
+    if (a->parser) {
+        if (a->parser->on_data) {
+            struct app_ctx ctx = app_ctx_for(al, f);
+            a->parser->on_data(&ctx, a->state, dir, data, len);
+        }
+        return;
+    }
+    if (a->proto != APP_UNKNOWN)
+        return; /* detected, but no state could be allocated */
+    if (f->ipproto == 17)
+        app_detect_udp(al, f, dir, data, len);
+    else
+        app_detect_tcp(al, f, dir, data, len);
+}
+
+void app_on_gap(struct app_layer *al, struct flow *f, int dir, uint64_t len)
+{
+    struct app_flow *a = &f->app;
+    if (a->parser) {
+        if (a->parser->on_gap) {
+            struct app_ctx ctx = app_ctx_for(al, f);
+            a->parser->on_gap(&ctx, a->state, dir, len);
+        }
+        return;
+    }
+    if (a->proto == APP_UNKNOWN) {
+        /* bytes lost before the protocol was known: probing on what follows would be guesswork */
+        a->gap_during_probe = true;
+        app_set_failed(al, f);
+    }
+}
+
+void app_on_close(struct app_layer *al, struct flow *f)
+{
+    struct app_flow *a = &f->app;
+    struct app_ctx ctx = app_ctx_for(al, f);
+    if (a->parser) {
+        if (a->parser->on_close)
+            a->parser->on_close(&ctx, a->state);
+        if (a->parser->state_free && a->state)
+            a->parser->state_free(&ctx, a->state);
+        a->state = NULL;
+    }
+    probe_bufs_free(al, a);
+}

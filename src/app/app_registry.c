@@ -1,0 +1,12 @@
+/*
+ * app_registry.c - the application-layer parsers medsentry knows, in the
+ * order they are probed (port hints first).  One line per parser; each
+ * parser's definition lives in its own folder, src/app/<proto>/.
+ */
+#include "app/app.h"
+
+const struct app_parser *const app_registry[] = {
+    NULL, /* keeps the array non-empty; app_registry_count excludes it */
+};
+
+const size_t app_registry_count = sizeof(app_registry) / sizeof(app_registry[0]) - 1;

@@ -1,0 +1,318 @@
+/*
+ * config.c - defaults, the key table, and the YAML reader (libyaml).
+ *
+ * Every key is one row of config_keys[]: its dotted path as written in
+ * medsentry.yaml, its kind, its range and where it lands in struct config.
+ * The reader walks libyaml's event stream keeping the path of mapping keys;
+ * each scalar value is set through the table, so the file and --set share one
+ * code path and one set of checks.
+ */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+enum key_kind { K_BOOL, K_U32, K_SIZE, K_STR, K_INT };
+
+struct config_key {
+    const char *path;
+    enum key_kind kind;
+    size_t off;
+    size_t size;          /* K_STR: buffer size */
+    uint64_t min, max;    /* numeric range */
+};
+
+#define KEY_BOOL(p, f) {p, K_BOOL, offsetof(struct config, f), 0, 0, 1}
+#define KEY_U32(p, f, lo, hi) {p, K_U32, offsetof(struct config, f), 0, lo, hi}
+#define KEY_INT(p, f, lo, hi) {p, K_INT, offsetof(struct config, f), 0, lo, hi}
+#define KEY_SIZE(p, f, lo, hi) {p, K_SIZE, offsetof(struct config, f), 0, lo, hi}
+#define KEY_STR(p, f) {p, K_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0}
+
+#define KB 1024ULL
+#define MB (1024ULL * 1024)
+#define GB (1024ULL * 1024 * 1024)
+#define DAY 86400
+
+static const struct config_key config_keys[] = {
+    KEY_STR("default-log-dir", logdir),
+    KEY_BOOL("outputs.eve.enabled", eve_enabled),
+    KEY_STR("outputs.eve.filename", eve_filename),
+    KEY_U32("outputs.stats.interval", stats_interval_s, 0, DAY),
+    KEY_BOOL("privacy.log-phi", log_phi),
+    KEY_STR("privacy.key-file", phi_key_file),
+    KEY_INT("capture.snaplen", snaplen, 64, 262144),
+    KEY_BOOL("capture.promisc", promisc),
+    KEY_U32("decoder.max-vlan-layers", decode.max_vlan_layers, 0, DECODE_MAX_VLAN),
+    KEY_SIZE("defrag.memcap", decode.defrag_memcap, 64 * KB, 64 * GB),
+    KEY_U32("defrag.timeout", decode.defrag_timeout_s, 1, 3600),
+    KEY_U32("defrag.max-frags", decode.defrag_max_frags, 1, 65535),
+    KEY_SIZE("flow.memcap", flow.memcap, 1 * MB, 64 * GB),
+    KEY_U32("flow.hash-size", flow.hash_size, 1024, 1u << 26),
+    KEY_U32("flow.timeouts.tcp.new", flow.tcp_new_timeout, 1, DAY),
+    KEY_U32("flow.timeouts.tcp.established", flow.tcp_established_timeout, 1, DAY),
+    KEY_U32("flow.timeouts.tcp.closed", flow.tcp_closed_timeout, 1, DAY),
+    KEY_U32("flow.timeouts.udp.new", flow.udp_new_timeout, 1, DAY),
+    KEY_U32("flow.timeouts.udp.established", flow.udp_established_timeout, 1, DAY),
+    KEY_U32("flow.timeouts.icmp", flow.icmp_timeout, 1, DAY),
+    KEY_U32("flow.timeouts.default", flow.other_timeout, 1, DAY),
+    KEY_SIZE("stream.memcap", stream.memcap, 64 * KB, 64 * GB),
+    KEY_SIZE("stream.reassembly.max-ooo-bytes", stream.max_ooo_bytes, 0, 1 * GB),
+    KEY_U32("stream.reassembly.max-ooo-segments", stream.max_ooo_segments, 0, 1u << 20),
+    KEY_SIZE("stream.reassembly.depth", stream.depth, 0, 1ULL << 62),
+    KEY_U32("app-layer.probe-depth", app.probe_depth, 16, 65536),
+    KEY_SIZE("app-layer.memcap", app.memcap, 64 * KB, 64 * GB),
+};
+
+void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->logdir, sizeof(c->logdir), "%s", ".");
+    c->eve_enabled = true;
+    snprintf(c->eve_filename, sizeof(c->eve_filename), "%s", "eve.json");
+    c->log_phi = false;
+    snprintf(c->phi_key_file, sizeof(c->phi_key_file), "%s", "medsentry.key");
+    c->stats_interval_s = 0;
+    c->snaplen = 65535;
+    c->promisc = true;
+
+    c->decode.max_vlan_layers = DECODE_MAX_VLAN;
+    c->decode.defrag_memcap = 32 * MB;
+    c->decode.defrag_timeout_s = 60;
+    c->decode.defrag_max_frags = 256;
+
+    c->flow.memcap = 128 * MB;
+    c->flow.hash_size = 65536;
+    c->flow.tcp_new_timeout = 60;
+    c->flow.tcp_established_timeout = 3600;
+    c->flow.tcp_closed_timeout = 10;
+    c->flow.udp_new_timeout = 30;
+    c->flow.udp_established_timeout = 300;
+    c->flow.icmp_timeout = 30;
+    c->flow.other_timeout = 30;
+
+    c->stream.memcap = 256 * MB;
+    c->stream.max_ooo_bytes = 1 * MB;
+    c->stream.max_ooo_segments = 1024;
+    c->stream.depth = 0;
+
+    c->app.probe_depth = 4096;
+    c->app.memcap = 256 * MB;
+}
+
+static const struct config_key *config_key_find(const char *path)
+{
+    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+        if (strcmp(config_keys[i].path, path) == 0)
+            return &config_keys[i];
+    return NULL;
+}
+
+/* "64mb", "1gb", "4096", "512kb" (binary units; case-insensitive). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    while (*end == ' ')
+        end++;
+    uint64_t mul = 1;
+    if (!strcasecmp(end, "kb") || !strcasecmp(end, "k"))
+        mul = KB;
+    else if (!strcasecmp(end, "mb") || !strcasecmp(end, "m"))
+        mul = MB;
+    else if (!strcasecmp(end, "gb") || !strcasecmp(end, "g"))
+        mul = GB;
+    else if (*end && strcasecmp(end, "b"))
+        return -1;
+    if (v > UINT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+static int set_value(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+    char *base = (char *)c + k->off;
+    switch (k->kind) {
+    case K_BOOL: {
+        bool v;
+        if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") || !strcasecmp(value, "on") || !strcmp(value, "1"))
+            v = true;
+        else if (!strcasecmp(value, "no") || !strcasecmp(value, "false") || !strcasecmp(value, "off") ||
+                 !strcmp(value, "0"))
+            v = false;
+        else {
+            snprintf(err, errlen, "%s: '%s' is not a boolean (yes/no)", k->path, value);
+            return -1;
+        }
+        memcpy(base, &v, sizeof(v));
+        return 0;
+    }
+    case K_U32:
+    case K_INT:
+    case K_SIZE: {
+        uint64_t v;
+        if (k->kind == K_SIZE) {
+            if (parse_size(value, &v) < 0) {
+                snprintf(err, errlen, "%s: '%s' is not a size (e.g. 4096, 512kb, 64mb, 1gb)", k->path, value);
+                return -1;
+            }
+        } else {
+            char *end;
+            errno = 0;
+            unsigned long long u = strtoull(value, &end, 10);
+            if (!isdigit((unsigned char)value[0]) || *end || errno) {
+                snprintf(err, errlen, "%s: '%s' is not a whole number", k->path, value);
+                return -1;
+            }
+            v = u;
+        }
+        if (v < k->min || v > k->max) {
+            snprintf(err, errlen, "%s: %s is out of range (%llu to %llu)", k->path, value, (unsigned long long)k->min,
+                     (unsigned long long)k->max);
+            return -1;
+        }
+        if (k->kind == K_U32) {
+            uint32_t x = (uint32_t)v;
+            memcpy(base, &x, sizeof(x));
+        } else if (k->kind == K_INT) {
+            int x = (int)v;
+            memcpy(base, &x, sizeof(x));
+        } else {
+            memcpy(base, &v, sizeof(v));
+        }
+        return 0;
+    }
+    case K_STR:
+        if (strlen(value) >= k->size) {
+            snprintf(err, errlen, "%s: value is longer than %zu characters", k->path, k->size - 1);
+            return -1;
+        }
+        memcpy(base, value, strlen(value) + 1);
+        return 0;
+    }
+    return -1;
+}
+
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    const struct config_key *k = config_key_find(key);
+    if (!k) {
+        snprintf(err, errlen, "%s: unknown key", key);
+        return -1;
+    }
+    return set_value(c, k, value, err, errlen);
+}
+
+#define CONFIG_MAX_DEPTH 8
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(fp);
+        snprintf(err, errlen, "%s: cannot initialise the YAML parser", path);
+        return -1;
+    }
+    yaml_parser_set_input_file(&parser, fp);
+
+    /* keys[i] is the mapping key at depth i; expect_key[i] says whether the next scalar is a key */
+    char keys[CONFIG_MAX_DEPTH][128];
+    bool expect_key[CONFIG_MAX_DEPTH + 1];
+    int depth = 0; /* number of open mappings */
+    int rc = 0;
+    bool done = false;
+    memset(keys, 0, sizeof(keys));
+    expect_key[0] = false;
+
+    while (!done && rc == 0) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            snprintf(err, errlen, "%s:%zu: %s", path, parser.problem_mark.line + 1,
+                     parser.problem ? parser.problem : "YAML syntax error");
+            rc = -1;
+            break;
+        }
+        size_t line = ev.start_mark.line + 1;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT: done = true; break;
+        case YAML_MAPPING_START_EVENT:
+            if (depth > 0 && expect_key[depth]) {
+                snprintf(err, errlen, "%s:%zu: a mapping cannot be a key", path, line);
+                rc = -1;
+            } else if (depth >= CONFIG_MAX_DEPTH) {
+                snprintf(err, errlen, "%s:%zu: nested too deeply", path, line);
+                rc = -1;
+            } else {
+                depth++;
+                expect_key[depth] = true;
+            }
+            break;
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            if (depth > 0)
+                expect_key[depth] = true;
+            break;
+        case YAML_SEQUENCE_START_EVENT: {
+            char full[1024] = "";
+            for (int i = 1; i <= depth; i++)
+                snprintf(full + strlen(full), sizeof(full) - strlen(full), "%s%s", i > 1 ? "." : "", keys[i - 1]);
+            snprintf(err, errlen, "%s:%zu: %s: a list is not expected here", path, line, full);
+            rc = -1;
+            break;
+        }
+        case YAML_SCALAR_EVENT: {
+            const char *val = (const char *)ev.data.scalar.value;
+            if (depth == 0) {
+                if (*val) {
+                    snprintf(err, errlen, "%s:%zu: the file must be a mapping of keys", path, line);
+                    rc = -1;
+                }
+                break;
+            }
+            if (expect_key[depth]) {
+                snprintf(keys[depth - 1], sizeof(keys[0]), "%s", val);
+                expect_key[depth] = false;
+                break;
+            }
+            char full[1024] = "";
+            for (int i = 1; i <= depth; i++)
+                snprintf(full + strlen(full), sizeof(full) - strlen(full), "%s%s", i > 1 ? "." : "", keys[i - 1]);
+            char e[512];
+            const struct config_key *k = config_key_find(full);
+            if (!k) {
+                snprintf(err, errlen, "%s:%zu: %s: unknown key", path, line, full);
+                rc = -1;
+            } else if (set_value(c, k, val, e, sizeof(e)) < 0) {
+                snprintf(err, errlen, "%s:%zu: %s", path, line, e);
+                rc = -1;
+            }
+            expect_key[depth] = true;
+            break;
+        }
+        case YAML_ALIAS_EVENT:
+            snprintf(err, errlen, "%s:%zu: YAML aliases are not supported", path, line);
+            rc = -1;
+            break;
+        default: break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&parser);
+    fclose(fp);
+    return rc;
+}

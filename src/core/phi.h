@@ -1,0 +1,32 @@
+/*
+ * phi.h - pseudonymisation of protected health information (PHI).
+ *
+ * Patient names, ids, birth dates, accession numbers and the like never leave
+ * the sensor in clear by default: they are replaced by a keyed hash,
+ * "phi:" + the first 16 bytes of HMAC-SHA256(key, value) in lowercase hex.
+ * The same value gives the same pseudonym under one key, so events can be
+ * correlated (the same patient id in a query and a store) without the value.
+ * The key is 32 random bytes kept as 64 hex characters in a file (config
+ * phi-key-file), created with mode 0600 at first run if absent.
+ */
+#ifndef MEDSENTRY_CORE_PHI_H
+#define MEDSENTRY_CORE_PHI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PHI_KEY_LEN 32
+#define PHI_PREFIX "phi:"
+/* "phi:" + 32 hex characters + NUL */
+#define PHI_PSEUDONYM_SIZE (4 + 32 + 1)
+
+/* Read the key from path, or create it with fresh random bytes if the file does not exist.
+ * 0 on success; -1 with one sentence in err. */
+int phi_key_load(uint8_t key[PHI_KEY_LEN], const char *path, char *err, size_t errlen);
+
+/* Pseudonym of n bytes of value into out (at least PHI_PSEUDONYM_SIZE bytes).  Without a key
+ * (key NULL) writes "phi:redacted". */
+void phi_pseudonym(char *out, size_t outsz, const uint8_t *key, size_t keylen, const void *value, size_t n);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * engine.h - one worker's pipeline: decode -> flow -> stream -> app layer ->
+ * events -> outputs, with all of its state in one struct.  Nothing here is
+ * global, so N workers (each owning its flows) can run side by side later.
+ */
+#ifndef MEDSENTRY_ENGINE_H
+#define MEDSENTRY_ENGINE_H
+
+#include <stdbool.h>
+
+#include "app/app.h"
+#include "core/config.h"
+#include "core/event.h"
+#include "core/stats.h"
+#include "decode/decode.h"
+#include "flow/flow.h"
+#include "flow/stream.h"
+#include "output/eve.h"
+
+struct engine {
+    const struct config *cfg;
+    struct stats stats;
+    struct event_bus bus;
+    struct decode_ctx dec;
+    struct flow_table flows;
+    struct stream_ctx stream;
+    struct app_layer app;
+    struct eve_writer eve;
+    bool eve_open;
+    const char *dump_dir;          /* --dump-streams: reassembled bytes per flow and direction */
+    uint64_t first_ts_us, now_us;  /* packet time */
+    uint64_t next_stats_us;
+    uint64_t next_expire_us;
+    bool capture_truncated;
+    /* live capture counters, filled by the caller before the final stats */
+    bool live;
+    uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
+};
+
+/* 0 on success; -1 with one sentence in err. */
+int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir, char *err, size_t errlen);
+void engine_packet(struct engine *e, const struct packet *pkt);
+/* Packet time moves without packets (live capture, idle link). */
+void engine_tick(struct engine *e, uint64_t now_us);
+/* End of input: end every flow, write the final stats, flush outputs. */
+void engine_finish(struct engine *e);
+void engine_free(struct engine *e);
+
+#endif

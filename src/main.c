@@ -1,0 +1,285 @@
+/*
+ * main.c - the medsentry command line.
+ *
+ *   medsentry -r capture.pcap [-l logdir] [-c medsentry.yaml] [BPF filter]
+ *   medsentry -i eth0 [...]
+ *   medsentry -T [-c medsentry.yaml]
+ *
+ * Exit status: 0 success, 1 runtime failure (unreadable input, cannot write
+ * the logs), 2 bad usage or configuration.  Every failure is one line on
+ * stderr that names what failed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "engine.h"
+#include "source/source.h"
+
+#ifndef MEDSENTRY_VERSION
+#define MEDSENTRY_VERSION "0.0.0"
+#endif
+#ifndef MEDSENTRY_GIT_REV
+#define MEDSENTRY_GIT_REV "unknown"
+#endif
+
+/* Set by SIGINT/SIGTERM; the capture loop checks it between packets. */
+static volatile sig_atomic_t stop_requested;
+static struct source *signal_source;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (signal_source && signal_source->ops && signal_source->ops->breakloop)
+        signal_source->ops->breakloop(signal_source);
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: medsentry -r FILE [options] [BPF filter]\n"
+            "       medsentry -i IFACE [options] [BPF filter]\n"
+            "       medsentry -T [-c FILE]\n"
+            "\n"
+            "Passive security monitor for medical-imaging networks: reads packets, writes EVE JSON events.\n"
+            "\n"
+            "  -r FILE            read a pcap or pcapng capture ('-' for standard input)\n"
+            "  -i IFACE           capture live from a network interface (Ctrl-C stops and flushes)\n"
+            "  -l DIR             log directory for eve.json (default: current directory; created if missing)\n"
+            "  -c FILE            configuration file (medsentry.yaml); every key has a default\n"
+            "  -T                 check the configuration and exit\n"
+            "  --set KEY=VALUE    override one configuration key, e.g. --set flow.memcap=64mb\n"
+            "  --log-phi          write patient data (PHI) in clear instead of keyed hashes\n"
+            "  --dump-streams DIR write each TCP direction's reassembled bytes to DIR (debugging, tests)\n"
+            "  -v                 more messages on stderr;  -q  errors only\n"
+            "  -h, --help         this help\n"
+            "  -V, --version      print the version\n"
+            "\n"
+            "A trailing BPF expression filters packets as in tcpdump, e.g. 'tcp port 104 or port 445'.\n");
+}
+
+struct cli {
+    const char *read_file, *iface, *logdir, *config_file, *dump_dir;
+    bool test_config, log_phi;
+    int verbosity;
+    char *bpf;
+    const char *sets[64];
+    int n_sets;
+};
+
+static int parse_args(int argc, char **argv, struct cli *c)
+{
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, 'V'},
+        {"set", required_argument, NULL, 1},    {"log-phi", no_argument, NULL, 2},
+        {"dump-streams", required_argument, NULL, 3}, {NULL, 0, NULL, 0},
+    };
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+r:i:l:c:TvqhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'r': c->read_file = optarg; break;
+        case 'i': c->iface = optarg; break;
+        case 'l': c->logdir = optarg; break;
+        case 'c': c->config_file = optarg; break;
+        case 'T': c->test_config = true; break;
+        case 'v': c->verbosity++; break;
+        case 'q': c->verbosity = -1; break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf("medsentry %s (%s)\n", MEDSENTRY_VERSION, MEDSENTRY_GIT_REV); exit(0);
+        case 1:
+            if (c->n_sets >= (int)(sizeof(c->sets) / sizeof(c->sets[0]))) {
+                log_error("too many --set options");
+                return -1;
+            }
+            c->sets[c->n_sets++] = optarg;
+            break;
+        case 2: c->log_phi = true; break;
+        case 3: c->dump_dir = optarg; break;
+        case '?':
+            if (optopt)
+                log_error("option -%c: %s (see --help)", optopt,
+                          strchr("rilc", optopt) ? "needs an argument" : "unknown option");
+            else
+                log_error("%s: unknown option or missing argument (see --help)", argv[optind - 1]);
+            return -1;
+        default: return -1;
+        }
+    }
+    /* Everything after the options is the BPF filter, as with tcpdump. */
+    size_t len = 0;
+    for (int i = optind; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    if (len) {
+        c->bpf = calloc(1, len);
+        if (!c->bpf)
+            return -1;
+        for (int i = optind; i < argc; i++) {
+            if (i > optind)
+                strcat(c->bpf, " ");
+            strcat(c->bpf, argv[i]);
+        }
+    }
+    if (!c->test_config && !c->read_file && !c->iface) {
+        log_error("nothing to read: give -r FILE or -i IFACE (see --help)");
+        return -1;
+    }
+    if (c->read_file && c->iface) {
+        log_error("-r and -i cannot be used together");
+        return -1;
+    }
+    return 0;
+}
+
+static int ensure_dir(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            log_error("%s: not a directory", path);
+            return -1;
+        }
+        return 0;
+    }
+    if (mkdir(path, 0750) != 0) {
+        log_error("%s: cannot create directory: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int run(struct engine *e, struct source *src, const char *name)
+{
+    struct packet pkt;
+    int rc = 0;
+    for (;;) {
+        if (stop_requested)
+            break;
+        enum source_rc r = source_next(src, &pkt);
+        if (r == SOURCE_PACKET) {
+            engine_packet(e, &pkt);
+            continue;
+        }
+        if (r == SOURCE_IDLE)
+            continue;
+        if (r == SOURCE_END)
+            break;
+        if (r == SOURCE_TRUNCATED) {
+            log_warn("%s: capture is truncated: the last packet is cut off (%s); the %llu complete packets "
+                     "before it were analysed",
+                     name, src->err, (unsigned long long)e->stats.pkts);
+            e->capture_truncated = true;
+            break;
+        }
+        log_error("%s: read error after %llu packets: %s", name, (unsigned long long)e->stats.pkts, src->err);
+        rc = 1;
+        break;
+    }
+    if (src->live) {
+        uint64_t r, d, i;
+        if (src->ops->kernel_stats && src->ops->kernel_stats(src, &r, &d, &i)) {
+            e->live = true;
+            e->kernel_packets = r;
+            e->kernel_drops = d;
+            e->kernel_ifdrops = i;
+        }
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli c;
+    memset(&c, 0, sizeof(c));
+    if (parse_args(argc, argv, &c) < 0)
+        return 2;
+    log_set_level(c.verbosity < 0 ? LOG_ERROR : c.verbosity > 0 ? LOG_DEBUG : LOG_INFO);
+
+    static struct config cfg;
+    char err[1024];
+    config_defaults(&cfg);
+    if (c.config_file && config_load(&cfg, c.config_file, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 2;
+    }
+    for (int i = 0; i < c.n_sets; i++) {
+        char key[256];
+        const char *eq = strchr(c.sets[i], '=');
+        if (!eq || (size_t)(eq - c.sets[i]) >= sizeof(key)) {
+            log_error("--set %s: expected KEY=VALUE", c.sets[i]);
+            return 2;
+        }
+        memcpy(key, c.sets[i], (size_t)(eq - c.sets[i]));
+        key[eq - c.sets[i]] = '\0';
+        if (config_set(&cfg, key, eq + 1, err, sizeof(err)) < 0) {
+            log_error("--set %s", err);
+            return 2;
+        }
+    }
+    if (c.logdir)
+        snprintf(cfg.logdir, sizeof(cfg.logdir), "%s", c.logdir);
+    if (c.log_phi)
+        cfg.log_phi = true;
+    if (c.test_config) {
+        printf("medsentry: configuration %s is valid\n", c.config_file ? c.config_file : "(defaults)");
+        return 0;
+    }
+
+    struct source src;
+    struct source_opts so = {.bpf = c.bpf, .snaplen = cfg.snaplen, .promisc = cfg.promisc};
+    const char *name = c.read_file ? c.read_file : c.iface;
+    int orc = c.read_file ? source_open_file(&src, c.read_file, &so) : source_open_live(&src, c.iface, &so);
+    if (orc < 0) {
+        log_error("%s", src.err);
+        free(c.bpf);
+        return 1;
+    }
+    if (ensure_dir(cfg.logdir) < 0 || (c.dump_dir && ensure_dir(c.dump_dir) < 0)) {
+        source_close(&src);
+        free(c.bpf);
+        return 1;
+    }
+
+    static struct engine e;
+    if (engine_init(&e, &cfg, c.dump_dir, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        engine_free(&e);
+        source_close(&src);
+        free(c.bpf);
+        return 1;
+    }
+
+    signal_source = &src;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    if (c.iface)
+        log_info("capturing on %s; Ctrl-C to stop", c.iface);
+    int rc = run(&e, &src, name);
+    engine_finish(&e);
+    log_info("%s: %llu packets, %llu bytes, %llu flows, %llu events -> %s/%s", name,
+             (unsigned long long)e.stats.pkts, (unsigned long long)e.stats.bytes,
+             (unsigned long long)e.stats.flows_total, (unsigned long long)e.stats.events_written, cfg.logdir,
+             cfg.eve_filename);
+    if (e.stats.events_dropped) {
+        log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped,
+                  cfg.logdir, cfg.eve_filename);
+        rc = 1;
+    }
+    signal_source = NULL;
+    engine_free(&e);
+    source_close(&src);
+    free(c.bpf);
+    return rc;
+}

@@ -1,0 +1,145 @@
+/*
+ * eve.c - EVE JSON lines: the common header, dispatch to the body writers,
+ * and the file.  See eve.h and docs/EVE.md.
+ */
+#include "output/eve.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "core/addr.h"
+#include "core/stats.h"
+#include "decode/decode.h"
+#include "flow/flow.h"
+
+const eve_body_fn eve_body[EVENT__COUNT] = {
+    [EVENT_FLOW] = eve_flow_body,
+    [EVENT_ANOMALY] = eve_anomaly_body,
+    [EVENT_STATS] = eve_stats_body,
+};
+
+const eve_body_fn eve_extra[EVENT__COUNT] = {
+    [EVENT_FLOW] = eve_flow_tcp,
+};
+
+int eve_open(struct eve_writer *w, const char *path, struct stats *stats, const struct eve_cfg *cfg, char *errbuf,
+             size_t errlen)
+{
+    memset(w, 0, sizeof(*w));
+    w->stats = stats;
+    w->cfg = *cfg;
+    if (strcmp(path, "-") == 0) {
+        w->fp = stdout;
+    } else {
+        w->fp = fopen(path, "a");
+        if (!w->fp) {
+            snprintf(errbuf, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
+            return -1;
+        }
+        w->owns_fp = true;
+        setvbuf(w->fp, NULL, _IOFBF, 1 << 20);
+    }
+    jw_init(&w->jw);
+    return 0;
+}
+
+void eve_close(struct eve_writer *w)
+{
+    if (w->fp) {
+        fflush(w->fp);
+        if (w->owns_fp)
+            fclose(w->fp);
+    }
+    w->fp = NULL;
+    jw_free(&w->jw);
+}
+
+static const char *ipproto_name(uint8_t p, char *buf, size_t n)
+{
+    switch (p) {
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 1: return "ICMP";
+    case 58: return "IPv6-ICMP";
+    default: snprintf(buf, n, "%u", p); return buf;
+    }
+}
+
+static void eve_vlan(struct jw *w, const uint16_t *vlan, int n)
+{
+    if (n <= 0)
+        return;
+    jw_open_arr(w, "vlan");
+    for (int i = 0; i < n && i < DECODE_MAX_VLAN; i++)
+        jw_u64(w, NULL, vlan[i]);
+    jw_close_arr(w);
+}
+
+void eve_format(struct jw *w, const struct eve_cfg *cfg, const struct event *ev)
+{
+    char a[IP_ADDR_STRLEN], b[IP_ADDR_STRLEN], pn[8];
+    jw_open_obj(w, NULL);
+    jw_ts(w, "timestamp", ev->ts_us);
+    const struct flow *f = ev->flow;
+    if (f)
+        jw_u64(w, "flow_id", f->flow_id);
+    jw_str(w, "event_type", event_type_name(ev->type));
+    if (f) {
+        eve_vlan(w, f->vlan, f->vlan_count);
+        jw_str(w, "src_ip", ip_addr_str(&f->client, a, sizeof(a)));
+        if (f->ipproto == 6 || f->ipproto == 17)
+            jw_u64(w, "src_port", f->client_port);
+        jw_str(w, "dest_ip", ip_addr_str(&f->server, b, sizeof(b)));
+        if (f->ipproto == 6 || f->ipproto == 17)
+            jw_u64(w, "dest_port", f->server_port);
+        jw_str(w, "proto", ipproto_name(f->ipproto, pn, sizeof(pn)));
+        if (f->ipproto == 1 || f->ipproto == 58) {
+            jw_u64(w, "icmp_type", f->icmp_type);
+            jw_u64(w, "icmp_code", f->icmp_code);
+        }
+        const char *app = app_proto_name(f->app.proto);
+        if (app)
+            jw_str(w, "app_proto", app);
+        if (ev->type != EVENT_FLOW && ev->dir != EVENT_DIR_NONE)
+            jw_str(w, "direction", ev->dir == EVENT_DIR_TOCLIENT ? "to_client" : "to_server");
+    } else if (ev->pkt && ev->pkt->ip_version) {
+        const struct decoded *d = ev->pkt;
+        eve_vlan(w, d->vlan, d->vlan_count);
+        jw_str(w, "src_ip", ip_addr_str(&d->src, a, sizeof(a)));
+        if (d->l4 && (d->ipproto == 6 || d->ipproto == 17))
+            jw_u64(w, "src_port", d->sport);
+        jw_str(w, "dest_ip", ip_addr_str(&d->dst, b, sizeof(b)));
+        if (d->l4 && (d->ipproto == 6 || d->ipproto == 17))
+            jw_u64(w, "dest_port", d->dport);
+        if (d->ipproto)
+            jw_str(w, "proto", ipproto_name(d->ipproto, pn, sizeof(pn)));
+    }
+    if ((unsigned)ev->type < EVENT__COUNT && eve_body[ev->type]) {
+        jw_open_obj(w, event_type_name(ev->type));
+        eve_body[ev->type](w, cfg, ev);
+        jw_close_obj(w);
+    }
+    if ((unsigned)ev->type < EVENT__COUNT && eve_extra[ev->type])
+        eve_extra[ev->type](w, cfg, ev);
+    jw_close_obj(w);
+}
+
+void eve_on_event(void *user, const struct event *ev)
+{
+    struct eve_writer *w = user;
+    if (!w->fp)
+        return;
+    jw_reset(&w->jw);
+    eve_format(&w->jw, &w->cfg, ev);
+    if (w->jw.err || w->jw.depth != 0) {
+        w->stats->events_dropped++;
+        return;
+    }
+    w->jw.buf[w->jw.len] = '\n';
+    if (fwrite(w->jw.buf, 1, w->jw.len + 1, w->fp) != w->jw.len + 1) {
+        w->stats->events_dropped++;
+        return;
+    }
+    w->stats->events_written++;
+}

@@ -1,0 +1,148 @@
+/*
+ * eve_stats.c - the `stats` object: every counter of struct stats, grouped as
+ * Suricata groups its stats (decoder, defrag, flow, tcp, app_layer), plus the
+ * memcaps and the capture's own counters.
+ */
+#include <string.h>
+
+#include "app/app.h"
+#include "core/memcap.h"
+#include "core/stats.h"
+#include "output/eve.h"
+
+static void decoder_events(struct jw *w, const struct stats *s)
+{
+    jw_open_obj(w, "event");
+    const char *layer = NULL;
+    for (int e = 0; e < DEV__COUNT; e++) {
+        const char *l = decode_event_layer((enum decode_event)e);
+        if (!layer || strcmp(l, layer) != 0) {
+            if (layer)
+                jw_close_obj(w);
+            jw_open_obj(w, l);
+            layer = l;
+        }
+        jw_u64(w, decode_event_name((enum decode_event)e), s->decode_events[e]);
+    }
+    if (layer)
+        jw_close_obj(w);
+    jw_close_obj(w);
+}
+
+void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev)
+{
+    (void)cfg;
+    const struct stats_event *se = ev->body;
+    const struct stats *s = se->stats;
+    jw_u64(w, "uptime", se->uptime_us / 1000000);
+    jw_bool(w, "final", se->final);
+
+    jw_open_obj(w, "capture");
+    jw_bool(w, "capture_truncated", se->capture_truncated);
+    if (se->live) {
+        jw_u64(w, "kernel_packets", se->kernel_packets);
+        jw_u64(w, "kernel_drops", se->kernel_drops);
+        jw_u64(w, "kernel_ifdrops", se->kernel_ifdrops);
+    }
+    jw_close_obj(w);
+    /* Also at the top of `stats`, where tools look for it first. */
+    jw_bool(w, "capture_truncated", se->capture_truncated);
+
+    jw_open_obj(w, "decoder");
+    jw_u64(w, "pkts", s->pkts);
+    jw_u64(w, "bytes", s->bytes);
+    jw_u64(w, "invalid", s->invalid);
+    jw_u64(w, "truncated", s->truncated_pkts);
+    jw_u64(w, "ethernet", s->ethernet);
+    jw_u64(w, "vlan", s->vlan);
+    jw_u64(w, "vlan_qinq", s->vlan_qinq);
+    jw_u64(w, "sll", s->sll);
+    jw_u64(w, "sll2", s->sll2);
+    jw_u64(w, "null", s->null);
+    jw_u64(w, "raw", s->raw);
+    jw_u64(w, "ipv4", s->ipv4);
+    jw_u64(w, "ipv6", s->ipv6);
+    jw_u64(w, "tcp", s->tcp);
+    jw_u64(w, "udp", s->udp);
+    jw_u64(w, "icmpv4", s->icmpv4);
+    jw_u64(w, "icmpv6", s->icmpv6);
+    jw_u64(w, "other_ipproto", s->other_ipproto);
+    jw_u64(w, "non_ip", s->non_ip);
+    decoder_events(w, s);
+    jw_close_obj(w);
+
+    jw_open_obj(w, "defrag");
+    jw_open_obj(w, "ipv4");
+    jw_u64(w, "fragments", s->frag_ipv4_fragments);
+    jw_u64(w, "reassembled", s->frag_ipv4_reassembled);
+    jw_u64(w, "timeouts", s->frag_ipv4_timeouts);
+    jw_close_obj(w);
+    jw_open_obj(w, "ipv6");
+    jw_u64(w, "fragments", s->frag_ipv6_fragments);
+    jw_u64(w, "reassembled", s->frag_ipv6_reassembled);
+    jw_u64(w, "timeouts", s->frag_ipv6_timeouts);
+    jw_close_obj(w);
+    jw_u64(w, "memcap_hits", s->frag_memcap_hits);
+    jw_u64(w, "max_frag_hits", s->frag_max_hits);
+    jw_close_obj(w);
+
+    jw_open_obj(w, "flow");
+    jw_u64(w, "total", s->flows_total);
+    jw_u64(w, "tcp", s->flows_tcp);
+    jw_u64(w, "udp", s->flows_udp);
+    jw_u64(w, "icmp", s->flows_icmp);
+    jw_u64(w, "other", s->flows_other);
+    jw_u64(w, "active", s->flows_active);
+    jw_u64(w, "active_peak", s->flows_active_peak);
+    jw_u64(w, "memcap_hits", s->flows_memcap_hits);
+    jw_u64(w, "evicted", s->flows_evicted);
+    jw_u64(w, "timeout", s->flows_timeout);
+    jw_u64(w, "shutdown", s->flows_shutdown);
+    jw_close_obj(w);
+
+    jw_open_obj(w, "tcp");
+    jw_u64(w, "sessions", s->tcp_sessions);
+    jw_u64(w, "midstream", s->tcp_midstream);
+    jw_u64(w, "syn", s->tcp_syn);
+    jw_u64(w, "synack", s->tcp_synack);
+    jw_u64(w, "rst", s->tcp_rst);
+    jw_u64(w, "fin", s->tcp_fin);
+    jw_u64(w, "segments", s->tcp_segments);
+    jw_u64(w, "retransmissions", s->tcp_retransmissions);
+    jw_u64(w, "overlap", s->tcp_overlaps);
+    jw_u64(w, "overlap_diff", s->tcp_overlaps_diff);
+    jw_u64(w, "ooo_segments", s->tcp_ooo_segments);
+    jw_u64(w, "reassembly_gap", s->tcp_reassembly_gaps);
+    jw_u64(w, "gap_bytes", s->tcp_gap_bytes);
+    jw_u64(w, "stream_memcap_hits", s->tcp_stream_memcap_hits);
+    jw_u64(w, "stream_depth_reached", s->tcp_stream_depth_reached);
+    jw_u64(w, "reassembled_bytes", s->tcp_reassembled_bytes);
+    jw_close_obj(w);
+
+    jw_open_obj(w, "app_layer");
+    jw_open_obj(w, "flow");
+    for (int p = APP_DICOM; p < APP__COUNT && p < 16; p++)
+        if (app_proto_name((enum app_proto)p))
+            jw_u64(w, app_proto_name((enum app_proto)p), s->app_flows[p]);
+    jw_u64(w, "failed", s->app_probe_failed);
+    jw_close_obj(w);
+    jw_u64(w, "anomalies", s->app_anomalies);
+    jw_u64(w, "memcap_hits", s->app_memcap_hits);
+    jw_close_obj(w);
+
+    jw_open_obj(w, "memcap");
+    for (const struct memcap *const *m = se->memcaps; m && *m; m++) {
+        jw_open_obj(w, (*m)->name);
+        jw_u64(w, "cap", (*m)->cap);
+        jw_u64(w, "used", (*m)->used);
+        jw_u64(w, "peak", (*m)->peak);
+        jw_u64(w, "hits", (*m)->hits);
+        jw_close_obj(w);
+    }
+    jw_close_obj(w);
+
+    jw_open_obj(w, "output");
+    jw_u64(w, "events_written", s->events_written);
+    jw_u64(w, "events_dropped", s->events_dropped);
+    jw_close_obj(w);
+}

@@ -1,0 +1,65 @@
+/*
+ * source.h - where packets come from.  One operations table per backend
+ * (libpcap file, libpcap live; AF_PACKET fanout later), as libpcap itself
+ * does with its capture backends.
+ */
+#ifndef MEDSENTRY_SOURCE_SOURCE_H
+#define MEDSENTRY_SOURCE_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/packet.h"
+
+enum source_rc {
+    SOURCE_PACKET = 1,     /* *pkt is valid until the next call */
+    SOURCE_END = 0,        /* end of file */
+    SOURCE_IDLE = 2,       /* live: no packet within the read timeout */
+    SOURCE_TRUNCATED = 3,  /* file ended in the middle of a packet: treat as end, warn */
+    SOURCE_ERROR = -1,     /* err holds one sentence */
+};
+
+struct source;
+
+struct source_ops {
+    const char *name;
+    enum source_rc (*next)(struct source *src, struct packet *pkt);
+    void (*breakloop)(struct source *src);     /* may be called from a signal handler */
+    /* kernel counters for live capture; false if none */
+    bool (*kernel_stats)(struct source *src, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop);
+    void (*close)(struct source *src);
+};
+
+struct source {
+    const struct source_ops *ops;
+    void *priv;
+    int linktype;
+    bool live;
+    char err[512];
+};
+
+struct source_opts {
+    const char *bpf;       /* NULL: no filter */
+    int snaplen;           /* live */
+    bool promisc;          /* live */
+};
+
+/* Open a pcap or pcapng file ("-" = stdin).  0 on success; -1 with err set. */
+int source_open_file(struct source *src, const char *path, const struct source_opts *o);
+/* Open a live interface.  0 on success; -1 with err set. */
+int source_open_live(struct source *src, const char *iface, const struct source_opts *o);
+
+static inline enum source_rc source_next(struct source *src, struct packet *pkt)
+{
+    return src->ops->next(src, pkt);
+}
+
+static inline void source_close(struct source *src)
+{
+    if (src->ops)
+        src->ops->close(src);
+    src->ops = NULL;
+}
+
+#endif
