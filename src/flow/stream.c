@@ -368,8 +368,8 @@ void stream_packet(struct stream_ctx *ctx, struct flow *f, int dir, const struct
             len = st->fin_seq - s;
     }
     int32_t dist = SEQ_DIFF(s, st->next_seq);
-    if (dist > (int32_t)STREAM_MAX_DISTANCE || dist < -(int32_t)STREAM_MAX_DISTANCE)
-        return; /* garbage sequence number */
+    if (dist > (int32_t)STREAM_MAX_DISTANCE || dist < -(int32_t)STREAM_MAX_DISTANCE || len > STREAM_MAX_DISTANCE)
+        return; /* garbage sequence number (or a length no IP packet has) */
 
     bool diff = false;
     uint32_t seen = compare_seen(ctx, st, s, p, len, &diff);
