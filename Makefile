@@ -18,44 +18,46 @@ ASAN_CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -f
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-SRCS      := $(shell find src -name '*.c' | sort)
+# B: build directory; SRCS can be narrowed, e.g. SRCS="$$(git ls-files 'src/*.c')" to build only tracked files.
+B         ?= build
+SRCS      ?= $(shell find src -name '*.c' | sort)
 LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_SRCS ?= $(wildcard tests/unit/test_*.c)
 HDRS      := $(shell find src -name '*.h')
 
-REL_OBJS  := $(SRCS:%.c=build/release/%.o)
-ASAN_OBJS := $(SRCS:%.c=build/asan/%.o)
-REL_LIB   := $(LIB_SRCS:%.c=build/release/%.o)
-ASAN_LIB  := $(LIB_SRCS:%.c=build/asan/%.o)
-UNIT_REL  := $(UNIT_SRCS:tests/unit/%.c=build/release/tests/%)
-UNIT_ASAN := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
+REL_OBJS  := $(SRCS:%.c=$(B)/release/%.o)
+ASAN_OBJS := $(SRCS:%.c=$(B)/asan/%.o)
+REL_LIB   := $(LIB_SRCS:%.c=$(B)/release/%.o)
+ASAN_LIB  := $(LIB_SRCS:%.c=$(B)/asan/%.o)
+UNIT_REL  := $(UNIT_SRCS:tests/unit/%.c=$(B)/release/tests/%)
+UNIT_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/%)
 
 .PHONY: all release asan deps deps-test deps-bench test unit integration demo bench fuzz clean format check-format clang-check
 .DEFAULT_GOAL := release
 
 all: release
-release: build/medsentry
-asan: build/asan/medsentry
+release: $(B)/medsentry
+asan: $(B)/asan/medsentry
 
-build/medsentry: $(REL_OBJS)
+$(B)/medsentry: $(REL_OBJS)
 	$(CC) $(RELEASE_CFLAGS) -o $@ $^ $(LIBS)
 
-build/asan/medsentry: $(ASAN_OBJS)
+$(B)/asan/medsentry: $(ASAN_OBJS)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
 
-build/release/%.o: %.c $(HDRS)
+$(B)/release/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(RELEASE_CFLAGS) -DMEDSENTRY_VERSION='"$(VERSION)"' -DMEDSENTRY_GIT_REV='"$(GIT_REV)"' -c -o $@ $<
 
-build/asan/%.o: %.c $(HDRS)
+$(B)/asan/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -DMEDSENTRY_VERSION='"$(VERSION)"' -DMEDSENTRY_GIT_REV='"$(GIT_REV)"' -c -o $@ $<
 
-build/release/tests/%: tests/unit/%.c tests/unit/unit.h $(REL_LIB)
+$(B)/release/tests/%: tests/unit/%.c tests/unit/unit.h $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(RELEASE_CFLAGS) -Itests/unit -o $@ $< $(REL_LIB) $(LIBS) -lcmocka
 
-build/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB)
+$(B)/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_LIB) $(LIBS) -lcmocka
 
@@ -71,8 +73,8 @@ deps-bench:
 unit: $(UNIT_REL) $(UNIT_ASAN)
 	@scripts/run_unit.sh $(UNIT_REL) $(UNIT_ASAN)
 
-integration: build/medsentry build/asan/medsentry
-	@tests/integration/run.sh build/medsentry build/asan/medsentry
+integration: $(B)/medsentry $(B)/asan/medsentry
+	@tests/integration/run.sh $(B)/medsentry $(B)/asan/medsentry
 
 test: deps-test
 	@$(MAKE) --no-print-directory release asan

@@ -194,6 +194,47 @@ static int run(struct engine *e, struct source *src, const char *name)
     return rc;
 }
 
+/* What was read and what was written, on stderr at the end of a run. */
+static void print_summary(const struct engine *e, const char *name)
+{
+    const struct stats *s = &e->stats;
+    char line[1024];
+    size_t n = 0;
+    log_info("%s: %llu packets, %.2f MB, %llu s of capture time%s", name, (unsigned long long)s->pkts,
+             (double)s->bytes / 1e6, (unsigned long long)((e->now_us - e->first_ts_us) / 1000000),
+             e->capture_truncated ? " (capture truncated)" : "");
+    uint64_t detected = s->app_probe_failed;
+    n += (size_t)snprintf(line + n, sizeof(line) - n, "flows: %llu (tcp %llu, udp %llu, icmp %llu, other %llu); by app_proto:",
+                          (unsigned long long)s->flows_total, (unsigned long long)s->flows_tcp,
+                          (unsigned long long)s->flows_udp, (unsigned long long)s->flows_icmp,
+                          (unsigned long long)s->flows_other);
+    for (int p = APP_DICOM; p < APP__COUNT && p < 16; p++) {
+        detected += s->app_flows[p];
+        if (s->app_flows[p] && n < sizeof(line))
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu", app_proto_name((enum app_proto)p),
+                                  (unsigned long long)s->app_flows[p]);
+    }
+    if (n < sizeof(line))
+        snprintf(line + n, sizeof(line) - n, " failed %llu, none %llu", (unsigned long long)s->app_probe_failed,
+                 (unsigned long long)(s->flows_total > detected ? s->flows_total - detected : 0));
+    log_info("%s", line);
+    n = 0;
+    n += (size_t)snprintf(line, sizeof(line), "events: %llu written to %s/%s:", (unsigned long long)s->events_written,
+                          e->cfg->logdir, e->cfg->eve_filename);
+    for (int t = 0; t < EVENT__COUNT && t < 16; t++)
+        if (s->events_by_type[t] && n < sizeof(line))
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu", event_type_name((enum event_type)t),
+                                  (unsigned long long)s->events_by_type[t]);
+    log_info("%s", line);
+    if (s->decode_events[0] || s->invalid || s->tcp_reassembly_gaps || s->flows_memcap_hits ||
+        s->tcp_stream_memcap_hits || s->frag_memcap_hits || s->app_memcap_hits)
+        log_info("anomalies: %llu invalid packets, %llu reassembly gaps; memcap hits: flow %llu, stream %llu, "
+                 "defrag %llu, app %llu",
+                 (unsigned long long)s->invalid, (unsigned long long)s->tcp_reassembly_gaps,
+                 (unsigned long long)s->flows_memcap_hits, (unsigned long long)s->tcp_stream_memcap_hits,
+                 (unsigned long long)s->frag_memcap_hits, (unsigned long long)s->app_memcap_hits);
+}
+
 int main(int argc, char **argv)
 {
     struct cli c;
@@ -268,10 +309,7 @@ int main(int argc, char **argv)
         log_info("capturing on %s; Ctrl-C to stop", c.iface);
     int rc = run(&e, &src, name);
     engine_finish(&e);
-    log_info("%s: %llu packets, %llu bytes, %llu flows, %llu events -> %s/%s", name,
-             (unsigned long long)e.stats.pkts, (unsigned long long)e.stats.bytes,
-             (unsigned long long)e.stats.flows_total, (unsigned long long)e.stats.events_written, cfg.logdir,
-             cfg.eve_filename);
+    print_summary(&e, name);
     if (e.stats.events_dropped) {
         log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped,
                   cfg.logdir, cfg.eve_filename);

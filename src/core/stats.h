@@ -110,6 +110,7 @@ struct stats {
 
     /* output */
     uint64_t events_written;
+    uint64_t events_by_type[16];     /* by enum event_type */
     uint64_t events_dropped;         /* serialisation failures (e.g. write error) */
 };
 

@@ -142,4 +142,6 @@ void eve_on_event(void *user, const struct event *ev)
         return;
     }
     w->stats->events_written++;
+    if ((unsigned)ev->type < 16)
+        w->stats->events_by_type[ev->type]++;
 }
