@@ -107,7 +107,7 @@ static void jw_escaped(struct jw *w, const uint8_t *s, size_t n)
     while (i < n && !w->err) {
         size_t run = i;
         /* copy the longest run of bytes that need no escaping in one go */
-        while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+        while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
             run++;
         if (run > i) {
             jw_put(w, (const char *)s + i, run - i);
