@@ -1,0 +1,225 @@
+#!/bin/bash
+# run.sh - medsentry throughput and memory benchmark (what `make bench` runs).
+#
+# For each capture (built or reused by bench/gen_capture.sh): warm the page cache, then run
+#   the bare libpcap loop (build/bench/pcount), `medsentry -r FILE -l DIR`, and
+#   `tshark -n -q -r FILE -z io,phs`
+# INTERLEAVED (pcount, medsentry, tshark, pcount, medsentry, ...) so that machine drift hits all
+# of them alike; wall time and peak RSS come from /usr/bin/time.  Prints a Markdown table
+# (median seconds, Gbit/s of wire bytes, packets/s, median peak RSS, time relative to the bare
+# loop), medsentry's own final `stats` figures, and a run with tight memcaps beside the default
+# run's RSS.  Fails if medsentry fails or counts a different number of packets than pcount.
+#
+# usage: bench/run.sh [mixed|dicom|smb]...    (default: $BENCH_CAPTURES, i.e. mixed dicom smb)
+# env:
+#   BENCH_CAPTURES     captures to measure (default "mixed dicom smb")
+#   BENCH_RUNS         runs of pcount and medsentry per capture (default 5, at least 1)
+#   BENCH_TSHARK       0 skips tshark (default 1)
+#   BENCH_TSHARK_RUNS  runs of tshark per capture (default 3; tshark is ~10x slower)
+#   BENCH_MEMCAP       0 skips the tight-memcap run (default 1)
+#   BENCH_MEMCAP_SETS  the --set options of that run
+#                      (default "flow.memcap=4mb stream.memcap=8mb app-layer.memcap=8mb")
+#   MEDSENTRY          the binary (default build/medsentry)
+#   BENCH_OUT          where captures and results go (default build/bench)
+# Results: the table is printed and also written to $BENCH_OUT/results.md; raw samples in
+# $BENCH_OUT/samples.tsv.
+set -uo pipefail
+
+SELF=$(readlink -f "$0")
+BENCH=$(dirname "$SELF")
+ROOT=$(dirname "$BENCH")
+cd "$ROOT" || exit 1
+OUT=${BENCH_OUT:-$ROOT/build/bench}
+export BENCH_OUT=$OUT
+RUNS=${BENCH_RUNS:-5}
+TSHARK=${BENCH_TSHARK:-1}
+TSHARK_RUNS=${BENCH_TSHARK_RUNS:-3}
+MEMCAP=${BENCH_MEMCAP:-1}
+MEMCAP_SETS=${BENCH_MEMCAP_SETS:-flow.memcap=4mb stream.memcap=8mb app-layer.memcap=8mb}
+MEDSENTRY=${MEDSENTRY:-$ROOT/build/medsentry}
+CAPTURES=("$@")
+[ ${#CAPTURES[@]} = 0 ] && read -r -a CAPTURES <<<"${BENCH_CAPTURES:-mixed dicom smb}"
+[ "$RUNS" -ge 1 ] 2>/dev/null || RUNS=1
+TIMEBIN=/usr/bin/time
+
+log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[ -x "$TIMEBIN" ] || die "$TIMEBIN not found (Debian package 'time'; run scripts/deps.sh bench)"
+command -v python3 >/dev/null || die "python3 not found"
+if [ "$TSHARK" = 1 ] && ! command -v tshark >/dev/null; then
+    log "tshark not found: skipping it"
+    TSHARK=0
+fi
+[ -x "$MEDSENTRY" ] || die "$MEDSENTRY not found: run 'make release' first (make bench does)"
+
+mkdir -p "$OUT"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/medsentry-bench.XXXXXX") || die "mktemp failed"
+trap 'rm -rf "$TMP"' EXIT
+
+# ---- the bare loop
+PCOUNT=$OUT/pcount
+if [ ! -x "$PCOUNT" ] || [ "$BENCH/pcount.c" -nt "$PCOUNT" ]; then
+    log "building $PCOUNT"
+    ${CC:-cc} -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -o "$PCOUNT" "$BENCH/pcount.c" -lpcap || die "cannot build pcount"
+fi
+
+# ---- the captures
+"$BENCH/gen_capture.sh" "${CAPTURES[@]}" || die "gen_capture.sh failed"
+
+SAMPLES=$OUT/samples.tsv
+printf 'capture\tprogram\trun\tseconds\trss_kb\n' >"$SAMPLES"
+STATUS=0
+
+# measure NAME CAPTURE RUN cmd... : wall seconds (ns clock) + peak RSS (time %M) -> samples
+measure() {
+    local name=$1 cap=$2 run=$3
+    shift 3
+    local t0 t1 rc rss
+    t0=$(date +%s%N)
+    "$TIMEBIN" -f '%M' -o "$TMP/time" "$@" >"$TMP/out.$name" 2>"$TMP/err.$name"
+    rc=$?
+    t1=$(date +%s%N)
+    rss=$(tail -n 1 "$TMP/time")
+    if [ $rc != 0 ]; then
+        log "$name failed on $cap (exit $rc): $(tail -n 3 "$TMP/err.$name" | tr '\n' ' ')"
+        return $rc
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\n' "$cap" "$name" "$run" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')" "$rss" >>"$SAMPLES"
+    return 0
+}
+
+# final stats event of an eve.json -> "packets flows truncated"
+eve_stats() {
+    python3 - "$1" <<'PY'
+import json, sys
+last = None
+with open(sys.argv[1], 'rb') as f:
+    for line in f:
+        if b'"stats"' not in line:
+            continue
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        if ev.get('event_type') == 'stats':
+            last = ev
+if last is None:
+    print('none')
+else:
+    st = last.get('stats', last)
+    dec = st.get('decoder', {})
+    flow = st.get('flow', {})
+    print(dec.get('pkts', '?'), flow.get('total', '?'), str(st.get('capture_truncated', '?')).lower())
+PY
+}
+
+for cap in "${CAPTURES[@]}"; do
+    f=$OUT/$cap.pcap
+    [ -s "$f" ] || die "$f missing"
+    log "$cap: warming the page cache ($(stat -c %s "$f") bytes)"
+    cat "$f" >/dev/null
+    cat "$f" >/dev/null
+    read -r PKTS WIRE MAXW < <("$PCOUNT" "$f" | sed -E 's/packets=([0-9]+) caplen_bytes=[0-9]+ wire_bytes=([0-9]+) max_wire=([0-9]+)/\1 \2 \3/')
+    [ -n "${PKTS:-}" ] || die "pcount failed on $f"
+    echo -e "$cap\t$PKTS\t$WIRE" >"$TMP/info.$cap"
+    log "$cap: $PKTS packets, $WIRE wire bytes (largest $MAXW); $RUNS runs each, tshark $([ "$TSHARK" = 1 ] && echo "$TSHARK_RUNS runs" || echo skipped)"
+
+    for i in $(seq "$RUNS"); do
+        measure pcount "$cap" "$i" "$PCOUNT" "$f" || die "pcount failed"
+        rm -rf "$TMP/log"
+        mkdir -p "$TMP/log"
+        if measure medsentry "$cap" "$i" "$MEDSENTRY" -q -r "$f" -l "$TMP/log"; then
+            if [ "$i" = 1 ]; then
+                read -r MP MF MT <<<"$(eve_stats "$TMP/log/eve.json" 2>/dev/null || echo none)"
+                echo -e "$cap\t${MP:-none}\t${MF:-}\t${MT:-}\t$(stat -c %s "$TMP/log/eve.json" 2>/dev/null || echo 0)" >"$TMP/msstats.$cap"
+                if [ "${MP:-none}" != "$PKTS" ]; then
+                    log "FAIL: $cap: medsentry's final stats say ${MP:-none} packets, pcount counted $PKTS"
+                    STATUS=1
+                fi
+            fi
+        else
+            STATUS=1
+            echo -e "$cap\tfailed\t\t\t0" >"$TMP/msstats.$cap"
+        fi
+        if [ "$TSHARK" = 1 ] && [ "$i" -le "$TSHARK_RUNS" ]; then
+            measure tshark "$cap" "$i" tshark -n -q -r "$f" -z io,phs || log "tshark failed (not counted)"
+        fi
+        log "$cap: run $i/$RUNS done"
+    done
+    rm -rf "$TMP/log"
+
+    if [ "$MEMCAP" = 1 ]; then
+        sets=()
+        for s in $MEMCAP_SETS; do sets+=(--set "$s"); done
+        mkdir -p "$TMP/log"
+        if measure medsentry_memcap "$cap" 1 "$MEDSENTRY" -q -r "$f" -l "$TMP/log" "${sets[@]}"; then
+            read -r CP CF CT <<<"$(eve_stats "$TMP/log/eve.json" 2>/dev/null || echo none)"
+            echo -e "$cap\t${CP:-none}\t${CF:-}" >"$TMP/memcapstats.$cap"
+        else
+            log "the tight-memcap run failed (does this medsentry accept: ${sets[*]}?)"
+            echo -e "$cap\tfailed\t" >"$TMP/memcapstats.$cap"
+        fi
+        rm -rf "$TMP/log"
+    fi
+done
+
+# ---- report
+python3 - "$SAMPLES" "$TMP" "$MEMCAP_SETS" "${CAPTURES[@]}" >"$OUT/results.md" <<'PY'
+import collections, os, statistics, sys
+samples, tmp, memcap_sets, caps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+data = collections.defaultdict(lambda: {'s': [], 'rss': []})
+for i, line in enumerate(open(samples)):
+    if i == 0:
+        continue
+    cap, prog, _run, secs, rss = line.rstrip('\n').split('\t')
+    data[(cap, prog)]['s'].append(float(secs))
+    data[(cap, prog)]['rss'].append(int(rss))
+
+def read(name):
+    p = os.path.join(tmp, name)
+    return open(p).read().rstrip('\n').split('\t') if os.path.exists(p) else None
+
+print('# medsentry benchmark\n')
+for cap in caps:
+    info = read('info.' + cap)
+    if not info:
+        continue
+    pkts, wire = int(info[1]), int(info[2])
+    print('## %s.pcap: %d packets, %.1f MB of packet data (wire bytes), average %d bytes\n'
+          % (cap, pkts, wire / 1e6, wire // max(pkts, 1)))
+    print('| program | runs | median s | Gbit/s | packets/s | median peak RSS MB | time vs bare loop |')
+    print('|---|---:|---:|---:|---:|---:|---:|')
+    base = data.get((cap, 'pcount'))
+    base_s = statistics.median(base['s']) if base and base['s'] else None
+    label = {'pcount': 'bare libpcap loop (pcount)', 'medsentry': 'medsentry', 'tshark': 'tshark -q -z io,phs'}
+    for prog in ('pcount', 'medsentry', 'tshark'):
+        d = data.get((cap, prog))
+        if not d or not d['s']:
+            continue
+        s = statistics.median(d['s'])
+        rss = statistics.median(d['rss']) / 1024.0
+        ratio = ('%.1fx' % (s / base_s)) if base_s else '-'
+        print('| %s | %d | %.3f | %.2f | %s | %.1f | %s |' % (
+            label[prog], len(d['s']), s, wire * 8 / s / 1e9 if s > 0 else 0,
+            '{:,.0f}'.format(pkts / s) if s > 0 else '-', rss, ratio))
+    print()
+    ms = read('msstats.' + cap)
+    if ms:
+        ok = 'OK' if ms[1] == str(pkts) else 'MISMATCH'
+        print('medsentry final `stats` event: decoder.pkts=%s (pcount: %d, %s), flow.total=%s, capture_truncated=%s, eve.json %s bytes\n'
+              % (ms[1], pkts, ok, ms[2] or '?', ms[3] or '?', ms[4]))
+    mc = read('memcapstats.' + cap)
+    d = data.get((cap, 'medsentry_memcap'))
+    dm = data.get((cap, 'medsentry'))
+    if mc:
+        if d and d['rss']:
+            print('memory check: peak RSS %.1f MB with `%s` (packets %s, flows %s) vs %.1f MB with the defaults (median)\n'
+                  % (d['rss'][0] / 1024.0, ' '.join('--set ' + x for x in memcap_sets.split()), mc[1], mc[2] or '?',
+                     statistics.median(dm['rss']) / 1024.0 if dm and dm['rss'] else 0))
+        else:
+            print('memory check: the run with `%s` failed\n' % ' '.join('--set ' + x for x in memcap_sets.split()))
+PY
+cat "$OUT/results.md"
+[ $STATUS = 0 ] || log "FAILED: see above"
+exit $STATUS
