@@ -273,6 +273,7 @@ void app_on_close(struct app_layer *al, struct flow *f)
         if (a->parser->state_free && a->state)
             a->parser->state_free(&ctx, a->state);
         a->state = NULL;
+        a->parser = NULL; /* closed: app_proto stays for the flow event, nothing more is parsed */
     }
     probe_bufs_free(al, a);
 }

@@ -295,8 +295,8 @@ static struct flow *flow_create(struct flow_table *ft, const struct flow_key *k,
     switch (d->ipproto) {
     case 6:
         s->flows_tcp++;
-        if (!(d->tcp_flags & TH_SYN))
-            s->tcp_midstream++;
+        if ((d->tcp_flags & (TH_SYN | TH_ACK)) != TH_SYN)
+            s->tcp_midstream++; /* the client's SYN was not seen */
         break;
     case 17: s->flows_udp++; break;
     case 1:
