@@ -4,8 +4,10 @@
  * parser's definition lives in its own folder, src/app/<proto>/.
  */
 #include "app/app.h"
+#include "app/dicom/dicom.h"
 
 const struct app_parser *const app_registry[] = {
+    &app_parser_dicom,
     NULL, /* keeps the array non-empty; app_registry_count excludes it */
 };
 

@@ -45,6 +45,10 @@ static const struct config_key config_keys[] = {
     KEY_U32("outputs.stats.interval", stats_interval_s, 0, DAY),
     KEY_BOOL("privacy.log-phi", log_phi),
     KEY_STR("privacy.key-file", phi_key_file),
+    KEY_BOOL("dicom.log-phi", log_phi),
+    KEY_U32("dicom.max-pdu-length", dicom_max_pdu, 4096, 1u << 30),
+    KEY_U32("dicom.dataset-budget", dicom_dataset_budget, 256, 16u << 20),
+    KEY_U32("dicom.max-depth", dicom_max_depth, 1, 64),
     KEY_INT("capture.snaplen", snaplen, 64, 262144),
     KEY_BOOL("capture.promisc", promisc),
     KEY_U32("decoder.max-vlan-layers", decode.max_vlan_layers, 0, DECODE_MAX_VLAN),
@@ -76,6 +80,9 @@ void config_defaults(struct config *c)
     snprintf(c->eve_filename, sizeof(c->eve_filename), "%s", "eve.json");
     c->log_phi = false;
     snprintf(c->phi_key_file, sizeof(c->phi_key_file), "%s", "medsentry.key");
+    c->dicom_max_pdu = 16 * 1024 * 1024;
+    c->dicom_dataset_budget = 65536;
+    c->dicom_max_depth = 8;
     c->stats_interval_s = 0;
     c->snaplen = 65535;
     c->promisc = true;

@@ -26,6 +26,11 @@ struct config {
     bool eve_enabled;
     bool log_phi;
     char phi_key_file[512];       /* relative to logdir unless absolute */
+    uint8_t phi_key[32];          /* loaded from phi_key_file at start (phi_key_load) */
+    bool phi_key_loaded;
+    uint32_t dicom_max_pdu;       /* dicom.max-pdu-length: PDU length sanity limit */
+    uint32_t dicom_dataset_budget; /* dicom.dataset-budget: data set bytes walked per message */
+    uint32_t dicom_max_depth;     /* dicom.max-depth: sequence nesting the walker follows */
     struct decode_cfg decode;
     struct flow_cfg flow;
     struct stream_cfg stream;

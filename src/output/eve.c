@@ -3,6 +3,7 @@
  * and the file.  See eve.h and docs/EVE.md.
  */
 #include "output/eve.h"
+#include "output/eve_dicom.h"
 
 #include <errno.h>
 #include <string.h>
@@ -17,6 +18,8 @@ const eve_body_fn eve_body[EVENT__COUNT] = {
     [EVENT_FLOW] = eve_flow_body,
     [EVENT_ANOMALY] = eve_anomaly_body,
     [EVENT_STATS] = eve_stats_body,
+    [EVENT_DICOM] = eve_dicom_body,
+    [EVENT_ASSET] = eve_asset_body,
 };
 
 const eve_body_fn eve_extra[EVENT__COUNT] = {
