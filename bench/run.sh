@@ -67,6 +67,9 @@ fi
 # ---- the captures
 "$BENCH/gen_capture.sh" "${CAPTURES[@]}" || die "gen_capture.sh failed"
 
+# let the writeback of freshly generated captures finish before anything is timed
+sync
+
 SAMPLES=$OUT/samples.tsv
 printf 'capture\tprogram\trun\tseconds\trss_kb\n' >"$SAMPLES"
 STATUS=0
@@ -120,6 +123,7 @@ for cap in "${CAPTURES[@]}"; do
     log "$cap: warming the page cache ($(stat -c %s "$f") bytes)"
     cat "$f" >/dev/null
     cat "$f" >/dev/null
+    "$PCOUNT" "$f" >/dev/null # warm-up run, not counted
     read -r PKTS WIRE MAXW < <("$PCOUNT" "$f" | sed -E 's/packets=([0-9]+) caplen_bytes=[0-9]+ wire_bytes=([0-9]+) max_wire=([0-9]+)/\1 \2 \3/')
     [ -n "${PKTS:-}" ] || die "pcount failed on $f"
     echo -e "$cap\t$PKTS\t$WIRE" >"$TMP/info.$cap"
