@@ -137,6 +137,7 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
     }
     app_layer_init(&e->app, &cfg->app, &e->stats, &e->bus, cfg);
     /* Consumers of events that keep per-worker state (asset inventory, detectors) are set up here. */
+    asset_inventory_init(&e->assets, &e->bus);
     return 0;
 }
 
@@ -188,6 +189,12 @@ void engine_packet(struct engine *e, const struct packet *pkt)
 void engine_finish(struct engine *e)
 {
     flow_table_flush(&e->flows, FLOW_END_SHUTDOWN);
+    {
+        char apath[1100], aerr[1200];
+        snprintf(apath, sizeof(apath), "%s/assets.json", e->cfg->logdir);
+        if (asset_inventory_write(&e->assets, apath, aerr, sizeof(aerr)) < 0)
+            log_error("%s", aerr);
+    }
     engine_stats(e, true);
     if (e->eve_open && e->eve.fp)
         fflush(e->eve.fp);
@@ -198,6 +205,7 @@ void engine_free(struct engine *e)
     flow_table_free(&e->flows);
     stream_ctx_free(&e->stream);
     app_layer_free(&e->app);
+    asset_inventory_free(&e->assets);
     decode_ctx_free(&e->dec);
     if (e->eve_open)
         eve_close(&e->eve);

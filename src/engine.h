@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "app/app.h"
+#include "assets/assets.h"
 #include "core/config.h"
 #include "core/event.h"
 #include "core/stats.h"
@@ -27,6 +28,7 @@ struct engine {
     struct app_layer app;
     struct eve_writer eve;
     bool eve_open;
+    struct asset_inventory assets; /* imaging asset inventory (src/assets/) */
     const char *dump_dir;          /* --dump-streams: reassembled bytes per flow and direction */
     uint64_t first_ts_us, now_us;  /* packet time */
     uint64_t next_stats_us;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "core/config.h"
+#include "core/phi.h"
 #include "core/log.h"
 #include "engine.h"
 #include "source/source.h"
@@ -287,6 +288,10 @@ int main(int argc, char **argv)
         free(c.bpf);
         return 1;
     }
+    if (phi_key_load_in(cfg.phi_key, cfg.logdir, cfg.phi_key_file, err, sizeof(err)) < 0)
+        log_error("%s (PHI will be redacted, not hashed)", err);
+    else
+        cfg.phi_key_loaded = true;
 
     static struct engine e;
     if (engine_init(&e, &cfg, c.dump_dir, err, sizeof(err)) < 0) {

@@ -95,6 +95,16 @@ int phi_key_load(uint8_t key[PHI_KEY_LEN], const char *path, char *err, size_t e
     return 0;
 }
 
+int phi_key_load_in(uint8_t key[PHI_KEY_LEN], const char *logdir, const char *file, char *err, size_t errlen)
+{
+    char path[1100];
+    if (file[0] == '/' || !logdir || !logdir[0])
+        snprintf(path, sizeof(path), "%s", file);
+    else
+        snprintf(path, sizeof(path), "%s/%s", logdir, file);
+    return phi_key_load(key, path, err, errlen);
+}
+
 void phi_pseudonym(char *out, size_t outsz, const uint8_t *key, size_t keylen, const void *value, size_t n)
 {
     if (outsz < PHI_PSEUDONYM_SIZE) {

@@ -25,6 +25,9 @@
  * 0 on success; -1 with one sentence in err. */
 int phi_key_load(uint8_t key[PHI_KEY_LEN], const char *path, char *err, size_t errlen);
 
+/* phi_key_load on file, taken relative to logdir unless it is absolute. */
+int phi_key_load_in(uint8_t key[PHI_KEY_LEN], const char *logdir, const char *file, char *err, size_t errlen);
+
 /* Pseudonym of n bytes of value into out (at least PHI_PSEUDONYM_SIZE bytes).  Without a key
  * (key NULL) writes "phi:redacted". */
 void phi_pseudonym(char *out, size_t outsz, const uint8_t *key, size_t keylen, const void *value, size_t n);
