@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "core/log.h"
+#include "files/files.h"
 
 static void engine_emit(struct engine *e, enum event_type type, const struct flow *f, const struct decoded *d,
                         enum event_dir dir, const void *body)
@@ -136,6 +137,7 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         return -1;
     }
     app_layer_init(&e->app, &cfg->app, &e->stats, &e->bus, cfg);
+    e->app.files = files_tracker_new(NULL); /* SMB (and later HTTP) file data: SHA-256, magic */
     /* Consumers of events that keep per-worker state (asset inventory, detectors) are set up here. */
     asset_inventory_init(&e->assets, &e->bus);
     return 0;
@@ -205,6 +207,8 @@ void engine_free(struct engine *e)
     flow_table_free(&e->flows);
     stream_ctx_free(&e->stream);
     app_layer_free(&e->app);
+    files_tracker_delete(e->app.files);
+    e->app.files = NULL;
     asset_inventory_free(&e->assets);
     decode_ctx_free(&e->dec);
     if (e->eve_open)

@@ -5,9 +5,13 @@
  */
 #include "app/app.h"
 #include "app/dicom/dicom.h"
+#include "app/smb/smb.h"
+#include "app/dcerpc/dcerpc.h"
 
 const struct app_parser *const app_registry[] = {
     &app_parser_dicom,
+    &smb_parser,
+    &dcerpc_tcp_parser,
     NULL, /* keeps the array non-empty; app_registry_count excludes it */
 };
 

@@ -4,6 +4,7 @@
  */
 #include "output/eve.h"
 #include "output/eve_dicom.h"
+#include "output/eve_smb.h"
 
 #include <errno.h>
 #include <string.h>
@@ -19,6 +20,9 @@ const eve_body_fn eve_body[EVENT__COUNT] = {
     [EVENT_ANOMALY] = eve_anomaly_body,
     [EVENT_STATS] = eve_stats_body,
     [EVENT_DICOM] = eve_dicom_body,
+    [EVENT_SMB] = eve_smb_body,
+    [EVENT_DCERPC] = eve_dcerpc_body,
+    [EVENT_FILEINFO] = eve_fileinfo_body,
     [EVENT_ASSET] = eve_asset_body,
 };
 

@@ -1,0 +1,140 @@
+/*
+ * dcerpc.h - connection-oriented DCE/RPC [C706 12, MS-RPCE 2.2.2] over SMB
+ * named pipes and over TCP.
+ *
+ * Files, one per layer:
+ *   dcerpc_pdu.c    PDU framing per direction (a byte stream: a PDU may span
+ *                   several pipe writes, one write may hold several PDUs),
+ *                   bind/alter-context/bind_ack, request/response/fault,
+ *                   fragment reassembly of stub data with a cap, the TCP parser
+ *   dcerpc_iface.c  interface UUID -> name, opnum -> operation name
+ *   dcerpc_ndr.c    a bounded NDR reader and the svcctl/atsvc stub decoders
+ *
+ * An SMB open of a named pipe owns one `struct dcerpc_conn` and feeds it the
+ * pipe's bytes (dir 0 = written by the client, 1 = read by it); a TCP flow
+ * recognised as DCE/RPC owns one too through the registered parser.
+ *
+ * Events: one EVENT_DCERPC per bind/bind_ack (interfaces and results) and per
+ * request/response (opnum, operation, fault status, decoded stub).
+ */
+#ifndef MEDSENTRY_APP_DCERPC_DCERPC_H
+#define MEDSENTRY_APP_DCERPC_DCERPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "core/bytes.h"
+
+#define DCERPC_MAX_CONTEXTS 16        /* presentation contexts per connection */
+#define DCERPC_MAX_CALLS 16           /* outstanding calls per connection */
+#define DCERPC_MAX_FRAG 65535         /* frag_length is 16 bits */
+#define DCERPC_MAX_STUB (1u << 20)    /* reassembled stub data per call and direction */
+#define DCERPC_STR_MAX 512            /* UTF-8 bytes kept of a decoded NDR string */
+
+enum dcerpc_ptype {
+    DCERPC_REQUEST = 0, DCERPC_PING = 1, DCERPC_RESPONSE = 2, DCERPC_FAULT = 3, DCERPC_WORKING = 4,
+    DCERPC_NOCALL = 5, DCERPC_REJECT = 6, DCERPC_ACK = 7, DCERPC_CL_CANCEL = 8, DCERPC_FACK = 9,
+    DCERPC_CANCEL_ACK = 10, DCERPC_BIND = 11, DCERPC_BIND_ACK = 12, DCERPC_BIND_NAK = 13,
+    DCERPC_ALTER_CONTEXT = 14, DCERPC_ALTER_CONTEXT_RESP = 15, DCERPC_AUTH3 = 16, DCERPC_SHUTDOWN = 17,
+    DCERPC_CO_CANCEL = 18, DCERPC_ORPHANED = 19, DCERPC_PTYPE__COUNT
+};
+
+enum dcerpc_transport { DCERPC_TRANSPORT_TCP = 0, DCERPC_TRANSPORT_SMB };
+
+struct dcerpc_uuid {
+    uint8_t b[16];                    /* as on the wire, little-endian fields (drep 0x10) */
+};
+
+/* "367abb81-9844-35f1-ad32-98f038001003"; out needs 37 bytes. */
+void dcerpc_uuid_format(const struct dcerpc_uuid *u, char out[37]);
+
+struct dcerpc_iface_info {
+    const char *name;                 /* "svcctl", or NULL if unknown */
+    const char *const *opnames;       /* operation names by opnum */
+    uint16_t n_opnames;
+};
+/* Looks the interface up by UUID; NULL if unknown. */
+const struct dcerpc_iface_info *dcerpc_iface_lookup(const struct dcerpc_uuid *u);
+/* Operation name, or NULL. */
+const char *dcerpc_opnum_name(const struct dcerpc_iface_info *i, uint16_t opnum);
+const char *dcerpc_ptype_name(uint8_t ptype);
+const char *dcerpc_fault_name(uint32_t status);
+
+/* ---- decoded service-control operations (MS-SCMR) and scheduled tasks (MS-TSCH) ---- */
+struct dcerpc_svcctl {
+    bool present;
+    uint16_t opnum;
+    char machine[DCERPC_STR_MAX];      /* OpenSCManager lpMachineName */
+    char database[64];                 /* OpenSCManager lpDatabaseName */
+    char service_name[DCERPC_STR_MAX];
+    char display_name[DCERPC_STR_MAX];
+    char binary_path[DCERPC_STR_MAX];
+    char start_name[DCERPC_STR_MAX];   /* lpServiceStartName (the account) */
+    bool has_access, has_type, has_start, has_error, has_control, has_argc;
+    uint32_t access, service_type, start_type, error_control, control, argc;
+    bool truncated;                    /* a string did not fit or the stub ended early */
+};
+
+struct dcerpc_atsvc {
+    bool present;
+    char task_path[DCERPC_STR_MAX];    /* SchRpcRegisterTask path; JobAdd: empty */
+    char command[DCERPC_STR_MAX];      /* JobAdd Command; SchRpcRegisterTask: <Command> of the XML */
+    char arguments[DCERPC_STR_MAX];    /* SchRpcRegisterTask: <Arguments> */
+};
+
+#define DCERPC_MAX_BIND_CTX 8
+struct dcerpc_event {
+    uint8_t ptype;                    /* request ptype: DCERPC_BIND, DCERPC_ALTER_CONTEXT, DCERPC_REQUEST */
+    uint8_t resp_ptype;               /* response ptype, or 0xff if none was seen */
+    uint32_t call_id;
+    uint8_t rpc_vers, rpc_vers_minor;
+    enum dcerpc_transport transport;
+    const char *pipe;                 /* SMB named pipe name, or NULL */
+    /* bind / alter context */
+    size_t n_ctx;
+    struct {
+        uint16_t ctx_id;
+        struct dcerpc_uuid uuid;
+        uint16_t ver_major, ver_minor;
+        const char *name;
+        bool has_result;
+        uint16_t result, reason;
+    } ctx[DCERPC_MAX_BIND_CTX];
+    /* request / response */
+    uint16_t opnum;
+    uint16_t ctx_id;
+    const char *iface_name;           /* of the context, if bound and known */
+    const struct dcerpc_uuid *iface_uuid;
+    const char *op_name;
+    uint32_t req_frags, resp_frags;
+    uint64_t req_stub_len, resp_stub_len;
+    bool fault;
+    uint32_t fault_status;
+    const struct dcerpc_svcctl *svcctl;
+    const struct dcerpc_atsvc *atsvc;
+};
+
+struct dcerpc_conn;
+
+/* A connection; pipe is copied (may be NULL).  NULL on memcap. */
+struct dcerpc_conn *dcerpc_conn_new(struct app_ctx *ctx, enum dcerpc_transport t, const char *pipe);
+/* Emits what is pending (requests without responses) and frees. */
+void dcerpc_conn_free(struct app_ctx *ctx, struct dcerpc_conn *c);
+/* Bytes of one direction (0 client to server). */
+void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const uint8_t *p, size_t n);
+/* Bytes of one direction were lost: drop the partial PDU, resynchronise on the next PDU start. */
+void dcerpc_conn_gap(struct app_ctx *ctx, struct dcerpc_conn *c, int dir);
+/* True if the bytes look like a CO DCE/RPC PDU header (version 5, known ptype, sane length). */
+bool dcerpc_looks_like_pdu(const uint8_t *p, size_t n);
+
+/* NDR stub decoders (dcerpc_ndr.c): 0 if decoded (even partly), -1 if not an operation we decode. */
+int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian,
+                         struct dcerpc_svcctl *out);
+int dcerpc_atsvc_decode(bool is_tsch, uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian,
+                        struct dcerpc_atsvc *out);
+
+extern const struct app_parser dcerpc_tcp_parser;
+
+#endif

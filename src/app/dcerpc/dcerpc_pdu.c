@@ -1,0 +1,619 @@
+/*
+ * dcerpc_pdu.c - connection-oriented DCE/RPC PDUs [C706 12.6, MS-RPCE 2.2.2].
+ *
+ *   Common header (16 bytes):
+ *     0 rpc_vers = 5        1     4 packed_drep  4  (drep[0] & 0x10: little-endian)
+ *     1 rpc_vers_minor      1     8 frag_length  2
+ *     2 PTYPE               1    10 auth_length  2
+ *     3 pfc_flags           1    12 call_id      4
+ *   pfc_flags: 0x01 FIRST_FRAG, 0x02 LAST_FRAG, 0x80 OBJECT_UUID.
+ *   request:  16 alloc_hint 4, 20 p_cont_id 2, 22 opnum 2, [24 object uuid 16], stub
+ *   response: 16 alloc_hint 4, 20 p_cont_id 2, 22 cancel_count 1, 23 reserved, 24 stub
+ *   fault:    as response, 24 status 4
+ *   bind / alter_context: 16 max_xmit 2, 18 max_recv 2, 20 assoc_group 4,
+ *     24 n_context_elem 1, 3 reserved, 28 p_cont_elem[]: p_cont_id 2,
+ *     n_transfer_syn 1, reserved 1, abstract_syntax (uuid 16, version u32),
+ *     transfer_syntaxes[n] (20 each)
+ *   bind_ack / alter_context_resp: 16 max_xmit, 18 max_recv, 20 assoc_group,
+ *     24 sec_addr (length u16 + port string), align 4, n_results 1, 3 reserved,
+ *     p_result[]: result 2, reason 2, transfer_syntax 20
+ *   bind_nak: 16 provider_reject_reason 2
+ *   The auth verifier (sec_trailer 8 bytes + auth_length) ends the PDU; the
+ *   stub stops before it.
+ *
+ * Calls are matched by call_id (DCERPC_MAX_CALLS outstanding); a request's
+ * stub fragments are reassembled up to DCERPC_MAX_STUB and then decoded.
+ */
+#include <string.h>
+
+#include "app/dcerpc/dcerpc.h"
+
+#define PFC_FIRST_FRAG 0x01
+#define PFC_LAST_FRAG 0x02
+#define PFC_OBJECT_UUID 0x80
+#define DCERPC_HDR_LEN 16
+
+struct dcerpc_pctx {
+    bool used;
+    uint16_t id;
+    struct dcerpc_uuid uuid;
+    uint16_t ver_major, ver_minor;
+    const struct dcerpc_iface_info *info;
+};
+
+struct dcerpc_call {
+    bool used;
+    uint32_t call_id;
+    uint16_t opnum, ctx_id;
+    uint32_t req_frags, resp_frags;
+    uint64_t req_stub, resp_stub;
+    bool req_done;
+    bool stub_truncated;
+    uint8_t *stub;
+    uint32_t stub_len, stub_cap;
+    struct dcerpc_svcctl *svcctl;
+    struct dcerpc_atsvc *atsvc;
+    uint32_t age;
+};
+
+struct dcerpc_dir {
+    uint8_t *buf;
+    uint32_t len, cap;
+    bool lost;                 /* drop until the start of the next chunk */
+};
+
+struct dcerpc_conn {
+    enum dcerpc_transport transport;
+    char pipe[64];
+    uint8_t vers_minor;
+    struct dcerpc_dir d[2];
+    struct dcerpc_pctx ctxs[DCERPC_MAX_CONTEXTS];
+    struct dcerpc_call calls[DCERPC_MAX_CALLS];
+    bool bind_pending;
+    struct dcerpc_event bind_ev;
+    uint32_t age;
+};
+
+bool dcerpc_looks_like_pdu(const uint8_t *p, size_t n)
+{
+    if (n < DCERPC_HDR_LEN || p[0] != 5 || p[1] > 1 || p[2] >= DCERPC_PTYPE__COUNT)
+        return false;
+    if ((p[4] & 0xe0) != 0 && (p[4] & 0xf0) != 0x10)
+        return false;
+    uint16_t fl = (p[4] & 0x10) ? rd_le16(p + 8) : rd_be16(p + 8);
+    return fl >= DCERPC_HDR_LEN;
+}
+
+struct dcerpc_conn *dcerpc_conn_new(struct app_ctx *ctx, enum dcerpc_transport t, const char *pipe)
+{
+    struct dcerpc_conn *c = app_alloc(ctx, sizeof(*c));
+    if (!c) {
+        app_anomaly(ctx, EVENT_DIR_NONE, "dcerpc_memcap", "no memory for a DCE/RPC connection");
+        return NULL;
+    }
+    c->transport = t;
+    if (pipe) {
+        size_t l = strlen(pipe);
+        if (l >= sizeof(c->pipe))
+            l = sizeof(c->pipe) - 1;
+        memcpy(c->pipe, pipe, l);
+    }
+    return c;
+}
+
+static void dcerpc_call_release(struct app_ctx *ctx, struct dcerpc_call *k)
+{
+    if (k->stub)
+        app_free(ctx, k->stub, k->stub_cap);
+    if (k->svcctl)
+        app_free(ctx, k->svcctl, sizeof(*k->svcctl));
+    if (k->atsvc)
+        app_free(ctx, k->atsvc, sizeof(*k->atsvc));
+    memset(k, 0, sizeof(*k));
+}
+
+static const struct dcerpc_pctx *dcerpc_ctx_find(const struct dcerpc_conn *c, uint16_t id)
+{
+    for (size_t i = 0; i < DCERPC_MAX_CONTEXTS; i++)
+        if (c->ctxs[i].used && c->ctxs[i].id == id)
+            return &c->ctxs[i];
+    return NULL;
+}
+
+static void dcerpc_event_base(const struct dcerpc_conn *c, struct dcerpc_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->rpc_vers = 5;
+    ev->rpc_vers_minor = c->vers_minor;
+    ev->transport = c->transport;
+    ev->pipe = c->pipe[0] ? c->pipe : NULL;
+}
+
+static void dcerpc_call_emit(struct app_ctx *ctx, struct dcerpc_conn *c, struct dcerpc_call *k, uint8_t resp_ptype,
+                             uint32_t fault_status, int dir)
+{
+    struct dcerpc_event ev;
+    dcerpc_event_base(c, &ev);
+    ev.ptype = DCERPC_REQUEST;
+    ev.resp_ptype = resp_ptype;
+    ev.call_id = k->call_id;
+    ev.opnum = k->opnum;
+    ev.ctx_id = k->ctx_id;
+    const struct dcerpc_pctx *pc = dcerpc_ctx_find(c, k->ctx_id);
+    if (pc) {
+        ev.iface_uuid = &pc->uuid;
+        ev.iface_name = pc->info ? pc->info->name : NULL;
+        ev.op_name = dcerpc_opnum_name(pc->info, k->opnum);
+    }
+    ev.req_frags = k->req_frags;
+    ev.resp_frags = k->resp_frags;
+    ev.req_stub_len = k->req_stub;
+    ev.resp_stub_len = k->resp_stub;
+    ev.fault = resp_ptype == DCERPC_FAULT;
+    ev.fault_status = fault_status;
+    ev.svcctl = k->svcctl;
+    ev.atsvc = k->atsvc;
+    app_emit(ctx, EVENT_DCERPC, dir, &ev);
+    dcerpc_call_release(ctx, k);
+}
+
+void dcerpc_conn_free(struct app_ctx *ctx, struct dcerpc_conn *c)
+{
+    if (!c)
+        return;
+    if (c->bind_pending) {
+        c->bind_ev.resp_ptype = 0xff;
+        app_emit(ctx, EVENT_DCERPC, EVENT_DIR_NONE, &c->bind_ev);
+    }
+    for (size_t i = 0; i < DCERPC_MAX_CALLS; i++)
+        if (c->calls[i].used && c->calls[i].req_done)
+            dcerpc_call_emit(ctx, c, &c->calls[i], 0xff, 0, EVENT_DIR_NONE);
+        else if (c->calls[i].used)
+            dcerpc_call_release(ctx, &c->calls[i]);
+    for (int d = 0; d < 2; d++)
+        if (c->d[d].buf)
+            app_free(ctx, c->d[d].buf, c->d[d].cap);
+    app_free(ctx, c, sizeof(*c));
+}
+
+static struct dcerpc_call *dcerpc_call_find(struct dcerpc_conn *c, uint32_t call_id)
+{
+    for (size_t i = 0; i < DCERPC_MAX_CALLS; i++)
+        if (c->calls[i].used && c->calls[i].call_id == call_id)
+            return &c->calls[i];
+    return NULL;
+}
+
+static struct dcerpc_call *dcerpc_call_new(struct app_ctx *ctx, struct dcerpc_conn *c, uint32_t call_id)
+{
+    struct dcerpc_call *k = dcerpc_call_find(c, call_id);
+    if (k) {
+        dcerpc_call_release(ctx, k); /* a new first fragment restarts the call */
+    } else {
+        for (size_t i = 0; i < DCERPC_MAX_CALLS && !k; i++)
+            if (!c->calls[i].used)
+                k = &c->calls[i];
+        if (!k) {
+            k = &c->calls[0];
+            for (size_t i = 1; i < DCERPC_MAX_CALLS; i++)
+                if (c->calls[i].age < k->age)
+                    k = &c->calls[i];
+            app_anomaly(ctx, EVENT_DIR_NONE, "dcerpc_calls_full", "too many outstanding DCE/RPC calls");
+            if (k->req_done)
+                dcerpc_call_emit(ctx, c, k, 0xff, 0, EVENT_DIR_NONE);
+            else
+                dcerpc_call_release(ctx, k);
+        }
+    }
+    k->used = true;
+    k->call_id = call_id;
+    k->age = ++c->age;
+    return k;
+}
+
+static void dcerpc_stub_append(struct app_ctx *ctx, struct dcerpc_call *k, const uint8_t *p, size_t n)
+{
+    if (k->stub_truncated || n == 0)
+        return;
+    if ((uint64_t)k->stub_len + n > DCERPC_MAX_STUB) {
+        k->stub_truncated = true;
+        app_anomaly(ctx, 0, "dcerpc_stub_too_large", "reassembled DCE/RPC stub over the limit: not decoded");
+        return;
+    }
+    uint32_t need = k->stub_len + (uint32_t)n;
+    if (need > k->stub_cap) {
+        uint32_t cap = k->stub_cap ? k->stub_cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        if (cap > DCERPC_MAX_STUB)
+            cap = DCERPC_MAX_STUB;
+        uint8_t *nb = app_alloc(ctx, cap);
+        if (!nb) {
+            k->stub_truncated = true;
+            return;
+        }
+        if (k->stub_len)
+            memcpy(nb, k->stub, k->stub_len);
+        if (k->stub)
+            app_free(ctx, k->stub, k->stub_cap);
+        k->stub = nb;
+        k->stub_cap = cap;
+    }
+    memcpy(k->stub + k->stub_len, p, n);
+    k->stub_len = need;
+}
+
+static void dcerpc_decode_stub(struct app_ctx *ctx, struct dcerpc_conn *c, struct dcerpc_call *k, bool le)
+{
+    const struct dcerpc_pctx *pc = dcerpc_ctx_find(c, k->ctx_id);
+    if (!pc || !pc->info || k->stub_truncated || !k->stub)
+        return;
+    if (strcmp(pc->info->name, "svcctl") == 0) {
+        struct dcerpc_svcctl tmp;
+        if (dcerpc_svcctl_decode(k->opnum, k->stub, k->stub_len, le, &tmp) == 0) {
+            k->svcctl = app_alloc(ctx, sizeof(*k->svcctl));
+            if (k->svcctl)
+                *k->svcctl = tmp;
+        }
+    } else if (strcmp(pc->info->name, "atsvc") == 0 || strcmp(pc->info->name, "ITaskSchedulerService") == 0) {
+        struct dcerpc_atsvc tmp;
+        bool tsch = pc->info->name[0] == 'I';
+        if (dcerpc_atsvc_decode(tsch, k->opnum, k->stub, k->stub_len, le, &tmp) == 0) {
+            k->atsvc = app_alloc(ctx, sizeof(*k->atsvc));
+            if (k->atsvc)
+                *k->atsvc = tmp;
+        }
+    }
+}
+
+/* Stub bounds of a request/response PDU: [start, end) minus the auth verifier. */
+static bool dcerpc_stub_bounds(const uint8_t *p, size_t fl, uint16_t auth_len, size_t start, size_t *end)
+{
+    size_t trailer = auth_len ? (size_t)auth_len + 8 : 0;
+    if (start > fl || trailer > fl - start)
+        return false;
+    *end = fl - trailer;
+    if (auth_len) {
+        /* sec_trailer: auth_type, auth_level, auth_pad_length, ...: padding is not stub */
+        uint8_t pad = p[*end + 2];
+        if (pad <= *end - start)
+            *end -= pad;
+    }
+    return true;
+}
+
+static void dcerpc_bind(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *p, size_t fl, bool le,
+                        uint8_t ptype, uint32_t call_id)
+{
+    if (c->bind_pending) {
+        c->bind_ev.resp_ptype = 0xff;
+        app_emit(ctx, EVENT_DCERPC, EVENT_DIR_TOSERVER, &c->bind_ev);
+    }
+    struct dcerpc_event *ev = &c->bind_ev;
+    dcerpc_event_base(c, ev);
+    ev->ptype = ptype;
+    ev->call_id = call_id;
+    c->bind_pending = true;
+    if (fl < 28) {
+        app_anomaly(ctx, 0, "dcerpc_bind_short", "bind PDU shorter than its fixed part");
+        return;
+    }
+    uint8_t n_ctx = p[24];
+    size_t off = 28;
+    for (uint8_t i = 0; i < n_ctx; i++) {
+        if (off + 24 > fl) {
+            app_anomaly(ctx, 0, "dcerpc_bind_short", "bind context list past the PDU");
+            break;
+        }
+        uint16_t id = le ? rd_le16(p + off) : rd_be16(p + off);
+        uint8_t n_ts = p[off + 2];
+        struct dcerpc_uuid u;
+        memcpy(u.b, p + off + 4, 16);
+        if (!le) {
+            /* big-endian drep: bring the three integer fields into little-endian wire order */
+            uint8_t t[16];
+            memcpy(t, u.b, 16);
+            u.b[0] = t[3]; u.b[1] = t[2]; u.b[2] = t[1]; u.b[3] = t[0];
+            u.b[4] = t[5]; u.b[5] = t[4]; u.b[6] = t[7]; u.b[7] = t[6];
+        }
+        uint16_t vmaj = le ? rd_le16(p + off + 20) : rd_be16(p + off + 20);
+        uint16_t vmin = le ? rd_le16(p + off + 22) : rd_be16(p + off + 22);
+        if (ev->n_ctx < DCERPC_MAX_BIND_CTX) {
+            size_t j = ev->n_ctx++;
+            ev->ctx[j].ctx_id = id;
+            ev->ctx[j].uuid = u;
+            ev->ctx[j].ver_major = vmaj;
+            ev->ctx[j].ver_minor = vmin;
+            const struct dcerpc_iface_info *info = dcerpc_iface_lookup(&u);
+            ev->ctx[j].name = info ? info->name : NULL;
+        }
+        /* record the context now; a rejection in bind_ack removes it again */
+        struct dcerpc_pctx *slot = NULL;
+        for (size_t k = 0; k < DCERPC_MAX_CONTEXTS && !slot; k++)
+            if (c->ctxs[k].used && c->ctxs[k].id == id)
+                slot = &c->ctxs[k];
+        for (size_t k = 0; k < DCERPC_MAX_CONTEXTS && !slot; k++)
+            if (!c->ctxs[k].used)
+                slot = &c->ctxs[k];
+        if (slot) {
+            slot->used = true;
+            slot->id = id;
+            slot->uuid = u;
+            slot->ver_major = vmaj;
+            slot->ver_minor = vmin;
+            slot->info = dcerpc_iface_lookup(&u);
+        } else {
+            app_anomaly(ctx, 0, "dcerpc_contexts_full", "more presentation contexts than the limit");
+        }
+        off += 24 + 20u * n_ts;
+    }
+}
+
+static void dcerpc_bind_ack(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *p, size_t fl, bool le,
+                            uint8_t ptype)
+{
+    struct dcerpc_event *ev = &c->bind_ev;
+    if (!c->bind_pending) {
+        dcerpc_event_base(c, ev);
+        ev->ptype = ptype == DCERPC_BIND_ACK ? DCERPC_BIND : DCERPC_ALTER_CONTEXT;
+    }
+    ev->resp_ptype = ptype;
+    if (ptype == DCERPC_BIND_NAK) {
+        for (size_t i = 0; i < ev->n_ctx; i++) {
+            ev->ctx[i].has_result = true;
+            ev->ctx[i].result = 2;
+            ev->ctx[i].reason = fl >= 18 ? (le ? rd_le16(p + 16) : rd_be16(p + 16)) : 0;
+        }
+    } else if (fl >= 26) {
+        size_t sec_len = le ? rd_le16(p + 24) : rd_be16(p + 24);
+        size_t off = 26 + sec_len;
+        off = (off + 3) & ~(size_t)3;
+        if (off + 4 <= fl) {
+            uint8_t n = p[off];
+            off += 4;
+            for (uint8_t i = 0; i < n && off + 24 <= fl; i++, off += 24) {
+                uint16_t res = le ? rd_le16(p + off) : rd_be16(p + off);
+                uint16_t reason = le ? rd_le16(p + off + 2) : rd_be16(p + off + 2);
+                if (i < ev->n_ctx) {
+                    ev->ctx[i].has_result = true;
+                    ev->ctx[i].result = res;
+                    ev->ctx[i].reason = reason;
+                }
+            }
+        }
+    }
+    /* rejected contexts cannot be used by requests */
+    for (size_t i = 0; i < ev->n_ctx; i++)
+        if (ev->ctx[i].has_result && ev->ctx[i].result != 0)
+            for (size_t k = 0; k < DCERPC_MAX_CONTEXTS; k++)
+                if (c->ctxs[k].used && c->ctxs[k].id == ev->ctx[i].ctx_id &&
+                    memcmp(&c->ctxs[k].uuid, &ev->ctx[i].uuid, 16) == 0)
+                    c->ctxs[k].used = false;
+    app_emit(ctx, EVENT_DCERPC, EVENT_DIR_TOCLIENT, ev);
+    c->bind_pending = false;
+}
+
+static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const uint8_t *p, size_t fl)
+{
+    uint8_t ptype = p[2], flags = p[3];
+    bool le = (p[4] & 0x10) != 0;
+    uint16_t auth_len = le ? rd_le16(p + 10) : rd_be16(p + 10);
+    uint32_t call_id = le ? rd_le32(p + 12) : rd_be32(p + 12);
+    c->vers_minor = p[1];
+    switch (ptype) {
+    case DCERPC_BIND:
+    case DCERPC_ALTER_CONTEXT:
+        dcerpc_bind(ctx, c, p, fl, le, ptype, call_id);
+        break;
+    case DCERPC_BIND_ACK:
+    case DCERPC_ALTER_CONTEXT_RESP:
+    case DCERPC_BIND_NAK:
+        dcerpc_bind_ack(ctx, c, p, fl, le, ptype);
+        break;
+    case DCERPC_REQUEST: {
+        if (fl < 24) {
+            app_anomaly(ctx, dir, "dcerpc_request_short", "request PDU shorter than its header");
+            return;
+        }
+        size_t start = (flags & PFC_OBJECT_UUID) ? 40 : 24, end;
+        if (!dcerpc_stub_bounds(p, fl, auth_len, start, &end)) {
+            app_anomaly(ctx, dir, "dcerpc_bad_auth_length", "auth_length larger than the PDU");
+            return;
+        }
+        struct dcerpc_call *k = (flags & PFC_FIRST_FRAG) ? NULL : dcerpc_call_find(c, call_id);
+        if (!k) {
+            k = dcerpc_call_new(ctx, c, call_id);
+            k->ctx_id = le ? rd_le16(p + 20) : rd_be16(p + 20);
+            k->opnum = le ? rd_le16(p + 22) : rd_be16(p + 22);
+        }
+        k->req_frags++;
+        k->req_stub += end - start;
+        /* a sealed (privacy) stub is ciphertext: count it, do not decode it */
+        bool sealed = auth_len && p[fl - auth_len - 8 + 1] == 6;
+        if (!sealed)
+            dcerpc_stub_append(ctx, k, p + start, end - start);
+        if (flags & PFC_LAST_FRAG) {
+            k->req_done = true;
+            dcerpc_decode_stub(ctx, c, k, le);
+            if (k->stub) {
+                app_free(ctx, k->stub, k->stub_cap);
+                k->stub = NULL;
+                k->stub_cap = k->stub_len = 0;
+            }
+        }
+        break;
+    }
+    case DCERPC_RESPONSE:
+    case DCERPC_FAULT: {
+        struct dcerpc_call *k = dcerpc_call_find(c, call_id);
+        if (!k) {
+            /* response to a request we did not see (midstream): still worth an event */
+            k = dcerpc_call_new(ctx, c, call_id);
+            k->ctx_id = fl >= 22 ? (le ? rd_le16(p + 20) : rd_be16(p + 20)) : 0;
+            k->opnum = 0xffff;
+        }
+        k->resp_frags++;
+        if (ptype == DCERPC_FAULT) {
+            uint32_t st = fl >= 28 ? (le ? rd_le32(p + 24) : rd_be32(p + 24)) : 0;
+            dcerpc_call_emit(ctx, c, k, DCERPC_FAULT, st, EVENT_DIR_TOCLIENT);
+            break;
+        }
+        size_t end;
+        if (dcerpc_stub_bounds(p, fl, auth_len, 24, &end))
+            k->resp_stub += end - 24;
+        if (flags & PFC_LAST_FRAG)
+            dcerpc_call_emit(ctx, c, k, DCERPC_RESPONSE, 0, EVENT_DIR_TOCLIENT);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static bool dcerpc_dir_reserve(struct app_ctx *ctx, struct dcerpc_dir *d, uint32_t need)
+{
+    if (d->cap >= need)
+        return true;
+    uint32_t cap = need < 1024 ? 1024 : need;
+    uint8_t *nb = app_alloc(ctx, cap);
+    if (!nb)
+        return false;
+    if (d->len)
+        memcpy(nb, d->buf, d->len);
+    if (d->buf)
+        app_free(ctx, d->buf, d->cap);
+    d->buf = nb;
+    d->cap = cap;
+    return true;
+}
+
+static uint16_t frag_len_of(const uint8_t *h)
+{
+    return (h[4] & 0x10) ? rd_le16(h + 8) : rd_be16(h + 8);
+}
+
+void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const uint8_t *p, size_t n)
+{
+    struct dcerpc_dir *d = &c->d[dir & 1];
+    dir &= 1;
+    if (d->lost) {
+        /* after a loss, resume at a chunk that starts with a PDU header */
+        if (!dcerpc_looks_like_pdu(p, n))
+            return;
+        d->lost = false;
+        d->len = 0;
+    }
+    while (n > 0) {
+        if (d->len == 0 && n >= DCERPC_HDR_LEN) {
+            /* fast path: whole PDUs in place */
+            if (!dcerpc_looks_like_pdu(p, n))
+                goto bad;
+            uint16_t fl = frag_len_of(p);
+            if (fl <= n) {
+                dcerpc_pdu(ctx, c, dir, p, fl);
+                p += fl;
+                n -= fl;
+                continue;
+            }
+        }
+        /* gather the header, then the rest of the PDU */
+        uint32_t want = DCERPC_HDR_LEN;
+        if (d->len >= DCERPC_HDR_LEN)
+            want = frag_len_of(d->buf);
+        if (!dcerpc_dir_reserve(ctx, d, want < DCERPC_HDR_LEN ? DCERPC_HDR_LEN : want)) {
+            app_anomaly(ctx, dir, "dcerpc_memcap", "no memory to buffer a DCE/RPC PDU");
+            d->lost = true;
+            d->len = 0;
+            return;
+        }
+        size_t take = want - d->len < n ? want - d->len : n;
+        memcpy(d->buf + d->len, p, take);
+        d->len += (uint32_t)take;
+        p += take;
+        n -= take;
+        if (d->len == DCERPC_HDR_LEN && want == DCERPC_HDR_LEN) {
+            if (!dcerpc_looks_like_pdu(d->buf, d->len))
+                goto bad;
+            continue;
+        }
+        if (d->len >= DCERPC_HDR_LEN && d->len == frag_len_of(d->buf)) {
+            dcerpc_pdu(ctx, c, dir, d->buf, d->len);
+            d->len = 0;
+        }
+    }
+    return;
+bad:
+    app_anomaly(ctx, dir, "dcerpc_bad_header", "bytes that are not a DCE/RPC PDU header");
+    d->lost = true;
+    d->len = 0;
+}
+
+void dcerpc_conn_gap(struct app_ctx *ctx, struct dcerpc_conn *c, int dir)
+{
+    (void)ctx;
+    c->d[dir & 1].lost = true;
+    c->d[dir & 1].len = 0;
+}
+
+/* ---- DCE/RPC over TCP as its own parser (port 135 and dynamic ports by probing) ---- */
+
+static enum probe_result dcerpc_tcp_probe(const uint8_t *data, size_t len, int dir)
+{
+    if (len < DCERPC_HDR_LEN)
+        return len > 0 && data[0] != 5 ? PROBE_NO : PROBE_MAYBE;
+    if (!dcerpc_looks_like_pdu(data, len))
+        return PROBE_NO;
+    /* a client opens with bind (or alter context); a server with bind_ack/nak */
+    uint8_t t = data[2];
+    if (dir == 0)
+        return t == DCERPC_BIND || t == DCERPC_ALTER_CONTEXT || t == DCERPC_REQUEST ? PROBE_YES : PROBE_NO;
+    return t == DCERPC_BIND_ACK || t == DCERPC_BIND_NAK || t == DCERPC_RESPONSE ? PROBE_YES : PROBE_NO;
+}
+
+static void *dcerpc_tcp_new(struct app_ctx *ctx)
+{
+    return dcerpc_conn_new(ctx, DCERPC_TRANSPORT_TCP, NULL);
+}
+
+static void dcerpc_tcp_free(struct app_ctx *ctx, void *state)
+{
+    dcerpc_conn_free(ctx, state);
+}
+
+static void dcerpc_tcp_data(struct app_ctx *ctx, void *state, int dir, const uint8_t *data, size_t len)
+{
+    dcerpc_conn_feed(ctx, state, dir, data, len);
+}
+
+static void dcerpc_tcp_gap(struct app_ctx *ctx, void *state, int dir, uint64_t len)
+{
+    (void)len;
+    dcerpc_conn_gap(ctx, state, dir);
+}
+
+static void dcerpc_tcp_close(struct app_ctx *ctx, void *state)
+{
+    struct dcerpc_conn *c = state;
+    /* flush unanswered binds and calls; the state itself is freed by state_free */
+    if (c->bind_pending) {
+        c->bind_ev.resp_ptype = 0xff;
+        app_emit(ctx, EVENT_DCERPC, EVENT_DIR_NONE, &c->bind_ev);
+        c->bind_pending = false;
+    }
+    for (size_t i = 0; i < DCERPC_MAX_CALLS; i++)
+        if (c->calls[i].used && c->calls[i].req_done)
+            dcerpc_call_emit(ctx, c, &c->calls[i], 0xff, 0, EVENT_DIR_NONE);
+}
+
+const struct app_parser dcerpc_tcp_parser = {
+    .name = "dcerpc",
+    .proto = APP_DCERPC,
+    .ipproto = 6,
+    .ports = {135, 0},
+    .probe = dcerpc_tcp_probe,
+    .state_new = dcerpc_tcp_new,
+    .state_free = dcerpc_tcp_free,
+    .on_data = dcerpc_tcp_data,
+    .on_gap = dcerpc_tcp_gap,
+    .on_close = dcerpc_tcp_close,
+};

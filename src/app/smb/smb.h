@@ -1,0 +1,265 @@
+/*
+ * smb.h - the SMB analyzer: NetBIOS session framing, SMB1, SMB2/3, NTLMSSP.
+ *
+ * Layers, one file each:
+ *   nbss.c      NetBIOS session service framing [RFC 1002 4.3] / Direct TCP
+ *               [MS-SMB2 2.1]; the parser entry points; gaps and resync;
+ *               large WRITE/READ records streamed instead of buffered
+ *   smb2.c      SMB2/3 messages [MS-SMB2 2.2], compound chains, TRANSFORM and
+ *               COMPRESSION headers recognised
+ *   smb1.c      SMB1 [MS-CIFS 2.2, MS-SMB 2.2], AndX chains
+ *   ntlmssp.c   identities from session setup blobs [MS-NLMP]
+ *   smb_state.c per-flow tables of sessions, trees, open files and pending
+ *               requests, each with a fixed cap (Zeek's unbounded SMB state is
+ *               what we avoid: zeek issues #2978, #3145)
+ *   smb_status.c NTSTATUS, command and dialect names
+ * Named-pipe payload (WRITE/READ/IOCTL on a pipe, SMB1 TRANS) goes straight to
+ * the DCE/RPC PDU layer (src/app/dcerpc/) in the same flow.  File data goes to
+ * the worker's file tracker (src/files/).
+ *
+ * Events: one EVENT_SMB per request/response pair of the commands that matter
+ * (negotiate, session setup, tree connect/disconnect, create, close with the
+ * read/write summary of the open, ioctl, set_info, query_directory, logoff),
+ * never one per READ/WRITE.
+ */
+#ifndef MEDSENTRY_APP_SMB_SMB_H
+#define MEDSENTRY_APP_SMB_SMB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "app/smb/ntlmssp.h"
+#include "core/bytes.h"
+
+struct dcerpc_conn;
+struct file_track;
+
+/* ---- limits ---- */
+#define SMB_MAX_INLINE_RECORD (64u * 1024)    /* records up to this are buffered whole */
+#define SMB_MAX_RECORD (16u * 1024 * 1024)    /* larger non-data records are skipped */
+#define SMB_MAX_SESSIONS 16                   /* per flow */
+#define SMB_MAX_TREES 32
+#define SMB_MAX_FILES 64
+#define SMB_MAX_PENDING 64                    /* outstanding requests per flow */
+#define SMB_MAX_CHAIN 32                      /* SMB2 compound / SMB1 AndX elements per record */
+#define SMB_MAX_DIALECTS 16
+#define SMB_NAME_MAX 512                      /* UTF-8 bytes kept of a file name */
+#define SMB_PATH_MAX 256                      /* UTF-8 bytes kept of a share path */
+#define SMB_RESYNC_MAX (4u * 1024 * 1024)     /* bytes searched for a header after a gap */
+#define SMB_STREAM_PREFIX 128                 /* bytes of a large record read before deciding */
+
+/* ---- SMB2 commands [MS-SMB2 2.2.1] ---- */
+enum smb2_cmd {
+    SMB2_NEGOTIATE = 0, SMB2_SESSION_SETUP, SMB2_LOGOFF, SMB2_TREE_CONNECT, SMB2_TREE_DISCONNECT,
+    SMB2_CREATE, SMB2_CLOSE, SMB2_FLUSH, SMB2_READ, SMB2_WRITE, SMB2_LOCK, SMB2_IOCTL, SMB2_CANCEL,
+    SMB2_ECHO, SMB2_QUERY_DIRECTORY, SMB2_CHANGE_NOTIFY, SMB2_QUERY_INFO, SMB2_SET_INFO,
+    SMB2_OPLOCK_BREAK, SMB2_CMD__COUNT
+};
+
+#define SMB_SHARE_DISK 1
+#define SMB_SHARE_PIPE 2
+#define SMB_SHARE_PRINT 3
+
+#define SMB_STATUS_SUCCESS 0x00000000u
+#define SMB_STATUS_PENDING 0x00000103u
+#define SMB_STATUS_MORE_PROCESSING 0xc0000016u
+#define SMB_STATUS_BUFFER_OVERFLOW 0x80000005u
+
+#define FSCTL_PIPE_TRANSCEIVE 0x0011c017u
+
+/* ---- the event (body of EVENT_SMB); pointers valid during the publish only ---- */
+struct smb_event {
+    uint8_t version;                  /* 1 = SMB1, 2 = SMB2/3 */
+    uint16_t command;                 /* SMB2 command, or SMB1 command code */
+    const char *command_name;         /* "SMB2_COMMAND_CREATE" (Suricata's names) */
+    uint64_t msg_id;
+    bool has_status;                  /* a response was seen */
+    uint32_t status;
+    uint64_t session_id;
+    uint32_t tree_id;
+    const char *dialect;              /* negotiated dialect of the flow, if known */
+    /* NEGOTIATE */
+    const char *client_dialects[SMB_MAX_DIALECTS];
+    size_t n_client_dialects;
+    bool has_security_mode;
+    uint16_t security_mode;           /* of the response: 1 signing enabled, 2 required */
+    uint32_t capabilities;
+    /* SESSION_SETUP */
+    const struct ntlmssp_info *ntlmssp; /* AUTHENTICATE identity, or NULL */
+    bool kerberos;
+    uint16_t session_flags;           /* response: 1 guest, 2 null, 4 encrypt data */
+    const char *native_os, *native_lm; /* SMB1 */
+    /* TREE_CONNECT and everything in a tree */
+    const char *share;
+    uint8_t share_type;               /* SMB_SHARE_* or 0 */
+    /* CREATE / CLOSE / SET_INFO / QUERY_DIRECTORY */
+    const char *filename;
+    bool has_create;
+    uint32_t disposition, desired_access, create_options, create_action;
+    uint64_t size;
+    const uint8_t *fid;               /* 16 bytes (SMB2) or 2 (SMB1) */
+    size_t fid_len;
+    bool delete_on_close;
+    bool has_rw;                      /* CLOSE: summary of the open */
+    uint64_t reads, writes, bytes_read, bytes_written;
+    bool has_ioctl;
+    uint32_t ioctl_code;
+    bool has_set_info;
+    uint8_t info_type, info_class;
+    const char *rename_to;
+    bool delete_pending;              /* SET_INFO FileDispositionInformation(Ex) set */
+    /* SMB3 TRANSFORM / COMPRESSION headers */
+    bool encrypted;
+    bool compressed;
+    uint64_t transform_records;
+};
+
+/* ---- per-flow tables ---- */
+struct smb_session {
+    bool used;
+    uint64_t session_id;
+    bool has_ntlm;
+    struct ntlmssp_info ntlm;
+    bool kerberos;
+    uint32_t age;
+};
+
+struct smb_tree {
+    bool used;
+    uint32_t tree_id;
+    uint64_t session_id;
+    uint8_t share_type;
+    char path[SMB_PATH_MAX];
+    uint32_t age;
+};
+
+struct smb_file {
+    bool used;
+    uint8_t fid[16];
+    uint8_t fid_len;
+    uint32_t tree_id;
+    uint64_t session_id;
+    bool is_pipe;
+    bool delete_on_close;
+    uint32_t disposition, access, options, action;
+    uint64_t size;
+    uint64_t reads, writes, bytes_read, bytes_written;
+    struct file_track *ft[2];         /* file data written (0) / read (1) */
+    struct dcerpc_conn *rpc;
+    char name[SMB_NAME_MAX];
+    uint32_t age;
+};
+
+struct smb_pending {
+    bool used;
+    uint8_t version;
+    uint16_t cmd;
+    uint64_t msg_id;
+    uint64_t session_id;
+    uint32_t tree_id;
+    uint8_t fid[16];
+    uint8_t fid_len;
+    uint64_t offset;
+    uint32_t length;
+    uint32_t code;                    /* IOCTL: CtlCode; CREATE: disposition */
+    uint32_t access, options;
+    uint8_t info_type, info_class;
+    bool flag;                        /* SET_INFO delete pending; SESSION_SETUP kerberos */
+    bool has_ntlm;
+    uint8_t n_dialects;
+    uint16_t dialects[SMB_MAX_DIALECTS];
+    uint32_t age;
+    union {
+        char name[SMB_NAME_MAX];      /* CREATE file, TREE_CONNECT path, rename target, pattern */
+        struct ntlmssp_info ntlm;     /* SESSION_SETUP */
+    } u;
+};
+
+/* NetBIOS record reader, one per direction. */
+enum nbss_mode { NB_HDR = 0, NB_BUF, NB_PREFIX, NB_STREAM, NB_SKIP, NB_RESYNC, NB_DEAD };
+
+struct nbss_dir {
+    enum nbss_mode mode;
+    uint8_t hdr[4];
+    uint8_t hdr_len;
+    uint32_t rec_len, rec_got;
+    uint8_t *buf;
+    uint32_t buf_cap, buf_len;
+    /* NB_STREAM: record bytes [data_start, data_end) are file bytes from file_off on */
+    uint32_t data_start, data_end;
+    uint64_t file_off;
+    uint8_t sfid[16];
+    uint8_t sfid_len;
+    /* NB_RESYNC */
+    uint8_t win[8];
+    uint8_t win_len;
+    uint64_t resync_scanned;
+};
+
+struct smb_state {
+    struct nbss_dir dir[2];
+    uint16_t dialect;                 /* SMB2 negotiated dialect; 0 unknown */
+    bool smb1_seen;
+    char smb1_dialect[32];
+    uint32_t age;                     /* bumps on every table insert: LRU eviction */
+    uint64_t transform_records;
+    uint64_t compressed_records;
+    bool transform_reported;
+    bool compression_reported;
+    /* SMB2 compound: file id from the last CREATE response in this chain */
+    uint8_t chain_fid[16];
+    bool chain_fid_valid;
+    struct smb_session sessions[SMB_MAX_SESSIONS];
+    struct smb_tree trees[SMB_MAX_TREES];
+    struct smb_file files[SMB_MAX_FILES];
+    struct smb_pending pending[SMB_MAX_PENDING];
+};
+
+/* ---- the parser (nbss.c) ---- */
+extern const struct app_parser smb_parser;
+enum probe_result smb_probe(const uint8_t *data, size_t len, int dir);
+
+/* ---- between the layers ---- */
+/* One NetBIOS session message (SMB record) of direction dir. */
+void smb2_record(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n);
+void smb1_record(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n);
+
+/* Large record: given its first bytes (n >= SMB_STREAM_PREFIX or the whole record) and its
+ * full length, set d->data_start/data_end/file_off/sfid and return true to stream the data. */
+bool smb2_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n,
+                       uint32_t rec_len, struct nbss_dir *d);
+bool smb1_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n,
+                       uint32_t rec_len, struct nbss_dir *d);
+
+/* smb_state.c */
+struct smb_session *smb_session_get(struct smb_state *st, uint64_t id, bool create);
+struct smb_tree *smb_tree_get(struct smb_state *st, uint32_t id, bool create);
+void smb_tree_del(struct smb_state *st, uint32_t id);
+struct smb_file *smb_file_get(struct smb_state *st, const uint8_t *fid, size_t fid_len);
+struct smb_file *smb_file_new(struct app_ctx *ctx, struct smb_state *st, const uint8_t *fid, size_t fid_len);
+/* Ends an open: file tracker entries closed (fileinfo events), DCE/RPC conn freed. */
+void smb_file_end(struct app_ctx *ctx, struct smb_state *st, struct smb_file *f);
+struct smb_pending *smb_pending_add(struct app_ctx *ctx, struct smb_state *st, uint8_t version, uint64_t msg_id,
+                                    uint16_t cmd);
+struct smb_pending *smb_pending_find(struct smb_state *st, uint8_t version, uint64_t msg_id, int cmd);
+void smb_pending_del(struct smb_pending *p);
+/* File data of an open (write dir 0, read dir 1): to the file tracker or the pipe's DCE/RPC conn. */
+void smb_file_data(struct app_ctx *ctx, struct smb_state *st, struct smb_file *f, int dir, uint64_t off,
+                   const uint8_t *p, size_t n);
+/* A gap inside file data of this open. */
+void smb_file_gap(struct app_ctx *ctx, struct smb_file *f, int dir);
+/* Fill the common event fields from state (dialect, share of the tree). */
+void smb_event_fill_tree(struct smb_state *st, struct smb_event *ev);
+void smb_state_close_all(struct app_ctx *ctx, struct smb_state *st);
+
+/* smb_status.c */
+const char *smb_status_name(uint32_t code);
+const char *smb2_command_name(uint16_t cmd);
+const char *smb1_command_name(uint8_t cmd);
+const char *smb2_dialect_name(uint16_t d);
+const char *smb2_disposition_name(uint32_t d);
+const char *smb_fsctl_name(uint32_t code);
+
+#endif

@@ -1,0 +1,257 @@
+/*
+ * smb_state.c - per-flow SMB tables: sessions, trees, open files, pending
+ * requests.  Every table has a fixed size; when one is full the least
+ * recently inserted entry is evicted (and an anomaly counted), so a client
+ * that opens without closing cannot grow the state.
+ */
+#include <string.h>
+
+#include "app/dcerpc/dcerpc.h"
+#include "app/smb/smb.h"
+#include "files/files.h"
+
+#define EVICT_OLDEST(arr, n, out)                                                                  \
+    do {                                                                                           \
+        size_t best_ = 0;                                                                          \
+        for (size_t i_ = 1; i_ < (n); i_++)                                                        \
+            if ((arr)[i_].age < (arr)[best_].age)                                                  \
+                best_ = i_;                                                                        \
+        (out) = &(arr)[best_];                                                                     \
+    } while (0)
+
+struct smb_session *smb_session_get(struct smb_state *st, uint64_t id, bool create)
+{
+    struct smb_session *free_slot = NULL;
+    for (size_t i = 0; i < SMB_MAX_SESSIONS; i++) {
+        if (st->sessions[i].used && st->sessions[i].session_id == id)
+            return &st->sessions[i];
+        if (!st->sessions[i].used && !free_slot)
+            free_slot = &st->sessions[i];
+    }
+    if (!create)
+        return NULL;
+    if (!free_slot)
+        EVICT_OLDEST(st->sessions, SMB_MAX_SESSIONS, free_slot);
+    memset(free_slot, 0, sizeof(*free_slot));
+    free_slot->used = true;
+    free_slot->session_id = id;
+    free_slot->age = ++st->age;
+    return free_slot;
+}
+
+struct smb_tree *smb_tree_get(struct smb_state *st, uint32_t id, bool create)
+{
+    struct smb_tree *free_slot = NULL;
+    for (size_t i = 0; i < SMB_MAX_TREES; i++) {
+        if (st->trees[i].used && st->trees[i].tree_id == id)
+            return &st->trees[i];
+        if (!st->trees[i].used && !free_slot)
+            free_slot = &st->trees[i];
+    }
+    if (!create)
+        return NULL;
+    if (!free_slot)
+        EVICT_OLDEST(st->trees, SMB_MAX_TREES, free_slot);
+    memset(free_slot, 0, sizeof(*free_slot));
+    free_slot->used = true;
+    free_slot->tree_id = id;
+    free_slot->age = ++st->age;
+    return free_slot;
+}
+
+void smb_tree_del(struct smb_state *st, uint32_t id)
+{
+    struct smb_tree *t = smb_tree_get(st, id, false);
+    if (t)
+        t->used = false;
+}
+
+struct smb_file *smb_file_get(struct smb_state *st, const uint8_t *fid, size_t fid_len)
+{
+    if (fid_len == 0 || fid_len > 16)
+        return NULL;
+    for (size_t i = 0; i < SMB_MAX_FILES; i++)
+        if (st->files[i].used && st->files[i].fid_len == fid_len && memcmp(st->files[i].fid, fid, fid_len) == 0)
+            return &st->files[i];
+    return NULL;
+}
+
+struct smb_file *smb_file_new(struct app_ctx *ctx, struct smb_state *st, const uint8_t *fid, size_t fid_len)
+{
+    if (fid_len == 0 || fid_len > 16)
+        return NULL;
+    struct smb_file *f = smb_file_get(st, fid, fid_len);
+    if (f) {
+        /* the server reused an id we still hold: the old open ended unseen */
+        smb_file_end(ctx, st, f);
+    } else {
+        for (size_t i = 0; i < SMB_MAX_FILES && !f; i++)
+            if (!st->files[i].used)
+                f = &st->files[i];
+        if (!f) {
+            EVICT_OLDEST(st->files, SMB_MAX_FILES, f);
+            app_anomaly(ctx, EVENT_DIR_NONE, "smb_files_full", "open-file table full: oldest open dropped");
+            smb_file_end(ctx, st, f);
+        }
+    }
+    memset(f, 0, sizeof(*f));
+    f->used = true;
+    memcpy(f->fid, fid, fid_len);
+    f->fid_len = (uint8_t)fid_len;
+    f->age = ++st->age;
+    return f;
+}
+
+void smb_file_end(struct app_ctx *ctx, struct smb_state *st, struct smb_file *f)
+{
+    (void)st;
+    if (!f->used)
+        return;
+    for (int d = 0; d < 2; d++) {
+        if (f->ft[d]) {
+            if (ctx->al->files)
+                files_close(ctx->al->files, f->ft[d], ctx);
+            f->ft[d] = NULL;
+        }
+    }
+    if (f->rpc) {
+        dcerpc_conn_free(ctx, f->rpc);
+        f->rpc = NULL;
+    }
+    f->used = false;
+}
+
+struct smb_pending *smb_pending_add(struct app_ctx *ctx, struct smb_state *st, uint8_t version, uint64_t msg_id,
+                                    uint16_t cmd)
+{
+    struct smb_pending *p = NULL;
+    for (size_t i = 0; i < SMB_MAX_PENDING; i++) {
+        struct smb_pending *q = &st->pending[i];
+        if (q->used && q->version == version && q->msg_id == msg_id && q->cmd == cmd) {
+            p = q; /* a retransmitted or reused id replaces the old request */
+            break;
+        }
+        if (!q->used && !p)
+            p = q;
+    }
+    if (!p) {
+        EVICT_OLDEST(st->pending, SMB_MAX_PENDING, p);
+        app_anomaly(ctx, EVENT_DIR_NONE, "smb_pending_full", "too many requests without responses");
+    }
+    /* only the fixed part is cleared: the union is filled by the caller */
+    p->used = true;
+    p->version = version;
+    p->cmd = cmd;
+    p->msg_id = msg_id;
+    p->session_id = 0;
+    p->tree_id = 0;
+    p->fid_len = 0;
+    p->offset = 0;
+    p->length = 0;
+    p->code = p->access = p->options = 0;
+    p->info_type = p->info_class = 0;
+    p->flag = false;
+    p->has_ntlm = false;
+    p->n_dialects = 0;
+    p->u.name[0] = '\0';
+    p->age = ++st->age;
+    return p;
+}
+
+struct smb_pending *smb_pending_find(struct smb_state *st, uint8_t version, uint64_t msg_id, int cmd)
+{
+    for (size_t i = 0; i < SMB_MAX_PENDING; i++) {
+        struct smb_pending *q = &st->pending[i];
+        if (q->used && q->version == version && q->msg_id == msg_id && (cmd < 0 || q->cmd == cmd))
+            return q;
+    }
+    return NULL;
+}
+
+void smb_pending_del(struct smb_pending *p)
+{
+    p->used = false;
+}
+
+void smb_file_data(struct app_ctx *ctx, struct smb_state *st, struct smb_file *f, int dir, uint64_t off,
+                   const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return;
+    if (f->is_pipe) {
+        if (!f->rpc)
+            f->rpc = dcerpc_conn_new(ctx, DCERPC_TRANSPORT_SMB, f->name);
+        if (f->rpc)
+            dcerpc_conn_feed(ctx, f->rpc, dir, p, n);
+        return;
+    }
+    struct file_tracker *t = ctx->al->files;
+    if (!t)
+        return;
+    if (!f->ft[dir]) {
+        struct smb_tree *tr = smb_tree_get(st, f->tree_id, false);
+        f->ft[dir] = files_open(t, "smb", f->name, tr ? tr->path : NULL, dir);
+        if (!f->ft[dir])
+            return;
+    }
+    files_data(t, f->ft[dir], off, p, n);
+}
+
+void smb_file_gap(struct app_ctx *ctx, struct smb_file *f, int dir)
+{
+    if (f->is_pipe) {
+        if (f->rpc)
+            dcerpc_conn_gap(ctx, f->rpc, dir);
+        return;
+    }
+    if (f->ft[dir] && ctx->al->files)
+        files_gap(ctx->al->files, f->ft[dir]);
+}
+
+void smb_event_fill_tree(struct smb_state *st, struct smb_event *ev)
+{
+    if (st->dialect)
+        ev->dialect = smb2_dialect_name(st->dialect);
+    else if (st->smb1_dialect[0])
+        ev->dialect = st->smb1_dialect;
+    struct smb_tree *t = smb_tree_get(st, ev->tree_id, false);
+    if (t) {
+        ev->share = t->path;
+        ev->share_type = t->share_type;
+    }
+}
+
+static void smb_close_event(struct app_ctx *ctx, struct smb_state *st, struct smb_file *f)
+{
+    struct smb_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.version = st->smb1_seen && !st->dialect ? 1 : 2;
+    ev.command = ev.version == 1 ? 0x04 : SMB2_CLOSE;
+    ev.command_name = ev.version == 1 ? smb1_command_name(0x04) : smb2_command_name(SMB2_CLOSE);
+    ev.session_id = f->session_id;
+    ev.tree_id = f->tree_id;
+    smb_event_fill_tree(st, &ev);
+    ev.filename = f->name;
+    ev.fid = f->fid;
+    ev.fid_len = f->fid_len;
+    ev.has_rw = true;
+    ev.reads = f->reads;
+    ev.writes = f->writes;
+    ev.bytes_read = f->bytes_read;
+    ev.bytes_written = f->bytes_written;
+    ev.delete_on_close = f->delete_on_close;
+    app_emit(ctx, EVENT_SMB, EVENT_DIR_NONE, &ev);
+}
+
+void smb_state_close_all(struct app_ctx *ctx, struct smb_state *st)
+{
+    /* opens never closed on the wire: report their summary (no status: no response was seen) */
+    for (size_t i = 0; i < SMB_MAX_FILES; i++) {
+        struct smb_file *f = &st->files[i];
+        if (!f->used)
+            continue;
+        if (f->reads || f->writes)
+            smb_close_event(ctx, st, f);
+        smb_file_end(ctx, st, f);
+    }
+}

@@ -1,0 +1,222 @@
+/*
+ * files.c - the file tracker: SHA-256 (OpenSSL EVP), size, first bytes, magic
+ * type and completeness of files carried by application protocols.
+ */
+#include "files/files.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "core/bytes.h"
+
+/* what an open track costs against the memcap: the struct plus the digest context */
+#define FILE_TRACK_COST (sizeof(struct file_track) + 512)
+
+struct file_track {
+    EVP_MD_CTX *md;
+    uint64_t next;          /* next contiguous offset to hash */
+    uint64_t max_off;
+    uint32_t chunks;
+    bool gaps;
+    bool hash_capped;
+    int direction;
+    const char *source;
+    uint8_t head[FILES_HEAD_MAX];
+    size_t head_len;
+    char name[FILES_NAME_MAX];
+    char share[256];
+};
+
+void files_cfg_defaults(struct files_cfg *c)
+{
+    c->memcap = 16u * 1024 * 1024;
+    c->max_open = 4096;
+    c->max_hash_bytes = 0;
+}
+
+int files_init(struct file_tracker *t, const struct files_cfg *cfg)
+{
+    memset(t, 0, sizeof(*t));
+    if (cfg)
+        t->cfg = *cfg;
+    else
+        files_cfg_defaults(&t->cfg);
+    memcap_init(&t->mc, "files", t->cfg.memcap);
+    return 0;
+}
+
+void files_free(struct file_tracker *t)
+{
+    (void)t; /* tracks are owned by their producers and closed by them */
+}
+
+struct file_tracker *files_tracker_new(const struct files_cfg *cfg)
+{
+    struct file_tracker *t = malloc(sizeof(*t));
+    if (t)
+        files_init(t, cfg);
+    return t;
+}
+
+void files_tracker_delete(struct file_tracker *t)
+{
+    if (!t)
+        return;
+    files_free(t);
+    free(t);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t l = src ? strlen(src) : 0;
+    if (l >= cap)
+        l = cap - 1;
+    if (l)
+        memcpy(dst, src, l);
+    dst[l] = '\0';
+}
+
+struct file_track *files_open(struct file_tracker *t, const char *source, const char *name, const char *share,
+                              int direction)
+{
+    if (t->open >= t->cfg.max_open || !memcap_reserve(&t->mc, FILE_TRACK_COST)) {
+        t->refused++;
+        return NULL;
+    }
+    struct file_track *f = calloc(1, sizeof(*f));
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!f || !md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        free(f);
+        EVP_MD_CTX_free(md);
+        memcap_release(&t->mc, FILE_TRACK_COST);
+        t->refused++;
+        return NULL;
+    }
+    f->md = md;
+    f->direction = direction;
+    f->source = source;
+    copy_str(f->name, sizeof(f->name), name);
+    copy_str(f->share, sizeof(f->share), share);
+    t->open++;
+    t->opened++;
+    return f;
+}
+
+void files_data(struct file_tracker *t, struct file_track *f, uint64_t off, const uint8_t *p, size_t n)
+{
+    if (!f || n == 0)
+        return;
+    f->chunks++;
+    if (off + n > f->max_off)
+        f->max_off = off + n;
+    if (off > f->next) {
+        f->gaps = true; /* a hole: the hash can no longer be the file's */
+        return;
+    }
+    if (off + n <= f->next)
+        return; /* all seen already (retransmitted write) */
+    size_t skip = (size_t)(f->next - off);
+    p += skip;
+    n -= skip;
+    if (f->head_len < FILES_HEAD_MAX && f->next == f->head_len) {
+        size_t k = FILES_HEAD_MAX - f->head_len < n ? FILES_HEAD_MAX - f->head_len : n;
+        memcpy(f->head + f->head_len, p, k);
+        f->head_len += k;
+    }
+    if (!f->gaps && !f->hash_capped) {
+        size_t h = n;
+        if (t->cfg.max_hash_bytes && f->next + n > t->cfg.max_hash_bytes) {
+            h = f->next >= t->cfg.max_hash_bytes ? 0 : (size_t)(t->cfg.max_hash_bytes - f->next);
+            f->hash_capped = true;
+        }
+        if (h)
+            EVP_DigestUpdate(f->md, p, h);
+    }
+    f->next += n;
+}
+
+void files_gap(struct file_tracker *t, struct file_track *f)
+{
+    (void)t;
+    if (f)
+        f->gaps = true;
+}
+
+void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *ctx)
+{
+    if (!f)
+        return;
+    struct fileinfo_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.filename = f->name;
+    ev.share = f->share[0] ? f->share : NULL;
+    ev.source = f->source;
+    ev.direction = f->direction;
+    ev.size = f->next;
+    ev.max_offset = f->max_off;
+    ev.head = f->head;
+    ev.head_len = f->head_len;
+    ev.magic = files_magic(f->head, f->head_len);
+    ev.gaps = f->gaps;
+    ev.chunks = f->chunks;
+    ev.state = f->gaps ? FILE_STATE_GAPPED : f->hash_capped ? FILE_STATE_TRUNCATED : FILE_STATE_CLOSED;
+    uint8_t dig[32];
+    unsigned int dl = 0;
+    if (!f->gaps && !f->hash_capped && EVP_DigestFinal_ex(f->md, dig, &dl) == 1 && dl == 32) {
+        for (int i = 0; i < 32; i++)
+            snprintf(ev.sha256 + 2 * i, 3, "%02x", dig[i]);
+        ev.has_sha256 = true;
+    }
+    if (ctx)
+        app_emit(ctx, EVENT_FILEINFO, f->direction ? EVENT_DIR_TOCLIENT : EVENT_DIR_TOSERVER, &ev);
+    EVP_MD_CTX_free(f->md);
+    free(f);
+    memcap_release(&t->mc, FILE_TRACK_COST);
+    t->open--;
+    t->closed++;
+}
+
+static const char *pe_machine(uint16_t m)
+{
+    switch (m) {
+    case 0x014c: return "PE32 executable (x86)";
+    case 0x8664: return "PE32+ executable (x86-64)";
+    case 0xaa64: return "PE32+ executable (ARM64)";
+    case 0x01c4: return "PE32 executable (ARMv7)";
+    default: return "PE executable (other machine)";
+    }
+}
+
+const char *files_magic(const uint8_t *p, size_t n)
+{
+    bool dicm = n >= 132 && memcmp(p + 128, "DICM", 4) == 0;
+    if (n >= 2 && p[0] == 'M' && p[1] == 'Z') {
+        /* e_lfanew at 0x3c points at "PE\0\0" then the machine field */
+        if (n >= 0x40) {
+            uint32_t pe = rd_le32(p + 0x3c);
+            if (pe <= n - 6 && memcmp(p + pe, "PE\0\0", 4) == 0)
+                return dicm ? "PE/DICOM polyglot" : pe_machine(rd_le16(p + pe + 4));
+        }
+        return dicm ? "PE/DICOM polyglot" : "MS-DOS executable (MZ)";
+    }
+    if (n >= 4 && memcmp(p, "\x7f" "ELF", 4) == 0)
+        return dicm ? "ELF/DICOM polyglot" : "ELF executable";
+    if (dicm)
+        return "DICOM Part 10";
+    if (n >= 4 && memcmp(p, "PK\x03\x04", 4) == 0)
+        return "ZIP archive";
+    if (n >= 4 && memcmp(p, "%PDF", 4) == 0)
+        return "PDF document";
+    if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "PNG image";
+    if (n >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0)
+        return "JPEG image";
+    if (n >= 8 && memcmp(p, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8) == 0)
+        return "OLE2 compound document";
+    if (n >= 2 && p[0] == '#' && p[1] == '!')
+        return "script (#!)";
+    return "data";
+}

@@ -1,0 +1,81 @@
+/*
+ * files.h - the file tracker: files carried by SMB (later HTTP, DICOM) with
+ * SHA-256, size, first bytes and a magic type, emitted as `fileinfo` events.
+ *
+ * A producer opens a track for one file and one direction, feeds it data with
+ * the file offset each chunk belongs at, and closes it.  Data must arrive in
+ * offset order to be hashed: a chunk that starts past the next expected offset
+ * makes the file "gapped" (its hash is then not reported); a chunk that
+ * repeats bytes already seen is trimmed (retransmitted writes).  Memory: each
+ * open track is charged to the tracker's memcap and the number of open tracks
+ * is capped, so a flood of opens degrades (untracked files, counted) instead
+ * of growing.  Hashing can be capped per file (files.max-hash-bytes).
+ */
+#ifndef MEDSENTRY_FILES_FILES_H
+#define MEDSENTRY_FILES_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/memcap.h"
+
+struct app_ctx;
+
+#define FILES_HEAD_MAX 264           /* first bytes kept: DICM at 128 + PE header pointer needs more */
+#define FILES_NAME_MAX 512
+
+struct files_cfg {
+    uint64_t memcap;                 /* bytes of open-track state, all flows of the worker */
+    uint32_t max_open;               /* open tracks at once */
+    uint64_t max_hash_bytes;         /* per file; 0 = unlimited */
+};
+
+struct file_tracker {
+    struct files_cfg cfg;
+    struct memcap mc;
+    uint32_t open;
+    uint64_t opened, closed, refused; /* counters */
+};
+
+enum file_state { FILE_STATE_OPEN = 0, FILE_STATE_CLOSED, FILE_STATE_TRUNCATED, FILE_STATE_GAPPED };
+
+struct file_track;
+
+/* EVENT_FILEINFO body. */
+struct fileinfo_event {
+    const char *filename;
+    const char *share;               /* SMB share path, or NULL */
+    const char *source;              /* "smb", "http", ... */
+    int direction;                   /* 0 written to server, 1 read from server */
+    uint64_t size;                   /* contiguous bytes seen from offset 0 */
+    uint64_t max_offset;             /* highest byte offset + 1 seen, gaps included */
+    bool has_sha256;
+    char sha256[65];
+    const uint8_t *head;             /* first bytes */
+    size_t head_len;
+    const char *magic;               /* "PE32 executable (x86-64)", "DICOM Part 10", ... */
+    enum file_state state;
+    bool gaps;
+    uint32_t chunks;
+};
+
+void files_cfg_defaults(struct files_cfg *c);
+int files_init(struct file_tracker *t, const struct files_cfg *cfg);
+void files_free(struct file_tracker *t);
+/* Heap-allocated tracker with default settings (engine set-up); NULL on failure. */
+struct file_tracker *files_tracker_new(const struct files_cfg *cfg);
+void files_tracker_delete(struct file_tracker *t);
+
+/* NULL if the tracker is full (counted). */
+struct file_track *files_open(struct file_tracker *t, const char *source, const char *name, const char *share,
+                              int direction);
+void files_data(struct file_tracker *t, struct file_track *f, uint64_t off, const uint8_t *p, size_t n);
+void files_gap(struct file_tracker *t, struct file_track *f);
+/* Emits the fileinfo event through ctx (if ctx is not NULL) and frees the track. */
+void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *ctx);
+
+/* Magic type of a file from its first bytes (always a static string; "data" if nothing matched). */
+const char *files_magic(const uint8_t *p, size_t n);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * eve_smb.c - the `smb` object.  Field names are Suricata's where Suricata has
+ * the field (command, status, status_code, dialect, share, named_pipe,
+ * share_type, filename, disposition, access, fuid, ntlmssp, client_dialects,
+ * function, rename); medsentry's additions are documented in docs/EVE.md.
+ */
+#include <stdio.h>
+
+#include "app/smb/smb.h"
+#include "output/eve_smb.h"
+
+static const char *share_type_name(uint8_t t)
+{
+    switch (t) {
+    case SMB_SHARE_DISK: return "FILE";
+    case SMB_SHARE_PIPE: return "PIPE";
+    case SMB_SHARE_PRINT: return "PRINT";
+    default: return NULL;
+    }
+}
+
+void eve_smb_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev)
+{
+    (void)cfg;
+    const struct smb_event *s = ev->body;
+    if (!s)
+        return;
+    jw_u64(w, "version", s->version);
+    if (s->dialect)
+        jw_str(w, "dialect", s->dialect);
+    jw_str(w, "command", s->command_name ? s->command_name : "UNKNOWN");
+    if (s->has_status) {
+        const char *sn = smb_status_name(s->status);
+        char hex[16];
+        snprintf(hex, sizeof(hex), "0x%x", s->status);
+        jw_str(w, "status", sn ? sn : hex);
+        jw_str(w, "status_code", hex);
+    }
+    jw_u64(w, "msg_id", s->msg_id);
+    jw_u64(w, "session_id", s->session_id);
+    jw_u64(w, "tree_id", s->tree_id);
+
+    if (s->n_client_dialects) {
+        jw_open_arr(w, "client_dialects");
+        for (size_t i = 0; i < s->n_client_dialects; i++)
+            jw_str(w, NULL, s->client_dialects[i]);
+        jw_close_arr(w);
+    }
+    if (s->has_security_mode) {
+        jw_bool(w, "signing_enabled", s->security_mode & 1);
+        jw_bool(w, "signing_required", (s->security_mode & 2) != 0);
+        jw_hex32(w, "capabilities", s->capabilities);
+    }
+    if (s->ntlmssp) {
+        jw_open_obj(w, "ntlmssp");
+        jw_str(w, "domain", s->ntlmssp->domain);
+        jw_str(w, "user", s->ntlmssp->user);
+        jw_str(w, "host", s->ntlmssp->host);
+        if (s->ntlmssp->has_version) {
+            char v[48];
+            snprintf(v, sizeof(v), "%u.%u build %u", s->ntlmssp->ver_major, s->ntlmssp->ver_minor,
+                     s->ntlmssp->ver_build);
+            jw_str(w, "version", v);
+        }
+        if (s->ntlmssp->anonymous)
+            jw_bool(w, "anonymous", true);
+        jw_close_obj(w);
+    }
+    if (s->kerberos)
+        jw_bool(w, "kerberos", true);
+    if (s->session_flags) {
+        jw_bool(w, "session_guest", s->session_flags & 1);
+        jw_bool(w, "session_encrypted", (s->session_flags & 4) != 0);
+    }
+    if (s->native_os)
+        jw_str(w, "native_os", s->native_os);
+    if (s->native_lm)
+        jw_str(w, "native_lm", s->native_lm);
+    if (s->share) {
+        jw_str(w, "share", s->share);
+        if (s->share_type == SMB_SHARE_PIPE && s->command == SMB2_TREE_CONNECT && s->version == 2)
+            jw_str(w, "named_pipe", s->share);
+    }
+    if (share_type_name(s->share_type))
+        jw_str(w, "share_type", share_type_name(s->share_type));
+    if (s->filename)
+        jw_str(w, "filename", s->filename);
+    if (s->has_create) {
+        jw_str(w, "disposition", smb2_disposition_name(s->disposition));
+        jw_hex32(w, "desired_access", s->desired_access);
+        jw_hex32(w, "create_options", s->create_options);
+        if (s->has_status && s->status == 0) {
+            jw_u64(w, "create_action", s->create_action);
+            jw_u64(w, "size", s->size);
+        }
+    }
+    if (s->filename || s->has_create)
+        jw_str(w, "access", s->delete_on_close ? "delete on close" : "normal");
+    if (s->fid && s->fid_len)
+        jw_hexbytes(w, "fuid", s->fid, s->fid_len);
+    if (s->has_rw) {
+        jw_open_obj(w, "io");
+        jw_u64(w, "reads", s->reads);
+        jw_u64(w, "bytes_read", s->bytes_read);
+        jw_u64(w, "writes", s->writes);
+        jw_u64(w, "bytes_written", s->bytes_written);
+        jw_close_obj(w);
+    }
+    if (s->has_ioctl) {
+        const char *fn = smb_fsctl_name(s->ioctl_code);
+        if (fn)
+            jw_str(w, "function", fn);
+        jw_hex32(w, "ioctl_code", s->ioctl_code);
+    }
+    if (s->has_set_info) {
+        jw_open_obj(w, "set_info");
+        jw_u64(w, "type", s->info_type);
+        jw_u64(w, "class", s->info_class);
+        jw_close_obj(w);
+        if (s->rename_to) {
+            jw_open_obj(w, "rename");
+            if (s->filename)
+                jw_str(w, "from", s->filename);
+            jw_str(w, "to", s->rename_to);
+            jw_close_obj(w);
+        }
+        if (s->delete_pending)
+            jw_bool(w, "delete_pending", true);
+    }
+    if (s->encrypted || s->compressed) {
+        jw_bool(w, "encrypted", s->encrypted);
+        jw_bool(w, "compressed", s->compressed);
+        jw_u64(w, "transform_records", s->transform_records);
+    }
+}

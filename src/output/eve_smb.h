@@ -1,0 +1,11 @@
+/* eve_smb.h - body writers of the smb, dcerpc and fileinfo events (eve_smb.c, eve_dcerpc.c, eve_fileinfo.c). */
+#ifndef MEDSENTRY_OUTPUT_EVE_SMB_H
+#define MEDSENTRY_OUTPUT_EVE_SMB_H
+
+#include "output/eve.h"
+
+void eve_smb_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
+void eve_dcerpc_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
+void eve_fileinfo_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
+
+#endif
