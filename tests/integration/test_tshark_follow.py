@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""medsentry's reassembled TCP streams (--dump-streams) against tshark's "Follow TCP Stream", over the corpus.
+
+For every capture of the corpus (same selection as test_tshark_conv) and every TCP stream N, tshark is run ONCE per
+capture with one `-z follow,tcp,raw,N` per stream (cached, see mslib). Its output names "Node 0: ip:port" (the host
+that sent the first packet of the stream) and "Node 1"; hex lines belong to node 0, tab-indented ones to node 1.
+The SHA-256 and length of each direction must equal those of medsentry's DIR/<flow_id>-to_server.bin and
+-to_client.bin (no file == empty). Flows are paired with tshark streams by 5-tuple (and start time when a tuple is
+reused); to_server is the direction whose sender is the flow's src_ip:src_port.
+
+Gaps: where segments are missing tshark writes a text marker "[N bytes missing in capture file]\\0" into the
+followed data. medsentry's dump holds only bytes delivered in order, a gap is skipped. The marker is taken out of
+tshark's data before hashing (mslib.parse_follow) and the gap is listed in a NOTE; the remaining bytes must match
+exactly.
+
+FOLLOW_DIFFERS lists streams where tshark's follow differs from a first-wins reassembler by design; those
+directions are not compared, and the reason says exactly why. Everything else must match byte for byte.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mslib  # noqa: E402
+
+# (capture, tshark stream, node) -> reason.  node: 0/1 as in tshark's output, or None for both directions.
+FOLLOW_DIFFERS = {
+}
+
+
+def ep(ip, port):
+    return (mslib.norm_ip(ip), int(port))
+
+
+def check_capture(rel):
+    cap = os.path.join(mslib.CORPUS, rel)
+    problems, notes = [], []
+    conv = mslib.tshark_conv(cap)
+    fol = mslib.tshark_follow(cap)
+    run = mslib.run_medsentry(cap)
+    if run.rc != 0:
+        problems.append("%s: medsentry exit %d: %s" % (rel, run.rc, run.stderr.strip()[-300:]))
+        if not run.events:
+            return problems, notes
+    if not os.path.isdir(run.dumpdir):
+        problems.append("%s: --dump-streams directory missing" % rel)
+        return problems, notes
+    start = {c["stream"]: c["start"] for c in conv["TCP"] if c["stream"] is not None}
+    groups = {}
+    for sid_s, s in fol.items():
+        sid = int(sid_s)
+        if not s.get("node0") or s["node0"].startswith(":"):
+            continue  # a stream with no TCP packet tshark could follow
+        k = frozenset([ep(*mslib.split_endpoint(s["node0"])), ep(*mslib.split_endpoint(s["node1"]))])
+        groups.setdefault(k, ([], []))[1].append((start.get(sid) or 0, sid, s))
+    for e in run.of_type("flow"):
+        if e.get("proto") != "TCP":
+            continue
+        try:
+            k = frozenset([ep(e["src_ip"], e["src_port"]), ep(e["dest_ip"], e["dest_port"])])
+        except (KeyError, TypeError, ValueError):
+            problems.append("%s: flow event without usable addresses/ports: %s" % (rel, str(e)[:200]))
+            continue
+        st = mslib.parse_ts(e["flow"]["start"]) if e.get("flow", {}).get("start") else 0
+        groups.setdefault(k, ([], []))[0].append((st, e))
+    files_used = set()
+    for k in sorted(groups, key=lambda s: sorted(s)):
+        o, t = groups[k]
+        o.sort(key=lambda x: x[0])
+        t.sort(key=lambda x: (x[0], x[1]))
+        name = " <-> ".join("%s:%d" % x for x in sorted(k))
+        if len(o) != len(t):
+            problems.append("%s: TCP %s: number of streams ours=%d tshark=%d" % (rel, name, len(o), len(t)))
+        for (_, e), (_, sid, s) in zip(o, t):
+            fid = e.get("flow_id")
+            cli = ep(e["src_ip"], e["src_port"])
+            node_ts = 0 if ep(*mslib.split_endpoint(s["node0"])) == cli else 1
+            for direction, node in (("to_server", node_ts), ("to_client", 1 - node_ts)):
+                files_used.add("%s-%s.bin" % (fid, direction))
+                why = FOLLOW_DIFFERS.get((rel, sid, node)) or FOLLOW_DIFFERS.get((rel, sid, None))
+                data = run.dump(fid, direction)
+                tup = "TCP %s:%s -> %s:%s flow_id %s tshark stream %d %s" % (
+                    e["src_ip"], e["src_port"], e["dest_ip"], e["dest_port"], fid, sid, direction)
+                if s["gaps%d" % node]:
+                    notes.append("NOTE %s: %s: tshark marks %d gap(s), %d bytes missing; compared without them"
+                                 % (rel, tup, s["gaps%d" % node], s["gapbytes%d" % node]))
+                if why:
+                    notes.append("NOTE %s: %s: not compared: %s" % (rel, tup, why))
+                    continue
+                if mslib.sha256_bytes(data) != s["sha%d" % node] or len(data) != s["len%d" % node]:
+                    problems.append("%s: %s: bytes differ: ours %d bytes sha256 %s, tshark %d bytes sha256 %s"
+                                    % (rel, tup, len(data), mslib.sha256_bytes(data)[:16], s["len%d" % node],
+                                       s["sha%d" % node][:16]))
+    stray = sorted(set(os.listdir(run.dumpdir)) - files_used)
+    if stray:
+        problems.append("%s: dump files without a matching TCP flow/tshark stream: %s" % (rel, stray[:10]))
+    return problems, notes
+
+
+def main():
+    mslib.need_binary()
+    mslib.need_tshark()
+    caps = mslib.capture_filter()
+    results = mslib.pmap(check_capture, caps)
+    nprob = bad = 0
+    for rel, (problems, notes) in zip(caps, results):
+        for n in notes:
+            print(n)
+        for p in problems:
+            print("MISMATCH " + p)
+        nprob += len(problems)
+        bad += bool(problems)
+    print("test_tshark_follow: %d captures, %d with mismatches, %d mismatches" % (len(caps), bad, nprob))
+    return 1 if nprob else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
