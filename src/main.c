@@ -212,7 +212,7 @@ static void print_summary(const struct engine *e, const char *name)
     for (int p = APP_DICOM; p < APP__COUNT && p < 16; p++) {
         detected += s->app_flows[p];
         if (s->app_flows[p] && n < sizeof(line))
-            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu", app_proto_name((enum app_proto)p),
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu,", app_proto_name((enum app_proto)p),
                                   (unsigned long long)s->app_flows[p]);
     }
     if (n < sizeof(line))

@@ -51,7 +51,7 @@ static const struct config_key config_keys[] = {
     KEY_U32("dicom.max-depth", dicom_max_depth, 1, 64),
     KEY_INT("capture.snaplen", snaplen, 64, 262144),
     KEY_BOOL("capture.promisc", promisc),
-    KEY_U32("decoder.max-vlan-layers", decode.max_vlan_layers, 0, DECODE_MAX_VLAN),
+    KEY_U32("decoder.max-vlan-layers", decode.max_vlan_layers, 1, DECODE_MAX_VLAN),
     KEY_SIZE("defrag.memcap", decode.defrag_memcap, 64 * KB, 64 * GB),
     KEY_U32("defrag.timeout", decode.defrag_timeout_s, 1, 3600),
     KEY_U32("defrag.max-frags", decode.defrag_max_frags, 1, 65535),

@@ -5,6 +5,7 @@
  * stop request and keep packet time moving when the link is quiet).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,11 @@
 
 struct pcap_priv {
     pcap_t *p;
+    FILE *fp;       /* capture file we opened (libpcap closes it in pcap_close) */
+    char *iobuf;    /* its stdio buffer: large reads mean few system calls */
 };
+
+#define PCAP_FILE_BUFFER (1u << 20)
 
 static enum source_rc pcap_src_next(struct source *src, struct packet *pkt)
 {
@@ -68,7 +73,8 @@ static void pcap_src_close(struct source *src)
     struct pcap_priv *pp = src->priv;
     if (pp) {
         if (pp->p)
-            pcap_close(pp->p);
+            pcap_close(pp->p); /* also closes pp->fp */
+        free(pp->iobuf);
         free(pp);
     }
     src->priv = NULL;
@@ -134,8 +140,22 @@ int source_open_file(struct source *src, const char *path, const struct source_o
             return -1;
         }
     }
-    pcap_t *p = pcap_open_offline(path, errbuf);
+    bool is_stdin = strcmp(path, "-") == 0;
+    FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+    if (!fp) {
+        snprintf(src->err, sizeof(src->err), "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *iobuf = malloc(PCAP_FILE_BUFFER);
+    if (iobuf)
+        setvbuf(fp, iobuf, _IOFBF, PCAP_FILE_BUFFER);
+    pcap_t *p = pcap_fopen_offline(fp, errbuf);
     if (!p) {
+        if (!is_stdin)
+            fclose(fp);
+        else
+            setvbuf(fp, NULL, _IONBF, 0);
+        free(iobuf);
         /* libpcap's "unknown file format" is the common case: say it plainly. */
         if (strstr(errbuf, "unknown file format"))
             snprintf(src->err, sizeof(src->err), "%s: not a pcap or pcapng capture file", path);
@@ -143,7 +163,13 @@ int source_open_file(struct source *src, const char *path, const struct source_o
             snprintf(src->err, sizeof(src->err), "%s: %s", path, errbuf);
         return -1;
     }
-    return source_attach(src, p, o->bpf);
+    if (source_attach(src, p, o->bpf) < 0) {
+        free(iobuf);
+        return -1;
+    }
+    ((struct pcap_priv *)src->priv)->fp = fp;
+    ((struct pcap_priv *)src->priv)->iobuf = iobuf;
+    return 0;
 }
 
 int source_open_live(struct source *src, const char *iface, const struct source_opts *o)
