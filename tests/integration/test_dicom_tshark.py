@@ -31,8 +31,13 @@ def tshark(pcap, *args):
 
 
 def uid_of(v):
+    """tshark writes UIDs as "1.2.3 (Name)" in -V and "Name (1.2.3)" in fields."""
+    v = v.strip()
+    m = re.match(r"^([0-9][0-9.]*[0-9])(\s|$)", v)
+    if m:
+        return m.group(1)
     m = re.search(r"\(([0-9.]+)\)\s*$", v)
-    return m.group(1) if m else v.strip()
+    return m.group(1) if m else v
 
 
 def fields(pcap, filt, *names):
