@@ -153,6 +153,10 @@ void engine_tick(struct engine *e, uint64_t now_us)
         e->next_expire_us = now_us + 1000000;
     }
     flow_table_timeout(&e->flows, now_us);
+    if (e->live && e->eve_open && now_us >= e->next_flush_us) {
+        fflush(e->eve.fp); /* a SIEM tailing eve.json sees events within a second */
+        e->next_flush_us = now_us + 1000000;
+    }
     if (e->cfg->stats_interval_s) {
         if (!e->next_stats_us)
             e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;

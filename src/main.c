@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/config.h"
 #include "core/phi.h"
@@ -168,8 +169,16 @@ static int run(struct engine *e, struct source *src, const char *name)
             engine_packet(e, &pkt);
             continue;
         }
-        if (r == SOURCE_IDLE)
+        if (r == SOURCE_IDLE) {
+            /* A quiet live link: packet time would stand still, so let the clock move it (live only;
+             * a capture file is driven by its own timestamps alone). */
+            if (src->live) {
+                struct timespec t;
+                clock_gettime(CLOCK_REALTIME, &t);
+                engine_tick(e, (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u);
+            }
             continue;
+        }
         if (r == SOURCE_END)
             break;
         if (r == SOURCE_TRUNCATED) {
@@ -186,7 +195,6 @@ static int run(struct engine *e, struct source *src, const char *name)
     if (src->live) {
         uint64_t r, d, i;
         if (src->ops->kernel_stats && src->ops->kernel_stats(src, &r, &d, &i)) {
-            e->live = true;
             e->kernel_packets = r;
             e->kernel_drops = d;
             e->kernel_ifdrops = i;
@@ -310,6 +318,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    e.live = src.live;
     if (c.iface)
         log_info("capturing on %s; Ctrl-C to stop", c.iface);
     int rc = run(&e, &src, name);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 
 #include "source/source.h"
@@ -18,7 +19,10 @@ struct pcap_priv {
     pcap_t *p;
     FILE *fp;       /* capture file we opened (libpcap closes it in pcap_close) */
     char *iobuf;    /* its stdio buffer: large reads mean few system calls */
+    int fd;         /* live: selectable descriptor, polled while the link is idle */
 };
+
+#define PCAP_IDLE_POLL_MS 100
 
 #define PCAP_FILE_BUFFER (1u << 20)
 
@@ -36,7 +40,14 @@ static enum source_rc pcap_src_next(struct source *src, struct packet *pkt)
         pkt->linktype = src->linktype;
         pkt->data = data;
         return SOURCE_PACKET;
-    case 0: return SOURCE_IDLE;
+    case 0:
+        /* Live and nonblocking: nothing queued.  Wait a little for traffic, then let the caller move time on.
+         * (libpcap's own read timeout does not fire on an idle link with TPACKET_V3.) */
+        if (pp->fd >= 0) {
+            struct pollfd pfd = {.fd = pp->fd, .events = POLLIN};
+            poll(&pfd, 1, PCAP_IDLE_POLL_MS);
+        }
+        return SOURCE_IDLE;
     case PCAP_ERROR_BREAK: return SOURCE_END;
     default: {
         const char *e = pcap_geterr(pp->p);
@@ -115,6 +126,7 @@ static int source_attach(struct source *src, pcap_t *p, const char *bpf)
         return -1;
     }
     pp->p = p;
+    pp->fd = -1;
     src->priv = pp;
     src->ops = &pcap_ops;
     src->linktype = pcap_datalink(p);
@@ -194,6 +206,13 @@ int source_open_live(struct source *src, const char *iface, const struct source_
     }
     if (source_attach(src, p, o->bpf) < 0)
         return -1;
+    struct pcap_priv *pp = src->priv;
+    pp->fd = pcap_get_selectable_fd(p);
+    if (pp->fd < 0 || pcap_setnonblock(p, 1, errbuf) < 0) {
+        snprintf(src->err, sizeof(src->err), "%s: cannot poll the capture: %s", iface, errbuf);
+        source_close(src);
+        return -1;
+    }
     src->live = true;
     return 0;
 }
