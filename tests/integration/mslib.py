@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.environ.get("REPO") or os.path.dirname(os.path.dirname(HERE))
 MEDSENTRY = os.environ.get("MEDSENTRY", os.path.join(REPO, "build", "medsentry"))
 CORPUS = os.path.join(REPO, "tests", "data", "corpus")
-CACHE_FORMAT = "v4"   # bump when the parsed form of the cache changes
+CACHE_FORMAT = "v5"   # bump when the parsed form of the cache changes
 JOBS = int(os.environ.get("MEDSENTRY_TEST_JOBS", "2"))
 
 
@@ -114,6 +114,14 @@ def corpus_captures(include_excluded=False):
     return out + sorted(pubs)
 
 
+# The corpus tests (conv, follow, json) share one medsentry run per capture with these arguments: the longest idle
+# timeouts the configuration accepts (86400 s), since tshark has no idle timeout at all (see test_tshark_conv.py).
+CORPUS_ARGS = []
+for _k in ("tcp.new", "tcp.established", "tcp.closed", "udp.new", "udp.established", "icmp", "default"):
+    CORPUS_ARGS += ["--set", "flow.timeouts.%s=86400" % _k]
+FLOW_TIMEOUT_MAX = 86400
+
+
 def capture_filter():
     """Optional env MEDSENTRY_TEST_ONLY=substring to narrow a run while debugging."""
     only = os.environ.get("MEDSENTRY_TEST_ONLY")
@@ -147,9 +155,12 @@ def _cache_dir():
     return d
 
 
+FORMATS = {"conv": CACHE_FORMAT, "follow": "v4"}
+
+
 def cached(capture_abs, kind, compute):
     """compute(capture_abs) -> JSON-able; cached by (sha256 of the capture, tshark version, kind)."""
-    key = "%s-%s-%s-%s.json" % (sha256_file(capture_abs), tshark_version(), kind, CACHE_FORMAT)
+    key = "%s-%s-%s-%s.json" % (sha256_file(capture_abs), tshark_version(), kind, FORMATS.get(kind, CACHE_FORMAT))
     path = os.path.join(_cache_dir(), key)
     try:
         with open(path) as f:
@@ -192,7 +203,11 @@ _CONV_RE = re.compile(r"^(\S+)\s+<->\s+(\S+)\s+(\d+)\s+(\d+)\s+(bytes|kB|MB|GB|T
 
 _FIELDS = ["frame.number", "frame.time_epoch", "frame.len", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
            "tcp.stream", "tcp.srcport", "tcp.dstport", "udp.stream", "udp.srcport", "udp.dstport",
-           "icmp.type", "icmpv6.type", "ip.fragment", "ipv6.fragment"]
+           "icmp.type", "icmpv6.type", "ip.fragment", "ipv6.fragment", "frame.cap_len", "frame.protocols",
+           "ip.len", "ipv6.plen"]
+
+# link-layer header bytes per protocol name in frame.protocols (what comes before the first ip/ipv6)
+_L2LEN = {"eth": 14, "vlan": 4, "sll": 16, "sll2": 20, "null": 4, "raw": 0, "ethertype": 0}
 
 
 def parse_conv_tables(text):
@@ -271,6 +286,19 @@ def _tshark_conv_compute(capture_abs):
                                                "frag": {"ab_frames": 0, "ab_bytes": 0, "ba_frames": 0,
                                                         "ba_bytes": 0, "datagrams": 0}}
                 dr = "ab" if (ep_s == tuple(s["a"]) and ep_d == tuple(s["b"])) else "ba"
+                # IP datagram cut by the snap length (captured bytes end before the IP total length): tshark
+                # still counts the frame; see test_tshark_conv.py for how this is treated
+                l2 = 0
+                for pr in first["frame.protocols"].split(":"):
+                    if pr in ("ip", "ipv6"):
+                        break
+                    l2 += _L2LEN.get(pr, 0)
+                iptot = int(first["ip.len"]) if first["ip.len"] else (
+                    int(first["ipv6.plen"]) + 40 if first["ipv6.plen"] else 0)
+                if int(first["frame.cap_len"]) < l2 + iptot and not frags:
+                    cut = s.setdefault("cut", {"ab_frames": 0, "ab_bytes": 0, "ba_frames": 0, "ba_bytes": 0})
+                    cut[dr + "_frames"] += 1
+                    cut[dr + "_bytes"] += flen
                 s[dr + "_frames"] += 1
                 s[dr + "_bytes"] += flen
                 # "frag": the same direction counted with every IP fragment frame of a reassembled datagram
@@ -452,6 +480,8 @@ def run_medsentry(capture, args=(), dump=True, stdin=None, use_cache=True, timeo
         rc, err = p.returncode, p.stderr.decode("utf-8", errors="replace")
     except subprocess.TimeoutExpired:
         rc, err = -999, "TIMEOUT after %ds" % timeout
+    except OSError as ex:
+        rc, err = -998, "cannot execute %s: %s" % (MEDSENTRY, ex)
     if base:
         with open(os.path.join(d, "run.json"), "w") as f:
             json.dump({"rc": rc, "stderr": err, "cmd": cmd}, f)
@@ -470,3 +500,54 @@ def norm_ip(s):
         return str(ipaddress.ip_address(s))
     except ValueError:
         return s
+
+
+def ep(ip, port):
+    return (norm_ip(ip), int(port))
+
+
+def flow_chains(flow_events, problems, rel):
+    """Group medsentry flow events by unordered 5-tuple (proto, endpoints) and join, within a group, a flow that
+    ended by idle timeout with the next flow of the same tuple into one chain: tshark has no idle timeout, so such a
+    sequence is one tshark conversation. The join is only accepted when the idle time between them is longer than
+    the configured timeout (FLOW_TIMEOUT_MAX, set by CORPUS_ARGS); a shorter one is reported as a problem.
+    Returns {(proto, frozenset(endpoints)): [chain, ...]} with chain = list of events in time order."""
+    groups = {}
+    for e in flow_events:
+        try:
+            k = (e.get("proto"), frozenset([ep(e["src_ip"], e["src_port"]), ep(e["dest_ip"], e["dest_port"])]))
+            e["_start"] = parse_ts(e["flow"]["start"])
+            e["_end"] = parse_ts(e["flow"]["end"])
+        except (KeyError, TypeError, ValueError) as ex:
+            problems.append("%s: flow event without usable tuple/start/end (%s): %s" % (rel, ex, str(e)[:200]))
+            continue
+        groups.setdefault(k, []).append(e)
+    out = {}
+    for k, evs in groups.items():
+        evs.sort(key=lambda e: e["_start"])
+        chains = []
+        for e in evs:
+            if chains and chains[-1][-1].get("flow", {}).get("reason") == "timeout":
+                prev = chains[-1][-1]
+                idle = e["_start"] - prev["_end"]
+                if idle > FLOW_TIMEOUT_MAX:
+                    chains[-1].append(e)
+                    continue
+                problems.append("%s: flow_id %s ended by timeout but the same tuple was seen again after only %.3f s "
+                                "(timeout configured: %d s)" % (rel, prev.get("flow_id"), idle, FLOW_TIMEOUT_MAX))
+            chains.append([e])
+        out[k] = chains
+    return out
+
+
+def chain_sent(chain):
+    """{endpoint: [pkts, bytes]} sent by each endpoint over a chain of flow events."""
+    sent = {}
+    for e in chain:
+        f = e.get("flow") or {}
+        for who, p, b in ((ep(e["src_ip"], e["src_port"]), "pkts_toserver", "bytes_toserver"),
+                          (ep(e["dest_ip"], e["dest_port"]), "pkts_toclient", "bytes_toclient")):
+            v = sent.setdefault(who, [0, 0])
+            v[0] += f.get(p) if isinstance(f.get(p), int) else 10 ** 12
+            v[1] += f.get(b) if isinstance(f.get(b), int) else 10 ** 12
+    return sent

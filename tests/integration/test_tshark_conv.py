@@ -37,22 +37,44 @@ CONV_TABLE_DIVERGES = {
         "destination in the IPv6 header of the packet (ipv6.dst), which is what the flow key is built from",
 }
 
+# tshark streams that are one TCP connection: (capture) -> (streams, reason). Their counts are added up.
+MERGE_STREAMS = {
+    "public/suricata-verify/tests/tcp-split-handshake-02-5whs/split-handshake-5whs.pcap": (
+        [0, 1], "5-way split handshake (SYN; ACK; SYN from the server; SYN-ACK; ACK) on one 4-tuple: tshark starts a "
+                "new stream at the server's SYN ('A new tcp session is started with the same ports'), but it is one "
+                "TCP connection (RFC 793 simultaneous-open style), one flow for a sensor"),
+}
 
-def ep(ip, port):
-    return (mslib.norm_ip(ip), int(port))
+# Captures where tshark shows a conversation from a packet that is not a valid IP datagram.
+TSHARK_ONLY = {
+    "public/tcpdump/tests/ipv4_tcp_http_xml_tso.pcap": (
+        [0], "the IPv4 total length field is 0 (TCP segmentation offload on the capturing host); tshark's "
+             "'ip.tso_support' preference presumes the frame length, a sensor decodes the header as written "
+             "(anomaly ipv4.iplen_smaller_than_hlen) and makes no flow"),
+}
+# Other definition differences, handled generically:
+#  * Idle timeouts: tshark has none; medsentry ends a flow idle for longer than its timeout. The corpus runs use
+#    the longest timeouts accepted (mslib.CORPUS_ARGS, 86400 s); flows ended by timeout and followed by the same
+#    tuple more than 86400 s later are joined (mslib.flow_chains) and compared as one conversation.
+#  * Datagrams cut by the snap length (captured length ends before the IP total length): tshark counts the frame in
+#    the conversation; medsentry counts it as decoder.invalid with anomaly ipv4/ipv6 trunc_pkt and in no flow
+#    (docs/EVE.md). Those frames are taken out of tshark's counts (a NOTE lists them).
 
 
 def check_capture(rel):
     cap = os.path.join(mslib.CORPUS, rel)
     problems, notes = [], []
     ref = mslib.tshark_conv(cap)
-    run = mslib.run_medsentry(cap)
+    run = mslib.run_medsentry(cap, mslib.CORPUS_ARGS)
     if run.rc != 0:
         problems.append("%s: medsentry exit %d: %s" % (rel, run.rc, run.stderr.strip()[-300:]))
         if not run.events:
             return problems, notes
+    chains = mslib.flow_chains([e for e in run.of_type("flow") if e.get("proto") in ("TCP", "UDP")], problems, rel)
     for proto in ("TCP", "UDP"):
         theirs = []
+        merge = MERGE_STREAMS.get(rel, ([], ""))
+        merged = None
         for c in ref[proto]:
             if c["conv_check"] != "ok":
                 if rel not in CONV_TABLE_DIVERGES:
@@ -60,63 +82,86 @@ def check_capture(rel):
                                     "(%s)" % (rel, proto, c["a"], c["b"], c["conv_check"]))
                 if c["stream"] is None:
                     continue   # conv-table-only row: the per-packet entry is the reference
-            theirs.append(c)
-        ours = [e for e in run.of_type("flow") if e.get("proto") == proto]
-        groups = {}
-        for c in theirs:
-            k = frozenset([ep(*c["a"]), ep(*c["b"])])
-            groups.setdefault(k, ([], []))[1].append(c)
-        for e in ours:
-            try:
-                k = frozenset([ep(e["src_ip"], e["src_port"]), ep(e["dest_ip"], e["dest_port"])])
-            except (KeyError, TypeError, ValueError):
-                problems.append("%s: flow event without usable addresses/ports: %s" % (rel, str(e)[:200]))
+            if proto == "TCP" and c["stream"] in TSHARK_ONLY.get(rel, ([], ""))[0]:
+                notes.append("NOTE %s: tshark stream %s not expected: %s" % (rel, c["stream"], TSHARK_ONLY[rel][1]))
                 continue
-            groups.setdefault(k, ([], []))[0].append(e)
-        for k in sorted(groups, key=lambda s: sorted(s)):
-            o, t = groups[k]
-            o.sort(key=lambda e: mslib.parse_ts(e["flow"]["start"]) if e.get("flow", {}).get("start") else 0)
-            t.sort(key=lambda c: c["start"] or 0)
+            c = dict(c)
+            sent = {mslib.ep(*c["a"]): [c["ab_frames"], c["ab_bytes"]], mslib.ep(*c["b"]): [c["ba_frames"], c["ba_bytes"]]}
+            fsent = None
+            if c.get("frag", {}).get("datagrams"):
+                fr = c["frag"]
+                fsent = {mslib.ep(*c["a"]): [fr["ab_frames"], fr["ab_bytes"]],
+                         mslib.ep(*c["b"]): [fr["ba_frames"], fr["ba_bytes"]]}
+            if c.get("cut"):
+                cu = c["cut"]
+                for who, d in ((mslib.ep(*c["a"]), "ab"), (mslib.ep(*c["b"]), "ba")):
+                    sent[who][0] -= cu[d + "_frames"]
+                    sent[who][1] -= cu[d + "_bytes"]
+                notes.append("NOTE %s: %s stream %s: %d frame(s) cut by the snap length inside the IP datagram not "
+                             "expected in the flow" % (rel, proto, c["stream"], cu["ab_frames"] + cu["ba_frames"]))
+                if all(v[0] == 0 for v in sent.values()):
+                    continue
+            c["sent"], c["fsent"] = sent, fsent
+            if proto == "TCP" and c["stream"] in merge[0]:
+                if merged is None:
+                    merged = c
+                    theirs.append(c)
+                    notes.append("NOTE %s: tshark streams %s compared as one: %s" % (rel, merge[0], merge[1]))
+                else:
+                    for who, v in sent.items():
+                        merged["sent"].setdefault(who, [0, 0])
+                        merged["sent"][who][0] += v[0]
+                        merged["sent"][who][1] += v[1]
+                continue
+            theirs.append(c)
+        tgroups = {}
+        for c in theirs:
+            tgroups.setdefault(frozenset([mslib.ep(*c["a"]), mslib.ep(*c["b"])]), []).append(c)
+        ogroups = {k[1]: v for k, v in chains.items() if k[0] == proto}
+        for k in sorted(set(tgroups) | set(ogroups), key=lambda s: sorted(s)):
+            o = ogroups.get(k, [])
+            t = sorted(tgroups.get(k, []), key=lambda c: c["start"] or 0)
             name = " <-> ".join("%s:%d" % x for x in sorted(k))
             if len(o) != len(t):
                 problems.append("%s: %s %s: number of flows ours=%d tshark=%d (tshark streams %s; our flow_ids %s)"
                                 % (rel, proto, name, len(o), len(t), [c["stream"] for c in t],
-                                   [e.get("flow_id") for e in o]))
-            for e, c in zip(o, t):
-                problems += compare(rel, proto, e, c, notes)
+                                   [[e.get("flow_id") for e in ch] for ch in o]))
+            for ch, c in zip(o, t):
+                problems += compare(rel, proto, ch, c, notes)
     return problems, notes
 
 
-def compare(rel, proto, e, c, notes):
+def compare(rel, proto, chain, c, notes):
     out = []
-    f = e.get("flow") or {}
-    cli = ep(e["src_ip"], e["src_port"])
+    e = chain[0]
+    cli, srv = mslib.ep(e["src_ip"], e["src_port"]), mslib.ep(e["dest_ip"], e["dest_port"])
+    ids = ",".join(str(x.get("flow_id")) for x in chain)
     tup = "%s %s:%s -> %s:%s (flow_id %s, tshark stream %s)" % (proto, e["src_ip"], e["src_port"], e["dest_ip"],
-                                                                e["dest_port"], e.get("flow_id"), c["stream"])
-    if cli == ep(*c["a"]):
-        m = {"ts": "ab", "tc": "ba"}
-    else:
-        m = {"ts": "ba", "tc": "ab"}
-    want = {"pkts_toserver": c[m["ts"] + "_frames"], "pkts_toclient": c[m["tc"] + "_frames"],
-            "bytes_toserver": c[m["ts"] + "_bytes"], "bytes_toclient": c[m["tc"] + "_bytes"]}
-    got = {k: f.get(k) for k in want}
-    if c.get("frag", {}).get("datagrams"):
-        fr = c["frag"]
-        alt = {"pkts_toserver": fr[m["ts"] + "_frames"], "pkts_toclient": fr[m["tc"] + "_frames"],
-               "bytes_toserver": fr[m["ts"] + "_bytes"], "bytes_toclient": fr[m["tc"] + "_bytes"]}
-        if got == alt:
+                                                                e["dest_port"], ids, c["stream"])
+    if len(chain) > 1:
+        notes.append("NOTE %s: %s: %d flows split by idle timeout compared as one" % (rel, tup, len(chain)))
+    got = mslib.chain_sent(chain)
+
+    def fields(sent):
+        z = [0, 0]
+        return {"pkts_toserver": sent.get(cli, z)[0], "bytes_toserver": sent.get(cli, z)[1],
+                "pkts_toclient": sent.get(srv, z)[0], "bytes_toclient": sent.get(srv, z)[1]}
+    g, want = fields(got), fields(c["sent"])
+    if c.get("fsent"):
+        alt = fields(c["fsent"])
+        if g == alt:
             notes.append("NOTE %s: %s: fragmented datagrams counted per fragment frame (%s)" % (rel, tup, alt))
             return out
-        if got == want:
+        if g == want:
             notes.append("NOTE %s: %s: fragmented datagrams counted once, like tshark (%s)" % (rel, tup, want))
             return out
         for k in want:
             out.append("%s: %s: %s ours=%s tshark=%s (every-fragment-frame definition: %s)"
-                       % (rel, tup, k, got[k], want[k], alt[k]))
+                       % (rel, tup, k, g[k], want[k], alt[k]))
         return out
-    for k in want:
-        if got[k] != want[k]:
-            out.append("%s: %s: %s ours=%s tshark=%s" % (rel, tup, k, got[k], want[k]))
+    for k in ("pkts_toserver", "pkts_toclient", "bytes_toserver", "bytes_toclient"):
+        if g[k] != want[k]:
+            out.append("%s: %s: %s ours=%s tshark=%s" % (rel, tup, k, g[k], want[k]))
     return out
 
 
