@@ -296,6 +296,25 @@ def build():
         anomaly_counts={("stream", "overlap_different_data"): 1},
         stats_min={"tcp.overlap_diff": 1})
 
+    # 4b. Overlap with different data against bytes still HELD out of order (not yet delivered): client sends
+    #     [0,10), then [20,30) (held: [10,20) missing), then [15,25) = P[15:20]+"ZZZZZ" whose [20,25) differs from
+    #     the held bytes, then [10,15). First wins: the stream is exactly P[0:30]; one overlap_different_data.
+    P = b"abcdefghij0123456789ABCDEFGHIJ"
+    t = Tcp(CLI4, SRV4, 41002, 8080)
+    t.handshake()
+    t.c2s("PA", 0, P[0:10])
+    t.c2s("PA", 20, P[20:30])
+    t.c2s("PA", 15, P[15:20] + b"ZZZZZ")
+    t.c2s("PA", 10, P[10:15])
+    t.s2c("A", 0, ack_off=30)
+    t.c2s("FA", 30)
+    t.s2c("FA", 0, ack_off=31)
+    t.c2s("A", 31, ack_off=1)
+    add("tcp_overlap_held.pcap", pcap_bytes(LINKTYPE_ETHERNET, [eth(p) for p in t.l3()]),
+        flows=[simple_flow_expect(t, eth)], to_server=P, to_client=b"",
+        anomaly_counts={("stream", "overlap_different_data"): 1},
+        stats_min={"tcp.overlap_diff": 1})
+
     # 5. TCP with a lost segment: client sends [0,10) [10,20) [20,30); [10,20) is not in the capture, the server
     #    acknowledges all 30 bytes (it did receive it). Expected: one gap of 10 bytes, to_server = P[0:10]+P[20:30].
     P = b"0123456789abcdefghijKLMNOPQRST"
