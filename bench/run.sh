@@ -113,7 +113,10 @@ else:
     st = last.get('stats', last)
     dec = st.get('decoder', {})
     flow = st.get('flow', {})
-    print(dec.get('pkts', '?'), flow.get('total', '?'), str(st.get('capture_truncated', '?')).lower())
+    mc = st.get('memcap', {})
+    peaks = ','.join('%s:%.1f/%.0fMB/hits=%s' % (k, v.get('peak', 0) / 1048576.0, v.get('cap', 0) / 1048576.0, v.get('hits', '?'))
+                     for k, v in sorted(mc.items()) if isinstance(v, dict)) or '-'
+    print(dec.get('pkts', '?'), flow.get('total', '?'), str(st.get('capture_truncated', '?')).lower(), peaks)
 PY
 }
 
@@ -135,8 +138,8 @@ for cap in "${CAPTURES[@]}"; do
         mkdir -p "$TMP/log"
         if measure medsentry "$cap" "$i" "$MEDSENTRY" -q -r "$f" -l "$TMP/log"; then
             if [ "$i" = 1 ]; then
-                read -r MP MF MT <<<"$(eve_stats "$TMP/log/eve.json" 2>/dev/null || echo none)"
-                echo -e "$cap\t${MP:-none}\t${MF:-}\t${MT:-}\t$(stat -c %s "$TMP/log/eve.json" 2>/dev/null || echo 0)" >"$TMP/msstats.$cap"
+                read -r MP MF MT MM <<<"$(eve_stats "$TMP/log/eve.json" 2>/dev/null || echo none)"
+                echo -e "$cap\t${MP:-none}\t${MF:-}\t${MT:-}\t$(stat -c %s "$TMP/log/eve.json" 2>/dev/null || echo 0)\t${MM:--}" >"$TMP/msstats.$cap"
                 if [ "${MP:-none}" != "$PKTS" ]; then
                     log "FAIL: $cap: medsentry's final stats say ${MP:-none} packets, pcount counted $PKTS"
                     STATUS=1
@@ -158,8 +161,8 @@ for cap in "${CAPTURES[@]}"; do
         for s in $MEMCAP_SETS; do sets+=(--set "$s"); done
         mkdir -p "$TMP/log"
         if measure medsentry_memcap "$cap" 1 "$MEDSENTRY" -q -r "$f" -l "$TMP/log" "${sets[@]}"; then
-            read -r CP CF CT <<<"$(eve_stats "$TMP/log/eve.json" 2>/dev/null || echo none)"
-            echo -e "$cap\t${CP:-none}\t${CF:-}" >"$TMP/memcapstats.$cap"
+            read -r CP CF CT CM <<<"$(eve_stats "$TMP/log/eve.json" 2>/dev/null || echo none)"
+            echo -e "$cap\t${CP:-none}\t${CF:-}\t${CM:--}" >"$TMP/memcapstats.$cap"
         else
             log "the tight-memcap run failed (does this medsentry accept: ${sets[*]}?)"
             echo -e "$cap\tfailed\t" >"$TMP/memcapstats.$cap"
@@ -211,16 +214,16 @@ for cap in caps:
     ms = read('msstats.' + cap)
     if ms:
         ok = 'OK' if ms[1] == str(pkts) else 'MISMATCH'
-        print('medsentry final `stats` event: decoder.pkts=%s (pcount: %d, %s), flow.total=%s, capture_truncated=%s, eve.json %s bytes\n'
-              % (ms[1], pkts, ok, ms[2] or '?', ms[3] or '?', ms[4]))
+        print('medsentry final `stats` event: decoder.pkts=%s (pcount: %d, %s), flow.total=%s, capture_truncated=%s, eve.json %s bytes; memcaps peak/cap: %s\n'
+              % (ms[1], pkts, ok, ms[2] or '?', ms[3] or '?', ms[4], ms[5] if len(ms) > 5 else '-'))
     mc = read('memcapstats.' + cap)
     d = data.get((cap, 'medsentry_memcap'))
     dm = data.get((cap, 'medsentry'))
     if mc:
         if d and d['rss']:
-            print('memory check: peak RSS %.1f MB with `%s` (packets %s, flows %s) vs %.1f MB with the defaults (median)\n'
+            print('memory check: peak RSS %.1f MB with `%s` (packets %s, flows %s; memcaps peak/cap: %s) vs %.1f MB with the defaults (median)\n'
                   % (d['rss'][0] / 1024.0, ' '.join('--set ' + x for x in memcap_sets.split()), mc[1], mc[2] or '?',
-                     statistics.median(dm['rss']) / 1024.0 if dm and dm['rss'] else 0))
+                     mc[3] if len(mc) > 3 else '-', statistics.median(dm['rss']) / 1024.0 if dm and dm['rss'] else 0))
         else:
             print('memory check: the run with `%s` failed\n' % ' '.join('--set ' + x for x in memcap_sets.split()))
 PY
