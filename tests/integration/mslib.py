@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.environ.get("REPO") or os.path.dirname(os.path.dirname(HERE))
 MEDSENTRY = os.environ.get("MEDSENTRY", os.path.join(REPO, "build", "medsentry"))
 CORPUS = os.path.join(REPO, "tests", "data", "corpus")
-CACHE_FORMAT = "v5"   # bump when the parsed form of the cache changes
+CACHE_FORMAT = "v6"   # bump when the parsed form of the cache changes
 JOBS = int(os.environ.get("MEDSENTRY_TEST_JOBS", "2"))
 
 
@@ -239,6 +240,19 @@ def parse_conv_tables(text):
     return res
 
 
+def pcap_snaplen(path):
+    """Snap length in a classic pcap file header (libpcap, which medsentry reads captures with, clips any record
+    longer than this to this length; tshark does not). Infinity for pcapng or unknown."""
+    with open(path, "rb") as f:
+        h = f.read(24)
+    if len(h) == 24:
+        for endian in ("<", ">"):
+            magic = struct.unpack(endian + "I", h[:4])[0]
+            if magic in (0xA1B2C3D4, 0xA1B23C4D):
+                return struct.unpack(endian + "I", h[16:20])[0] or 2 ** 31
+    return 2 ** 31
+
+
 def _tshark_conv_compute(capture_abs):
     """One tshark pass: per-packet fields (exact per-direction byte counts, first-packet time, stream index) and the
     conversation tables. Returns {'TCP': [conv...], 'UDP': [...], 'first_epoch': float}. Each conv has a, b (A = the
@@ -257,6 +271,7 @@ def _tshark_conv_compute(capture_abs):
     streams = {"TCP": {}, "UDP": {}}
     first_epoch = None
     frame_len = {}
+    snaplen = pcap_snaplen(capture_abs)
     for l in pkt_lines:
         f = l.split("\t")
         if len(f) < len(_FIELDS):
@@ -295,7 +310,7 @@ def _tshark_conv_compute(capture_abs):
                     l2 += _L2LEN.get(pr, 0)
                 iptot = int(first["ip.len"]) if first["ip.len"] else (
                     int(first["ipv6.plen"]) + 40 if first["ipv6.plen"] else 0)
-                if int(first["frame.cap_len"]) < l2 + iptot and not frags:
+                if min(int(first["frame.cap_len"]), snaplen) < l2 + iptot and not frags:
                     cut = s.setdefault("cut", {"ab_frames": 0, "ab_bytes": 0, "ba_frames": 0, "ba_bytes": 0})
                     cut[dr + "_frames"] += 1
                     cut[dr + "_bytes"] += flen

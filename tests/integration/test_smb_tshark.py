@@ -77,7 +77,7 @@ for pcap in PCAPS:
     want = collections.Counter("%s\\%s@%s" % (d, u, h or "NULL") for d, u, h in
                                fields(pcap, "ntlmssp.auth.username", "ntlmssp.auth.domain", "ntlmssp.auth.username", "ntlmssp.auth.hostname"))
     got = collections.Counter("%s\\%s@%s" % (s["ntlmssp"]["domain"], s["ntlmssp"]["user"], s["ntlmssp"]["host"] or "NULL")
-                              for s in smb if "ntlmssp" in s and s["command"].endswith("SESSION_SETUP"))
+                              for s in smb if "ntlmssp" in s and "SESSION_SETUP" in s["command"])
     check(name, "NTLMSSP domain\\user@host", got, want)
 
     # tree paths, created names

@@ -58,7 +58,10 @@ TSHARK_ONLY = {
 #    tuple more than 86400 s later are joined (mslib.flow_chains) and compared as one conversation.
 #  * Datagrams cut by the snap length (captured length ends before the IP total length): tshark counts the frame in
 #    the conversation; medsentry counts it as decoder.invalid with anomaly ipv4/ipv6 trunc_pkt and in no flow
-#    (docs/EVE.md). Those frames are taken out of tshark's counts (a NOTE lists them).
+#    (docs/EVE.md). Those frames are taken out of tshark's counts (a NOTE lists them). The captured length is taken
+#    as libpcap delivers it: a record longer than the pcap file header's snaplen is clipped to the snaplen by
+#    libpcap (medsentry reads captures through libpcap), while tshark reads the whole record
+#    (tcpdump/tests/smb_print_trans-oobr2.pcap: snaplen 195, a 221-byte record).
 
 
 def check_capture(rel):

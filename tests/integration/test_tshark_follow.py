@@ -13,8 +13,12 @@ followed data. medsentry's dump holds only bytes delivered in order, a gap is sk
 tshark's data before hashing (mslib.parse_follow) and the gap is listed in a NOTE; the remaining bytes must match
 exactly.
 
-FOLLOW_DIFFERS lists streams where tshark's follow differs from a first-wins reassembler by design; those
-directions are not compared, and the reason says exactly why. Everything else must match byte for byte.
+Overlaps: medsentry keeps the first bytes seen (docs/EVE.md, DESIGN.md "overlap (first-wins)"). tshark 4.0's follow
+also keeps the first bytes for an overlap with data already passed on, but when a segment overlaps data it holds
+out of order it lets the later segment's bytes win (verified on tests/data/edge/tcp_overlap_held.pcap: tshark
+follows "...56789ZZZZZFGHIJ", first-wins gives "...56789ABCDEFGHIJ"). FOLLOW_DIFFERS lists the streams where this (or
+another by-design difference) applies; those directions are not compared, and the reason says exactly why.
+Everything else must match byte for byte.
 """
 import os
 import sys
@@ -52,16 +56,12 @@ def check_capture(rel):
             continue  # a stream with no TCP packet tshark could follow
         k = frozenset([ep(*mslib.split_endpoint(s["node0"])), ep(*mslib.split_endpoint(s["node1"]))])
         groups.setdefault(k, ([], []))[1].append((start.get(sid) or 0, sid, s))
-    for e in run.of_type("flow"):
-        if e.get("proto") != "TCP":
-            continue
-        try:
-            k = frozenset([ep(e["src_ip"], e["src_port"]), ep(e["dest_ip"], e["dest_port"])])
-        except (KeyError, TypeError, ValueError):
-            problems.append("%s: flow event without usable addresses/ports: %s" % (rel, str(e)[:200]))
-            continue
-        st = mslib.parse_ts(e["flow"]["start"]) if e.get("flow", {}).get("start") else 0
-        groups.setdefault(k, ([], []))[0].append((st, e))
+    # flows split by idle timeout (see test_tshark_conv.py / mslib.flow_chains) are one tshark stream: their dumps
+    # are concatenated per sending endpoint
+    for (proto, k), chains in mslib.flow_chains([e for e in run.of_type("flow") if e.get("proto") == "TCP"],
+                                                problems, rel).items():
+        for ch in chains:
+            groups.setdefault(k, ([], []))[0].append((ch[0]["_start"], ch))
     files_used = set()
     for k in sorted(groups, key=lambda s: sorted(s)):
         o, t = groups[k]
@@ -70,14 +70,19 @@ def check_capture(rel):
         name = " <-> ".join("%s:%d" % x for x in sorted(k))
         if len(o) != len(t):
             problems.append("%s: TCP %s: number of streams ours=%d tshark=%d" % (rel, name, len(o), len(t)))
-        for (_, e), (_, sid, s) in zip(o, t):
-            fid = e.get("flow_id")
+        for (_, ch), (_, sid, s) in zip(o, t):
+            e = ch[0]
+            fid = ",".join(str(x.get("flow_id")) for x in ch)
             cli = ep(e["src_ip"], e["src_port"])
             node_ts = 0 if ep(*mslib.split_endpoint(s["node0"])) == cli else 1
             for direction, node in (("to_server", node_ts), ("to_client", 1 - node_ts)):
-                files_used.add("%s-%s.bin" % (fid, direction))
+                sender = cli if direction == "to_server" else ep(e["dest_ip"], e["dest_port"])
+                data = b""
+                for x in ch:
+                    d = "to_server" if ep(x["src_ip"], x["src_port"]) == sender else "to_client"
+                    files_used.add("%s-%s.bin" % (x.get("flow_id"), d))
+                    data += run.dump(x.get("flow_id"), d)
                 why = FOLLOW_DIFFERS.get((rel, sid, node)) or FOLLOW_DIFFERS.get((rel, sid, None))
-                data = run.dump(fid, direction)
                 tup = "TCP %s:%s -> %s:%s flow_id %s tshark stream %d %s" % (
                     e["src_ip"], e["src_port"], e["dest_ip"], e["dest_port"], fid, sid, direction)
                 if s["gaps%d" % node]:
