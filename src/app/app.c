@@ -38,7 +38,11 @@ int app_layer_init(struct app_layer *al, const struct app_cfg *cfg, struct stats
     al->bus = bus;
     al->config = config;
     memcap_init(&al->mc, "app", cfg->memcap);
-    app_layer_set_parsers(al, app_registry, app_registry_count);
+    size_t n = 0;
+    for (size_t i = 0; i < app_registry_count && n < 32; i++)
+        if (cfg->enabled[app_registry[i]->proto])
+            al->enabled[n++] = app_registry[i];
+    app_layer_set_parsers(al, al->enabled, n);
     return 0;
 }
 

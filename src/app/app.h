@@ -89,6 +89,7 @@ struct app_flow {
 struct app_cfg {
     uint32_t probe_depth;                /* bytes per direction buffered for detection */
     uint64_t memcap;                     /* probe buffers and parser state, all flows */
+    bool enabled[APP__COUNT];            /* app-layer.protocols.<name>.enabled */
 };
 
 /* The worker's app layer: registry, memcap, and where events go. */
@@ -96,6 +97,7 @@ struct app_layer {
     struct app_cfg cfg;
     const struct app_parser *const *parsers;
     size_t n_parsers;
+    const struct app_parser *enabled[32]; /* the registry less the disabled protocols */
     struct memcap mc;
     struct stats *stats;
     const struct event_bus *bus;

@@ -45,7 +45,6 @@ static const struct config_key config_keys[] = {
     KEY_U32("outputs.stats.interval", stats_interval_s, 0, DAY),
     KEY_BOOL("privacy.log-phi", log_phi),
     KEY_STR("privacy.key-file", phi_key_file),
-    KEY_BOOL("dicom.log-phi", log_phi),
     KEY_U32("dicom.max-pdu-length", dicom_max_pdu, 4096, 1u << 30),
     KEY_U32("dicom.dataset-budget", dicom_dataset_budget, 256, 16u << 20),
     KEY_U32("dicom.max-depth", dicom_max_depth, 1, 64),
@@ -70,6 +69,9 @@ static const struct config_key config_keys[] = {
     KEY_SIZE("stream.reassembly.depth", stream.depth, 0, 1ULL << 62),
     KEY_U32("app-layer.probe-depth", app.probe_depth, 16, 65536),
     KEY_SIZE("app-layer.memcap", app.memcap, 64 * KB, 64 * GB),
+    KEY_BOOL("app-layer.protocols.dicom.enabled", app.enabled[APP_DICOM]),
+    KEY_BOOL("app-layer.protocols.smb.enabled", app.enabled[APP_SMB]),
+    KEY_BOOL("app-layer.protocols.dcerpc.enabled", app.enabled[APP_DCERPC]),
 };
 
 void config_defaults(struct config *c)
@@ -109,6 +111,8 @@ void config_defaults(struct config *c)
 
     c->app.probe_depth = 4096;
     c->app.memcap = 256 * MB;
+    for (int p = 0; p < APP__COUNT; p++)
+        c->app.enabled[p] = true;
 }
 
 static const struct config_key *config_key_find(const char *path)
