@@ -17,7 +17,11 @@
 # lo gets MTU 1500 with TSO/GSO/GRO off so that tcpdump sees wire-sized segments; the checksums
 # (left unset on loopback) are recomputed with `tcprewrite --fixcsum`.
 #
-# usage: bench/gen_capture.sh [--force] [mixed|dicom|smb|all]...     (default: all)
+#   flows.pcap  ~25 MB   up to 20,000 TCP connections open at the same time (fewer when the file
+#                        descriptor limit is lower), each holding half an HTTP request, then completed
+#                        and closed: the many-concurrent-flows case for the memcap check
+#
+# usage: bench/gen_capture.sh [--force] [mixed|dicom|smb|flows|all]...     (default: all)
 #   A capture is rebuilt only when missing, older than this script or its tools, or with --force.
 # env:  BENCH_OUT (default <repo>/build/bench)   GEN_SCALE (integer multiplier for loop counts, default 1)
 #
@@ -419,6 +423,18 @@ scen_smb() {
     cap_stop
 }
 
+scen_flows() {
+    local a
+    for a in $(seq 1 250); do ip addr add 127.0.1.$a/8 dev lo 2>/dev/null; ip addr add 127.0.2.$a/8 dev lo 2>/dev/null; done
+    cap_start flows
+    # two processes (each holds both ends of its connections, within the file descriptor limit)
+    c python3 "$TOOLS/manyflows.py" $IP_WEB 8000 $((10000 * SCALE)) 127.0.1 &
+    local p1=$!
+    c python3 "$TOOLS/manyflows.py" $IP_WEB 8001 $((10000 * SCALE)) 127.0.2
+    wait $p1
+    cap_stop
+}
+
 inner() {
     trap 'stop_all' EXIT
     mkdir -p "$RUN/pids" "$RUN/logs"
@@ -470,13 +486,13 @@ outer() {
     for g in "$@"; do
         case $g in
         --force | -f) force=1 ;;
-        all) want+=(mixed dicom smb) ;;
-        mixed | dicom | smb) want+=("$g") ;;
+        all) want+=(mixed dicom smb flows) ;;
+        mixed | dicom | smb | flows) want+=("$g") ;;
         -h | --help) sed -n '2,/^set -uo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown argument '$g' (want: --force mixed dicom smb all)" ;;
+        *) die "unknown argument '$g' (want: --force mixed dicom smb flows all)" ;;
         esac
     done
-    [ ${#want[@]} = 0 ] && want=(mixed dicom smb)
+    [ ${#want[@]} = 0 ] && want=(mixed dicom smb flows)
     for g in "${want[@]}"; do
         if [ $force = 1 ] || ! is_fresh "$g"; then todo+=("$g"); else log "$OUT/$g.pcap is up to date"; fi
     done
@@ -503,7 +519,7 @@ outer() {
     wait $! || die "capture run failed"
 
     for g in "${todo[@]}"; do
-        [ -s "$RUN/raw_$g.pcap" ] || die "no capture for $g"
+        [ "$(stat -c %s "$RUN/raw_$g.pcap" 2>/dev/null || echo 0)" -gt 100000 ] || die "no (or an almost empty) capture for $g"
         log "$g: fixing checksums (tcprewrite --fixcsum)"
         tcprewrite --fixcsum -i "$RUN/raw_$g.pcap" -o "$RUN/fixed_$g.pcap" || die "tcprewrite failed for $g"
         rm -f "$RUN/raw_$g.pcap"

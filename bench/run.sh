@@ -10,9 +10,9 @@
 # loop), medsentry's own final `stats` figures, and a run with tight memcaps beside the default
 # run's RSS.  Fails if medsentry fails or counts a different number of packets than pcount.
 #
-# usage: bench/run.sh [mixed|dicom|smb]...    (default: $BENCH_CAPTURES, i.e. mixed dicom smb)
+# usage: bench/run.sh [mixed|dicom|smb|flows]...    (default: $BENCH_CAPTURES, i.e. all four)
 # env:
-#   BENCH_CAPTURES     captures to measure (default "mixed dicom smb")
+#   BENCH_CAPTURES     captures to measure (default "mixed dicom smb flows")
 #   BENCH_RUNS         runs of pcount and medsentry per capture (default 5, at least 1)
 #   BENCH_TSHARK       0 skips tshark (default 1)
 #   BENCH_TSHARK_RUNS  runs of tshark per capture (default 3; tshark is ~10x slower)
@@ -38,7 +38,7 @@ MEMCAP=${BENCH_MEMCAP:-1}
 MEMCAP_SETS=${BENCH_MEMCAP_SETS:-flow.memcap=4mb stream.memcap=8mb app-layer.memcap=8mb}
 MEDSENTRY=${MEDSENTRY:-$ROOT/build/medsentry}
 CAPTURES=("$@")
-[ ${#CAPTURES[@]} = 0 ] && read -r -a CAPTURES <<<"${BENCH_CAPTURES:-mixed dicom smb}"
+[ ${#CAPTURES[@]} = 0 ] && read -r -a CAPTURES <<<"${BENCH_CAPTURES:-mixed dicom smb flows}"
 [ "$RUNS" -ge 1 ] 2>/dev/null || RUNS=1
 TIMEBIN=/usr/bin/time
 
