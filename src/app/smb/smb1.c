@@ -11,8 +11,14 @@
  *   then WordCount (1), Words (2*WordCount), ByteCount (2), Bytes.
  *   Flags 0x80 = reply; Flags2 0x4000 = NT status codes, 0x8000 = Unicode strings.
  *
- * Implemented: NEGOTIATE (dialect strings offered and chosen) and status
- * reporting of every other response.  The AndX commands are not decoded yet.
+ * AndX chains (2.2.3.4): the first two words of an AndX block are
+ * AndXCommand (0xFF = none), reserved, AndXOffset (from the header start);
+ * offsets must grow, at most SMB_MAX_CHAIN blocks.  Decoded: NEGOTIATE,
+ * SESSION_SETUP_ANDX (extended security blob: NTLMSSP / Kerberos), 
+ * TREE_CONNECT_ANDX, NT_CREATE_ANDX, READ_ANDX, WRITE_ANDX, CLOSE, and
+ * TRANSACTION TransactNmPipe on named pipes (its data goes to DCE/RPC).
+ * Not decoded yet: OPEN_ANDX, TRANSACTION2, NT_TRANSACT, non-extended
+ * (pre-NTLMSSP) session setup.
  */
 #include <string.h>
 
@@ -22,6 +28,14 @@
 #define SMB1_HDR_LEN 32
 #define SMB1_FLAGS_REPLY 0x80
 #define SMB1_CMD_NEGOTIATE 0x72
+#define SMB1_CMD_CLOSE 0x04
+#define SMB1_CMD_TRANS 0x25
+#define SMB1_CMD_READ_ANDX 0x2e
+#define SMB1_CMD_WRITE_ANDX 0x2f
+#define SMB1_CMD_SESSION_SETUP_ANDX 0x73
+#define SMB1_CMD_TREE_CONNECT_ANDX 0x75
+#define SMB1_CMD_NT_CREATE_ANDX 0xa2
+#define SMB1_FLAGS2_UNICODE 0x8000
 
 struct smb1_hdr {
     uint8_t cmd;
@@ -62,6 +76,353 @@ static void smb1_event_init(struct smb_state *st, struct smb_event *ev, const st
     smb_event_fill_tree(st, ev);
 }
 
+
+static bool smb1_is_andx(uint8_t cmd)
+{
+    switch (cmd) {
+    case 0x24: case 0x2d: case SMB1_CMD_READ_ANDX: case SMB1_CMD_WRITE_ANDX: case SMB1_CMD_SESSION_SETUP_ANDX:
+    case 0x74: case SMB1_CMD_TREE_CONNECT_ANDX: case SMB1_CMD_NT_CREATE_ANDX:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A NUL-terminated string at off: UTF-16LE (2-aligned from the header start) or OEM. */
+static void smb1_str(const uint8_t *p, size_t n, size_t off, bool unicode, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (unicode && (off & 1))
+        off++;
+    if (off >= n)
+        return;
+    size_t len = 0;
+    if (unicode) {
+        while (off + len + 1 < n && (p[off + len] || p[off + len + 1]))
+            len += 2;
+        utf16le_to_utf8(p + off, len, out, cap, NULL);
+    } else {
+        while (off + len < n && p[off + len])
+            len++;
+        ascii_copy(p + off, len, out, cap);
+    }
+}
+
+struct smb1_block {
+    uint8_t cmd;
+    uint8_t wc;
+    size_t wo;          /* offset of the words */
+    size_t bo;          /* offset of the bytes */
+    uint16_t bc;        /* byte count, clamped to the record */
+};
+
+static void smb1_negotiate(struct app_ctx *ctx, struct smb_state *st, const struct smb1_hdr *h,
+                           const uint8_t *p, const struct smb1_block *b, struct smb_pending *pd)
+{
+    struct smb_event ev;
+    if (!h->reply) {
+        /* dialect strings: 0x02 "name" NUL, repeated; kept NUL-separated in the pending name */
+        pd = smb_pending_add(ctx, st, 1, h->mid, h->cmd);
+        size_t o = 0, k = 0;
+        const uint8_t *bytes = p + b->bo;
+        while (o < b->bc && k + 1 < SMB_NAME_MAX && pd->n_dialects < SMB_MAX_DIALECTS) {
+            if (bytes[o++] != 0x02)
+                break;
+            while (o < b->bc && bytes[o] && k + 1 < SMB_NAME_MAX)
+                pd->u.name[k++] = (char)bytes[o++];
+            pd->u.name[k++] = '\0';
+            pd->n_dialects++;
+            o++;
+        }
+        return;
+    }
+    smb1_event_init(st, &ev, h);
+    const char *names[SMB_MAX_DIALECTS];
+    size_t nn = 0;
+    if (pd) {
+        const char *s = pd->u.name;
+        for (size_t i = 0; i < pd->n_dialects && nn < SMB_MAX_DIALECTS; i++) {
+            names[nn++] = s;
+            s += strlen(s) + 1;
+        }
+        for (size_t i = 0; i < nn; i++)
+            ev.client_dialects[ev.n_client_dialects++] = names[i];
+    }
+    if (b->wc >= 1) {
+        uint16_t idx = rd_le16(p + b->wo);
+        if (idx < nn) {
+            size_t l = strlen(names[idx]);
+            if (l >= sizeof(st->smb1_dialect))
+                l = sizeof(st->smb1_dialect) - 1;
+            memcpy(st->smb1_dialect, names[idx], l);
+            st->smb1_dialect[l] = '\0';
+            ev.dialect = st->smb1_dialect;
+        }
+    }
+    app_emit(ctx, EVENT_SMB, EVENT_DIR_TOCLIENT, &ev);
+}
+
+/* One block of a request. */
+static void smb1_request(struct app_ctx *ctx, struct smb_state *st, const struct smb1_hdr *h, const uint8_t *p,
+                         size_t n, const struct smb1_block *b)
+{
+    const uint8_t *w = p + b->wo;
+    bool uni = h->flags2 & SMB1_FLAGS2_UNICODE;
+    struct smb_pending *pd;
+    switch (b->cmd) {
+    case SMB1_CMD_SESSION_SETUP_ANDX: {
+        pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
+        pd->session_id = h->uid;
+        if (b->wc != 12)
+            break; /* only the extended-security form carries a GSS blob */
+        uint16_t blen = rd_le16(w + 14);
+        if (blen > b->bc)
+            break;
+        size_t left;
+        const uint8_t *nt = ntlmssp_find(p + b->bo, blen, &left);
+        if (nt) {
+            struct ntlmssp_info info;
+            if (ntlmssp_parse(nt, left, &info) == 0 && info.type == NTLMSSP_AUTH) {
+                pd->u.ntlm = info;
+                pd->has_ntlm = true;
+            }
+        } else if (gss_is_kerberos(p + b->bo, blen)) {
+            pd->flag = true;
+        }
+        break;
+    }
+    case SMB1_CMD_TREE_CONNECT_ANDX:
+        /* words: AndX 4, Flags 2, PasswordLength 2; bytes: Password, Path, Service */
+        if (b->wc < 4)
+            break;
+        pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
+        pd->session_id = h->uid;
+        smb1_str(p, b->bo + b->bc, b->bo + rd_le16(w + 6), uni, pd->u.name, SMB_PATH_MAX);
+        break;
+    case SMB1_CMD_NT_CREATE_ANDX:
+        /* words: 5 NameLength, 15 DesiredAccess, 35 CreateDisposition, 39 CreateOptions */
+        if (b->wc < 24)
+            break;
+        pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
+        pd->tree_id = h->tid;
+        pd->session_id = h->uid;
+        pd->access = rd_le32(w + 15);
+        pd->code = rd_le32(w + 35);
+        pd->options = rd_le32(w + 39);
+        smb1_str(p, b->bo + b->bc, b->bo, uni, pd->u.name, SMB_NAME_MAX);
+        break;
+    case SMB1_CMD_CLOSE:
+        if (b->wc < 3)
+            break;
+        pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
+        pd->tree_id = h->tid;
+        memcpy(pd->fid, w, 2);
+        pd->fid_len = 2;
+        break;
+    case SMB1_CMD_READ_ANDX:
+        /* words: 4 FID, 6 Offset, 10 MaxCount, [20 OffsetHigh] */
+        if (b->wc < 10)
+            break;
+        pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
+        memcpy(pd->fid, w + 4, 2);
+        pd->fid_len = 2;
+        pd->offset = rd_le32(w + 6) | (b->wc >= 12 ? (uint64_t)rd_le32(w + 20) << 32 : 0);
+        break;
+    case SMB1_CMD_WRITE_ANDX: {
+        /* words: 4 FID, 6 Offset, 18 DataLengthHigh, 20 DataLength, 22 DataOffset, [24 OffsetHigh] */
+        if (b->wc < 12)
+            break;
+        pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
+        memcpy(pd->fid, w + 4, 2);
+        pd->fid_len = 2;
+        uint64_t off = rd_le32(w + 6) | (b->wc >= 14 ? (uint64_t)rd_le32(w + 24) << 32 : 0);
+        uint32_t dlen = rd_le16(w + 20) | (uint32_t)rd_le16(w + 18) << 16;
+        uint16_t doff = rd_le16(w + 22);
+        struct smb_file *f = smb_file_get(st, w + 4, 2);
+        if (f) {
+            f->writes++;
+            f->bytes_written += dlen;
+            if (doff < n) {
+                size_t avail = n - doff;
+                smb_file_data(ctx, st, f, 0, off, p + doff, dlen < avail ? dlen : avail);
+                if (dlen > avail)
+                    smb_file_gap(ctx, f, 0);
+            }
+        }
+        break;
+    }
+    case SMB1_CMD_TRANS: {
+        /* words: 22 DataCount, 24 DataOffset, 26 SetupCount, 28 Setup[]: TransactNmPipe 0x26, FID */
+        if (b->wc < 16)
+            break;
+        uint8_t setup = w[26];
+        if (setup < 2 || rd_le16(w + 28) != 0x26)
+            break;
+        pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
+        memcpy(pd->fid, w + 30, 2);
+        pd->fid_len = 2;
+        struct smb_file *f = smb_file_get(st, w + 30, 2);
+        uint16_t dc = rd_le16(w + 22), doff = rd_le16(w + 24);
+        if (f && doff <= n && dc <= n - doff) {
+            f->writes++;
+            f->bytes_written += dc;
+            smb_file_data(ctx, st, f, 0, 0, p + doff, dc);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void smb1_share_type(const char *service, uint8_t *type)
+{
+    if (strcmp(service, "IPC") == 0)
+        *type = SMB_SHARE_PIPE;
+    else if (strcmp(service, "A:") == 0)
+        *type = SMB_SHARE_DISK;
+    else if (strncmp(service, "LPT", 3) == 0)
+        *type = SMB_SHARE_PRINT;
+}
+
+/* One block of a response. */
+static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struct smb1_hdr *h, const uint8_t *p,
+                          size_t n, const struct smb1_block *b, bool first)
+{
+    const uint8_t *w = p + b->wo;
+    struct smb_pending *pd = smb_pending_find(st, 1, h->mid, b->cmd);
+    struct smb_event ev;
+    struct smb1_hdr hb = *h;
+    hb.cmd = b->cmd;
+    smb1_event_init(st, &ev, &hb);
+    bool ok = h->status == 0;
+    bool emit = false;
+    switch (b->cmd) {
+    case SMB1_CMD_NEGOTIATE:
+        smb1_negotiate(ctx, st, &hb, p, b, pd);
+        break;
+    case SMB1_CMD_SESSION_SETUP_ANDX:
+        if (h->status == SMB_STATUS_MORE_PROCESSING)
+            break;
+        if (pd && pd->has_ntlm)
+            ev.ntlmssp = &pd->u.ntlm;
+        ev.kerberos = pd && pd->flag;
+        if (ok) {
+            struct smb_session *s = smb_session_get(st, h->uid, true);
+            if (pd && pd->has_ntlm) {
+                s->ntlm = pd->u.ntlm;
+                s->has_ntlm = true;
+            }
+        }
+        emit = true;
+        break;
+    case SMB1_CMD_TREE_CONNECT_ANDX:
+        if (pd)
+            ev.share = pd->u.name;
+        if (ok && pd) {
+            char service[16];
+            smb1_str(p, b->bo + b->bc, b->bo, false, service, sizeof(service));
+            struct smb_tree *t = smb_tree_get(st, h->tid, true);
+            t->session_id = h->uid;
+            smb1_share_type(service, &t->share_type);
+            memcpy(t->path, pd->u.name, SMB_PATH_MAX);
+            t->path[SMB_PATH_MAX - 1] = '\0';
+            ev.share_type = t->share_type;
+        }
+        emit = true;
+        break;
+    case SMB1_CMD_NT_CREATE_ANDX:
+        if (pd) {
+            ev.filename = pd->u.name;
+            ev.has_create = true;
+            ev.disposition = pd->code;
+            ev.desired_access = pd->access;
+            ev.create_options = pd->options;
+            ev.delete_on_close = pd->options & 0x1000;
+            ev.tree_id = pd->tree_id;
+            smb_event_fill_tree(st, &ev);
+        }
+        if (ok && b->wc >= 34) {
+            ev.fid = w + 5;
+            ev.fid_len = 2;
+            ev.create_action = rd_le32(w + 7);
+            ev.size = rd_le64(w + 55);
+            struct smb_file *f = smb_file_new(ctx, st, w + 5, 2);
+            if (f) {
+                f->tree_id = ev.tree_id;
+                f->session_id = h->uid;
+                struct smb_tree *t = smb_tree_get(st, ev.tree_id, false);
+                f->is_pipe = t && t->share_type == SMB_SHARE_PIPE;
+                if (pd) {
+                    memcpy(f->name, pd->u.name, SMB_NAME_MAX);
+                    f->disposition = pd->code;
+                    f->access = pd->access;
+                    f->options = pd->options;
+                    f->delete_on_close = pd->options & 0x1000;
+                }
+            }
+        }
+        emit = true;
+        break;
+    case SMB1_CMD_CLOSE: {
+        struct smb_file *f = pd ? smb_file_get(st, pd->fid, 2) : NULL;
+        if (f) {
+            ev.filename = f->name;
+            ev.fid = f->fid;
+            ev.fid_len = 2;
+            ev.has_rw = true;
+            ev.reads = f->reads;
+            ev.writes = f->writes;
+            ev.bytes_read = f->bytes_read;
+            ev.bytes_written = f->bytes_written;
+            ev.delete_on_close = f->delete_on_close;
+        }
+        app_emit(ctx, EVENT_SMB, EVENT_DIR_TOCLIENT, &ev);
+        if (f && ok)
+            smb_file_end(ctx, st, f);
+        break;
+    }
+    case SMB1_CMD_READ_ANDX: {
+        /* words: 10 DataLength, 12 DataOffset, 14 DataLengthHigh */
+        struct smb_file *f = pd ? smb_file_get(st, pd->fid, 2) : NULL;
+        if ((ok || h->status == SMB_STATUS_BUFFER_OVERFLOW) && b->wc >= 12 && f) {
+            uint32_t dlen = rd_le16(w + 10) | (uint32_t)rd_le16(w + 14) << 16;
+            uint16_t doff = rd_le16(w + 12);
+            f->reads++;
+            f->bytes_read += dlen;
+            if (doff <= n && dlen <= n - doff)
+                smb_file_data(ctx, st, f, 1, pd->offset, p + doff, dlen);
+            else
+                smb_file_gap(ctx, f, 1);
+        }
+        emit = !ok && h->status != SMB_STATUS_BUFFER_OVERFLOW;
+        break;
+    }
+    case SMB1_CMD_TRANS: {
+        /* words: 12 DataCount, 14 DataOffset */
+        struct smb_file *f = pd ? smb_file_get(st, pd->fid, 2) : NULL;
+        if ((ok || h->status == SMB_STATUS_BUFFER_OVERFLOW) && b->wc >= 10 && f) {
+            uint16_t dc = rd_le16(w + 12), doff = rd_le16(w + 14);
+            if (doff <= n && dc <= n - doff) {
+                f->reads++;
+                f->bytes_read += dc;
+                smb_file_data(ctx, st, f, 1, 0, p + doff, dc);
+            }
+        }
+        emit = !ok && h->status != SMB_STATUS_BUFFER_OVERFLOW;
+        break;
+    }
+    default:
+        /* an error ends an AndX chain: report it once, on the first block */
+        emit = first && !ok && h->status != SMB_STATUS_MORE_PROCESSING;
+        break;
+    }
+    if (emit)
+        app_emit(ctx, EVENT_SMB, EVENT_DIR_TOCLIENT, &ev);
+    if (pd)
+        smb_pending_del(pd);
+}
+
 void smb1_record(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n)
 {
     struct smb1_hdr h;
@@ -70,72 +431,81 @@ void smb1_record(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8
         return;
     }
     st->smb1_seen = true;
-    uint8_t wc = p[SMB1_HDR_LEN];
-    size_t words_end = SMB1_HDR_LEN + 1 + 2u * wc;
-    if (words_end + 2 > n) {
-        app_anomaly(ctx, dir, "smb1_short", "SMB1 word/byte count past the record");
-        return;
-    }
-    uint16_t bc = rd_le16(p + words_end);
-    const uint8_t *bytes = p + words_end + 2;
-    size_t bl = n - words_end - 2;
-    if (bc < bl)
-        bl = bc;
-    struct smb_event ev;
-
-    if (h.cmd == SMB1_CMD_NEGOTIATE && !h.reply) {
-        /* dialect strings: 0x02 "name" NUL, repeated; kept NUL-separated in the pending name */
-        struct smb_pending *pd = smb_pending_add(ctx, st, 1, h.mid, h.cmd);
-        size_t o = 0, k = 0;
-        while (o < bl && k + 1 < SMB_NAME_MAX && pd->n_dialects < SMB_MAX_DIALECTS) {
-            if (bytes[o++] != 0x02)
-                break;
-            while (o < bl && bytes[o] && k + 1 < SMB_NAME_MAX)
-                pd->u.name[k++] = (char)bytes[o++];
-            pd->u.name[k++] = '\0';
-            pd->n_dialects++;
-            o++;
+    size_t off = SMB1_HDR_LEN;
+    uint8_t cmd = h.cmd;
+    for (int i = 0; i < SMB_MAX_CHAIN; i++) {
+        struct smb1_block b;
+        if (off >= n) {
+            app_anomaly(ctx, dir, "smb1_short", "SMB1 block past the record");
+            return;
         }
-        return;
-    }
-    if (!h.reply)
-        return;
-    struct smb_pending *pd = smb_pending_find(st, 1, h.mid, h.cmd);
-    smb1_event_init(st, &ev, &h);
-    if (h.cmd == SMB1_CMD_NEGOTIATE) {
-        const char *names[SMB_MAX_DIALECTS];
-        size_t nn = 0;
-        if (pd) {
-            const char *s = pd->u.name;
-            for (size_t i = 0; i < pd->n_dialects && nn < SMB_MAX_DIALECTS; i++) {
-                names[nn++] = s;
-                s += strlen(s) + 1;
+        b.cmd = cmd;
+        b.wc = p[off];
+        b.wo = off + 1;
+        size_t words_end = b.wo + 2u * b.wc;
+        if (words_end + 2 > n) {
+            /* error responses may carry WordCount 0 and no ByteCount */
+            if (!(h.reply && b.wc == 0 && h.status != 0)) {
+                app_anomaly(ctx, dir, "smb1_short", "SMB1 word/byte count past the record");
+                return;
             }
-            for (size_t i = 0; i < nn; i++)
-                ev.client_dialects[ev.n_client_dialects++] = names[i];
+            b.bc = 0;
+            b.bo = n;
+        } else {
+            b.bo = words_end + 2;
+            uint16_t bc = rd_le16(p + words_end);
+            b.bc = bc <= n - b.bo ? bc : (uint16_t)(n - b.bo);
         }
-        if (wc >= 1) {
-            uint16_t idx = rd_le16(p + SMB1_HDR_LEN + 1);
-            if (idx < nn) {
-                size_t l = strlen(names[idx]);
-                if (l >= sizeof(st->smb1_dialect))
-                    l = sizeof(st->smb1_dialect) - 1;
-                memcpy(st->smb1_dialect, names[idx], l);
-                st->smb1_dialect[l] = '\0';
-                ev.dialect = st->smb1_dialect;
-            }
+        if (h.reply)
+            smb1_response(ctx, st, &h, p, n, &b, i == 0);
+        else
+            smb1_request(ctx, st, &h, p, n, &b);
+        if (!smb1_is_andx(cmd) || b.wc < 2)
+            return;
+        uint8_t next = p[b.wo];
+        uint16_t next_off = rd_le16(p + b.wo + 2);
+        if (next == 0xff)
+            return;
+        if (next_off <= off || next_off >= n) {
+            app_anomaly(ctx, dir, "smb1_bad_andx_offset", "AndXOffset does not move forward inside the record");
+            return;
         }
-        app_emit(ctx, EVENT_SMB, EVENT_DIR_TOCLIENT, &ev);
-    } else if (h.status != 0 && h.status != SMB_STATUS_MORE_PROCESSING) {
-        app_emit(ctx, EVENT_SMB, EVENT_DIR_TOCLIENT, &ev);
+        cmd = next;
+        off = next_off;
     }
-    if (pd)
-        smb_pending_del(pd);
+    app_anomaly(ctx, dir, "smb1_chain_too_long", "more AndX blocks than the limit");
 }
 
 bool smb1_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n,
                        uint32_t rec_len, struct nbss_dir *d)
 {
-    (void)ctx; (void)st; (void)dir; (void)p; (void)n; (void)rec_len; (void)d;
-    return false;
+    struct smb1_hdr h;
+    if (smb1_hdr_parse(p, n, &h) < 0 || h.reply || h.cmd != SMB1_CMD_WRITE_ANDX || p[SMB1_HDR_LEN] < 12)
+        return false;
+    const uint8_t *w = p + SMB1_HDR_LEN + 1;
+    if ((size_t)(w - p) + 28 > n)
+        return false;
+    if (w[0] != 0xff)
+        return false; /* a chained large write is buffered instead */
+    struct smb_pending *pd = smb_pending_add(ctx, st, 1, h.mid, h.cmd);
+    memcpy(pd->fid, w + 4, 2);
+    pd->fid_len = 2;
+    uint64_t off = rd_le32(w + 6) | (p[SMB1_HDR_LEN] >= 14 ? (uint64_t)rd_le32(w + 24) << 32 : 0);
+    uint32_t dlen = rd_le16(w + 20) | (uint32_t)rd_le16(w + 18) << 16;
+    uint16_t doff = rd_le16(w + 22);
+    struct smb_file *f = smb_file_get(st, w + 4, 2);
+    d->sfid_len = 0;
+    if (f) {
+        f->writes++;
+        f->bytes_written += dlen;
+        memcpy(d->sfid, w + 4, 2);
+        d->sfid_len = 2;
+    }
+    d->data_start = doff;
+    d->data_end = (uint64_t)doff + dlen < rec_len ? doff + dlen : rec_len;
+    if (d->data_start > d->data_end)
+        d->data_start = d->data_end;
+    d->file_off = off;
+    (void)dir;
+    return true;
 }
