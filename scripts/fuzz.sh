@@ -14,7 +14,7 @@ harnesses=("$@")
 failed=0
 for h in "${harnesses[@]}"; do
     bin=$out/fuzz_$h
-    clang $flags -o "$bin" "fuzz/fuzz_$h.c" $srcs -lpcap -lyaml -lcrypto -lm
+    clang $flags -o "$bin" "fuzz/fuzz_$h.c" $srcs -lpcap -lyaml -lcrypto -lxxhash -lm
     mkdir -p "$out/corpus/$h" "fuzz/corpus/$h"
     echo "fuzz: $h for ${secs}s"
     if ! "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

@@ -99,15 +99,43 @@ static size_t utf8_seq_len(const uint8_t *s, size_t n)
     return len;
 }
 
+/* 1 for the bytes that can be copied as they are: printable ASCII except quote and backslash. */
+static const uint8_t json_plain[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),                                        /* 0x00-0x1f: control characters */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,        /* 0x20-0x2f: '"' is 0x22 */
+    R16(1), R16(1),                                        /* 0x30-0x4f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,        /* 0x50-0x5f: '\\' is 0x5c */
+    R16(1),                                                /* 0x60-0x6f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,        /* 0x70-0x7f: DEL is 0x7f */
+    /* 0x80-0xff: zero, checked as UTF-8 below */
+#undef R16
+};
+
 static void jw_escaped(struct jw *w, const uint8_t *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    /* the common case: a short plain string, copied with its quotes in one step */
+    if (!jw_grow(w, n + 3))
+        return;
+    size_t plain = 0;
+    while (plain < n && json_plain[s[plain]])
+        plain++;
+    if (plain == n) {
+        char *o = w->buf + w->len;
+        o[0] = '"';
+        memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        o[n + 2] = '\0';
+        w->len += n + 2;
+        return;
+    }
     jw_putc(w, '"');
     size_t i = 0;
     while (i < n && !w->err) {
         size_t run = i;
         /* copy the longest run of bytes that need no escaping in one go */
-        while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+        while (run < n && json_plain[s[run]])
             run++;
         if (run > i) {
             jw_put(w, (const char *)s + i, run - i);
@@ -193,20 +221,34 @@ void jw_strn(struct jw *w, const char *key, const void *s, size_t n)
     jw_escaped(w, s, n);
 }
 
+/* Decimal digits of v at the end of b[24]; returns where they start. */
+static char *u64_digits(char b[24], uint64_t v)
+{
+    char *p = b + 24;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
 void jw_u64(struct jw *w, const char *key, uint64_t v)
 {
     char b[24];
-    int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+    char *p = u64_digits(b, v);
     jw_member(w, key);
-    jw_put(w, b, (size_t)n);
+    jw_put(w, p, (size_t)(b + 24 - p));
 }
 
 void jw_i64(struct jw *w, const char *key, int64_t v)
 {
     char b[24];
-    int n = snprintf(b, sizeof(b), "%" PRId64, v);
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = u64_digits(b, m);
+    if (v < 0)
+        *--p = '-';
     jw_member(w, key);
-    jw_put(w, b, (size_t)n);
+    jw_put(w, p, (size_t)(b + 24 - p));
 }
 
 void jw_dbl(struct jw *w, const char *key, double v)

@@ -86,6 +86,22 @@ static void test_structure(void **state)
     jw_free(&w);
 }
 
+static void test_integers(void **state)
+{
+    (void)state;
+    struct jw w;
+    jw_init(&w);
+    jw_open_arr(&w, NULL);
+    jw_u64(&w, NULL, 0);
+    jw_i64(&w, NULL, 0);
+    jw_i64(&w, NULL, INT64_MIN);
+    jw_i64(&w, NULL, INT64_MAX);
+    jw_u64(&w, NULL, 1000000);
+    jw_close_arr(&w);
+    assert_string_equal(w.buf, "[0,0,-9223372036854775808,9223372036854775807,1000000]");
+    jw_free(&w);
+}
+
 static void test_depth_limit(void **state)
 {
     (void)state;
@@ -113,7 +129,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escapes),    cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_all_bytes_are_valid_json_strings), cmocka_unit_test(test_structure),
-        cmocka_unit_test(test_depth_limit), cmocka_unit_test(test_timestamp),
+        cmocka_unit_test(test_integers), cmocka_unit_test(test_depth_limit), cmocka_unit_test(test_timestamp),
     };
     return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }
