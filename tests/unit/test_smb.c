@@ -1,0 +1,608 @@
+/*
+ * test_smb.c - the SMB analyzer fed byte vectors built from MS-SMB2/MS-CIFS/
+ * MS-NLMP layouts: events, NTLMSSP identity, compound chains, large streamed
+ * writes with SHA-256, transform headers, malformed lengths, gaps and resync.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+#include "app/app.h"
+#include "app/smb/smb.h"
+#include "app/smb/utf16.h"
+#include "core/stats.h"
+#include "files/files.h"
+
+/* ---- a recording harness ---- */
+#define MAXREC 64
+struct rec {
+    int n, anomalies;
+    struct {
+        int type;
+        char command[48], share[64], filename[128], user[32], domain[32], host[32], sha256[65], magic[48];
+        uint32_t status;
+        bool has_status, encrypted;
+        uint64_t writes, bytes_written, size;
+    } e[MAXREC];
+    char last_anomaly[64];
+};
+
+static void copy(char *d, size_t cap, const char *s)
+{
+    snprintf(d, cap, "%s", s ? s : "");
+}
+
+static void on_event(void *user, const struct event *ev)
+{
+    struct rec *r = user;
+    if (ev->type == EVENT_ANOMALY) {
+        const struct anomaly_event *a = ev->body;
+        r->anomalies++;
+        copy(r->last_anomaly, sizeof(r->last_anomaly), a->event);
+        return;
+    }
+    if (r->n >= MAXREC)
+        return;
+    int i = r->n++;
+    r->e[i].type = ev->type;
+    if (ev->type == EVENT_SMB) {
+        const struct smb_event *s = ev->body;
+        copy(r->e[i].command, 48, s->command_name);
+        copy(r->e[i].share, 64, s->share);
+        copy(r->e[i].filename, 128, s->filename);
+        r->e[i].status = s->status;
+        r->e[i].has_status = s->has_status;
+        r->e[i].encrypted = s->encrypted;
+        r->e[i].writes = s->writes;
+        r->e[i].bytes_written = s->bytes_written;
+        if (s->ntlmssp) {
+            copy(r->e[i].user, 32, s->ntlmssp->user);
+            copy(r->e[i].domain, 32, s->ntlmssp->domain);
+            copy(r->e[i].host, 32, s->ntlmssp->host);
+        }
+    } else if (ev->type == EVENT_FILEINFO) {
+        const struct fileinfo_event *f = ev->body;
+        copy(r->e[i].filename, 128, f->filename);
+        copy(r->e[i].sha256, 65, f->has_sha256 ? f->sha256 : "");
+        copy(r->e[i].magic, 48, f->magic);
+        r->e[i].size = f->size;
+    }
+}
+
+struct harness {
+    struct app_layer al;
+    struct app_ctx ctx;
+    struct event_bus bus;
+    struct stats stats;
+    struct file_tracker ft;
+    struct rec rec;
+    void *st;
+};
+
+static struct harness *h_new(void)
+{
+    struct harness *h = calloc(1, sizeof(*h));
+    memcap_init(&h->al.mc, "app", 64u << 20);
+    h->al.stats = &h->stats;
+    h->al.bus = &h->bus;
+    files_init(&h->ft, NULL);
+    h->al.files = &h->ft;
+    event_bus_subscribe(&h->bus, EVENT_MASK_ALL, on_event, &h->rec);
+    h->ctx.al = &h->al;
+    h->st = smb_parser.state_new(&h->ctx);
+    assert_non_null(h->st);
+    return h;
+}
+
+static void h_free(struct harness *h)
+{
+    smb_parser.on_close(&h->ctx, h->st);
+    smb_parser.state_free(&h->ctx, h->st);
+    assert_int_equal(h->al.mc.used, 0); /* every parser allocation returned */
+    assert_int_equal(h->ft.open, 0);
+    free(h);
+}
+
+/* feed in chunks of `step` bytes (0 = all at once) */
+static void feed(struct harness *h, int dir, const uint8_t *p, size_t n, size_t step)
+{
+    if (!step)
+        step = n;
+    for (size_t o = 0; o < n; o += step)
+        smb_parser.on_data(&h->ctx, h->st, dir, p + o, n - o < step ? n - o : step);
+}
+
+static int find(const struct rec *r, int type, const char *command)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->e[i].type == type && (!command || strcmp(r->e[i].command, command) == 0))
+            return i;
+    return -1;
+}
+
+/* ---- SMB2 message builder ---- */
+struct buf {
+    uint8_t b[1 << 19];
+    size_t n;
+};
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
+static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
+
+/* Appends an SMB2 header; returns its offset. */
+static size_t smb2_hdr(struct buf *b, uint16_t cmd, bool resp, uint32_t status, uint64_t mid, uint32_t tid)
+{
+    size_t o = b->n;
+    memset(b->b + o, 0, 64);
+    memcpy(b->b + o, "\xfeSMB", 4);
+    put16(b->b + o + 4, 64);
+    put32(b->b + o + 8, status);
+    put16(b->b + o + 12, cmd);
+    put32(b->b + o + 16, resp ? 1 : 0);
+    put64(b->b + o + 24, mid);
+    put32(b->b + o + 36, tid);
+    put64(b->b + o + 40, 0x1122334455667788ull);
+    b->n += 64;
+    return o;
+}
+
+static void put_utf16(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        b->b[b->n++] = (uint8_t)*s;
+        b->b[b->n++] = 0;
+    }
+}
+
+/* Wraps b as one NetBIOS session message into out. */
+static void nbss(struct buf *out, const struct buf *b)
+{
+    out->n = 0;
+    out->b[0] = 0;
+    out->b[1] = (uint8_t)(b->n >> 16);
+    out->b[2] = (uint8_t)(b->n >> 8);
+    out->b[3] = (uint8_t)b->n;
+    memcpy(out->b + 4, b->b, b->n);
+    out->n = b->n + 4;
+}
+
+static const uint8_t FID[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+static void msg_tree_connect(struct buf *b, bool resp, const char *path)
+{
+    b->n = 0;
+    size_t o = smb2_hdr(b, SMB2_TREE_CONNECT, resp, 0, 3, resp ? 7 : 0);
+    if (resp) {
+        memset(b->b + b->n, 0, 16);
+        put16(b->b + b->n, 16);
+        b->b[b->n + 2] = SMB_SHARE_DISK;
+        b->n += 16;
+        return;
+    }
+    put16(b->b + b->n, 9);
+    put16(b->b + b->n + 4, 72);
+    put16(b->b + b->n + 6, (uint16_t)(2 * strlen(path)));
+    b->n += 8;
+    put_utf16(b, path);
+    (void)o;
+}
+
+static void msg_create(struct buf *b, bool resp, const char *name, uint64_t mid, uint32_t next_pad)
+{
+    size_t o = smb2_hdr(b, SMB2_CREATE, resp, 0, mid, 7);
+    uint8_t *body = b->b + b->n;
+    if (resp) {
+        memset(body, 0, 88);
+        put16(body, 89);
+        put32(body + 4, 2);
+        memcpy(body + 64, FID, 16);
+        b->n += 88;
+    } else {
+        memset(body, 0, 56);
+        put16(body, 57);
+        put32(body + 24, 0x00130197);
+        put32(body + 36, 5); /* FILE_OVERWRITE_IF */
+        put16(body + 44, (uint16_t)(64 + 56));
+        put16(body + 46, (uint16_t)(2 * strlen(name)));
+        b->n += 56;
+        put_utf16(b, name);
+    }
+    while (next_pad && (b->n - o) % 8)
+        b->b[b->n++] = 0;
+}
+
+static void msg_close(struct buf *b, bool resp, const uint8_t *fid, uint64_t mid)
+{
+    smb2_hdr(b, SMB2_CLOSE, resp, 0, mid, 7);
+    uint8_t *body = b->b + b->n;
+    memset(body, 0, 60);
+    if (resp) {
+        put16(body, 60);
+        b->n += 60;
+    } else {
+        put16(body, 24);
+        memcpy(body + 8, fid, 16);
+        b->n += 24;
+    }
+}
+
+static void msg_write(struct buf *b, uint64_t mid, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    b->n = 0;
+    smb2_hdr(b, SMB2_WRITE, false, 0, mid, 7);
+    uint8_t *body = b->b + b->n;
+    memset(body, 0, 48);
+    put16(body, 49);
+    put16(body + 2, 64 + 48);
+    put32(body + 4, len);
+    put64(body + 8, off);
+    memcpy(body + 16, FID, 16);
+    b->n += 48;
+    memcpy(b->b + b->n, data, len);
+    b->n += len;
+}
+
+static void sha256_hex(const uint8_t *p, size_t n, char out[65])
+{
+    uint8_t d[32];
+    unsigned int l;
+    EVP_Digest(p, n, d, &l, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* tree connect, create, write (streamed when big), close: events and the file hash */
+static void run_upload(size_t step, uint32_t size)
+{
+    struct harness *h = h_new();
+    static struct buf m, w;
+    uint8_t *data = malloc(size);
+    for (uint32_t i = 0; i < size; i++)
+        data[i] = (uint8_t)(i * 7 + 3);
+    data[0] = 'M';
+    data[1] = 'Z';
+    msg_tree_connect(&m, false, "\\\\PACS\\ADMIN$");
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, step);
+    msg_tree_connect(&m, true, NULL);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, step);
+    m.n = 0;
+    msg_create(&m, false, "system32\\evil.exe", 4, 0);
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, step);
+    m.n = 0;
+    msg_create(&m, true, NULL, 4, 0);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, step);
+    msg_write(&m, 5, 0, data, size);
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, step);
+    m.n = 0;
+    msg_close(&m, false, FID, 6);
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, step);
+    m.n = 0;
+    msg_close(&m, true, NULL, 6);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, step);
+
+    int t = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_TREE_CONNECT");
+    assert_true(t >= 0);
+    assert_string_equal(h->rec.e[t].share, "\\\\PACS\\ADMIN$");
+    int c = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_CREATE");
+    assert_true(c >= 0);
+    assert_string_equal(h->rec.e[c].filename, "system32\\evil.exe");
+    assert_string_equal(h->rec.e[c].share, "\\\\PACS\\ADMIN$");
+    int cl = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_CLOSE");
+    assert_true(cl >= 0);
+    assert_int_equal(h->rec.e[cl].writes, 1);
+    assert_int_equal(h->rec.e[cl].bytes_written, size);
+    int f = find(&h->rec, EVENT_FILEINFO, NULL);
+    assert_true(f >= 0);
+    char want[65];
+    sha256_hex(data, size, want);
+    assert_string_equal(h->rec.e[f].sha256, want);
+    assert_int_equal(h->rec.e[f].size, size);
+    assert_int_equal(h->rec.anomalies, 0);
+    h_free(h);
+    free(data);
+}
+
+static void test_smb2_upload_whole(void **s) { (void)s; run_upload(0, 1000); }
+static void test_smb2_upload_bytewise(void **s) { (void)s; run_upload(1, 300); }
+static void test_smb2_upload_streamed(void **s) { (void)s; run_upload(1460, 300000); }
+
+/* compound CREATE + CLOSE(related, all-ones FileId) in one record each way */
+static void test_smb2_compound(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m, w;
+    static const uint8_t ones[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    msg_tree_connect(&m, false, "\\\\PACS\\C$");
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    msg_tree_connect(&m, true, NULL);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    for (int resp = 0; resp < 2; resp++) {
+        m.n = 0;
+        msg_create(&m, resp, "a.txt", 10, 1);
+        put32(m.b + 20, (uint32_t)m.n); /* NextCommand of the first */
+        size_t second = m.n;
+        msg_close(&m, resp, ones, 11);
+        put32(m.b + second + 16, (resp ? 1u : 0u) | 4u); /* RELATED */
+        nbss(&w, &m);
+        feed(h, resp, w.b, w.n, 0);
+    }
+    int cl = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_CLOSE");
+    assert_true(cl >= 0);
+    assert_string_equal(h->rec.e[cl].filename, "a.txt");
+    assert_int_equal(h->rec.anomalies, 0);
+    h_free(h);
+}
+
+/* NextCommand beyond the record, not 8-aligned, or below a header: anomaly, no crash */
+static void test_smb2_bad_next(void **s)
+{
+    (void)s;
+    static const uint32_t nexts[] = {1000, 65, 8, 0xffffffffu};
+    for (size_t i = 0; i < sizeof(nexts) / sizeof(nexts[0]); i++) {
+        struct harness *h = h_new();
+        static struct buf m, w;
+        m.n = 0;
+        msg_create(&m, false, "x", 1, 0);
+        put32(m.b + 20, nexts[i]);
+        nbss(&w, &m);
+        feed(h, 0, w.b, w.n, 0);
+        assert_string_equal(h->rec.last_anomaly, "smb2_bad_next_command");
+        h_free(h);
+    }
+}
+
+/* a chain of 40 minimal compounded messages stops at SMB_MAX_CHAIN */
+static void test_smb2_chain_cap(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m, w;
+    m.n = 0;
+    for (int i = 0; i < 40; i++) {
+        size_t o = smb2_hdr(&m, SMB2_ECHO, false, 0, (uint64_t)i, 0);
+        put16(m.b + m.n, 4);
+        m.n += 8;
+        if (i < 39)
+            put32(m.b + o + 20, 72);
+    }
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    assert_string_equal(h->rec.last_anomaly, "smb2_chain_too_long");
+    h_free(h);
+}
+
+/* TRANSFORM header: one encrypted event per flow, whatever the count */
+static void test_smb3_transform(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m, w;
+    memset(m.b, 0xab, 100);
+    memcpy(m.b, "\xfdSMB", 4);
+    m.n = 100;
+    nbss(&w, &m);
+    for (int i = 0; i < 3; i++)
+        feed(h, 0, w.b, w.n, 0);
+    int n = 0;
+    for (int i = 0; i < h->rec.n; i++)
+        n += h->rec.e[i].encrypted;
+    assert_int_equal(n, 1);
+    h_free(h);
+}
+
+/* garbage, then a gap, then a valid record found by resync */
+static void test_smb_gap_resync(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m, w;
+    msg_tree_connect(&m, false, "\\\\H\\IPC$");
+    nbss(&w, &m);
+    feed(h, 0, w.b, 10, 0);                   /* first 10 bytes of a record */
+    smb_parser.on_gap(&h->ctx, h->st, 0, 5000); /* the rest and more are lost */
+    static const uint8_t junk[] = "junk junk junk \x00\x01\x02 SMB";
+    feed(h, 0, junk, sizeof(junk), 0);
+    feed(h, 0, w.b, w.n, 3);
+    msg_tree_connect(&m, true, NULL);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    int t = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_TREE_CONNECT");
+    assert_true(t >= 0);
+    assert_string_equal(h->rec.e[t].share, "\\\\H\\IPC$");
+    h_free(h);
+}
+
+/* a gap inside a record skips the record; framing continues */
+static void test_smb_gap_in_record(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m, w;
+    msg_tree_connect(&m, false, "\\\\H\\D$");
+    nbss(&w, &m);
+    feed(h, 0, w.b, 20, 0);
+    smb_parser.on_gap(&h->ctx, h->st, 0, 10);
+    feed(h, 0, w.b + 30, w.n - 30, 0);
+    assert_string_equal(h->rec.last_anomaly, "smb_gap_in_record");
+    feed(h, 0, w.b, w.n, 0);
+    msg_tree_connect(&m, true, NULL);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    assert_true(find(&h->rec, EVENT_SMB, "SMB2_COMMAND_TREE_CONNECT") >= 0);
+    h_free(h);
+}
+
+/* NTLMSSP AUTHENTICATE inside a SESSION_SETUP blob; response success */
+static void test_smb2_ntlmssp(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m, w;
+    uint8_t nt[200];
+    memset(nt, 0, sizeof(nt));
+    memcpy(nt, "NTLMSSP\0", 8);
+    put32(nt + 8, 3);
+    /* domain at 88 (6 bytes "DOM"), user at 94 ("bob"), host at 100 ("WS1"); NT response length 24 at 106 */
+    put16(nt + 20, 24); put32(nt + 24, 106);
+    put16(nt + 28, 6); put32(nt + 32, 88);
+    put16(nt + 36, 6); put32(nt + 40, 94);
+    put16(nt + 44, 6); put32(nt + 48, 100);
+    put32(nt + 60, 0x00000001); /* UNICODE */
+    memcpy(nt + 88, "D\0O\0M\0b\0o\0b\0W\0S\0" "1\0", 18);
+    m.n = 0;
+    smb2_hdr(&m, SMB2_SESSION_SETUP, false, 0, 2, 0);
+    memset(m.b + m.n, 0, 24);
+    put16(m.b + m.n, 25);
+    put16(m.b + m.n + 12, 64 + 24 + 10);
+    put16(m.b + m.n + 14, 130);
+    m.n += 24;
+    memcpy(m.b + m.n, "\xa1\x81\x80\x30\x7e\xa2\x7c\x04\x7a\x00", 10); /* some SPNEGO wrapping */
+    m.n += 10;
+    memcpy(m.b + m.n, nt, 130);
+    m.n += 130;
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 7);
+    m.n = 0;
+    smb2_hdr(&m, SMB2_SESSION_SETUP, true, 0, 2, 0);
+    memset(m.b + m.n, 0, 8);
+    put16(m.b + m.n, 9);
+    m.n += 8;
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    int i = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_SESSION_SETUP");
+    assert_true(i >= 0);
+    assert_string_equal(h->rec.e[i].user, "bob");
+    assert_string_equal(h->rec.e[i].domain, "DOM");
+    assert_string_equal(h->rec.e[i].host, "WS1");
+    h_free(h);
+}
+
+/* NTLMSSP fields pointing outside the message */
+static void test_ntlmssp_malformed(void **s)
+{
+    (void)s;
+    uint8_t nt[72];
+    struct ntlmssp_info info;
+    memset(nt, 0, sizeof(nt));
+    memcpy(nt, "NTLMSSP\0", 8);
+    put32(nt + 8, 3);
+    put16(nt + 36, 200);
+    put32(nt + 40, 10); /* user: 200 bytes at 10, past the end */
+    assert_int_equal(ntlmssp_parse(nt, sizeof(nt), &info), -1);
+    put16(nt + 36, 4);
+    put32(nt + 40, 0xfffffffe); /* offset overflow */
+    assert_int_equal(ntlmssp_parse(nt, sizeof(nt), &info), -1);
+    assert_int_equal(ntlmssp_parse(nt, 11, &info), -1);
+}
+
+/* SMB1 AndX offset that does not move forward */
+static void test_smb1_andx_loop(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m, w;
+    memset(m.b, 0, 200);
+    memcpy(m.b, "\xffSMB", 4);
+    m.b[4] = 0x73;  /* SESSION_SETUP_ANDX request */
+    m.b[32] = 12;   /* WordCount */
+    m.b[33] = 0x75; /* AndX: TREE_CONNECT */
+    put16(m.b + 35, 32); /* pointing back at itself */
+    m.n = 32 + 1 + 24 + 2;
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    assert_string_equal(h->rec.last_anomaly, "smb1_bad_andx_offset");
+    h_free(h);
+}
+
+static void test_utf16(void **s)
+{
+    (void)s;
+    char out[8];
+    bool t;
+    /* "A", U+1F600 as a surrogate pair, an unpaired low surrogate */
+    static const uint8_t in[] = {'A', 0, 0x3d, 0xd8, 0x00, 0xde, 0x00, 0xdc};
+    size_t n = utf16le_to_utf8(in, sizeof(in), out, sizeof(out), &t);
+    assert_int_equal(n, 1 + 4);
+    assert_true(t); /* U+FFFD (3 bytes) did not fit in the 8-byte buffer with its NUL */
+    assert_memory_equal(out, "A\xf0\x9f\x98\x80", 6);
+    n = utf16le_to_utf8(in, 3, out, sizeof(out), &t); /* odd length */
+    assert_int_equal(n, 1);
+}
+
+static void test_files_magic(void **s)
+{
+    (void)s;
+    uint8_t b[256];
+    memset(b, 0, sizeof(b));
+    b[0] = 'M';
+    b[1] = 'Z';
+    put32(b + 0x3c, 0x80);
+    memcpy(b + 0x80, "PE\0\0", 4);
+    put16(b + 0x84, 0x8664);
+    assert_string_equal(files_magic(b, sizeof(b)), "PE32+ executable (x86-64)");
+    memcpy(b + 128, "DICM", 4);
+    assert_string_equal(files_magic(b, sizeof(b)), "PE/DICOM polyglot");
+    b[0] = 0;
+    assert_string_equal(files_magic(b, sizeof(b)), "DICOM Part 10");
+    put32(b + 0x3c, 0xfffffff0);
+    b[0] = 'M';
+    assert_string_equal(files_magic(b, sizeof(b)), "PE/DICOM polyglot");
+    assert_string_equal(files_magic(b, 1), "data");
+}
+
+/* out-of-order and repeated file data */
+static void test_files_order(void **s)
+{
+    (void)s;
+    struct file_tracker t;
+    files_init(&t, NULL);
+    struct file_track *f = files_open(&t, "smb", "x", NULL, 0);
+    files_data(&t, f, 0, (const uint8_t *)"abcd", 4);
+    files_data(&t, f, 2, (const uint8_t *)"cdef", 4); /* overlap: only "ef" is new */
+    files_close(&t, f, NULL);
+    f = files_open(&t, "smb", "y", NULL, 0);
+    files_data(&t, f, 10, (const uint8_t *)"zz", 2); /* hole */
+    files_close(&t, f, NULL);
+    assert_int_equal(t.open, 0);
+    assert_int_equal(t.mc.used, 0);
+}
+
+static void test_probe(void **s)
+{
+    (void)s;
+    assert_int_equal(smb_probe((const uint8_t *)"\x00\x00\x00\x45\xfeSMB", 8, 0), PROBE_YES);
+    assert_int_equal(smb_probe((const uint8_t *)"\x00\x00\x00\x45\xffSMB", 8, 0), PROBE_YES);
+    assert_int_equal(smb_probe((const uint8_t *)"\x00\x00\x00", 3, 0), PROBE_MAYBE);
+    assert_int_equal(smb_probe((const uint8_t *)"GET / HTTP/1.1", 14, 0), PROBE_NO);
+    assert_int_equal(smb_probe((const uint8_t *)"\x00\x00\x00\x45\xfeSMX", 8, 0), PROBE_NO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_smb2_upload_whole),  cmocka_unit_test(test_smb2_upload_bytewise),
+        cmocka_unit_test(test_smb2_upload_streamed), cmocka_unit_test(test_smb2_compound),
+        cmocka_unit_test(test_smb2_bad_next),      cmocka_unit_test(test_smb2_chain_cap),
+        cmocka_unit_test(test_smb3_transform),     cmocka_unit_test(test_smb_gap_resync),
+        cmocka_unit_test(test_smb_gap_in_record),  cmocka_unit_test(test_smb2_ntlmssp),
+        cmocka_unit_test(test_ntlmssp_malformed),  cmocka_unit_test(test_smb1_andx_loop),
+        cmocka_unit_test(test_utf16),              cmocka_unit_test(test_files_magic),
+        cmocka_unit_test(test_files_order),        cmocka_unit_test(test_probe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
