@@ -93,6 +93,21 @@ EXCLUDED = {
     "public/suricata-verify/tests/bug-4571-04/ipv6_over_ipv4.pcap": "IPv6-in-IPv4 tunnel: tunnels are not decoded by design",
     "public/suricata-verify/tests/bug-4571-06/ipv4_over_ipv6.pcap": "IPv4-in-IPv6 tunnel: tunnels are not decoded by design",
 }
+# tshark streams that are one TCP connection: (capture) -> (streams, reason). Their counts are added up.
+MERGE_STREAMS = {
+    "public/suricata-verify/tests/tcp-split-handshake-02-5whs/split-handshake-5whs.pcap": (
+        [0, 1], "5-way split handshake (SYN; ACK; SYN from the server; SYN-ACK; ACK) on one 4-tuple: tshark starts a "
+                "new stream at the server's SYN ('A new tcp session is started with the same ports'), but it is one "
+                "TCP connection (RFC 793 simultaneous-open style), one flow for a sensor"),
+}
+
+# Captures where tshark shows a conversation from a packet that is not a valid IP datagram.
+TSHARK_ONLY = {
+    "public/tcpdump/tests/ipv4_tcp_http_xml_tso.pcap": (
+        [0], "the IPv4 total length field is 0 (TCP segmentation offload on the capturing host); tshark's "
+             "'ip.tso_support' preference presumes the frame length, a sensor decodes the header as written "
+             "(anomaly ipv4.iplen_smaller_than_hlen) and makes no flow"),
+}
 # Not matched by the *.pcap/*.pcapng pattern on purpose: suricata-verify/tests/dns-tcp-ts-gap/original.pcap_ (the
 # unedited source of that test's input.pcap, which is covered; the test itself never reads it).
 

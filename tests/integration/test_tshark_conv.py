@@ -37,21 +37,8 @@ CONV_TABLE_DIVERGES = {
         "destination in the IPv6 header of the packet (ipv6.dst), which is what the flow key is built from",
 }
 
-# tshark streams that are one TCP connection: (capture) -> (streams, reason). Their counts are added up.
-MERGE_STREAMS = {
-    "public/suricata-verify/tests/tcp-split-handshake-02-5whs/split-handshake-5whs.pcap": (
-        [0, 1], "5-way split handshake (SYN; ACK; SYN from the server; SYN-ACK; ACK) on one 4-tuple: tshark starts a "
-                "new stream at the server's SYN ('A new tcp session is started with the same ports'), but it is one "
-                "TCP connection (RFC 793 simultaneous-open style), one flow for a sensor"),
-}
-
-# Captures where tshark shows a conversation from a packet that is not a valid IP datagram.
-TSHARK_ONLY = {
-    "public/tcpdump/tests/ipv4_tcp_http_xml_tso.pcap": (
-        [0], "the IPv4 total length field is 0 (TCP segmentation offload on the capturing host); tshark's "
-             "'ip.tso_support' preference presumes the frame length, a sensor decodes the header as written "
-             "(anomaly ipv4.iplen_smaller_than_hlen) and makes no flow"),
-}
+MERGE_STREAMS = mslib.MERGE_STREAMS   # tshark streams that are one TCP connection (reasons in mslib)
+TSHARK_ONLY = mslib.TSHARK_ONLY       # tshark conversations from packets that are not valid IP (reasons in mslib)
 # Other definition differences, handled generically:
 #  * Idle timeouts: tshark has none; medsentry ends a flow idle for longer than its timeout. The corpus runs use
 #    the longest timeouts accepted (mslib.CORPUS_ARGS, 86400 s); flows ended by timeout and followed by the same
