@@ -70,7 +70,16 @@ struct decoded {
     /* application payload (TCP/UDP data) */
     const uint8_t *payload;
     uint32_t payload_len;
+    /* Bytes the datagram had on the wire past the end of the capture (snap length): they belong to the payload,
+     * which is cut short by this much.  Reassembly turns them into a gap.  0 for complete packets. */
+    uint32_t payload_missing;
 };
+
+/* A frame the capture cut short (snap length): its IP length may exceed the bytes present. */
+static inline bool decoded_snap_cut(const struct decoded *d)
+{
+    return d->pkt && d->pkt->caplen < d->pkt->wirelen;
+}
 
 /* What decode_packet() made of a packet. */
 enum decode_result {

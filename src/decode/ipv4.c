@@ -92,13 +92,24 @@ static enum decode_result ipv4_decode_header(struct decode_ctx *ctx, struct deco
         return DECODE_INVALID;
     }
     uint32_t total = rd_be16(p + 2);
+    uint16_t fl = rd_be16(p + 6);
+    bool more = (fl & IPV4_FLAG_MF) != 0;
+    uint32_t offset = (uint32_t)(fl & IPV4_OFFSET_MASK) * 8;
+    if (total == 0 && len >= hlen && !d->reassembled)
+        total = len; /* captured on the sender before TCP segmentation offload: length not filled in yet */
     if (total < hlen) {
         decode_anomaly(ctx, d, DEV_IPV4_IPLEN_SMALLER_THAN_HLEN);
         return DECODE_INVALID;
     }
     if (total > len) {
-        decode_anomaly(ctx, d, DEV_IPV4_TRUNC_PKT);
-        return DECODE_INVALID;
+        /* A frame cut by the snap length still has valid headers: decode what is there and let the
+         * transport layer know how much payload is missing.  A fragment cut short cannot be reassembled. */
+        if (!decoded_snap_cut(d) || more || offset != 0 || len < hlen) {
+            decode_anomaly(ctx, d, DEV_IPV4_TRUNC_PKT);
+            return DECODE_INVALID;
+        }
+        d->payload_missing = total - len;
+        total = len;
     }
     /* From here on hlen <= total <= len. */
     d->ip_version = 4;
@@ -113,9 +124,6 @@ static enum decode_result ipv4_decode_header(struct decode_ctx *ctx, struct deco
     if (hlen > IPV4_HDR_MIN && !d->reassembled)
         ipv4_check_options(ctx, d, p + IPV4_HDR_MIN, hlen - IPV4_HDR_MIN);
 
-    uint16_t fl = rd_be16(p + 6);
-    bool more = (fl & IPV4_FLAG_MF) != 0;
-    uint32_t offset = (uint32_t)(fl & IPV4_OFFSET_MASK) * 8;
     if (more || offset != 0) {
         *frag = (struct defrag_frag){
             .family = 4,

@@ -75,8 +75,13 @@ static enum decode_result ipv6_decode_header(struct decode_ctx *ctx, struct deco
     }
     uint32_t end = IPV6_HDR_LEN + (uint32_t)rd_be16(p + 4);
     if (end > len) {
-        decode_anomaly(ctx, d, DEV_IPV6_TRUNC_PKT);
-        return DECODE_INVALID;
+        /* cut by the snap length: decode what is there (a cut fragment is refused when its header is found) */
+        if (!decoded_snap_cut(d)) {
+            decode_anomaly(ctx, d, DEV_IPV6_TRUNC_PKT);
+            return DECODE_INVALID;
+        }
+        d->payload_missing = end - len;
+        end = len;
     }
     d->ip_version = 6;
     ip_addr_set6(&d->src, p + 8);
@@ -124,6 +129,10 @@ static enum decode_result ipv6_decode_header(struct decode_ctx *ctx, struct deco
             uint16_t fo = rd_be16(p + off + 2);
             uint32_t foff = fo & 0xfff8u; /* 13-bit offset in 8-octet units, already shifted */
             bool more = (fo & 1) != 0;
+            if ((foff != 0 || more) && d->payload_missing) {
+                decode_anomaly(ctx, d, DEV_IPV6_TRUNC_PKT); /* a fragment cut short cannot be reassembled */
+                return DECODE_INVALID;
+            }
             if (foff != 0 || more) {
                 *frag = (struct defrag_frag){
                     .family = 6,

@@ -27,9 +27,15 @@ enum decode_result decode_udp(struct decode_ctx *ctx, struct decoded *d, const u
         return DECODE_INVALID;
     }
     uint32_t ulen = rd_be16(p + 4);
-    if (ulen < UDP_HDR_LEN || ulen > len) {
+    if (ulen < UDP_HDR_LEN || ulen > len + d->payload_missing) {
         decode_anomaly(ctx, d, DEV_UDP_HLEN_INVALID);
         return DECODE_INVALID;
+    }
+    if (ulen > len) { /* snap length cut the datagram: what is missing is its payload's tail */
+        d->payload_missing = ulen - len;
+        ulen = len;
+    } else {
+        d->payload_missing = 0;
     }
     d->sport = rd_be16(p);
     d->dport = rd_be16(p + 2);

@@ -316,10 +316,8 @@ static void drop_after_fin(struct stream_ctx *ctx, struct tcp_stream *st)
     }
 }
 
-void stream_packet(struct stream_ctx *ctx, struct flow *f, int dir, const struct decoded *d)
+static void stream_segment(struct stream_ctx *ctx, struct flow *f, int dir, const struct decoded *d)
 {
-    if (!ctx || !f || !d || dir < 0 || dir > 1)
-        return;
     struct tcp_stream *st = &f->stream[dir];
     uint32_t s = d->tcp_seq;
     uint32_t len = d->payload ? d->payload_len : 0;
@@ -340,7 +338,7 @@ void stream_packet(struct stream_ctx *ctx, struct flow *f, int dir, const struct
     }
     if (d->tcp_flags & TH_FIN && !st->fin_seen) {
         st->fin_seen = true;
-        st->fin_seq = s + len;
+        st->fin_seq = s + len + d->payload_missing;
         drop_after_fin(ctx, st);
     }
     if (len == 0 || st->depth_reached)
@@ -406,6 +404,34 @@ void stream_packet(struct stream_ctx *ctx, struct flow *f, int dir, const struct
     }
     if (memcap_hit)
         STAT_ADD(ctx, tcp_stream_memcap_hits, 1);
+}
+
+/*
+ * The capture cut this segment short (snap length): its tail was on the wire but is not here.  Once the captured
+ * part is in order, the tail is a gap; segments held behind it become deliverable.
+ */
+static void stream_cut_tail(struct stream_ctx *ctx, struct flow *f, int dir, const struct decoded *d)
+{
+    struct tcp_stream *st = &f->stream[dir];
+    if (!st->isn_known || st->depth_reached)
+        return;
+    uint32_t cap_end = d->tcp_seq + ((d->tcp_flags & TH_SYN) ? 1u : 0u) + d->payload_len;
+    uint32_t wire_end = cap_end + d->payload_missing;
+    if (st->fin_seen && SEQ_GT(wire_end, st->fin_seq))
+        wire_end = st->fin_seq;
+    if (SEQ_LEQ(cap_end, st->next_seq) && SEQ_GT(wire_end, st->next_seq)) {
+        skip_to(ctx, f, dir, wire_end);
+        deliver(ctx, f, dir, 0, NULL, 0);
+    }
+}
+
+void stream_packet(struct stream_ctx *ctx, struct flow *f, int dir, const struct decoded *d)
+{
+    if (!ctx || !f || !d || dir < 0 || dir > 1)
+        return;
+    stream_segment(ctx, f, dir, d);
+    if (d->payload_missing)
+        stream_cut_tail(ctx, f, dir, d);
 }
 
 void stream_flow_end(struct stream_ctx *ctx, struct flow *f)

@@ -70,13 +70,21 @@ static int teardown(void **state)
 
 /* Decode len bytes copied into a heap block of exactly that size, so that
  * AddressSanitizer sees any read past the end. */
+static enum decode_result run_wire(struct tst *t, int linktype, const uint8_t *bytes, uint32_t len, uint32_t wirelen);
+
 static enum decode_result run(struct tst *t, int linktype, const uint8_t *bytes, uint32_t len)
+{
+    return run_wire(t, linktype, bytes, len, len);
+}
+
+/* As run(), for a frame of wirelen bytes of which the capture kept len (snap length). */
+static enum decode_result run_wire(struct tst *t, int linktype, const uint8_t *bytes, uint32_t len, uint32_t wirelen)
 {
     uint8_t *copy = malloc(len ? len : 1);
     assert_non_null(copy);
     if (len)
         memcpy(copy, bytes, len);
-    struct packet pkt = {.ts_us = 1000000, .caplen = len, .wirelen = len, .linktype = linktype, .data = copy};
+    struct packet pkt = {.ts_us = 1000000, .caplen = len, .wirelen = wirelen, .linktype = linktype, .data = copy};
     t->nev = 0;
     enum decode_result r = decode_packet(&t->ctx, &pkt, &t->d);
     /* Pointers into the frame are checked by the caller through offsets, so
@@ -284,6 +292,58 @@ static void test_truncated_every_length(void **state)
         else
             assert_int_equal(r, DECODE_OK);
     }
+}
+
+/* A frame cut by the snap length keeps valid headers: it is decoded, and the payload it lost is counted. */
+static void test_snap_cut(void **state)
+{
+    struct tst *t = *state;
+    uint8_t buf[128];
+    size_t n = build_full(buf); /* 14 + 24 + 40 + 5 bytes of payload */
+    assert_int_equal(run_wire(t, DLT_EN10MB, buf, (uint32_t)n - 3, (uint32_t)n), DECODE_OK);
+    assert_int_equal(t->d.payload_len, 2);
+    assert_int_equal(t->d.payload_missing, 3);
+    assert_int_equal(t->nev, 0);
+    assert_int_equal(run_wire(t, DLT_EN10MB, buf, (uint32_t)n - 5, (uint32_t)n), DECODE_OK);
+    assert_int_equal(t->d.payload_len, 0);
+    assert_int_equal(t->d.payload_missing, 5);
+    /* the cut inside the TCP header: nothing to decode */
+    assert_int_equal(run_wire(t, DLT_EN10MB, buf, 70, (uint32_t)n), DECODE_INVALID);
+    assert_true(has_event(t, DEV_TCP_HLEN_TOO_SMALL) || has_event(t, DEV_TCP_PKT_TOO_SMALL));
+    /* the same bytes with no snap cut: the IP header lies about its length */
+    assert_int_equal(run(t, DLT_EN10MB, buf, (uint32_t)n - 3), DECODE_INVALID);
+    assert_true(has_event(t, DEV_IPV4_TRUNC_PKT));
+    /* a fragment cut short cannot be reassembled */
+    be16(buf + 14 + 6, 0x2000); /* MF */
+    assert_int_equal(run_wire(t, DLT_EN10MB, buf, (uint32_t)n - 3, (uint32_t)n), DECODE_INVALID);
+    assert_true(has_event(t, DEV_IPV4_TRUNC_PKT));
+}
+
+/* IPv4 total length 0: captured on the sender before TCP segmentation offload filled it in. */
+static void test_ipv4_tso_zero_length(void **state)
+{
+    struct tst *t = *state;
+    uint8_t buf[128];
+    size_t n = build_full(buf);
+    be16(buf + 14 + 2, 0);
+    assert_int_equal(run(t, DLT_EN10MB, buf, (uint32_t)n), DECODE_OK);
+    assert_int_equal(t->d.payload_len, 5);
+    assert_int_equal(t->d.payload_missing, 0);
+}
+
+/* UDP: the length field may reach past a snap cut, not past the wire. */
+static void test_udp_snap_cut(void **state)
+{
+    struct tst *t = *state;
+    uint8_t buf[128];
+    size_t n = put_eth(buf, 0x0800);
+    n += put_ipv4(buf + n, 20, NULL, 20 + 8 + 12, 17);
+    n += put_udp(buf + n, 8 + 12);
+    memset(buf + n, 'x', 12);
+    n += 12;
+    assert_int_equal(run_wire(t, DLT_EN10MB, buf, (uint32_t)n - 4, (uint32_t)n), DECODE_OK);
+    assert_int_equal(t->d.payload_len, 8);
+    assert_int_equal(t->d.payload_missing, 4);
 }
 
 static void test_vlan_8021q(void **state)
@@ -856,6 +916,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_eth_ipv4_tcp_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eth_padding_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_every_length, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snap_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv4_tso_zero_length, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_udp_snap_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vlan_8021q, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vlan_qinq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eth_not_ip, setup, teardown),

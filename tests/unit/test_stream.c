@@ -145,6 +145,30 @@ static void end_and_check_empty(struct fx *fx)
     }
 }
 
+/* A segment cut by the snap length: its captured bytes are delivered, its lost tail is a gap, and the next
+ * segment follows at once (not held behind a hole that can never fill). */
+static void test_snap_cut_segment(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 1000);
+    struct decoded d;
+    memset(&d, 0, sizeof(d));
+    d.ipproto = 6;
+    d.tcp_flags = TH_ACK;
+    d.tcp_seq = 1001;
+    d.payload = (const uint8_t *)"hel";
+    d.payload_len = 3;
+    d.payload_missing = 2; /* "lo" was on the wire */
+    stream_packet(&fx->ctx, &fx->flow, 0, &d);
+    data(fx, 0, 1006, " world");
+    assert_out(fx, 0, "hel world");
+    assert_int_equal(fx->rec.ngaps[0], 1);
+    assert_int_equal(fx->rec.gaps[0][0], 2);
+    assert_int_equal(fx->flow.stream[0].gap_bytes, 2);
+    assert_int_equal(fx->stats.tcp_ooo_segments, 0);
+    end_and_check_empty(fx);
+}
+
 static void test_in_order(void **state)
 {
     struct fx *fx = fx_default(state);
@@ -685,6 +709,7 @@ static void test_fuzz_limited(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_snap_cut_segment, teardown),
         cmocka_unit_test_teardown(test_in_order, teardown),
         cmocka_unit_test_teardown(test_reverse_order, teardown),
         cmocka_unit_test_teardown(test_retransmission, teardown),
