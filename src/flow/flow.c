@@ -309,6 +309,8 @@ static struct flow *flow_create(struct flow_table *ft, const struct flow_key *k,
 static void flow_tcp_track(struct flow_table *ft, struct flow *f, int dir, uint8_t flags, bool has_data)
 {
     struct stats *s = ft->stats;
+    if ((flags & TH_SYN) && f->tcp_state >= TCP_FIN_WAIT && !f->stream[0].delivered && !f->stream[1].delivered)
+        f->tcp_state = TCP_NONE; /* a handshake after a FIN/RST that carried no data: a connection starts now */
     if (flags & TH_SYN) {
         if (flags & TH_ACK) {
             s->tcp_synack++;

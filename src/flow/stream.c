@@ -333,6 +333,10 @@ static void stream_segment(struct stream_ctx *ctx, struct flow *f, int dir, cons
             st->isn = s;
             st->next_seq = s + 1;
             st->isn_known = true;
+            /* A FIN or RST sent before this SYN, with no data in between, belonged to no connection we follow:
+             * forget it, or the real data would look like it came after the FIN (an evasion trick). */
+            st->fin_seen = false;
+            st->rst_seen = false;
         }
         s += 1; /* SYN data (TCP Fast Open) follows the SYN's own number */
     }

@@ -169,6 +169,22 @@ static void test_snap_cut_segment(void **state)
     end_and_check_empty(fx);
 }
 
+/* Evasion seen in the wild (Suricata bug 3286): the server sends RST and FIN with junk sequence numbers before
+ * its SYN-ACK.  Those belonged to no connection; the data after the real handshake must still be delivered. */
+static void test_fin_before_handshake_forgotten(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 1000);
+    pkt(fx, 1, TH_RST | TH_ACK, 0, NULL, 0);
+    pkt(fx, 1, TH_FIN | TH_ACK, 0, NULL, 0);
+    syn(fx, 1, 26175);
+    data(fx, 0, 1001, "GET / HTTP/1.1\r\n\r\n");
+    data(fx, 1, 26176, "HTTP/1.1 200 OK\r\n");
+    assert_out(fx, 1, "HTTP/1.1 200 OK\r\n");
+    assert_false(fx->flow.stream[1].fin_seen);
+    end_and_check_empty(fx);
+}
+
 static void test_in_order(void **state)
 {
     struct fx *fx = fx_default(state);
@@ -710,6 +726,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_snap_cut_segment, teardown),
+        cmocka_unit_test_teardown(test_fin_before_handshake_forgotten, teardown),
         cmocka_unit_test_teardown(test_in_order, teardown),
         cmocka_unit_test_teardown(test_reverse_order, teardown),
         cmocka_unit_test_teardown(test_retransmission, teardown),
