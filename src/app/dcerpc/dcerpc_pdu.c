@@ -520,6 +520,12 @@ void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const
         uint32_t want = DCERPC_HDR_LEN;
         if (d->len >= DCERPC_HDR_LEN)
             want = frag_len_of(d->buf);
+        if (d->len >= DCERPC_HDR_LEN && d->len == want) {
+            /* a PDU that is only its header (frag_length 16): complete without more bytes */
+            dcerpc_pdu(ctx, c, dir, d->buf, d->len);
+            d->len = 0;
+            continue;
+        }
         if (!dcerpc_dir_reserve(ctx, d, want < DCERPC_HDR_LEN ? DCERPC_HDR_LEN : want)) {
             app_anomaly(ctx, dir, "dcerpc_memcap", "no memory to buffer a DCE/RPC PDU");
             d->lost = true;
