@@ -32,7 +32,12 @@ struct rec {
 
 static void copy(char *d, size_t cap, const char *s)
 {
-    snprintf(d, cap, "%s", s ? s : "");
+    size_t l = s ? strlen(s) : 0;
+    if (l >= cap)
+        l = cap - 1;
+    if (l)
+        memcpy(d, s, l);
+    d[l] = '\0';
 }
 
 static void on_event(void *user, const struct event *ev)
