@@ -60,7 +60,6 @@ def check_capture(rel):
         return problems, notes
     start = {c["stream"]: c["start"] for c in conv["TCP"] if c["stream"] is not None}
     groups = {}
-    cut = {c["stream"]: c.get("cut") for c in conv["TCP"] if c["stream"] is not None}
     merge = mslib.MERGE_STREAMS.get(rel, ([], ""))[0]
     if merge:
         # streams that are one connection: accepted only when all but one are empty both ways
@@ -78,20 +77,6 @@ def check_capture(rel):
         if sid in mslib.TSHARK_ONLY.get(rel, ([], ""))[0]:
             notes.append("NOTE %s: tshark stream %d not expected: %s" % (rel, sid, mslib.TSHARK_ONLY[rel][1]))
             continue
-        cu = cut.get(sid)
-        if cu:
-            # frames cut by the snap length inside the IP datagram: not part of medsentry's flow (see conv test)
-            a = mslib.split_endpoint(s["node0"])
-            c0 = next(c for c in conv["TCP"] if c["stream"] == sid)
-            n0 = "ab" if ep(*c0["a"]) == ep(*a) else "ba"
-            n1 = "ba" if n0 == "ab" else "ab"
-            s = dict(s)
-            s["cutdirs"] = [n for n, d in ((0, n0), (1, n1)) if cu[d + "_frames"]]
-            c_all = c0["ab_frames"] + c0["ba_frames"]
-            if cu["ab_frames"] + cu["ba_frames"] == c_all:
-                notes.append("NOTE %s: tshark stream %d: every frame cut by the snap length, no flow expected"
-                             % (rel, sid))
-                continue
         k = frozenset([ep(*mslib.split_endpoint(s["node0"])), ep(*mslib.split_endpoint(s["node1"]))])
         groups.setdefault(k, ([], []))[1].append((start.get(sid) or 0, sid, s))
     # flows split by idle timeout (see test_tshark_conv.py / mslib.flow_chains) are one tshark stream: their dumps
@@ -121,8 +106,6 @@ def check_capture(rel):
                     files_used.add("%s-%s.bin" % (x.get("flow_id"), d))
                     data += run.dump(x.get("flow_id"), d)
                 why = FOLLOW_DIFFERS.get((rel, sid, node)) or FOLLOW_DIFFERS.get((rel, sid, None))
-                if node in s.get("cutdirs", []):
-                    why = "frames of this direction were cut by the snap length inside the IP datagram"
                 tup = "TCP %s:%s -> %s:%s flow_id %s tshark stream %d %s" % (
                     e["src_ip"], e["src_port"], e["dest_ip"], e["dest_port"], fid, sid, direction)
                 if s["gaps%d" % node]:
