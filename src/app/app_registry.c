@@ -7,11 +7,13 @@
 #include "app/dicom/dicom.h"
 #include "app/smb/smb.h"
 #include "app/dcerpc/dcerpc.h"
+#include "app/tls/tls.h"
 
 const struct app_parser *const app_registry[] = {
     &app_parser_dicom,
     &smb_parser,
     &dcerpc_tcp_parser,
+    &tls_parser,
     NULL, /* keeps the array non-empty; app_registry_count excludes it */
 };
 

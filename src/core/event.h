@@ -23,6 +23,7 @@ enum event_type {
     EVENT_DCERPC,    /* body: struct dcerpc_event     (src/app/dcerpc/) */
     EVENT_FILEINFO,  /* body: struct fileinfo_event   (src/files/) */
     EVENT_ASSET,     /* body: struct asset_event      (src/assets/) */
+    EVENT_TLS,       /* body: struct tls_event        (src/app/tls/) */
     EVENT__COUNT
 };
 

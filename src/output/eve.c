@@ -5,6 +5,7 @@
 #include "output/eve.h"
 #include "output/eve_dicom.h"
 #include "output/eve_smb.h"
+#include "output/eve_tls.h"
 
 #include <errno.h>
 #include <string.h>
@@ -24,6 +25,7 @@ const eve_body_fn eve_body[EVENT__COUNT] = {
     [EVENT_DCERPC] = eve_dcerpc_body,
     [EVENT_FILEINFO] = eve_fileinfo_body,
     [EVENT_ASSET] = eve_asset_body,
+    [EVENT_TLS] = eve_tls_body,
 };
 
 const eve_body_fn eve_extra[EVENT__COUNT] = {
