@@ -139,6 +139,39 @@ static void pop_held(struct stream_ctx *ctx, struct tcp_stream *st)
 }
 
 /* Give len bytes at next_seq to the sink, honouring the depth limit. */
+/* Keep the last STREAM_TAIL_BYTES delivered bytes (a ring; tail_pos is where the next byte goes). */
+static void tail_append(struct tcp_stream *st, const uint8_t *p, uint32_t len)
+{
+    if (len > STREAM_TAIL_BYTES) {
+        p += len - STREAM_TAIL_BYTES;
+        len = STREAM_TAIL_BYTES;
+    }
+    uint32_t first = STREAM_TAIL_BYTES - st->tail_pos;
+    if (first > len)
+        first = len;
+    memcpy(st->tail + st->tail_pos, p, first);
+    memcpy(st->tail, p + first, len - first);
+    st->tail_pos = (uint8_t)((st->tail_pos + len) % STREAM_TAIL_BYTES);
+    uint32_t n = st->tail_len + len;
+    st->tail_len = (uint8_t)(n > STREAM_TAIL_BYTES ? STREAM_TAIL_BYTES : n);
+}
+
+/* Does p[0..len), which starts at sequence number s, differ from the delivered bytes kept in the tail? */
+static bool tail_differs(const struct tcp_stream *st, uint32_t s, const uint8_t *p, uint32_t len)
+{
+    uint32_t tail_start = st->next_seq - st->tail_len;
+    uint32_t a = SEQ_GT(s, tail_start) ? s : tail_start;
+    uint32_t b = SEQ_LT(s + len, st->next_seq) ? s + len : st->next_seq;
+    for (uint32_t x = a; SEQ_LT(x, b); x++) {
+        /* byte x sits (next_seq - x) places before the write position */
+        uint32_t back = st->next_seq - x;
+        uint32_t idx = (st->tail_pos + STREAM_TAIL_BYTES - back) % STREAM_TAIL_BYTES;
+        if (st->tail[idx] != p[x - s])
+            return true;
+    }
+    return false;
+}
+
 static void emit(struct stream_ctx *ctx, struct flow *f, int dir, const uint8_t *p, uint32_t len)
 {
     struct tcp_stream *st = &f->stream[dir];
@@ -153,6 +186,7 @@ static void emit(struct stream_ctx *ctx, struct flow *f, int dir, const uint8_t 
         r->len = len;
         r->hash = seen_hash(ctx->hash_key, p, len);
         st->seen_next = (uint8_t)((st->seen_next + 1) % STREAM_SEEN_RECORDS);
+        tail_append(st, p, len);
         if (ctx->sink.on_data)
             ctx->sink.on_data(ctx->sink.user, f, dir, p, len);
         st->next_seq += len;
@@ -174,6 +208,7 @@ static void skip_to(struct stream_ctx *ctx, struct flow *f, int dir, uint32_t se
         return;
     uint32_t hole = seq - st->next_seq;
     st->next_seq = seq;
+    st->tail_len = 0; /* the kept bytes no longer end at next_seq */
     if (st->depth_reached)
         return;
     st->gap_bytes += hole;
@@ -279,6 +314,8 @@ static uint32_t compare_seen(const struct stream_ctx *ctx, const struct tcp_stre
             if (seen_hash(ctx->hash_key, p + (r->seq - s), r->len) != r->hash)
                 *diff = true;
         }
+        if (!*diff && st->tail_len && tail_differs(st, s, p, len))
+            *diff = true;
     }
     for (const struct tcp_segment *h = st->ooo; h; h = h->next) {
         uint32_t hend = h->seq + h->len;

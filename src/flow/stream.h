@@ -40,6 +40,9 @@ struct tcp_segment; /* stream.c: an out-of-order segment held for later */
  * without keeping the bytes.  16 bytes each, STREAM_SEEN_RECORDS per direction.
  */
 #define STREAM_SEEN_RECORDS 8
+/* The last bytes delivered per direction, kept verbatim so that an overlap reaching into them (a retransmission
+ * that extends or shifts the last segment, a classic evasion) is compared byte for byte. */
+#define STREAM_TAIL_BYTES 128
 struct tcp_seen {
     uint32_t seq;                /* first byte of the piece */
     uint32_t len;                /* 0 = unused slot */
@@ -59,8 +62,11 @@ struct tcp_stream {
     struct tcp_segment *ooo;     /* held segments, sorted by seq, non-overlapping */
     bool depth_reached;          /* stream.depth bytes delivered: nothing more is reassembled */
     /* private to stream.c */
-    uint8_t seen_next;           /* ring position in seen[] */
+    uint8_t seen_next;                         /* ring position in seen[] */
+    uint8_t tail_pos;                          /* next write position in tail[] */
+    uint8_t tail_len;                          /* valid bytes in tail[], ending at next_seq */
     struct tcp_seen seen[STREAM_SEEN_RECORDS]; /* last pieces delivered */
+    uint8_t tail[STREAM_TAIL_BYTES];           /* last bytes delivered (ring) */
 };
 
 /* Where in-order bytes go.  Called synchronously from stream_packet / stream_flow_end. */

@@ -185,6 +185,24 @@ static void test_fin_before_handshake_forgotten(void **state)
     end_and_check_empty(fx);
 }
 
+/* A retransmission that overlaps only part of the last delivered piece, with different bytes there, is caught
+ * by the byte window of the tail (the whole-piece fingerprints cannot see it). */
+static void test_partial_overlap_delivered_different(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 1000);
+    data(fx, 0, 1001, "0123456789");
+    data(fx, 0, 1011, "abcdefghij");
+    data(fx, 0, 1016, "XXXXXklmno"); /* [1016,1021) was "fghij": different */
+    assert_out(fx, 0, "0123456789abcdefghijklmno");
+    assert_int_equal(fx->stats.tcp_overlaps_diff, 1);
+    assert_int_equal(fx->rec.anomalies, 1);
+    data(fx, 0, 1021, "klmnopqrst"); /* same bytes again, extended: no anomaly */
+    assert_int_equal(fx->stats.tcp_overlaps_diff, 1);
+    assert_out(fx, 0, "0123456789abcdefghijklmnopqrst");
+    end_and_check_empty(fx);
+}
+
 static void test_in_order(void **state)
 {
     struct fx *fx = fx_default(state);
@@ -727,6 +745,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_snap_cut_segment, teardown),
         cmocka_unit_test_teardown(test_fin_before_handshake_forgotten, teardown),
+        cmocka_unit_test_teardown(test_partial_overlap_delivered_different, teardown),
         cmocka_unit_test_teardown(test_in_order, teardown),
         cmocka_unit_test_teardown(test_reverse_order, teardown),
         cmocka_unit_test_teardown(test_retransmission, teardown),
