@@ -36,6 +36,10 @@ static void eve_svcctl(struct jw *w, const struct dcerpc_svcctl *s)
         jw_u64(w, "control", s->control);
     if (s->has_argc)
         jw_u64(w, "argc", s->argc);
+    if (s->has_return)
+        jw_hex32(w, "return_code", s->return_code);
+    if (s->name_from_handle)
+        jw_bool(w, "name_from_handle", true);
     if (s->truncated)
         jw_bool(w, "truncated", true);
     jw_close_obj(w);

@@ -45,6 +45,10 @@ def multi(pcap, flt, fld):
 
 
 failures = []
+# svcctl operations on a service handle [MS-SCMR 3.1.4]: opnum -> operation
+SVC_HANDLE_OPS = {1: "ControlService", 2: "DeleteService", 6: "QueryServiceStatus", 11: "ChangeServiceConfigW",
+                  17: "QueryServiceConfigW", 19: "StartServiceW"}
+svc_named = 0
 
 
 def check(name, what, got, want):
@@ -117,6 +121,28 @@ for pcap in PCAPS:
            for d in rpc if d.get("operation") == "CreateServiceW" and "svcctl" in d]
     check(name, "svcctl CreateServiceW", sorted(got), sorted(want))
 
+    # svcctl handle tracking: operations on a service handle name the service OpenServiceW/CreateServiceW
+    # returned it for (tshark resolves the handle from the response; the handle is the request stub's first
+    # 20 bytes where tshark does not dissect the operation)
+    names, pend, want = {}, {}, collections.Counter()
+    for st, cid, op, pt, hnd, sname, rc, stub in fields(pcap, "svcctl", "tcp.stream", "dcerpc.cn_call_id",
+                                                         "svcctl.opnum", "dcerpc.pkt_type", "svcctl.hnd",
+                                                         "svcctl.servicename", "svcctl.rc", "dcerpc.stub_data"):
+        if "," in cid or not op:
+            continue
+        op = int(op)
+        if pt == "0" and op in (12, 16):
+            pend[(st, cid)] = sname
+        elif pt == "2" and op in (12, 16) and (st, cid) in pend and rc and int(rc, 16) == 0:
+            names[hnd] = pend.pop((st, cid))
+        elif pt == "0" and op in SVC_HANDLE_OPS:
+            h = hnd or stub[:40]
+            want[(SVC_HANDLE_OPS[op], names.get(h, ""))] += 1
+    got = collections.Counter((d["operation"], d.get("svcctl", {}).get("service_name", "")) for d in rpc
+                              if d["request"] == "REQUEST" and d.get("operation") in SVC_HANDLE_OPS.values())
+    check(name, "svcctl service names behind handles", got, want)
+    svc_named += sum(n for (op, sname), n in got.items() if sname)
+
     # encrypted sessions are reported as such
     if fields(pcap, "smb2.protocol_id == 0xfd534d42", "frame.number"):
         if not any(s.get("encrypted") for s in smb2):
@@ -145,6 +171,7 @@ for pcap in PCAPS:
     shutil.rmtree(exp, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
 
+print("svcctl operations named through their handle: %d" % svc_named)
 for f in failures:
     print("FAIL", f)
 sys.exit(1 if failures else 0)

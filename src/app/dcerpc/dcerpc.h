@@ -32,6 +32,9 @@
 #define DCERPC_MAX_FRAG 65535         /* frag_length is 16 bits */
 #define DCERPC_MAX_STUB (1u << 20)    /* reassembled stub data per call and direction */
 #define DCERPC_STR_MAX 512            /* UTF-8 bytes kept of a decoded NDR string */
+#define DCERPC_MAX_HANDLES 16         /* svcctl context handles remembered per connection */
+#define DCERPC_HANDLE_NAME_MAX 260    /* UTF-8 bytes kept of the name behind a handle (SCMR: 256 chars) */
+#define DCERPC_CTX_HANDLE_LEN 20      /* an NDR context handle: attributes u32 + uuid [MS-RPCE 2.2.4.6] */
 
 enum dcerpc_ptype {
     DCERPC_REQUEST = 0, DCERPC_PING = 1, DCERPC_RESPONSE = 2, DCERPC_FAULT = 3, DCERPC_WORKING = 4,
@@ -75,6 +78,13 @@ struct dcerpc_svcctl {
     bool has_access, has_type, has_start, has_error, has_control, has_argc;
     uint32_t access, service_type, start_type, error_control, control, argc;
     bool truncated;                    /* a string did not fit or the stub ended early */
+    /* the SC_RPC_HANDLE the request operates on (the first argument of most operations) */
+    bool has_handle;
+    uint8_t handle[DCERPC_CTX_HANDLE_LEN];
+    bool name_from_handle;             /* service_name / machine came from the handle table */
+    /* response: the DWORD every RPC of MS-SCMR returns last (0 = ERROR_SUCCESS) */
+    bool has_return;
+    uint32_t return_code;
 };
 
 struct dcerpc_atsvc {
@@ -132,6 +142,10 @@ bool dcerpc_looks_like_pdu(const uint8_t *p, size_t n);
 /* NDR stub decoders (dcerpc_ndr.c): 0 if decoded (even partly), -1 if not an operation we decode. */
 int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian,
                          struct dcerpc_svcctl *out);
+/* The handle an open/create response returns [MS-SCMR 3.1.4.15/16/12 and the A forms]: true and
+ * handle copied out if the operation returns one and the stub holds it. */
+bool dcerpc_svcctl_response_handle(uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian,
+                                   uint8_t handle[DCERPC_CTX_HANDLE_LEN]);
 int dcerpc_atsvc_decode(bool is_tsch, uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian,
                         struct dcerpc_atsvc *out);
 

@@ -106,6 +106,18 @@ static void ndr_string(struct ndr *r, bool wide, char *out, size_t cap, bool *tr
     r->off += bytes;
 }
 
+/* An SC_RPC_HANDLE (NDR context handle, 20 opaque bytes) kept in out. */
+static void ndr_handle(struct ndr *r, struct dcerpc_svcctl *out)
+{
+    if (r->err || r->n - r->off < DCERPC_CTX_HANDLE_LEN) {
+        r->err = true;
+        return;
+    }
+    memcpy(out->handle, r->p + r->off, DCERPC_CTX_HANDLE_LEN);
+    out->has_handle = true;
+    r->off += DCERPC_CTX_HANDLE_LEN;
+}
+
 static void ndr_unique_string(struct ndr *r, bool wide, char *out, size_t cap, bool *trunc)
 {
     out[0] = '\0';
@@ -135,7 +147,7 @@ int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool lit
         wide = false;
         /* fallthrough */
     case 12: /* RCreateServiceW */
-        ndr_skip(&r, 20);
+        ndr_handle(&r, out);
         ndr_string(&r, wide, out->service_name, sizeof(out->service_name), &out->truncated);
         ndr_unique_string(&r, wide, out->display_name, sizeof(out->display_name), &out->truncated);
         out->access = ndr_u32(&r);
@@ -165,30 +177,48 @@ int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool lit
         wide = false;
         /* fallthrough */
     case 16: /* ROpenServiceW */
-        ndr_skip(&r, 20);
+        ndr_handle(&r, out);
         ndr_string(&r, wide, out->service_name, sizeof(out->service_name), &out->truncated);
         out->access = ndr_u32(&r);
         out->has_access = !r.err;
         break;
     case 19: /* RStartServiceW */
     case 31: /* RStartServiceA */
-        ndr_skip(&r, 20);
+        ndr_handle(&r, out);
         out->argc = ndr_u32(&r);
         out->has_argc = !r.err;
         break;
     case 1: /* RControlService */
-        ndr_skip(&r, 20);
+        ndr_handle(&r, out);
         out->control = ndr_u32(&r);
         out->has_control = !r.err;
         break;
-    case 2: /* RDeleteService: the handle is all there is */
-        ndr_skip(&r, 20);
+    case 0:  /* RCloseServiceHandle */
+    case 2:  /* RDeleteService */
+    case 4:  /* RQueryServiceObjectSecurity */
+    case 5:  /* RSetServiceObjectSecurity */
+    case 6:  /* RQueryServiceStatus */
+    case 13: /* REnumDependentServicesW */
+    case 14: /* REnumServicesStatusW (an SCM handle) */
+    case 17: /* RQueryServiceConfigW */
+    case 25: /* REnumDependentServicesA */
+    case 26: /* REnumServicesStatusA */
+    case 29: /* RQueryServiceConfigA */
+    case 36: /* RChangeServiceConfig2A */
+    case 37: /* RChangeServiceConfig2W */
+    case 38: /* RQueryServiceConfig2A */
+    case 39: /* RQueryServiceConfig2W */
+    case 40: /* RQueryServiceStatusEx */
+    case 41: /* REnumServicesStatusExA */
+    case 42: /* REnumServicesStatusExW */
+        /* operations on a handle whose other arguments do not matter to detection */
+        ndr_handle(&r, out);
         break;
     case 23: /* RChangeServiceConfigA */
         wide = false;
         /* fallthrough */
     case 11: /* RChangeServiceConfigW */
-        ndr_skip(&r, 20);
+        ndr_handle(&r, out);
         out->service_type = ndr_u32(&r);
         out->start_type = ndr_u32(&r);
         out->error_control = ndr_u32(&r);
@@ -211,6 +241,30 @@ int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool lit
     if (r.err)
         out->truncated = true;
     return 0;
+}
+
+bool dcerpc_svcctl_response_handle(uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian,
+                                   uint8_t handle[DCERPC_CTX_HANDLE_LEN])
+{
+    struct ndr r = {stub, n, 0, little_endian, false};
+    switch (opnum) {
+    case 15: /* ROpenSCManagerW: lpScHandle, return */
+    case 27: /* ROpenSCManagerA */
+    case 16: /* ROpenServiceW: lpServiceHandle, return */
+    case 28: /* ROpenServiceA */
+        break;
+    case 12: /* RCreateServiceW: lpdwTagId [in, out, unique], lpServiceHandle, return */
+    case 24: /* RCreateServiceA */
+        if (ndr_u32(&r) != 0)
+            (void)ndr_u32(&r);
+        break;
+    default:
+        return false;
+    }
+    if (r.err || n - r.off < DCERPC_CTX_HANDLE_LEN + 4)
+        return false;
+    memcpy(handle, stub + r.off, DCERPC_CTX_HANDLE_LEN);
+    return true;
 }
 
 /* Copies the text between <tag> and </tag> of xml into out. */

@@ -23,6 +23,15 @@
  *
  * Calls are matched by call_id (DCERPC_MAX_CALLS outstanding); a request's
  * stub fragments are reassembled up to DCERPC_MAX_STUB and then decoded.
+ *
+ * svcctl handles: StartServiceW, ControlService, DeleteService... name no
+ * service, only the SC_RPC_HANDLE that OpenServiceW/CreateServiceW returned
+ * (and OpenSCManagerW for the machine).  A connection that binds svcctl gets a
+ * table (DCERPC_MAX_HANDLES, allocated on first use, oldest entry evicted when
+ * full) from returned handle to name, filled from successful open/create
+ * responses and emptied by CloseServiceHandle, so that the later operations
+ * carry the service name.  Only the first bytes and the last 4 bytes of a
+ * response stub are kept for this (handle, return code).
  */
 #include <string.h>
 
@@ -54,6 +63,20 @@ struct dcerpc_call {
     struct dcerpc_svcctl *svcctl;
     struct dcerpc_atsvc *atsvc;
     uint32_t age;
+    /* response stub, svcctl calls only: its head (a returned handle) and its last 4 bytes (return code) */
+    uint8_t resp_head[32];
+    uint8_t resp_head_len;
+    uint8_t resp_tail[4];
+    bool resp_sealed;
+};
+
+/* A returned svcctl handle and what it stands for. */
+struct dcerpc_handle {
+    bool used;
+    bool scm;                  /* an SCM handle (OpenSCManager): name is the machine */
+    uint8_t h[DCERPC_CTX_HANDLE_LEN];
+    char name[DCERPC_HANDLE_NAME_MAX];
+    uint32_t age;
 };
 
 struct dcerpc_dir {
@@ -72,6 +95,8 @@ struct dcerpc_conn {
     bool bind_pending;
     struct dcerpc_event bind_ev;
     uint32_t age;
+    struct dcerpc_handle *handles;   /* DCERPC_MAX_HANDLES, NULL until svcctl returns one */
+    uint32_t handle_age;
 };
 
 bool dcerpc_looks_like_pdu(const uint8_t *p, size_t n)
@@ -173,6 +198,8 @@ void dcerpc_conn_free(struct app_ctx *ctx, struct dcerpc_conn *c)
     for (int d = 0; d < 2; d++)
         if (c->d[d].buf)
             app_free(ctx, c->d[d].buf, c->d[d].cap);
+    if (c->handles)
+        app_free(ctx, c->handles, DCERPC_MAX_HANDLES * sizeof(*c->handles));
     app_free(ctx, c, sizeof(*c));
 }
 
@@ -243,6 +270,109 @@ static void dcerpc_stub_append(struct app_ctx *ctx, struct dcerpc_call *k, const
     k->stub_len = need;
 }
 
+/* ---- svcctl handle table ---- */
+
+static struct dcerpc_handle *dcerpc_handle_find(struct dcerpc_conn *c, const uint8_t *h)
+{
+    if (!c->handles)
+        return NULL;
+    for (size_t i = 0; i < DCERPC_MAX_HANDLES; i++)
+        if (c->handles[i].used && memcmp(c->handles[i].h, h, DCERPC_CTX_HANDLE_LEN) == 0)
+            return &c->handles[i];
+    return NULL;
+}
+
+static void bounded_copy(char *dst, size_t cap, const char *src)
+{
+    size_t l = strlen(src);
+    if (l >= cap)
+        l = cap - 1;
+    memcpy(dst, src, l);
+    dst[l] = '\0';
+}
+
+static void dcerpc_handle_put(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *h, bool scm,
+                              const char *name)
+{
+    static const uint8_t zero[DCERPC_CTX_HANDLE_LEN];
+    if (memcmp(h, zero, sizeof(zero)) == 0)
+        return; /* the NULL handle of a failed open */
+    if (!c->handles) {
+        c->handles = app_alloc(ctx, DCERPC_MAX_HANDLES * sizeof(*c->handles));
+        if (!c->handles)
+            return;
+    }
+    struct dcerpc_handle *e = dcerpc_handle_find(c, h);
+    for (size_t i = 0; i < DCERPC_MAX_HANDLES && !e; i++)
+        if (!c->handles[i].used)
+            e = &c->handles[i];
+    if (!e) {
+        e = &c->handles[0];
+        for (size_t i = 1; i < DCERPC_MAX_HANDLES; i++)
+            if (c->handles[i].age < e->age)
+                e = &c->handles[i];
+        app_anomaly(ctx, EVENT_DIR_NONE, "dcerpc_handles_full", "more open svcctl handles than the limit");
+    }
+    e->used = true;
+    e->scm = scm;
+    memcpy(e->h, h, DCERPC_CTX_HANDLE_LEN);
+    bounded_copy(e->name, sizeof(e->name), name);
+    e->age = ++c->handle_age;
+}
+
+/* A decoded request: name the service (or machine) behind the handle it operates on. */
+static void dcerpc_svcctl_resolve(struct dcerpc_conn *c, struct dcerpc_svcctl *s)
+{
+    if (!s->has_handle)
+        return;
+    const struct dcerpc_handle *e = dcerpc_handle_find(c, s->handle);
+    if (!e || !e->name[0])
+        return;
+    if (e->scm && !s->machine[0]) {
+        bounded_copy(s->machine, sizeof(s->machine), e->name);
+        s->name_from_handle = true;
+    } else if (!e->scm && !s->service_name[0]) {
+        bounded_copy(s->service_name, sizeof(s->service_name), e->name);
+        s->name_from_handle = true;
+    }
+}
+
+/* Bytes of a response stub of a svcctl call: keep the head and the last 4 bytes. */
+static void dcerpc_resp_keep(struct dcerpc_call *k, const uint8_t *p, size_t n)
+{
+    size_t room = sizeof(k->resp_head) - k->resp_head_len;
+    size_t take = n < room ? n : room;
+    memcpy(k->resp_head + k->resp_head_len, p, take);
+    k->resp_head_len = (uint8_t)(k->resp_head_len + take);
+    if (n >= 4) {
+        memcpy(k->resp_tail, p + n - 4, 4);
+    } else {
+        memmove(k->resp_tail, k->resp_tail + n, 4 - n);
+        memcpy(k->resp_tail + 4 - n, p, n);
+    }
+}
+
+/* The last fragment of a svcctl response: return code, and a returned handle into the table. */
+static void dcerpc_svcctl_response(struct app_ctx *ctx, struct dcerpc_conn *c, struct dcerpc_call *k, bool le)
+{
+    struct dcerpc_svcctl *s = k->svcctl;
+    if (!s || k->resp_sealed || k->resp_stub < 4)
+        return;
+    s->has_return = true;
+    s->return_code = le ? rd_le32(k->resp_tail) : rd_be32(k->resp_tail);
+    if (s->return_code != 0)
+        return;
+    uint8_t h[DCERPC_CTX_HANDLE_LEN];
+    if (dcerpc_svcctl_response_handle(k->opnum, k->resp_head, k->resp_head_len, le, h)) {
+        bool scm = k->opnum == 15 || k->opnum == 27;
+        dcerpc_handle_put(ctx, c, h, scm, scm ? s->machine : s->service_name);
+    } else if (k->opnum == 0 && s->has_handle) {
+        struct dcerpc_handle *e = dcerpc_handle_find(c, s->handle);
+        if (e)
+            e->used = false; /* CloseServiceHandle */
+    }
+}
+
 static void dcerpc_decode_stub(struct app_ctx *ctx, struct dcerpc_conn *c, struct dcerpc_call *k, bool le)
 {
     const struct dcerpc_pctx *pc = dcerpc_ctx_find(c, k->ctx_id);
@@ -251,6 +381,7 @@ static void dcerpc_decode_stub(struct app_ctx *ctx, struct dcerpc_conn *c, struc
     if (strcmp(pc->info->name, "svcctl") == 0) {
         struct dcerpc_svcctl tmp;
         if (dcerpc_svcctl_decode(k->opnum, k->stub, k->stub_len, le, &tmp) == 0) {
+            dcerpc_svcctl_resolve(c, &tmp);
             k->svcctl = app_alloc(ctx, sizeof(*k->svcctl));
             if (k->svcctl)
                 *k->svcctl = tmp;
@@ -459,10 +590,19 @@ static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, cons
             break;
         }
         size_t end;
-        if (dcerpc_stub_bounds(p, fl, auth_len, 24, &end))
+        if (dcerpc_stub_bounds(p, fl, auth_len, 24, &end)) {
             k->resp_stub += end - 24;
-        if (flags & PFC_LAST_FRAG)
+            if (k->svcctl) {
+                if (auth_len && p[fl - auth_len - 8 + 1] == 6)
+                    k->resp_sealed = true;
+                else
+                    dcerpc_resp_keep(k, p + 24, end - 24);
+            }
+        }
+        if (flags & PFC_LAST_FRAG) {
+            dcerpc_svcctl_response(ctx, c, k, le);
             dcerpc_call_emit(ctx, c, k, DCERPC_RESPONSE, 0, EVENT_DIR_TOCLIENT);
+        }
         break;
     }
     default:

@@ -1,0 +1,855 @@
+/*
+ * test_dcerpc.c - the DCE/RPC layer fed PDUs built from the C706 12.6 /
+ * MS-RPCE 2.2.2 layouts and NDR stubs built from the MS-SCMR 3.1.4 IDL:
+ * NDR conformant varying strings (valid, max_count < actual_count, offsets,
+ * odd lengths and alignment, missing NUL, huge counts), fragment reassembly
+ * (first/middle/last, the stub cap), bind with several contexts and the
+ * bind_ack results, faults with status names, the header-only PDU split
+ * across chunks (a no-progress loop found by fuzz_dcerpc, fixed in 1729011),
+ * the svcctl CreateServiceW stub, and the svcctl handle table (handles
+ * returned by OpenSCManagerW/OpenServiceW/CreateServiceW name the service of
+ * later StartServiceW/ControlService/DeleteService/QueryServiceStatus calls).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+#include "app/app.h"
+#include "app/dcerpc/dcerpc.h"
+#include "core/stats.h"
+
+/* ---- a recording harness ---- */
+#define MAXREC 64
+struct rec_ev {
+    uint8_t ptype, resp_ptype;
+    uint16_t opnum;
+    uint32_t call_id;
+    char iface[32], op[48];
+    bool fault;
+    uint32_t fault_status;
+    uint32_t req_frags;
+    uint64_t req_stub;
+    size_t n_ctx;
+    struct {
+        char name[32];
+        bool has_result;
+        uint16_t result, reason, ver_major;
+    } ctx[DCERPC_MAX_BIND_CTX];
+    bool has_svcctl;
+    struct dcerpc_svcctl svcctl;
+};
+
+struct rec {
+    int n, anomalies;
+    char last_anomaly[64];
+    struct rec_ev e[MAXREC];
+};
+
+static void copy(char *d, size_t cap, const char *s)
+{
+    size_t l = s ? strlen(s) : 0;
+    if (l >= cap)
+        l = cap - 1;
+    if (l)
+        memcpy(d, s, l);
+    d[l] = '\0';
+}
+
+static void on_event(void *user, const struct event *ev)
+{
+    struct rec *r = user;
+    if (ev->type == EVENT_ANOMALY) {
+        const struct anomaly_event *a = ev->body;
+        r->anomalies++;
+        copy(r->last_anomaly, sizeof(r->last_anomaly), a->event);
+        return;
+    }
+    if (ev->type != EVENT_DCERPC || r->n >= MAXREC)
+        return;
+    const struct dcerpc_event *d = ev->body;
+    struct rec_ev *e = &r->e[r->n++];
+    memset(e, 0, sizeof(*e));
+    e->ptype = d->ptype;
+    e->resp_ptype = d->resp_ptype;
+    e->opnum = d->opnum;
+    e->call_id = d->call_id;
+    copy(e->iface, sizeof(e->iface), d->iface_name);
+    copy(e->op, sizeof(e->op), d->op_name);
+    e->fault = d->fault;
+    e->fault_status = d->fault_status;
+    e->req_frags = d->req_frags;
+    e->req_stub = d->req_stub_len;
+    e->n_ctx = d->n_ctx;
+    for (size_t i = 0; i < d->n_ctx && i < DCERPC_MAX_BIND_CTX; i++) {
+        copy(e->ctx[i].name, sizeof(e->ctx[i].name), d->ctx[i].name);
+        e->ctx[i].has_result = d->ctx[i].has_result;
+        e->ctx[i].result = d->ctx[i].result;
+        e->ctx[i].reason = d->ctx[i].reason;
+        e->ctx[i].ver_major = d->ctx[i].ver_major;
+    }
+    if (d->svcctl) {
+        e->has_svcctl = true;
+        e->svcctl = *d->svcctl;
+    }
+}
+
+struct harness {
+    struct app_layer al;
+    struct app_ctx ctx;
+    struct event_bus bus;
+    struct stats stats;
+    struct rec rec;
+    struct dcerpc_conn *c;
+};
+
+static struct harness *h_new(void)
+{
+    struct harness *h = calloc(1, sizeof(*h));
+    assert_non_null(h);
+    memcap_init(&h->al.mc, "app", 64u << 20);
+    h->al.stats = &h->stats;
+    h->al.bus = &h->bus;
+    event_bus_subscribe(&h->bus, EVENT_MASK_ALL, on_event, &h->rec);
+    h->ctx.al = &h->al;
+    h->c = dcerpc_conn_new(&h->ctx, DCERPC_TRANSPORT_SMB, "svcctl");
+    assert_non_null(h->c);
+    return h;
+}
+
+static void h_free(struct harness *h)
+{
+    dcerpc_conn_free(&h->ctx, h->c);
+    assert_int_equal(h->al.mc.used, 0); /* every allocation returned */
+    free(h);
+}
+
+static void feed(struct harness *h, int dir, const uint8_t *p, size_t n, size_t step)
+{
+    if (!step)
+        step = n;
+    for (size_t o = 0; o < n; o += step)
+        dcerpc_conn_feed(&h->ctx, h->c, dir, p + o, n - o < step ? n - o : step);
+}
+
+static const struct rec_ev *find_op(const struct rec *r, const char *op, int nth)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->e[i].ptype == DCERPC_REQUEST && strcmp(r->e[i].op, op) == 0 && nth-- == 0)
+            return &r->e[i];
+    return NULL;
+}
+
+/* ---- little-endian builders ---- */
+struct buf {
+    uint8_t b[1 << 17];
+    size_t n;
+};
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
+static void b_u8(struct buf *b, uint8_t v) { b->b[b->n++] = v; }
+static void b_u16(struct buf *b, uint16_t v) { put16(b->b + b->n, v); b->n += 2; }
+static void b_u32(struct buf *b, uint32_t v) { put32(b->b + b->n, v); b->n += 4; }
+static void b_bytes(struct buf *b, const void *p, size_t n) { if (n) memcpy(b->b + b->n, p, n); b->n += n; }
+static void b_align4(struct buf *b) { while (b->n % 4) b->b[b->n++] = 0; }
+
+/* NDR [string] wchar_t*: max_count, offset, actual_count, UTF-16LE units (ASCII here), aligned after. */
+static void ndr_wstr_raw(struct buf *b, const char *s, uint32_t max, uint32_t offset, uint32_t actual, bool nul)
+{
+    b_align4(b);
+    b_u32(b, max);
+    b_u32(b, offset);
+    b_u32(b, actual);
+    for (const char *q = s; *q; q++)
+        b_u16(b, (uint16_t)(unsigned char)*q);
+    if (nul)
+        b_u16(b, 0);
+}
+
+static void ndr_wstr(struct buf *b, const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s) + 1;
+    ndr_wstr_raw(b, s, n, 0, n, true);
+}
+
+static void ndr_handle(struct buf *b, uint8_t tag)
+{
+    b_align4(b);
+    b_u32(b, 0);
+    for (int i = 0; i < 16; i++)
+        b_u8(b, (uint8_t)(tag + i));
+}
+
+/* PDU: common header [C706 12.6.3.1], little-endian drep, then body. */
+static void pdu(struct buf *out, uint8_t ptype, uint8_t flags, uint32_t call_id, const uint8_t *body, size_t n)
+{
+    size_t at = out->n;
+    b_u8(out, 5);
+    b_u8(out, 0);
+    b_u8(out, ptype);
+    b_u8(out, flags);
+    b_u32(out, 0x10);
+    b_u16(out, (uint16_t)(16 + n));
+    b_u16(out, 0);
+    b_u32(out, call_id);
+    b_bytes(out, body, n);
+    (void)at;
+}
+
+static void request(struct buf *out, uint8_t flags, uint32_t call_id, uint16_t ctx_id, uint16_t opnum,
+                    const uint8_t *stub, size_t n)
+{
+    struct buf *b = calloc(1, sizeof(*b));
+    b_u32(b, (uint32_t)n);
+    b_u16(b, ctx_id);
+    b_u16(b, opnum);
+    b_bytes(b, stub, n);
+    pdu(out, DCERPC_REQUEST, flags, call_id, b->b, b->n);
+    free(b);
+}
+
+static void response(struct buf *out, uint32_t call_id, const uint8_t *stub, size_t n)
+{
+    struct buf *b = calloc(1, sizeof(*b));
+    b_u32(b, (uint32_t)n);
+    b_u16(b, 0);
+    b_u8(b, 0);
+    b_u8(b, 0);
+    b_bytes(b, stub, n);
+    pdu(out, DCERPC_RESPONSE, 3, call_id, b->b, b->n);
+    free(b);
+}
+
+static const uint8_t SVCCTL_UUID[16] = {0x81, 0xbb, 0x7a, 0x36, 0x44, 0x98, 0xf1, 0x35,
+                                        0xad, 0x32, 0x98, 0xf0, 0x38, 0x00, 0x10, 0x03};
+static const uint8_t SAMR_UUID[16] = {0x78, 0x57, 0x34, 0x12, 0x34, 0x12, 0xcd, 0xab,
+                                      0xef, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xac};
+static const uint8_t NDR_UUID[16] = {0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11,
+                                     0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60};
+
+/* bind [C706 12.6.4.3] with n contexts: ctx i has id i and abstract syntax uuids[i] v2.0 */
+static void bind(struct buf *out, uint32_t call_id, const uint8_t (*uuids)[16], size_t n)
+{
+    struct buf *b = calloc(1, sizeof(*b));
+    b_u16(b, 4280);
+    b_u16(b, 4280);
+    b_u32(b, 0);
+    b_u8(b, (uint8_t)n);
+    b_u8(b, 0);
+    b_u16(b, 0);
+    for (size_t i = 0; i < n; i++) {
+        b_u16(b, (uint16_t)i);
+        b_u8(b, 1);
+        b_u8(b, 0);
+        b_bytes(b, uuids[i], 16);
+        b_u16(b, 2);
+        b_u16(b, 0);
+        b_bytes(b, NDR_UUID, 16);
+        b_u32(b, 2);
+    }
+    pdu(out, DCERPC_BIND, 3, call_id, b->b, b->n);
+    free(b);
+}
+
+/* bind_ack [C706 12.6.4.4]: sec_addr "\PIPE\svcctl", align 4, results (result, reason) per context */
+static void bind_ack(struct buf *out, uint32_t call_id, const uint16_t *results, const uint16_t *reasons, size_t n)
+{
+    struct buf *b = calloc(1, sizeof(*b));
+    b_u16(b, 4280);
+    b_u16(b, 4280);
+    b_u32(b, 0x1234);
+    static const char addr[] = "\\PIPE\\svcctl";
+    b_u16(b, (uint16_t)sizeof(addr));
+    b_bytes(b, addr, sizeof(addr));
+    /* the body starts 16 bytes into the PDU: align the PDU offset, i.e. body offset + 16 */
+    while ((b->n + 16) % 4)
+        b_u8(b, 0);
+    b_u8(b, (uint8_t)n);
+    b_u8(b, 0);
+    b_u16(b, 0);
+    for (size_t i = 0; i < n; i++) {
+        b_u16(b, results[i]);
+        b_u16(b, reasons[i]);
+        b_bytes(b, NDR_UUID, 16);
+        b_u32(b, 2);
+    }
+    pdu(out, DCERPC_BIND_ACK, 3, call_id, b->b, b->n);
+    free(b);
+}
+
+/* bind svcctl as context 0 and accept it */
+static void bind_svcctl(struct harness *h)
+{
+    struct buf *b = calloc(1, sizeof(*b));
+    bind(b, 1, &SVCCTL_UUID, 1);
+    feed(h, 0, b->b, b->n, 0);
+    b->n = 0;
+    uint16_t res = 0, reason = 0;
+    bind_ack(b, 1, &res, &reason, 1);
+    feed(h, 1, b->b, b->n, 0);
+    free(b);
+}
+
+/* one request/response exchange on context 0 */
+static void call(struct harness *h, uint32_t call_id, uint16_t opnum, const struct buf *req_stub,
+                 const struct buf *resp_stub)
+{
+    struct buf *b = calloc(1, sizeof(*b));
+    request(b, 3, call_id, 0, opnum, req_stub->b, req_stub->n);
+    feed(h, 0, b->b, b->n, 0);
+    if (resp_stub) {
+        b->n = 0;
+        response(b, call_id, resp_stub->b, resp_stub->n);
+        feed(h, 1, b->b, b->n, 0);
+    }
+    free(b);
+}
+
+/* RCreateServiceW request stub [MS-SCMR 3.1.4.12] */
+static void create_service_stub(struct buf *s, uint8_t scm_tag, const char *name, const char *display,
+                                const char *path, const char *start_name)
+{
+    ndr_handle(s, scm_tag);
+    ndr_wstr(s, name);                 /* lpServiceName [string] (ref: no referent) */
+    b_align4(s);
+    b_u32(s, 0x00020000);              /* lpDisplayName [unique] */
+    ndr_wstr(s, display);
+    b_align4(s);
+    b_u32(s, 0x000f01ff);              /* dwDesiredAccess SERVICE_ALL_ACCESS */
+    b_u32(s, 0x00000010);              /* dwServiceType SERVICE_WIN32_OWN_PROCESS */
+    b_u32(s, 3);                       /* dwStartType SERVICE_DEMAND_START */
+    b_u32(s, 1);                       /* dwErrorControl SERVICE_ERROR_NORMAL */
+    ndr_wstr(s, path);                 /* lpBinaryPathName */
+    b_align4(s);
+    b_u32(s, 0);                       /* lpLoadOrderGroup NULL */
+    b_u32(s, 0);                       /* lpdwTagId NULL */
+    b_u32(s, 0);                       /* lpDependencies NULL */
+    b_u32(s, 0);                       /* dwDependSize */
+    if (start_name) {
+        b_u32(s, 0x00020004);          /* lpServiceStartName */
+        ndr_wstr(s, start_name);
+        b_align4(s);
+    } else {
+        b_u32(s, 0);
+    }
+    b_u32(s, 0x00020008);              /* lpPassword [unique, size_is(dwPwSize)]: must never be decoded */
+    b_u32(s, 8);
+    b_bytes(s, "S3CR3T!!", 8);
+    b_u32(s, 8);                       /* dwPwSize */
+}
+
+/* ---- NDR strings ---- */
+
+static void open_service_stub(struct buf *s, const char *name, uint32_t max, uint32_t offset, uint32_t actual,
+                              bool nul)
+{
+    s->n = 0;
+    ndr_handle(s, 0x40);
+    ndr_wstr_raw(s, name, max, offset, actual, nul);
+    b_align4(s);
+    b_u32(s, 0x00000010); /* dwDesiredAccess SERVICE_START */
+}
+
+static void test_ndr_string_valid(void **st)
+{
+    (void)st;
+    struct buf *s = calloc(1, sizeof(*s));
+    struct dcerpc_svcctl out;
+    open_service_stub(s, "Spooler", 8, 0, 8, true);
+    assert_int_equal(dcerpc_svcctl_decode(16, s->b, s->n, true, &out), 0);
+    assert_string_equal(out.service_name, "Spooler");
+    assert_true(out.has_access);
+    assert_int_equal(out.access, 0x10);
+    assert_false(out.truncated);
+    assert_true(out.has_handle);
+    assert_int_equal(out.handle[4], 0x40);
+    /* odd length (3 units = 6 bytes): the u32 after it is aligned past 2 bytes of padding */
+    open_service_stub(s, "ab", 3, 0, 3, true);
+    assert_int_equal(s->n % 4, 0);
+    assert_int_equal(dcerpc_svcctl_decode(16, s->b, s->n, true, &out), 0);
+    assert_string_equal(out.service_name, "ab");
+    assert_int_equal(out.access, 0x10);
+    assert_false(out.truncated);
+    /* 8-bit strings (OpenServiceA): "abcd\0" is 5 bytes, 3 of padding before dwDesiredAccess */
+    s->n = 0;
+    ndr_handle(s, 0x40);
+    b_u32(s, 5);
+    b_u32(s, 0);
+    b_u32(s, 5);
+    b_bytes(s, "abcd", 5);
+    b_align4(s);
+    b_u32(s, 0x4);
+    assert_int_equal(dcerpc_svcctl_decode(28, s->b, s->n, true, &out), 0);
+    assert_string_equal(out.service_name, "abcd");
+    assert_int_equal(out.access, 4);
+    assert_false(out.truncated);
+    free(s);
+}
+
+static void test_ndr_string_malformed(void **st)
+{
+    (void)st;
+    struct buf *s = calloc(1, sizeof(*s));
+    struct dcerpc_svcctl out;
+    /* max_count < actual_count: invalid NDR, nothing copied, the decode is marked truncated */
+    open_service_stub(s, "Spooler", 4, 0, 8, true);
+    assert_int_equal(dcerpc_svcctl_decode(16, s->b, s->n, true, &out), 0);
+    assert_string_equal(out.service_name, "");
+    assert_true(out.truncated);
+    assert_false(out.has_access);
+    /* a non-zero (and odd) offset: a [string] is always sent whole, offset 0 */
+    open_service_stub(s, "Spooler", 9, 1, 8, true);
+    assert_int_equal(dcerpc_svcctl_decode(16, s->b, s->n, true, &out), 0);
+    assert_string_equal(out.service_name, "");
+    assert_true(out.truncated);
+    /* missing NUL: the units that are there make the name */
+    open_service_stub(s, "Spooler", 7, 0, 7, false);
+    assert_int_equal(dcerpc_svcctl_decode(16, s->b, s->n, true, &out), 0);
+    assert_string_equal(out.service_name, "Spooler");
+    assert_int_equal(out.access, 0x10);
+    /* huge counts: checked against the bytes left, no overflow, no read past the stub */
+    open_service_stub(s, "Spooler", 0xffffffffu, 0, 0xffffffffu, true);
+    assert_int_equal(dcerpc_svcctl_decode(16, s->b, s->n, true, &out), 0);
+    assert_string_equal(out.service_name, "");
+    assert_true(out.truncated);
+    open_service_stub(s, "Spooler", 0x80000000u, 0, 0x80000000u, true);
+    assert_int_equal(dcerpc_svcctl_decode(16, s->b, s->n, true, &out), 0);
+    assert_true(out.truncated);
+    /* the stub ends inside the string: every prefix of a valid stub decodes without reading past it */
+    open_service_stub(s, "Spooler", 8, 0, 8, true);
+    for (size_t cut = 0; cut < s->n; cut++) {
+        uint8_t *exact = malloc(cut ? cut : 1); /* ASan: one byte past `cut` faults */
+        memcpy(exact, s->b, cut);
+        assert_int_equal(dcerpc_svcctl_decode(16, exact, cut, true, &out), 0);
+        assert_true(out.truncated);
+        free(exact);
+    }
+    /* a name longer than DCERPC_STR_MAX: bounded copy, marked truncated */
+    char *longname = malloc(2000);
+    memset(longname, 'A', 1999);
+    longname[1999] = '\0';
+    s->n = 0;
+    ndr_handle(s, 0x40);
+    ndr_wstr(s, longname);
+    b_align4(s);
+    b_u32(s, 0x10);
+    assert_int_equal(dcerpc_svcctl_decode(16, s->b, s->n, true, &out), 0);
+    assert_true(out.truncated);
+    assert_true(strlen(out.service_name) < DCERPC_STR_MAX);
+    assert_int_equal(out.access, 0x10); /* the rest of the stub is still decoded */
+    free(longname);
+    /* an operation we do not decode */
+    assert_int_equal(dcerpc_svcctl_decode(9, s->b, s->n, true, &out), -1);
+    free(s);
+}
+
+/* ---- svcctl CreateServiceW ---- */
+
+static void test_create_service_decode(void **st)
+{
+    (void)st;
+    struct buf *s = calloc(1, sizeof(*s));
+    struct dcerpc_svcctl out;
+    create_service_stub(s, 0x10, "PSEXESVC", "PsExec Service", "%SystemRoot%\\PSEXESVC.exe", "LocalSystem");
+    assert_int_equal(dcerpc_svcctl_decode(12, s->b, s->n, true, &out), 0);
+    assert_true(out.present);
+    assert_string_equal(out.service_name, "PSEXESVC");
+    assert_string_equal(out.display_name, "PsExec Service");
+    assert_string_equal(out.binary_path, "%SystemRoot%\\PSEXESVC.exe");
+    assert_string_equal(out.start_name, "LocalSystem");
+    assert_int_equal(out.access, 0x000f01ff);
+    assert_int_equal(out.service_type, 0x10);
+    assert_int_equal(out.start_type, 3);
+    assert_int_equal(out.error_control, 1);
+    assert_false(out.truncated);
+    /* the password bytes are nowhere in the decoded structure */
+    assert_null(memmem(&out, sizeof(out), "S3CR3T", 6));
+    /* a NULL display name and start name */
+    s->n = 0;
+    ndr_handle(s, 0x10);
+    ndr_wstr(s, "svc");
+    b_align4(s);
+    b_u32(s, 0);
+    b_u32(s, 0xf01ff);
+    b_u32(s, 0x10);
+    b_u32(s, 2);
+    b_u32(s, 0);
+    ndr_wstr(s, "C:\\x.exe");
+    b_align4(s);
+    for (int i = 0; i < 7; i++)
+        b_u32(s, 0);
+    assert_int_equal(dcerpc_svcctl_decode(12, s->b, s->n, true, &out), 0);
+    assert_string_equal(out.service_name, "svc");
+    assert_string_equal(out.display_name, "");
+    assert_string_equal(out.binary_path, "C:\\x.exe");
+    assert_int_equal(out.start_type, 2);
+    assert_false(out.truncated);
+    free(s);
+}
+
+/* ---- fragments ---- */
+
+static void test_fragments(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    bind_svcctl(h);
+    struct buf *s = calloc(1, sizeof(*s));
+    struct buf *b = calloc(1, sizeof(*b));
+    create_service_stub(s, 0x10, "SvcUpdate", "Service Update", "%SystemRoot%\\system32\\svcupdate.exe", NULL);
+    /* first / middle / last fragments with the stub cut at odd places */
+    size_t c1 = 13, c2 = s->n / 2 + 1;
+    request(b, 0x01, 7, 0, 12, s->b, c1);
+    request(b, 0x00, 7, 0, 12, s->b + c1, c2 - c1);
+    request(b, 0x02, 7, 0, 12, s->b + c2, s->n - c2);
+    feed(h, 0, b->b, b->n, 5); /* and the PDUs themselves in 5-byte chunks */
+    b->n = 0;
+    struct buf *r = calloc(1, sizeof(*r));
+    b_u32(r, 0);
+    ndr_handle(r, 0x90);
+    b_u32(r, 0);
+    response(b, 7, r->b, r->n);
+    feed(h, 1, b->b, b->n, 1);
+    const struct rec_ev *e = find_op(&h->rec, "CreateServiceW", 0);
+    assert_non_null(e);
+    assert_int_equal(e->req_frags, 3);
+    assert_int_equal(e->req_stub, s->n);
+    assert_true(e->has_svcctl);
+    assert_string_equal(e->svcctl.service_name, "SvcUpdate");
+    assert_string_equal(e->svcctl.binary_path, "%SystemRoot%\\system32\\svcupdate.exe");
+    assert_int_equal(e->resp_ptype, DCERPC_RESPONSE);
+    assert_int_equal(h->rec.anomalies, 0);
+
+    /* over the cap (DCERPC_MAX_STUB): an anomaly, the call reported without a decode */
+    uint8_t *chunk = calloc(1, 60000);
+    size_t total = 0;
+    int i = 0;
+    while (total <= DCERPC_MAX_STUB) {
+        b->n = 0;
+        request(b, i == 0 ? 0x01 : 0x00, 9, 0, 12, chunk, 60000);
+        feed(h, 0, b->b, b->n, 0);
+        total += 60000;
+        i++;
+    }
+    b->n = 0;
+    request(b, 0x02, 9, 0, 12, chunk, 100);
+    feed(h, 0, b->b, b->n, 0);
+    assert_string_equal(h->rec.last_anomaly, "dcerpc_stub_too_large");
+    b->n = 0;
+    response(b, 9, r->b, 4);
+    feed(h, 1, b->b, b->n, 0);
+    e = find_op(&h->rec, "CreateServiceW", 1);
+    assert_non_null(e);
+    assert_int_equal(e->req_frags, (uint32_t)i + 1);
+    assert_int_equal(e->req_stub, total + 100);
+    assert_false(e->has_svcctl);
+    free(chunk);
+    free(r);
+    free(s);
+    free(b);
+    h_free(h);
+}
+
+/* ---- bind / bind_ack ---- */
+
+static void test_bind_contexts(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    struct buf *b = calloc(1, sizeof(*b));
+    uint8_t (*u)[16] = calloc(3, 16);
+    memcpy(u[0], SVCCTL_UUID, 16);
+    memcpy(u[1], SAMR_UUID, 16);
+    memset(u[2], 0x77, 16); /* unknown interface */
+    bind(b, 1, (const uint8_t(*)[16])u, 3);
+    feed(h, 0, b->b, b->n, 3);
+    b->n = 0;
+    const uint16_t res[3] = {0, 2, 0}, reason[3] = {0, 2, 0}; /* samr: provider_rejection, not supported */
+    bind_ack(b, 1, res, reason, 3);
+    feed(h, 1, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 1);
+    const struct rec_ev *e = &h->rec.e[0];
+    assert_int_equal(e->ptype, DCERPC_BIND);
+    assert_int_equal(e->resp_ptype, DCERPC_BIND_ACK);
+    assert_int_equal(e->n_ctx, 3);
+    assert_string_equal(e->ctx[0].name, "svcctl");
+    assert_string_equal(e->ctx[1].name, "samr");
+    assert_string_equal(e->ctx[2].name, "");
+    assert_int_equal(e->ctx[0].ver_major, 2);
+    assert_true(e->ctx[0].has_result && e->ctx[1].has_result && e->ctx[2].has_result);
+    assert_int_equal(e->ctx[0].result, 0);
+    assert_int_equal(e->ctx[1].result, 2);
+    assert_int_equal(e->ctx[1].reason, 2);
+    assert_int_equal(e->ctx[2].result, 0);
+    /* requests: context 0 is svcctl; the rejected context 1 names no interface */
+    struct buf *s = calloc(1, sizeof(*s));
+    ndr_handle(s, 1);
+    b->n = 0;
+    request(b, 3, 2, 0, 19, s->b, s->n);
+    request(b, 3, 3, 1, 1, s->b, s->n);
+    feed(h, 0, b->b, b->n, 0);
+    b->n = 0;
+    response(b, 2, s->b, 4);
+    response(b, 3, s->b, 4);
+    feed(h, 1, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 3);
+    assert_string_equal(h->rec.e[1].iface, "svcctl");
+    assert_string_equal(h->rec.e[1].op, "StartServiceW");
+    assert_string_equal(h->rec.e[2].iface, "");
+    assert_string_equal(h->rec.e[2].op, "");
+    /* a bind whose context list runs past the PDU: an anomaly, no over-read */
+    b->n = 0;
+    bind(b, 4, (const uint8_t(*)[16])u, 1);
+    b->b[16 + 8] = 9; /* n_context_elem 9, one present */
+    feed(h, 0, b->b, b->n, 0);
+    assert_string_equal(h->rec.last_anomaly, "dcerpc_bind_short");
+    free(s);
+    free(u);
+    free(b);
+    h_free(h);
+}
+
+/* ---- fault ---- */
+
+static void test_fault(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    bind_svcctl(h);
+    struct buf *s = calloc(1, sizeof(*s));
+    struct buf *b = calloc(1, sizeof(*b));
+    create_service_stub(s, 0x10, "SvcUpdate", "x", "y.exe", NULL);
+    request(b, 3, 7, 0, 12, s->b, s->n);
+    feed(h, 0, b->b, b->n, 0);
+    /* fault [C706 12.6.4.7]: alloc_hint, p_cont_id, cancel_count, reserved, status, reserved */
+    struct buf *f = calloc(1, sizeof(*f));
+    b_u32(f, 32);
+    b_u16(f, 0);
+    b_u8(f, 0);
+    b_u8(f, 0);
+    b_u32(f, 0x1c010002);
+    b_u32(f, 0);
+    b->n = 0;
+    pdu(b, DCERPC_FAULT, 3, 7, f->b, f->n);
+    feed(h, 1, b->b, b->n, 0);
+    const struct rec_ev *e = find_op(&h->rec, "CreateServiceW", 0);
+    assert_non_null(e);
+    assert_true(e->fault);
+    assert_int_equal(e->resp_ptype, DCERPC_FAULT);
+    assert_int_equal(e->fault_status, 0x1c010002);
+    assert_string_equal(dcerpc_fault_name(e->fault_status), "nca_op_rng_error");
+    assert_string_equal(dcerpc_fault_name(5), "access_denied");
+    assert_null(dcerpc_fault_name(0x12345678));
+    assert_string_equal(e->svcctl.service_name, "SvcUpdate"); /* the request's arguments stay */
+    free(f);
+    free(s);
+    free(b);
+    h_free(h);
+}
+
+/* ---- the header-only PDU split across chunks (fuzz_dcerpc, fixed in 1729011) ---- */
+
+static void test_header_only_split(void **st)
+{
+    (void)st;
+    alarm(20); /* before the fix this looped forever: die instead of hanging the test run */
+    struct harness *h = h_new();
+    struct buf *b = calloc(1, sizeof(*b));
+    pdu(b, DCERPC_SHUTDOWN, 3, 1, NULL, 0);       /* frag_length 16: the header is the whole PDU */
+    pdu(b, DCERPC_ORPHANED, 3, 2, NULL, 0);
+    feed(h, 1, b->b, b->n, 7);                   /* 7 + 7 + 2 | 5 + ... */
+    feed(h, 1, b->b, 16, 8);
+    feed(h, 1, b->b, 16, 1);
+    feed(h, 1, b->b, 16, 15);
+    /* after them the stream is still in step: a bind is decoded */
+    b->n = 0;
+    bind(b, 5, &SVCCTL_UUID, 1);
+    feed(h, 0, b->b, b->n, 16);
+    b->n = 0;
+    uint16_t z = 0;
+    bind_ack(b, 5, &z, &z, 1);
+    feed(h, 1, b->b, b->n, 3);
+    assert_int_equal(h->rec.anomalies, 0);
+    assert_int_equal(h->rec.n, 1);
+    assert_int_equal(h->rec.e[0].ptype, DCERPC_BIND);
+    assert_string_equal(h->rec.e[0].ctx[0].name, "svcctl");
+    /* a frag_length under 16 is not a PDU: anomaly and resynchronisation, never a loop */
+    b->n = 0;
+    pdu(b, DCERPC_SHUTDOWN, 3, 1, NULL, 0);
+    put16(b->b + 8, 8);
+    feed(h, 1, b->b, b->n, 4);
+    assert_string_equal(h->rec.last_anomaly, "dcerpc_bad_header");
+    free(b);
+    h_free(h);
+    alarm(0);
+}
+
+/* ---- svcctl handles ---- */
+
+static void resp_handle(struct buf *r, uint8_t tag, uint32_t rc)
+{
+    r->n = 0;
+    if (tag)
+        ndr_handle(r, tag);
+    else
+        b_bytes(r, (const uint8_t[20]){0}, 20);
+    b_u32(r, rc);
+}
+
+static void test_svcctl_handles(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    bind_svcctl(h);
+    struct buf *q = calloc(1, sizeof(*q)), *r = calloc(1, sizeof(*r));
+    /* OpenSCManagerW -> SCM handle 0x10 */
+    b_u32(q, 0x00020000);
+    ndr_wstr(q, "\\\\PACS-WS01");
+    b_align4(q);
+    b_u32(q, 0);
+    b_u32(q, 0x3f);
+    resp_handle(r, 0x10, 0);
+    call(h, 2, 15, q, r);
+    /* CreateServiceW on it -> lpdwTagId (non-NULL, 5), service handle 0x20 */
+    q->n = 0;
+    create_service_stub(q, 0x10, "PSEXESVC", "PSEXESVC", "%SystemRoot%\\PSEXESVC.exe", NULL);
+    r->n = 0;
+    b_u32(r, 0x00020000);
+    b_u32(r, 5);
+    ndr_handle(r, 0x20);
+    b_u32(r, 0);
+    call(h, 3, 12, q, r);
+    const struct rec_ev *e = find_op(&h->rec, "CreateServiceW", 0);
+    assert_string_equal(e->svcctl.machine, "\\\\PACS-WS01"); /* the SCM handle names the machine */
+    assert_true(e->svcctl.has_return);
+    assert_int_equal(e->svcctl.return_code, 0);
+    /* StartServiceW, QueryServiceStatus, ControlService, ChangeServiceConfigW, DeleteService on 0x20 */
+    q->n = 0;
+    ndr_handle(q, 0x20);
+    b_u32(q, 0);
+    b_u32(q, 0);
+    resp_handle(r, 0, 0);
+    r->n = 4;
+    call(h, 4, 19, q, r);
+    q->n = 0;
+    ndr_handle(q, 0x20);
+    call(h, 5, 6, q, r);
+    q->n = 0;
+    ndr_handle(q, 0x20);
+    b_u32(q, 1); /* SERVICE_CONTROL_STOP */
+    call(h, 6, 1, q, r);
+    q->n = 0;
+    ndr_handle(q, 0x20);
+    b_u32(q, 0xffffffff);
+    b_u32(q, 2);
+    b_u32(q, 0xffffffff);
+    for (int i = 0; i < 8; i++)
+        b_u32(q, 0);
+    call(h, 7, 11, q, r);
+    q->n = 0;
+    ndr_handle(q, 0x20);
+    call(h, 8, 2, q, r);
+    const char *ops[] = {"StartServiceW", "QueryServiceStatus", "ControlService", "ChangeServiceConfigW",
+                         "DeleteService"};
+    for (size_t i = 0; i < 5; i++) {
+        e = find_op(&h->rec, ops[i], 0);
+        assert_non_null(e);
+        assert_true(e->has_svcctl);
+        assert_string_equal(e->svcctl.service_name, "PSEXESVC");
+        assert_true(e->svcctl.name_from_handle);
+    }
+    assert_int_equal(find_op(&h->rec, "ChangeServiceConfigW", 0)->svcctl.start_type, 2);
+    /* CloseServiceHandle forgets it */
+    q->n = 0;
+    ndr_handle(q, 0x20);
+    resp_handle(r, 0, 0);
+    call(h, 9, 0, q, r);
+    assert_string_equal(find_op(&h->rec, "CloseServiceHandle", 0)->svcctl.service_name, "PSEXESVC");
+    q->n = 0;
+    ndr_handle(q, 0x20);
+    b_u32(q, 0);
+    b_u32(q, 0);
+    r->n = 4;
+    call(h, 10, 19, q, r);
+    e = find_op(&h->rec, "StartServiceW", 1);
+    assert_string_equal(e->svcctl.service_name, "");
+    assert_false(e->svcctl.name_from_handle);
+    /* a failed OpenServiceW (ERROR_SERVICE_DOES_NOT_EXIST, NULL handle) adds nothing */
+    q->n = 0;
+    ndr_handle(q, 0x10);
+    ndr_wstr(q, "Missing");
+    b_align4(q);
+    b_u32(q, 0x10);
+    resp_handle(r, 0, 0x424);
+    call(h, 11, 16, q, r);
+    assert_int_equal(find_op(&h->rec, "OpenServiceW", 0)->svcctl.return_code, 0x424);
+    /* a handle returned with a failure code is not trusted either */
+    resp_handle(r, 0x30, 5);
+    call(h, 12, 16, q, r);
+    q->n = 0;
+    ndr_handle(q, 0x30);
+    b_u32(q, 0);
+    b_u32(q, 0);
+    r->n = 4;
+    call(h, 13, 19, q, r);
+    assert_string_equal(find_op(&h->rec, "StartServiceW", 2)->svcctl.service_name, "");
+    assert_int_equal(h->rec.anomalies, 0);
+    free(q);
+    free(r);
+    h_free(h);
+}
+
+static void test_svcctl_handle_eviction(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    bind_svcctl(h);
+    struct buf *q = calloc(1, sizeof(*q)), *r = calloc(1, sizeof(*r));
+    char name[32];
+    /* DCERPC_MAX_HANDLES + 1 open services: the oldest is evicted */
+    for (int i = 0; i <= DCERPC_MAX_HANDLES; i++) {
+        q->n = 0;
+        ndr_handle(q, 0x10);
+        snprintf(name, sizeof(name), "svc%d", i);
+        ndr_wstr(q, name);
+        b_align4(q);
+        b_u32(q, 0x10);
+        resp_handle(r, (uint8_t)(0x40 + i), 0);
+        call(h, (uint32_t)(100 + i), 16, q, r);
+    }
+    assert_string_equal(h->rec.last_anomaly, "dcerpc_handles_full");
+    for (int i = 0; i <= DCERPC_MAX_HANDLES; i += DCERPC_MAX_HANDLES) {
+        q->n = 0;
+        ndr_handle(q, (uint8_t)(0x40 + i));
+        b_u32(q, 0);
+        b_u32(q, 0);
+        r->n = 4;
+        call(h, (uint32_t)(200 + i), 19, q, r);
+    }
+    assert_string_equal(find_op(&h->rec, "StartServiceW", 0)->svcctl.service_name, "");
+    snprintf(name, sizeof(name), "svc%d", DCERPC_MAX_HANDLES);
+    assert_string_equal(find_op(&h->rec, "StartServiceW", 1)->svcctl.service_name, name);
+    /* the response parser on short and odd stubs */
+    uint8_t hnd[DCERPC_CTX_HANDLE_LEN];
+    assert_false(dcerpc_svcctl_response_handle(16, r->b, 23, true, hnd));
+    assert_false(dcerpc_svcctl_response_handle(19, r->b, 24, true, hnd));
+    assert_false(dcerpc_svcctl_response_handle(12, r->b, 0, true, hnd));
+    free(q);
+    free(r);
+    h_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ndr_string_valid),   cmocka_unit_test(test_ndr_string_malformed),
+        cmocka_unit_test(test_create_service_decode), cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_bind_contexts),      cmocka_unit_test(test_fault),
+        cmocka_unit_test(test_header_only_split),  cmocka_unit_test(test_svcctl_handles),
+        cmocka_unit_test(test_svcctl_handle_eviction),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
