@@ -167,6 +167,11 @@ static void dataset(struct jw *w, const char *key, const struct dicom_ds_info *d
         jw_str(w, "patient_birth_date", d->birth_date);
     if (d->has_accession)
         jw_str(w, "accession_number", d->accession);
+    for (unsigned i = 0; i < d->n_phi; i++) {
+        const char *name = dicom_phi_attr_name(d->phi[i].attr);
+        if (name)
+            jw_str(w, name, d->phi[i].value);
+    }
     if (d->n_keys) {
         jw_open_arr(w, "keys");
         for (unsigned i = 0; i < d->n_keys; i++) {

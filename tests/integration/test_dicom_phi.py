@@ -3,11 +3,15 @@
 
 Runs medsentry on every capture of the generated corpus and scans every file it writes to the log
 directory (eve.json, assets.json, ...; not the PHI key) for the patient names, ids, birth dates and
-accession numbers the corpus README lists.  Any hit fails.  As a check that the scan can see PHI at
-all, dicom_02 is also run with --log-phi, where the patient name must appear in clear.
+accession numbers the corpus README lists, and the other PHI the corpus captures carry (referring and
+requesting physicians, institution, study ids).  Any hit fails, and so does a `keys` list entry that is not
+a bare tag ("gggg,eeee").  As a check that the scan can see PHI at all, dicom_02 is also run with
+--log-phi, where the patient name, referring physician and institution must appear in clear.
 Env: MEDSENTRY (binary), REPO (repository root).  Exit 0 pass, 1 fail, 77 skip.
 """
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -18,7 +22,11 @@ PCAPS = os.path.join(REPO, "tests", "data", "corpus", "generated", "pcaps")
 
 PHI = ["DOE^JANE", "ROE^RICHARD", "LARGE^STUDY", "SCREEN^CAPTURE", "BEETHOVEN", "HAYDN", "MOZART", "VIVALDI",
        "PAT0001", "PAT0002", "PAT0003", "PAT0004", "19700101", "19650505", "19800202",
-       "ACC0001", "ACC0002", "ACC0003", "ACC0004"]
+       "ACC0001", "ACC0002", "ACC0003", "ACC0004",
+       # other PHI attributes the corpus carries (tshark -V of the DICOM captures): referring physician,
+       # institution, study ids (they embed the patient id), requesting / scheduled performing physicians
+       "REFERRING^TEST", "TEST HOSPITAL", "ST-PAT000", "NEWMAN", "MEIER", "CONARD", "JOHNSON"]
+KEY_RE = re.compile(r"^[0-9a-f]{4},[0-9a-f]{4}$")
 KEY_FILE = "medsentry.key"
 
 
@@ -33,6 +41,12 @@ def scan(logdir):
             for s in PHI:
                 if s in data:
                     hits.append((f, s))
+            if f == "eve.json":
+                for line in data.splitlines():
+                    ds = json.loads(line).get("dicom", {}).get("dataset", {})
+                    bad = [k for k in ds.get("keys", []) if not KEY_RE.match(k)]
+                    if bad:
+                        hits.append((f, "keys holding more than tags: %s" % bad[:3]))
     return hits
 
 
@@ -53,9 +67,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([BIN, "-r", os.path.join(PCAPS, "dicom_02_store_orthanc.pcap"), "-l", tmp, "--log-phi"],
                        capture_output=True)
-        if not any(s == "DOE^JANE" for _f, s in scan(tmp)):
-            print("FAIL --log-phi: DOE^JANE not written in clear (the scan cannot be trusted)")
-            ok = False
+        found = {s for _f, s in scan(tmp)}
+        for s in ("DOE^JANE", "REFERRING^TEST", "TEST HOSPITAL"):
+            if s not in found:
+                print("FAIL --log-phi: %s not written in clear (the scan cannot be trusted)" % s)
+                ok = False
     return 0 if ok else 1
 
 

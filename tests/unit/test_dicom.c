@@ -14,7 +14,9 @@
 #include "app/dicom/dicom.h"
 #include "core/config.h"
 #include "core/phi.h"
+#include "core/json.h"
 #include "core/stats.h"
+#include "output/eve.h"
 
 /* ---- byte vector builder -------------------------------------------------------------------- */
 
@@ -543,6 +545,98 @@ static void test_walker_limits(void **st)
     assert_false(info.walked);
 }
 
+/* Every PHI attribute the walker meets at the top level is pseudonymised (never in clear without log-phi), in
+ * the walker's result and in the EVE object; Patient's Sex is not collected; the keys list holds tags only. */
+static void test_phi_attributes(void **st)
+{
+    (void)st;
+    static const struct { uint16_t g, e; const char *vr, *value; } els[] = {
+        {0x0008, 0x0050, "SH", "ACC0001 "},            {0x0008, 0x0080, "LO", "TEST HOSPITAL "},
+        {0x0008, 0x0081, "ST", "1 MAIN STREET"},       {0x0008, 0x0090, "PN", "REFERRING^TEST"},
+        {0x0008, 0x1048, "PN", "RECORD^DOC"},          {0x0008, 0x1050, "PN", "PERFORMING^DOC"},
+        {0x0008, 0x1060, "PN", "READING^DOC "},        {0x0008, 0x1070, "PN", "OPERATOR^ONE"},
+        {0x0010, 0x0010, "PN", "DOE^JANE"},            {0x0010, 0x0020, "LO", "PAT0001 "},
+        {0x0010, 0x0030, "DA", "19700101"},            {0x0010, 0x0032, "TM", "101500"},
+        {0x0010, 0x0040, "CS", "F "},                  {0x0010, 0x1000, "LO", "OTHERID1"},
+        {0x0010, 0x1001, "PN", "OTHER^NAME"},          {0x0010, 0x1040, "LO", "2 ELM ROAD"},
+        {0x0010, 0x1060, "PN", "MOTHER^MAIDEN"},       {0x0010, 0x2154, "SH", "5551234 "},
+        {0x0020, 0x0010, "SH", "ST-PAT0001-X"},        {0x0032, 0x1032, "PN", "NEWMAN"},
+    };
+    const size_t n_els = sizeof(els) / sizeof(els[0]);
+    struct vec ds = {0};
+    for (size_t i = 0; i < n_els; i++) {
+        size_t n = strlen(els[i].value);
+        le16(&ds, els[i].g); le16(&ds, els[i].e); put(&ds, els[i].vr, 2); le16(&ds, (uint16_t)n);
+        put(&ds, els[i].value, n);
+    }
+    uint8_t key[32];
+    memset(key, 0x42, sizeof(key));
+    struct dicom_limits lim = {.max_depth = 8, .phi_key = key, .phi_key_len = 32};
+    struct dicom_op op;
+    memset(&op, 0, sizeof(op));
+    op.has_rq = true;
+    op.rq.command_field = 0x0001;
+    struct dicom_ds_info *info = &op.rq_ds;
+    dicom_walk_dataset(info, DICOM_TS_EXPLICIT_LE, ds.b, ds.n, ds.n, &lim);
+    assert_false(info->malformed);
+    assert_int_equal(info->n_keys, n_els);
+    assert_int_equal(info->n_phi, n_els - 5);                /* all but the 4 named and Patient's Sex */
+    char want[PHI_PSEUDONYM_SIZE];
+    for (unsigned i = 0; i < info->n_phi; i++) {
+        assert_memory_equal(info->phi[i].value, "phi:", 4);
+        uint32_t tag = dicom_phi_attr_tag(info->phi[i].attr);
+        assert_int_not_equal(tag, 0x00100040);               /* sex is not collected */
+        for (size_t k = 0; k < n_els; k++)
+            if (((uint32_t)els[k].g << 16 | els[k].e) == tag) {
+                size_t n = strlen(els[k].value);
+                while (n && els[k].value[n - 1] == ' ')
+                    n--;
+                phi_pseudonym(want, sizeof(want), key, 32, els[k].value, n);
+                assert_string_equal(info->phi[i].value, want);
+            }
+    }
+    /* the EVE object: no value in clear, the keys list as "gggg,eeee" tags */
+    struct dicom_assoc a;
+    memset(&a, 0, sizeof(a));
+    struct dicom_event de = {.kind = DICOM_EV_DIMSE, .assoc = &a, .op = &op};
+    struct event ev = {.type = EVENT_DICOM, .dir = EVENT_DIR_TOSERVER, .body = &de};
+    struct eve_cfg cfg = {.log_phi = false};
+    struct jw w;
+    jw_init(&w);
+    eve_format(&w, &cfg, &ev);
+    assert_false(w.err);
+    char *json = strndup(w.buf, w.len);
+    assert_non_null(json);
+    for (size_t k = 0; k < n_els; k++) {
+        if (els[k].e == 0x0040 && els[k].g == 0x0010)
+            continue;
+        char clear[32];
+        size_t n = strlen(els[k].value);
+        while (n && els[k].value[n - 1] == ' ')
+            n--;
+        memcpy(clear, els[k].value, n);
+        clear[n] = 0;
+        assert_null(strstr(json, clear));
+    }
+    assert_non_null(strstr(json, "\"referring_physician_name\":\"phi:"));
+    assert_non_null(strstr(json, "\"study_id\":\"phi:"));
+    assert_non_null(strstr(json, "\"keys\":[\"0008,0050\",\"0008,0080\","));
+    assert_null(strstr(json, "\"F\""));
+    free(json);
+    jw_free(&w);
+
+    /* with log-phi the values are written in clear */
+    struct dicom_limits clear_lim = lim;
+    clear_lim.log_phi = true;
+    memset(info, 0, sizeof(*info));
+    dicom_walk_dataset(info, DICOM_TS_EXPLICIT_LE, ds.b, ds.n, ds.n, &clear_lim);
+    bool found = false;
+    for (unsigned i = 0; i < info->n_phi; i++)
+        if (strcmp(info->phi[i].value, "REFERRING^TEST") == 0)
+            found = true;
+    assert_true(found);
+}
+
 static void test_uid_table(void **st)
 {
     (void)st;
@@ -576,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_gap),
         cmocka_unit_test(test_store_dataset_phi),
         cmocka_unit_test(test_walker_limits),
+        cmocka_unit_test(test_phi_attributes),
         cmocka_unit_test(test_uid_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -178,6 +178,14 @@ struct dicom_cmd {
     uint32_t n_elements;
 };
 
+/* The other PHI attributes the walker pseudonymises (dicom_dataset.c, phi_attrs[]): physicians, institution,
+ * other patient ids and names, study id, ...  Each is kept at most once (top level), by its index. */
+#define DICOM_MAX_PHI_EXTRA 17             /* = the size of phi_attrs[]: none is ever dropped */
+struct dicom_phi_value {
+    uint8_t attr;                                  /* index in phi_attrs[] (dicom_phi_attr_name()) */
+    char value[DICOM_PHI_MAX + 1];                 /* pseudonym, or the clear value with log_phi; "" if empty */
+};
+
 /* What the element walker picked from a data set. */
 struct dicom_ds_info {
     bool walked;                                   /* the walker ran on it */
@@ -197,6 +205,8 @@ struct dicom_ds_info {
     char birth_date[DICOM_PHI_MAX + 1];            /* (0010,0030) */
     char accession[DICOM_PHI_MAX + 1];             /* (0008,0050) */
     bool has_patient_name, has_patient_id, has_birth_date, has_accession;
+    uint8_t n_phi;                                 /* other PHI attributes present (pseudonymised) */
+    struct dicom_phi_value phi[DICOM_MAX_PHI_EXTRA];
     uint16_t n_keys;                               /* top-level attribute tags kept */
     uint32_t keys[DICOM_MAX_QUERY_KEYS];
     uint32_t n_elements;
@@ -321,6 +331,11 @@ enum dicom_ts_kind dicom_ts_kind(const char *ts_uid);
  * through the pseudonymiser of lim.  Never recurses; nesting is followed up to lim->max_depth. */
 void dicom_walk_dataset(struct dicom_ds_info *info, enum dicom_ts_kind ts, const uint8_t *p, size_t len,
                         uint64_t total_len, const struct dicom_limits *lim);
+
+/* EVE field name of the other PHI attribute with this index ("referring_physician_name"), or NULL. */
+const char *dicom_phi_attr_name(unsigned attr);
+/* Tag (group << 16 | element) of the other PHI attribute with this index, or 0. */
+uint32_t dicom_phi_attr_tag(unsigned attr);
 
 /* The parser, for app_registry.c. */
 extern const struct app_parser app_parser_dicom;

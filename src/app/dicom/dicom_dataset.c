@@ -94,6 +94,77 @@ static void put_phi(char *dst, size_t cap, bool *has, const uint8_t *v, size_t n
 
 #define TAG(g, e) ((uint32_t)(g) << 16 | (uint32_t)(e))
 
+/*
+ * PHI beyond patient name, id, birth date and accession number: the identifying attributes of the patient,
+ * the people and the place (PS3.15 Table E.1-1, Basic Application Level Confidentiality Profile, "X"/"Z"/"D"
+ * actions) that a query identifier or a stored object's header may carry at the top level.  Patient's Sex
+ * and Age are not identifying on their own and are not collected at all.  Values go through put_phi: a keyed
+ * pseudonym by default, clear only with log-phi.
+ */
+static const struct {
+    uint32_t tag;
+    const char *name;                              /* EVE field */
+} phi_attrs[] = {
+    {TAG(0x0008, 0x0080), "institution_name"},
+    {TAG(0x0008, 0x0081), "institution_address"},
+    {TAG(0x0008, 0x0090), "referring_physician_name"},
+    {TAG(0x0008, 0x1048), "physicians_of_record"},
+    {TAG(0x0008, 0x1050), "performing_physician_name"},
+    {TAG(0x0008, 0x1060), "reading_physician_name"},
+    {TAG(0x0008, 0x1070), "operators_name"},
+    {TAG(0x0010, 0x0032), "patient_birth_time"},
+    {TAG(0x0010, 0x1000), "other_patient_ids"},
+    {TAG(0x0010, 0x1001), "other_patient_names"},
+    {TAG(0x0010, 0x1040), "patient_address"},
+    {TAG(0x0010, 0x1060), "patient_mother_birth_name"},
+    {TAG(0x0010, 0x2154), "patient_telephone_numbers"},
+    {TAG(0x0020, 0x0010), "study_id"},
+    {TAG(0x0032, 0x1032), "requesting_physician"},
+    {TAG(0x0038, 0x0010), "admission_id"},
+    {TAG(0x0040, 0x0006), "scheduled_performing_physician_name"},
+};
+#define N_PHI_ATTRS (sizeof(phi_attrs) / sizeof(phi_attrs[0]))
+_Static_assert(N_PHI_ATTRS <= DICOM_MAX_PHI_EXTRA, "every PHI attribute has a slot");
+
+const char *dicom_phi_attr_name(unsigned attr)
+{
+    return attr < N_PHI_ATTRS ? phi_attrs[attr].name : NULL;
+}
+
+uint32_t dicom_phi_attr_tag(unsigned attr)
+{
+    return attr < N_PHI_ATTRS ? phi_attrs[attr].tag : 0;
+}
+
+/* Index in phi_attrs[] of a tag, or -1: a switch on the groups that hold PHI, then a short scan. */
+static int phi_attr_index(uint32_t tag)
+{
+    switch (tag >> 16) {
+    case 0x0008: case 0x0010: case 0x0020: case 0x0032: case 0x0038: case 0x0040:
+        break;
+    default:
+        return -1;
+    }
+    for (unsigned i = 0; i < N_PHI_ATTRS; i++)
+        if (phi_attrs[i].tag == tag)
+            return (int)i;
+    return -1;
+}
+
+static void put_phi_extra(struct dicom_ds_info *info, int attr, const uint8_t *v, size_t n,
+                          const struct dicom_limits *lim)
+{
+    for (unsigned i = 0; i < info->n_phi; i++)
+        if (info->phi[i].attr == attr)
+            return; /* a repeated attribute: the first one is kept */
+    if (info->n_phi >= DICOM_MAX_PHI_EXTRA)
+        return;     /* never written rather than written in clear */
+    struct dicom_phi_value *pv = &info->phi[info->n_phi++];
+    bool has;
+    pv->attr = (uint8_t)attr;
+    put_phi(pv->value, sizeof(pv->value), &has, v, n, lim);
+}
+
 static void pick(struct dicom_ds_info *info, uint32_t tag, const uint8_t *v, size_t n, const struct dicom_limits *lim)
 {
     if (info->n_keys < DICOM_MAX_QUERY_KEYS)
@@ -121,8 +192,12 @@ static void pick(struct dicom_ds_info *info, uint32_t tag, const uint8_t *v, siz
     case TAG(0x0008, 0x0050):
         put_phi(info->accession, sizeof(info->accession), &info->has_accession, v, n, lim);
         break;
-    default:
+    default: {
+        int attr = phi_attr_index(tag);
+        if (attr >= 0)
+            put_phi_extra(info, attr, v, n, lim);
         break;
+    }
     }
 }
 
