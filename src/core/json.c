@@ -100,6 +100,7 @@ static size_t utf8_seq_len(const uint8_t *s, size_t n)
 }
 
 /* 1 for the bytes that can be copied as they are: printable ASCII except quote and backslash. */
+/* clang-format off */
 static const uint8_t json_plain[256] = {
 #define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
     R16(0), R16(0),                                        /* 0x00-0x1f: control characters */
@@ -111,6 +112,7 @@ static const uint8_t json_plain[256] = {
     /* 0x80-0xff: zero, checked as UTF-8 below */
 #undef R16
 };
+/* clang-format on */
 
 static void jw_escaped(struct jw *w, const uint8_t *s, size_t n)
 {
