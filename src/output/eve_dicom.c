@@ -261,6 +261,12 @@ static void dimse_body(struct jw *w, const struct dicom_assoc *a, const struct d
         command(w, "response", &op->rsp, true);
         jw_u64(w, "responses", op->n_rsp);
         jw_u64(w, "pending_responses", op->n_pending);
+        if (op->n_pending) {
+            jw_open_obj(w, "pending_statuses");
+            jw_u64(w, "0xff00", op->n_pending_by_status[0]);
+            jw_u64(w, "0xff01", op->n_pending_by_status[1]);
+            jw_close_obj(w);
+        }
         if (op->has_rq && op->rsp_ts_us >= op->rq_ts_us)
             jw_u64(w, "response_time_us", op->rsp_ts_us - op->rq_ts_us);
     } else {
@@ -296,6 +302,12 @@ static void summary_body(struct jw *w, const struct dicom_assoc *a, const char *
         if (a->rsp_by_class[c])
             jw_u64(w, dicom_status_class_name((enum dicom_status_class)c), a->rsp_by_class[c]);
     jw_close_obj(w);
+    if (a->pending_by_status[0] + a->pending_by_status[1]) {
+        jw_open_obj(w, "pending_statuses");
+        jw_u64(w, "0xff00", a->pending_by_status[0]);
+        jw_u64(w, "0xff01", a->pending_by_status[1]);
+        jw_close_obj(w);
+    }
     if (a->anomalies)
         jw_u64(w, "anomalies", a->anomalies);
 }

@@ -98,8 +98,13 @@ def ours_dimse(evs):
         if "response" in d:
             r = d["response"]
             st = int(r["status"], 16) if "status" in r else None
-            for _ in range(d.get("pending_responses", 0)):
-                out.append((r["command"], r.get("message_id_responded", -1), 0xFF00, r.get("affected_sop_class", "")))
+            ps = d.get("pending_statuses", {})
+            for code in (0xFF00, 0xFF01):
+                for _ in range(ps.get("0x%04x" % code, 0)):
+                    out.append((r["command"], r.get("message_id_responded", -1), code, r.get("affected_sop_class", "")))
+            if sum(ps.values()) != d.get("pending_responses", 0):
+                raise AssertionError("pending_statuses %s do not add up to pending_responses %s"
+                                     % (ps, d.get("pending_responses")))
             if st is not None and not (0xFF00 <= st <= 0xFF01) or d.get("pending_responses", 0) < d.get("responses", 1):
                 out.append((r["command"], r.get("message_id_responded", -1), st, r.get("affected_sop_class", "")))
     return out

@@ -637,6 +637,84 @@ static void test_phi_attributes(void **st)
     assert_true(found);
 }
 
+/* C-FIND with pending responses of both kinds (PS3.7 C.4.1.1.4): 0xFF00, 0xFF01, 0xFF00, then success. */
+static void test_find_pending_kinds(void **st)
+{
+    (void)st;
+    static const char find_model[] = "1.2.840.10008.5.1.4.1.2.1.1";
+    struct h *h = h_new();
+    struct vec c = {0}, s = {0};
+    assoc_rq(&c, find_model, ILE, false);
+    feed(h, 0, &c, 4096);
+    assoc_ac(&s, 0, ILE);
+    feed(h, 1, &s, 4096);
+    struct vec rq = {0}, ds = {0};
+    cmd_elem_str(&rq, 0x0002, find_model);
+    cmd_elem_us(&rq, 0x0100, 0x0020);
+    cmd_elem_us(&rq, 0x0110, 9);
+    cmd_elem_us(&rq, 0x0700, 0);
+    cmd_elem_us(&rq, 0x0800, 0x0000);
+    c.n = 0;
+    pdata(&c, 1, 0x03, rq.b, rq.n);
+    le16(&ds, 0x0008); le16(&ds, 0x0052); le32(&ds, 8); put(&ds, "PATIENT ", 8);
+    pdata(&c, 1, 0x02, ds.b, ds.n);
+    feed(h, 0, &c, 4096);
+    static const uint16_t statuses[] = {0xFF00, 0xFF01, 0xFF00, 0x0000};
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        struct vec r = {0};
+        cmd_elem_str(&r, 0x0002, find_model);
+        cmd_elem_us(&r, 0x0100, 0x8020);
+        cmd_elem_us(&r, 0x0120, 9);
+        cmd_elem_us(&r, 0x0800, statuses[i] ? 0x0000 : 0x0101);
+        cmd_elem_us(&r, 0x0900, statuses[i]);
+        s.n = 0;
+        pdata(&s, 1, 0x03, r.b, r.n);
+        if (statuses[i])
+            pdata(&s, 1, 0x02, ds.b, ds.n);
+        feed(h, 1, &s, 5);
+    }
+    c.n = 0; release(&c, DICOM_PDU_RELEASE_RQ); feed(h, 0, &c, 4096);
+    s.n = 0; release(&s, DICOM_PDU_RELEASE_RP); feed(h, 1, &s, 4096);
+    struct rec *r = &h->rec;
+    assert_int_equal(r->n_anom, 0);
+    int dimse = -1;
+    for (int i = 0; i < r->n_dicom; i++)
+        if (r->kind[i] == DICOM_EV_DIMSE)
+            dimse = i;
+    assert_true(dimse >= 0);
+    const struct dicom_op *op = &r->op[dimse];
+    assert_int_equal(op->n_rsp, 4);
+    assert_int_equal(op->n_pending, 3);
+    assert_int_equal(op->n_pending_by_status[0], 2);
+    assert_int_equal(op->n_pending_by_status[1], 1);
+    assert_int_equal(op->rsp.status, 0x0000);
+    const struct dicom_assoc *sum = &r->assoc[r->n_dicom - 1];
+    assert_int_equal(r->kind[r->n_dicom - 1], DICOM_EV_SUMMARY);
+    assert_int_equal(sum->pending_by_status[0], 2);
+    assert_int_equal(sum->pending_by_status[1], 1);
+    assert_int_equal(sum->rsp_by_class[DICOM_STATUS_PENDING], 3);
+    assert_string_equal(dicom_status_meaning(0x8020, 0xFF01),
+                        "Pending: matches are continuing, optional keys not supported");
+    assert_string_equal(dicom_status_meaning(0x8020, 0xFF00), "Pending: matches are continuing");
+    assert_string_equal(dicom_status_meaning(0x8021, 0xFF00), "Pending: sub-operations are continuing");
+
+    /* the EVE object names both kinds */
+    struct dicom_assoc copy = r->assoc[dimse];
+    copy.n_pctx = 0; /* the recorded copy does not keep the context table */
+    struct dicom_event de = {.kind = DICOM_EV_DIMSE, .assoc = &copy, .op = op};
+    struct event ev = {.type = EVENT_DICOM, .dir = EVENT_DIR_TOCLIENT, .body = &de};
+    struct eve_cfg cfg = {.log_phi = false};
+    struct jw w;
+    jw_init(&w);
+    eve_format(&w, &cfg, &ev);
+    assert_false(w.err);
+    char *json = strndup(w.buf, w.len);
+    assert_non_null(strstr(json, "\"pending_responses\":3,\"pending_statuses\":{\"0xff00\":2,\"0xff01\":1}"));
+    free(json);
+    jw_free(&w);
+    h_free(h);
+}
+
 static void test_uid_table(void **st)
 {
     (void)st;
@@ -671,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_store_dataset_phi),
         cmocka_unit_test(test_walker_limits),
         cmocka_unit_test(test_phi_attributes),
+        cmocka_unit_test(test_find_pending_kinds),
         cmocka_unit_test(test_uid_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

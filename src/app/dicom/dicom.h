@@ -128,6 +128,10 @@ enum dicom_status_class {
     DICOM_STATUS__COUNT
 };
 #define DICOM_CMD_SLOTS 32
+/* The two pending statuses (PS3.7 C.4.1.1.4 C-FIND: 0xFF00 matches are continuing, 0xFF01 matches are
+ * continuing but one or more optional keys were not supported; C-MOVE/C-GET C.4.2.1.5/C.4.3.1.4: 0xFF00
+ * sub-operations are continuing).  Index: status & 1. */
+#define DICOM_PENDING_KINDS 2
 
 struct dicom_assoc {
     enum dicom_assoc_state state;
@@ -153,6 +157,7 @@ struct dicom_assoc {
     uint64_t pdvs[2];
     uint64_t ops_by_cmd[DICOM_CMD_SLOTS];          /* messages seen, by command (RQ and RSP) */
     uint64_t rsp_by_class[DICOM_STATUS__COUNT];
+    uint64_t pending_by_status[DICOM_PENDING_KINDS];  /* pending responses: [0] 0xFF00, [1] 0xFF01 */
     uint64_t anomalies;
     uint32_t assoc_count;                          /* associations on this flow so far */
 };
@@ -222,6 +227,7 @@ struct dicom_op {
     struct dicom_ds_info rq_ds;                    /* identifier / stored object header */
     uint32_t n_rsp;                                /* responses, pending ones included */
     uint32_t n_pending;
+    uint32_t n_pending_by_status[DICOM_PENDING_KINDS]; /* [0] 0xFF00, [1] 0xFF01 */
     bool cancelled;                                /* a C-CANCEL-RQ named it */
 };
 

@@ -456,6 +456,9 @@ static void on_message(struct app_ctx *ctx, struct dicom_state *s, int dir, stru
     /* a response: pair it with the request of the other direction */
     enum dicom_status_class cls = dicom_status_class(c->status);
     a->rsp_by_class[cls]++;
+    unsigned pk = c->status & 1; /* 0xFF00 or 0xFF01 when cls is pending */
+    if (cls == DICOM_STATUS_PENDING)
+        a->pending_by_status[pk]++;
     int rq_dir = !dir;
     int i = pending_find(s, rq_dir, c->msg_id_rsp);
     if (i >= 0 && (s->pending[rq_dir][i]->rq.command_field | 0x8000) != c->command_field) {
@@ -472,6 +475,7 @@ static void on_message(struct app_ctx *ctx, struct dicom_state *s, int dir, stru
         op.rsp = *c;
         op.n_rsp = 1;
         op.n_pending = cls == DICOM_STATUS_PENDING;
+        op.n_pending_by_status[pk] = op.n_pending;
         emit(ctx, s, dir, DICOM_EV_DIMSE, &op, NULL);
         return;
     }
@@ -482,6 +486,7 @@ static void on_message(struct app_ctx *ctx, struct dicom_state *s, int dir, stru
     op->has_rsp = true;
     if (cls == DICOM_STATUS_PENDING) {
         op->n_pending++;
+        op->n_pending_by_status[pk]++;
         return;
     }
     emit(ctx, s, dir, DICOM_EV_DIMSE, op, NULL);

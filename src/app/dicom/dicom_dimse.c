@@ -181,7 +181,8 @@ const char *dicom_status_meaning(uint16_t command_field, uint16_t status)
     case 0x0000: return "Success";
     case 0xFF00:
         return svc == 0x0020 ? "Pending: matches are continuing" : "Pending: sub-operations are continuing";
-    case 0xFF01: return "Pending: matches are continuing, optional keys not supported";
+    case 0xFF01: /* C.4.1.1.4: C-FIND only; elsewhere a pending status with no specific meaning */
+        return svc == 0x0020 ? "Pending: matches are continuing, optional keys not supported" : "Pending";
     case 0xFE00: return "Cancel: matching/sub-operations terminated due to Cancel request";
     case 0x0001: return "Warning: requested optional attributes are not supported";
     case 0x0107: return "Warning: attribute list error";
