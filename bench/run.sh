@@ -9,6 +9,7 @@
 # (median seconds, Gbit/s of wire bytes, packets/s, median peak RSS, time relative to the bare
 # loop), medsentry's own final `stats` figures, and a run with tight memcaps beside the default
 # run's RSS.  Fails if medsentry fails or counts a different number of packets than pcount.
+# With the dicom capture: the DICOM parser's CPU cost over the core pipeline (parser off vs on, side by side).
 #
 # usage: bench/run.sh [mixed|dicom|smb|flows]...    (default: $BENCH_CAPTURES, i.e. all four)
 # env:
@@ -17,6 +18,7 @@
 #   BENCH_TSHARK       0 skips tshark (default 1)
 #   BENCH_TSHARK_RUNS  runs of tshark per capture (default 3; tshark is ~10x slower)
 #   BENCH_MEMCAP       0 skips the tight-memcap run (default 1)
+#   BENCH_DICOM_RUNS   interleaved runs of the DICOM parser cost row (default 7)
 #   BENCH_MEMCAP_SETS  the --set options of that run
 #                      (default "flow.memcap=4mb stream.memcap=8mb app-layer.memcap=8mb")
 #   MEDSENTRY          the binary (default build/medsentry)
@@ -227,6 +229,45 @@ for cap in caps:
         else:
             print('memory check: the run with `%s` failed\n' % ' '.join('--set ' + x for x in memcap_sets.split()))
 PY
+# ---- the DICOM parser's cost over the core pipeline (dicom.pcap): the same binary with
+# app-layer.protocols.dicom.enabled=no (core: decode, flows, reassembly, EVE of flows) and with it, INTERLEAVED,
+# BENCH_DICOM_RUNS (default 7) runs each; user+sys CPU seconds from /usr/bin/time, medians.  Target: <= 25%.
+for c in "${CAPTURES[@]}"; do [ "$c" = dicom ] && HAVE_DICOM=1; done
+if [ "${HAVE_DICOM:-0}" = 1 ] && [ -s "$OUT/dicom.pcap" ]; then
+    DRUNS=${BENCH_DICOM_RUNS:-7}
+    log "dicom: parser cost, $DRUNS interleaved runs with the DICOM parser off and on"
+    : >"$TMP/dicomcost"
+    for i in $(seq "$DRUNS"); do
+        for cfg in off on; do
+            rm -rf "$TMP/log"
+            mkdir -p "$TMP/log"
+            sets=()
+            [ $cfg = off ] && sets=(--set app-layer.protocols.dicom.enabled=no)
+            if "$TIMEBIN" -f '%U %S' -o "$TMP/dtime" "$MEDSENTRY" -q -r "$OUT/dicom.pcap" -l "$TMP/log" "${sets[@]}" >/dev/null 2>&1; then
+                echo "$cfg $(tail -n 1 "$TMP/dtime")" >>"$TMP/dicomcost"
+            else
+                log "medsentry failed on dicom.pcap with the DICOM parser $cfg"
+                STATUS=1
+            fi
+        done
+    done
+    rm -rf "$TMP/log"
+    python3 - "$TMP/dicomcost" >>"$OUT/results.md" <<'PY'
+import statistics, sys
+t = {'off': [], 'on': []}
+for line in open(sys.argv[1]):
+    cfg, u, s = line.split()
+    t[cfg].append(float(u) + float(s))
+if t['off'] and t['on']:
+    off, on = statistics.median(t['off']), statistics.median(t['on'])
+    cost = (on / off - 1) * 100 if off > 0 else float('nan')
+    print('## DICOM parser cost on dicom.pcap (user+sys CPU s, median of %d interleaved runs)\n' % len(t['on']))
+    print('| core only (`--set app-layer.protocols.dicom.enabled=no`) | with the DICOM parser | DICOM cost over the core | target |')
+    print('|---:|---:|---:|---:|')
+    print('| %.3f | %.3f | %+.1f%% | <= 25%% %s |\n' % (off, on, cost, 'OK' if cost <= 25 else 'OVER'))
+PY
+fi
+
 cat "$OUT/results.md"
 [ $STATUS = 0 ] || log "FAILED: see above"
 exit $STATUS

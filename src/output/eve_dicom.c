@@ -5,8 +5,6 @@
  * "C-FIND-RQ", UIDs with their PS3.6 names).  PHI never reaches this file in
  * clear unless log-phi is set: the parser pseudonymised it already.
  */
-#include <stdio.h>
-
 #include "app/dicom/dicom.h"
 #include "assets/assets.h"
 #include "output/eve_dicom.h"
@@ -21,11 +19,13 @@ static void uid_pair(struct jw *w, const char *key, const char *key_name, const 
         jw_str(w, key_name, name);
 }
 
+static const char hexdig[] = "0123456789abcdef";
+
+/* "0x0020" without snprintf (this runs for every command and status). */
 static void hex16(struct jw *w, const char *key, uint16_t v)
 {
-    char b[8];
-    snprintf(b, sizeof(b), "0x%04x", v);
-    jw_str(w, key, b);
+    char b[6] = {'0', 'x', hexdig[v >> 12], hexdig[(v >> 8) & 15], hexdig[(v >> 4) & 15], hexdig[v & 15]};
+    jw_strn(w, key, b, sizeof(b));
 }
 
 static void user_info(struct jw *w, const char *key, const struct dicom_user_info *ui)
@@ -175,9 +175,11 @@ static void dataset(struct jw *w, const char *key, const struct dicom_ds_info *d
     if (d->n_keys) {
         jw_open_arr(w, "keys");
         for (unsigned i = 0; i < d->n_keys; i++) {
-            char t[12];
-            snprintf(t, sizeof(t), "%04x,%04x", (unsigned)(d->keys[i] >> 16), (unsigned)(d->keys[i] & 0xffff));
-            jw_str(w, NULL, t);
+            uint32_t k = d->keys[i]; /* "gggg,eeee": a tag, never a value */
+            char t[9] = {hexdig[k >> 28],        hexdig[(k >> 24) & 15], hexdig[(k >> 20) & 15],
+                         hexdig[(k >> 16) & 15], ',',                    hexdig[(k >> 12) & 15],
+                         hexdig[(k >> 8) & 15],  hexdig[(k >> 4) & 15],  hexdig[k & 15]};
+            jw_strn(w, NULL, t, sizeof(t));
         }
         jw_close_arr(w);
     }

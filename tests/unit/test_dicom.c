@@ -625,6 +625,23 @@ static void test_phi_attributes(void **st)
     free(json);
     jw_free(&w);
 
+    /* with a per-flow memo: the same pseudonyms, on the first walk (computed) and the second (remembered) */
+    struct dicom_phi_cache *cache = calloc(1, sizeof(*cache));
+    assert_non_null(cache);
+    struct dicom_limits cached_lim = lim;
+    cached_lim.phi_cache = cache;
+    for (int pass = 0; pass < 2; pass++) {
+        struct dicom_ds_info again;
+        memset(&again, 0, sizeof(again));
+        dicom_walk_dataset(&again, DICOM_TS_EXPLICIT_LE, ds.b, ds.n, ds.n, &cached_lim);
+        assert_string_equal(again.patient_name, info->patient_name);
+        assert_string_equal(again.accession, info->accession);
+        assert_int_equal(again.n_phi, info->n_phi);
+        for (unsigned i = 0; i < again.n_phi; i++)
+            assert_string_equal(again.phi[i].value, info->phi[i].value);
+    }
+    free(cache);
+
     /* with log-phi the values are written in clear */
     struct dicom_limits clear_lim = lim;
     clear_lim.log_phi = true;

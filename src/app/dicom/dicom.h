@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "app/app.h"
+#include "core/phi.h"
 
 /* PDU types (PS3.8 Table 9-1 ... 9-26). */
 enum dicom_pdu_type {
@@ -58,6 +59,18 @@ enum dicom_pdu_type {
 #define DICOM_DEFAULT_DATASET_BUDGET 65536u         /* data set bytes kept per message for the element walker */
 #define DICOM_DEFAULT_MAX_DEPTH 8u                  /* sequence/item nesting the walker follows */
 
+/* A per-flow memo of the last pseudonyms computed: an association stores and queries the same few patients
+ * over and over, and one HMAC-SHA256 costs far more than a compare.  Values up to DICOM_STR_MAX bytes. */
+#define DICOM_PHI_CACHE 32                 /* more than the PHI attributes one data set can carry */
+struct dicom_phi_cache {
+    uint8_t next;                                  /* round-robin replacement */
+    struct {
+        uint8_t len;                               /* 0 = empty */
+        uint8_t value[DICOM_STR_MAX];
+        char pseudonym[PHI_PSEUDONYM_SIZE];
+    } e[DICOM_PHI_CACHE];
+};
+
 struct dicom_limits {
     uint32_t max_pdu;
     uint32_t dataset_budget;
@@ -65,6 +78,7 @@ struct dicom_limits {
     bool log_phi;
     const uint8_t *phi_key; /* NULL: PHI is redacted ("phi:redacted") */
     size_t phi_key_len;
+    struct dicom_phi_cache *phi_cache; /* per-flow memo of pseudonyms; NULL: none */
 };
 
 /* ---- association ---------------------------------------------------------------------------- */

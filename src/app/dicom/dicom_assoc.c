@@ -75,6 +75,7 @@ struct dicom_state {
     struct dicom_op *pending[2][DICOM_MAX_PENDING]; /* by direction of the request */
     bool summary_done;
     uint32_t n_anomalies;
+    struct dicom_phi_cache phi_cache;               /* lim.phi_cache points here */
 };
 
 static const char *const kind_names[] = {
@@ -197,6 +198,7 @@ static void *dicom_state_new(struct app_ctx *ctx)
     if (!s)
         return NULL;
     limits_from_config(&s->lim, ctx->al ? ctx->al->config : NULL);
+    s->lim.phi_cache = &s->phi_cache;
     s->a.abort_dir = -1;
     return s;
 }

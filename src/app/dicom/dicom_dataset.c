@@ -86,10 +86,26 @@ static void put_phi(char *dst, size_t cap, bool *has, const uint8_t *v, size_t n
         dst[0] = 0; /* an empty (universal matching) key hides nothing */
         return;
     }
-    if (lim->log_phi)
+    if (lim->log_phi) {
         copy_text(dst, cap, v, n);
-    else
+        return;
+    }
+    struct dicom_phi_cache *c = lim->phi_cache;
+    if (!c || n > DICOM_STR_MAX || cap < PHI_PSEUDONYM_SIZE) {
         phi_pseudonym(dst, cap, lim->phi_key, lim->phi_key_len, v, n);
+        return;
+    }
+    for (unsigned i = 0; i < DICOM_PHI_CACHE; i++)
+        if (c->e[i].len == n && memcmp(c->e[i].value, v, n) == 0) {
+            memcpy(dst, c->e[i].pseudonym, PHI_PSEUDONYM_SIZE);
+            return;
+        }
+    phi_pseudonym(dst, cap, lim->phi_key, lim->phi_key_len, v, n);
+    unsigned slot = c->next++ % DICOM_PHI_CACHE;
+    c->e[slot].len = (uint8_t)n;
+    memcpy(c->e[slot].value, v, n);
+    memcpy(c->e[slot].pseudonym, dst, PHI_PSEUDONYM_SIZE);
+    c->e[slot].pseudonym[PHI_PSEUDONYM_SIZE - 1] = 0;
 }
 
 #define TAG(g, e) ((uint32_t)(g) << 16 | (uint32_t)(e))
