@@ -180,11 +180,13 @@ def cached(capture_abs, kind, compute):
     """compute(capture_abs) -> JSON-able; cached by (sha256 of the capture, tshark version, kind)."""
     key = "%s-%s-%s-%s.json" % (sha256_file(capture_abs), tshark_version(), kind, FORMATS.get(kind, CACHE_FORMAT))
     path = os.path.join(_cache_dir(), key)
-    for p in (os.path.join(TRUTH_DIR, key), path):
+    import gzip
+    for p, opener in ((os.path.join(TRUTH_DIR, key + ".gz"), gzip.open), (os.path.join(TRUTH_DIR, key), open),
+                      (path, open)):
         try:
-            with open(p) as f:
+            with opener(p, "rt") as f:
                 return json.load(f)
-        except (OSError, ValueError):
+        except (OSError, ValueError, EOFError):
             pass
     val = compute(capture_abs)
     fd, tmp = tempfile.mkstemp(dir=_cache_dir(), prefix=".tmp-")
@@ -192,6 +194,14 @@ def cached(capture_abs, kind, compute):
         json.dump(val, f)
     os.replace(tmp, path)
     return val
+
+
+def tshark_text(capture_abs, args):
+    """stdout of `tshark -n -r CAPTURE ARGS...`, cached (and read from the committed truth) like the other kinds:
+    the key holds the capture's SHA-256, the tshark version and a hash of the arguments."""
+    import hashlib
+    tag = hashlib.sha256("\0".join(args).encode()).hexdigest()[:16]
+    return cached(capture_abs, "text-" + tag, lambda c: run_tshark(["-r", c] + list(args)))
 
 
 def run_tshark(args):

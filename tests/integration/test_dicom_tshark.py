@@ -25,9 +25,12 @@ PORTS = [104, 4242, 11112, 11113, 11114, 11115]
 DA = sum((["-d", "tcp.port==%d,dicom" % p] for p in PORTS), [])
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mslib  # noqa: E402  (tshark output cached by capture hash + tshark version + arguments)
+
+
 def tshark(pcap, *args):
-    r = subprocess.run(["tshark", "-n", "-r", pcap] + DA + list(args), capture_output=True, text=True, check=True)
-    return r.stdout
+    return mslib.tshark_text(os.path.abspath(pcap), DA + list(args))
 
 
 def uid_of(v):
