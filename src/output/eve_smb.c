@@ -58,8 +58,9 @@ void eve_smb_body(struct jw *w, const struct eve_cfg *cfg, const struct event *e
         jw_str(w, "host", s->ntlmssp->host);
         if (s->ntlmssp->has_version) {
             char v[48];
-            snprintf(v, sizeof(v), "%u.%u build %u", s->ntlmssp->ver_major, s->ntlmssp->ver_minor,
-                     s->ntlmssp->ver_build);
+            /* Suricata's format: "10.0 build 10586 rev 15" [MS-NLMP 2.2.2.10] */
+            snprintf(v, sizeof(v), "%u.%u build %u rev %u", s->ntlmssp->ver_major, s->ntlmssp->ver_minor,
+                     s->ntlmssp->ver_build, s->ntlmssp->ver_revision);
             jw_str(w, "version", v);
         }
         if (s->ntlmssp->anonymous)

@@ -553,6 +553,24 @@ static void test_fragments(void **st)
     h_free(h);
 }
 
+/* a second LAST_FRAG of a call already complete decodes the stub again: no leaked decode (fuzz_dcerpc) */
+static void test_last_frag_twice(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    bind_svcctl(h);
+    struct buf *s = calloc(1, sizeof(*s));
+    struct buf *b = calloc(1, sizeof(*b));
+    open_service_stub(s, "Spooler", 8, 0, 8, true);
+    request(b, 0x03, 7, 0, 16, s->b, s->n);
+    request(b, 0x02, 7, 0, 16, s->b, s->n);
+    request(b, 0x02, 7, 0, 16, s->b, s->n);
+    feed(h, 0, b->b, b->n, 0);
+    free(s);
+    free(b);
+    h_free(h); /* asserts every allocation came back */
+}
+
 /* ---- bind / bind_ack ---- */
 
 static void test_bind_contexts(void **st)
@@ -849,7 +867,7 @@ int main(void)
         cmocka_unit_test(test_create_service_decode), cmocka_unit_test(test_fragments),
         cmocka_unit_test(test_bind_contexts),      cmocka_unit_test(test_fault),
         cmocka_unit_test(test_header_only_split),  cmocka_unit_test(test_svcctl_handles),
-        cmocka_unit_test(test_svcctl_handle_eviction),
+        cmocka_unit_test(test_svcctl_handle_eviction), cmocka_unit_test(test_last_frag_twice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -382,7 +382,9 @@ static void dcerpc_decode_stub(struct app_ctx *ctx, struct dcerpc_conn *c, struc
         struct dcerpc_svcctl tmp;
         if (dcerpc_svcctl_decode(k->opnum, k->stub, k->stub_len, le, &tmp) == 0) {
             dcerpc_svcctl_resolve(c, &tmp);
-            k->svcctl = app_alloc(ctx, sizeof(*k->svcctl));
+            /* a second LAST_FRAG of the same call decodes again: reuse the allocation (found by fuzz_dcerpc) */
+            if (!k->svcctl)
+                k->svcctl = app_alloc(ctx, sizeof(*k->svcctl));
             if (k->svcctl)
                 *k->svcctl = tmp;
         }
@@ -390,7 +392,8 @@ static void dcerpc_decode_stub(struct app_ctx *ctx, struct dcerpc_conn *c, struc
         struct dcerpc_atsvc tmp;
         bool tsch = pc->info->name[0] == 'I';
         if (dcerpc_atsvc_decode(tsch, k->opnum, k->stub, k->stub_len, le, &tmp) == 0) {
-            k->atsvc = app_alloc(ctx, sizeof(*k->atsvc));
+            if (!k->atsvc)
+                k->atsvc = app_alloc(ctx, sizeof(*k->atsvc));
             if (k->atsvc)
                 *k->atsvc = tmp;
         }

@@ -56,6 +56,7 @@ static void ntlmssp_version(const uint8_t *p, size_t n, size_t off, struct ntlms
     out->ver_major = p[off];
     out->ver_minor = p[off + 1];
     out->ver_build = rd_le16(p + off + 2);
+    out->ver_revision = p[off + 7];
 }
 
 int ntlmssp_parse(const uint8_t *p, size_t n, struct ntlmssp_info *out)

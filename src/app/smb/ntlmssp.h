@@ -26,6 +26,7 @@ struct ntlmssp_info {
     bool has_version;
     uint8_t ver_major, ver_minor;
     uint16_t ver_build;
+    uint8_t ver_revision;           /* NTLMRevisionCurrent (15 = NTLMSSP_REVISION_W2K3) */
     bool anonymous;                 /* AUTH with empty user and no NT response */
 };
 
