@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,21 +141,33 @@ static int parse_args(int argc, char **argv, struct cli *c)
     return 0;
 }
 
+/* Create path and any missing parents (mkdir -p); an existing directory is fine. */
 static int ensure_dir(const char *path)
 {
+    char buf[1024];
     struct stat st;
-    if (stat(path, &st) == 0) {
-        if (!S_ISDIR(st.st_mode)) {
-            log_error("%s: not a directory", path);
-            return -1;
-        }
-        return 0;
-    }
-    if (mkdir(path, 0750) != 0) {
-        log_error("%s: cannot create directory: %s", path, strerror(errno));
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+        log_error("%s: path too long", path);
         return -1;
     }
-    return 0;
+    for (char *p = buf + 1;; p++) {
+        bool end = *p == '\0';
+        if (*p != '/' && !end)
+            continue;
+        *p = '\0';
+        if (stat(buf, &st) != 0) {
+            if (mkdir(buf, 0750) != 0 && errno != EEXIST) {
+                log_error("%s: cannot create directory: %s", buf, strerror(errno));
+                return -1;
+            }
+        } else if (!S_ISDIR(st.st_mode)) {
+            log_error("%s: not a directory", buf);
+            return -1;
+        }
+        if (end)
+            return 0;
+        *p = '/';
+    }
 }
 
 static int run(struct engine *e, struct source *src, const char *name)
