@@ -193,41 +193,65 @@ static void app_detect_udp(struct app_layer *al, struct flow *f, int dir, const 
     }
 }
 
-static void app_detect_tcp(struct app_layer *al, struct flow *f, int dir, const uint8_t *data, size_t len)
+/* Copy up to probe-depth bytes of this direction into its probe buffer (allocated on first use). */
+static bool probe_buffer(struct app_layer *al, struct flow *f, int dir, const uint8_t *data, size_t len, size_t *taken)
 {
     struct app_flow *a = &f->app;
     uint32_t depth = al->cfg.probe_depth ? al->cfg.probe_depth : 1;
-    if (!a->probe_buf[0] && !a->probe_buf[1])
-        a->first_dir = (uint8_t)dir;
     if (!a->probe_buf[dir]) {
         a->probe_buf[dir] = mc_malloc(&al->mc, depth);
         if (!a->probe_buf[dir]) {
             al->stats->app_memcap_hits++;
-            app_set_failed(al, f);
-            return;
+            return false;
         }
         a->probe_cap[dir] = depth;
     }
     size_t room = a->probe_cap[dir] - a->probe_len[dir];
-    size_t take = len < room ? len : room;
-    memcpy(a->probe_buf[dir] + a->probe_len[dir], data, take);
-    a->probe_len[dir] += (uint32_t)take;
+    *taken = len < room ? len : room;
+    memcpy(a->probe_buf[dir] + a->probe_len[dir], data, *taken);
+    a->probe_len[dir] += (uint32_t)*taken;
+    return true;
+}
 
-    const struct app_parser *p = app_probe(al, f, dir, a->probe_buf[dir], a->probe_len[dir]);
+static void app_detect_tcp(struct app_layer *al, struct flow *f, int dir, const uint8_t *data, size_t len)
+{
+    struct app_flow *a = &f->app;
+    uint32_t depth = al->cfg.probe_depth ? al->cfg.probe_depth : 1;
+    if (!a->probe_seen[0] && !a->probe_seen[1])
+        a->first_dir = (uint8_t)dir;
+
+    /* Most flows are decided by their first chunk: probe it where it lies, and copy only when undecided. */
+    const uint8_t *view = data;
+    size_t view_len = len < depth ? len : depth;
+    size_t taken = 0;
+    if (a->probe_len[dir]) {
+        if (!probe_buffer(al, f, dir, data, len, &taken)) {
+            app_set_failed(al, f);
+            return;
+        }
+        view = a->probe_buf[dir];
+        view_len = a->probe_len[dir];
+    }
+    const struct app_parser *p = app_probe(al, f, dir, view, view_len);
     if (p) {
-        app_start(al, f, p, a->first_dir);
-        if (a->parser && take < len && p->on_data) {
+        app_start(al, f, p, a->first_dir); /* replays what is buffered, in arrival order */
+        if (a->parser && taken < len && p->on_data) {
             struct app_ctx ctx = app_ctx_for(al, f);
-            p->on_data(&ctx, a->state, dir, data + take, len - take);
+            p->on_data(&ctx, a->state, dir, data + taken, len - taken);
         }
         return;
     }
-    bool done_ts = a->probe_len[0] && (all_tried(al, f, 0) || a->probe_len[0] >= a->probe_cap[0]);
-    bool done_tc = a->probe_len[1] && (all_tried(al, f, 1) || a->probe_len[1] >= a->probe_cap[1]);
-    if (done_ts && (done_tc || a->probe_len[1] == 0))
+    uint32_t seen = a->probe_seen[dir] + (uint32_t)(len < depth ? len : depth);
+    a->probe_seen[dir] = seen < depth ? seen : depth;
+    bool done_ts = a->probe_seen[0] && (all_tried(al, f, 0) || a->probe_seen[0] >= depth);
+    bool done_tc = a->probe_seen[1] && (all_tried(al, f, 1) || a->probe_seen[1] >= depth);
+    if ((done_ts && (done_tc || a->probe_seen[1] == 0)) || (done_tc && a->probe_seen[1] >= depth && !a->probe_seen[0])) {
+        app_set_failed(al, f); /* every parser said no, or a full buffer's worth and nobody knows it */
+        return;
+    }
+    /* still undecided: keep this chunk for the next probe and for the replay to whichever parser matches */
+    if (view == data && !probe_buffer(al, f, dir, data, len, &taken))
         app_set_failed(al, f);
-    else if (done_tc && a->probe_len[1] >= a->probe_cap[1] && a->probe_len[0] == 0)
-        app_set_failed(al, f); /* the server said a full buffer's worth and nobody knows it */
 }
 
 void app_on_data(struct app_layer *al, struct flow *f, int dir, const uint8_t *data, size_t len)

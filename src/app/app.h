@@ -81,6 +81,7 @@ struct app_flow {
     uint8_t *probe_buf[2];               /* bytes buffered while probing, per direction */
     uint32_t probe_len[2];
     uint32_t probe_cap[2];
+    uint32_t probe_seen[2];              /* bytes probed per direction (up to probe_depth) */
     uint32_t tried[2];                   /* bitmask by registry index of parsers that said PROBE_NO */
     uint8_t first_dir;                   /* direction that sent payload first */
     bool gap_during_probe;

@@ -250,6 +250,22 @@ static void test_events_and_anomalies(void **state)
     fx_free(x);
 }
 
+/* A chunk that decides detection is probed where it lies: no probe buffer is allocated at all. */
+static void test_decided_chunk_not_buffered(void **state)
+{
+    (void)state;
+    struct fixture *x = fx_new(104, 64);
+    feed(x, 0, "ALPHA");
+    assert_int_equal(x->f.app.proto, APP_DICOM);
+    assert_int_equal(x->al.mc.peak, sizeof(struct tstate)); /* the parser state only */
+    fx_free(x);
+    x = fx_new(104, 64);
+    feed(x, 0, "GET / HTTP/1.0\r\n");
+    assert_int_equal(x->f.app.proto, APP_FAILED);
+    assert_int_equal(x->al.mc.peak, 0);
+    fx_free(x);
+}
+
 static void test_close_frees_state(void **state)
 {
     (void)state;
@@ -269,7 +285,7 @@ static void test_memcap_refuses_probe_buffer(void **state)
     (void)state;
     struct fixture *x = fx_new(104, 64);
     x->al.mc.cap = 8; /* smaller than one probe buffer */
-    feed(x, 0, "ALPHA");
+    feed(x, 0, "ALP"); /* undecided: must be buffered, and the buffer is refused */
     assert_int_equal(x->f.app.proto, APP_FAILED);
     assert_int_equal(x->st.app_memcap_hits, 1);
     fx_free(x);
@@ -285,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_failed_when_buffer_fills_undecided),
         cmocka_unit_test(test_gap_before_and_after_detection),
         cmocka_unit_test(test_events_and_anomalies),
+        cmocka_unit_test(test_decided_chunk_not_buffered),
         cmocka_unit_test(test_close_frees_state),
         cmocka_unit_test(test_memcap_refuses_probe_buffer),
     };
