@@ -11,6 +11,6 @@ fmt_conv=$(sed -n 's/^CACHE_FORMAT = "\(v[0-9]*\)".*/\1/p' tests/integration/msl
 fmt_follow=$(sed -n 's/.*"follow": "\(v[0-9]*\)".*/\1/p' tests/integration/mslib.py)
 find tests/data/tshark -name '*.json.gz' -delete   # README.md stays
 cp build/tshark-cache/*-conv-"$fmt_conv".json build/tshark-cache/*-follow-"$fmt_follow".json \
-    build/tshark-cache/*-text-*-"$fmt_conv".json tests/data/tshark/
+    build/tshark-cache/*-text-*-"$fmt_conv".json build/tshark-cache/*-smbobjects-"$fmt_conv".json tests/data/tshark/
 gzip -9 -n tests/data/tshark/*.json
 echo "tests/data/tshark: $(ls tests/data/tshark | wc -l) files from $(tshark --version | head -1)"

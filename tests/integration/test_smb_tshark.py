@@ -22,9 +22,26 @@ CMD = {0: "SMB2_COMMAND_NEGOTIATE_PROTOCOL", 3: "SMB2_COMMAND_TREE_CONNECT", 4: 
        5: "SMB2_COMMAND_CREATE", 6: "SMB2_COMMAND_CLOSE", 14: "SMB2_COMMAND_FIND"}
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mslib  # noqa: E402  (tshark output cached by capture hash + tshark version + arguments)
+
+
 def ts(pcap, *args):
-    out = subprocess.run(["tshark", "-n", "-r", pcap] + list(args), capture_output=True, text=True).stdout
-    return [l for l in out.splitlines()]
+    return mslib.tshark_text(os.path.abspath(pcap), list(args)).splitlines()
+
+
+def exported_objects(pcap):
+    """name and SHA-256 of every object `tshark --export-objects smb` writes, cached like the text output"""
+    def compute(capture):
+        exp = tempfile.mkdtemp()
+        try:
+            subprocess.run(["tshark", "-n", "-r", capture, "--export-objects", "smb," + exp], capture_output=True,
+                           env=mslib.tool_env())
+            return [[f, hashlib.sha256(open(os.path.join(exp, f), "rb").read()).hexdigest(),
+                     os.path.getsize(os.path.join(exp, f))] for f in sorted(os.listdir(exp))]
+        finally:
+            shutil.rmtree(exp, ignore_errors=True)
+    return mslib.cached(os.path.abspath(pcap), "smbobjects", compute)
 
 
 def fields(pcap, flt, *flds):
@@ -149,18 +166,15 @@ for pcap in PCAPS:
             failures.append("%s: SMB3 TRANSFORM records not reported" % name)
 
     # file hashes against tshark --export-objects smb
-    exp = tempfile.mkdtemp()
-    subprocess.run(["tshark", "-n", "-r", pcap, "--export-objects", "smb," + exp], capture_output=True)
     want = set()
     # tshark also exports named-pipe traffic as objects; medsentry hands pipes to DCE/RPC instead
     pipes = set(s["filename"].lower() for s in smb if s.get("share_type") == "PIPE" and s.get("filename"))
-    for f in os.listdir(exp):
+    for f, digest, size in exported_objects(pcap):
         base = f.replace("%5c", "\\").lstrip("\\").split("(")[0].lower()
         if base in pipes:
             continue
-        data = open(os.path.join(exp, f), "rb").read()
-        if data:
-            want.add(hashlib.sha256(data).hexdigest())
+        if size:
+            want.add(digest)
     got = set(f["sha256"] for f in files if f.get("sha256") and f["size"] > 0)
     written = set(f["sha256"] for f in files if f.get("sha256") and f["direction"] == "to_server" and f["size"] > 0)
     if not want <= got:
@@ -168,7 +182,6 @@ for pcap in PCAPS:
     if not written <= want:
         failures.append("%s: files written per medsentry but not exported by tshark: %d" % (name, len(written - want)))
     print("%s: smb %d dcerpc %d fileinfo %d (tshark objects %d)" % (name, len(smb), len(rpc), len(files), len(want)))
-    shutil.rmtree(exp, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
 
 print("svcctl operations named through their handle: %d" % svc_named)
