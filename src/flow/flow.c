@@ -251,8 +251,16 @@ static struct flow *flow_create(struct flow_table *ft, const struct flow_key *k,
     f->vlan_count = d->vlan_count;
     memcpy(f->vlan, k->vlan, sizeof(f->vlan));
 
-    /* The client sends the SYN; a SYN-ACK seen first comes from the server; otherwise the first sender. */
-    bool src_is_client = !(d->ipproto == 6 && (d->tcp_flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK));
+    /* The client sends the SYN; a SYN-ACK seen first comes from the server.  Without a handshake (TCP picked up
+     * midstream, UDP), a sender on a privileged port talking to an ephemeral one is taken for the server;
+     * otherwise the first sender is the client. */
+    bool src_is_client;
+    if (d->ipproto == 6 && (d->tcp_flags & TH_SYN))
+        src_is_client = !(d->tcp_flags & TH_ACK);
+    else if (d->ipproto == 6 || d->ipproto == 17)
+        src_is_client = !(d->sport < 1024 && d->dport >= 1024);
+    else
+        src_is_client = true;
     const struct ip_addr *ca = src_is_client ? &d->src : &d->dst;
     const struct ip_addr *sa = src_is_client ? &d->dst : &d->src;
     f->client = *ca;

@@ -4,7 +4,9 @@
  * Key: the 5-tuple (addresses, ports, IP protocol) plus VLAN ids, normalised so
  * that both directions find the same entry.  Direction: the client is the
  * sender of a SYN without ACK; if the first packet seen is a SYN-ACK, its
- * receiver; otherwise the sender of the first packet (UDP, ICMP, midstream).
+ * receiver.  Without a handshake (UDP, TCP midstream), a first packet from a
+ * port below 1024 to a port at or above 1024 comes from the server; otherwise
+ * the sender of the first packet is the client (and always for ICMP).
  * Time: every timeout runs on packet time.  Memory: flows are charged to the
  * flow memcap; when it is full the least recently used flow is ended
  * (end reason "evicted") to make room, and counted.

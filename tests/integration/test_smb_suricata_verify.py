@@ -54,8 +54,6 @@ NATIVE = "SMB1 SESSION_SETUP_ANDX request/response native OS / LAN manager (smb.
 BADUID = "SMB1 DOS-class errors (SRV_BADUID 0x005b) are printed as an NTSTATUS by medsentry"
 PIPE_IN_SMB = ("Suricata logs a pipe's DCE/RPC inside the smb WRITE/READ record (smb.dcerpc.*); medsentry emits separate "
                "dcerpc events, so checks that also match smb.command WRITE cannot be met")
-ADDR = ("medsentry writes the addresses of the packet that completed the operation (the response: the client's port as "
-        "dest_port); Suricata the flow initiator's")
 
 
 def known_limitations():
@@ -258,7 +256,6 @@ def define_known(add):
     add("smb2-09-trunc-file-logging", 1, NATIVE)
     add("smb2-async", 0, "smb.rename.from: the SET_INFO rename is reported only when the CREATE of the file was seen; "
         "here the rename source is not matched yet")
-    add("smb3-03-midstream", 1, ADDR)
 
 
 if __name__ == "__main__":

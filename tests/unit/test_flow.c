@@ -126,11 +126,20 @@ static void test_synack_first_and_midstream(void **state)
     struct flow *f = flow_packet(&ft, mk(&p, 6, 1, 445, 9, 50000, TH_SYN | TH_ACK, SEC, 60), &dir);
     assert_int_equal(dir, 1);
     assert_int_equal(f->server_port, 445);
-    /* no handshake at all: the first sender is the client */
+    /* no handshake, first packet from a privileged port to an ephemeral one: its sender is the server */
     f = flow_packet(&ft, mk(&p, 6, 3, 80, 4, 50001, TH_ACK | TH_PUSH, SEC, 60), &dir);
+    assert_int_equal(dir, 1);
+    assert_int_equal(f->client_port, 50001);
+    assert_int_equal(f->server_port, 80);
+    /* no handshake, no such hint: the first sender is the client */
+    f = flow_packet(&ft, mk(&p, 6, 5, 40000, 6, 50002, TH_ACK | TH_PUSH, SEC, 60), &dir);
     assert_int_equal(dir, 0);
-    assert_int_equal(f->client_port, 80);
-    assert_int_equal(st.tcp_midstream, 2);
+    assert_int_equal(f->client_port, 40000);
+    /* UDP answer seen first (a DNS response from port 53): the server is still port 53 */
+    f = flow_packet(&ft, mk(&p, 17, 7, 53, 8, 33333, 0, SEC, 90), &dir);
+    assert_int_equal(dir, 1);
+    assert_int_equal(f->server_port, 53);
+    assert_int_equal(st.tcp_midstream, 3);
     flow_table_free(&ft);
 }
 
