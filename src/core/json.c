@@ -310,7 +310,27 @@ size_t format_ts(char *buf, size_t size, uint64_t ts_us)
 
 void jw_ts(struct jw *w, const char *key, uint64_t ts_us)
 {
-    char b[64];
-    size_t n = format_ts(b, sizeof(b), ts_us);
+    uint64_t sec = ts_us / 1000000;
+    if (sec != w->ts_sec || !w->ts_text[0]) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        snprintf(w->ts_text, sizeof(w->ts_text), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        w->ts_sec = sec;
+    }
+    /* ".uuuuuu+0000" after the cached seconds, without printf */
+    char b[96];
+    size_t n = strlen(w->ts_text);
+    memcpy(b, w->ts_text, n);
+    uint32_t us = (uint32_t)(ts_us % 1000000);
+    b[n++] = '.';
+    for (int i = 5; i >= 0; i--) {
+        b[n + (size_t)i] = (char)('0' + us % 10);
+        us /= 10;
+    }
+    n += 6;
+    memcpy(b + n, "+0000", 5);
+    n += 5;
     jw_strn(w, key, b, n);
 }

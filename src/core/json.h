@@ -25,6 +25,9 @@ struct jw {
     int depth;
     bool first[JW_MAX_DEPTH + 1]; /* no member written yet at this depth */
     bool err;                     /* allocation failure or nesting too deep */
+    /* jw_ts: "YYYY-MM-DDTHH:MM:SS" of the last second formatted (events come in time order, so it rarely changes) */
+    uint64_t ts_sec;
+    char ts_text[80];
 };
 
 void jw_init(struct jw *w);

@@ -122,6 +122,19 @@ static void test_timestamp(void **state)
     assert_string_equal(b, "2018-04-23T10:00:00.000042+0000");
     format_ts(b, sizeof(b), 0);
     assert_string_equal(b, "1970-01-01T00:00:00.000000+0000");
+
+    /* jw_ts caches the seconds part per writer: values across and within seconds, in and out of order */
+    struct jw w;
+    jw_init(&w);
+    jw_open_arr(&w, NULL);
+    jw_ts(&w, NULL, 1524477600ULL * 1000000 + 7);
+    jw_ts(&w, NULL, 1524477600ULL * 1000000 + 999999);
+    jw_ts(&w, NULL, 1524477661ULL * 1000000);
+    jw_ts(&w, NULL, 1524477600ULL * 1000000 + 120000);
+    jw_close_arr(&w);
+    assert_string_equal(w.buf, "[\"2018-04-23T10:00:00.000007+0000\",\"2018-04-23T10:00:00.999999+0000\","
+                               "\"2018-04-23T10:01:01.000000+0000\",\"2018-04-23T10:00:00.120000+0000\"]");
+    jw_free(&w);
 }
 
 int main(void)
