@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += 3;
         if (len > size - off)
             len = size - off;
-        struct packet p = {.ts_us = ts, .caplen = (uint32_t)len, .wirelen = (uint32_t)len, .linktype = lt,
-                           .data = data + off};
+        struct packet p = {
+            .ts_us = ts, .caplen = (uint32_t)len, .wirelen = (uint32_t)len, .linktype = lt, .data = data + off};
         engine_packet(&e, &p);
         off += len;
     }

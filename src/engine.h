@@ -33,7 +33,7 @@ struct engine {
     uint64_t first_ts_us, now_us;  /* packet time */
     uint64_t next_stats_us;
     uint64_t next_expire_us;
-    uint64_t next_flush_us;        /* live: EVE is flushed once a second */
+    uint64_t next_flush_us; /* live: EVE is flushed once a second */
     bool capture_truncated;
     /* live capture: set by the caller before the first packet; kernel counters filled before the final stats */
     bool live;

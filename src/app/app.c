@@ -19,9 +19,8 @@
 #include "flow/flow.h"
 
 static const char *const app_proto_names[APP__COUNT] = {
-    [APP_UNKNOWN] = NULL,   [APP_FAILED] = "failed", [APP_DICOM] = "dicom", [APP_SMB] = "smb",
-    [APP_DCERPC] = "dcerpc", [APP_HTTP] = "http",    [APP_DNS] = "dns",     [APP_TLS] = "tls",
-    [APP_HL7] = "hl7",
+    [APP_UNKNOWN] = NULL, [APP_FAILED] = "failed", [APP_DICOM] = "dicom", [APP_SMB] = "smb", [APP_DCERPC] = "dcerpc",
+    [APP_HTTP] = "http",  [APP_DNS] = "dns",       [APP_TLS] = "tls",     [APP_HL7] = "hl7",
 };
 
 const char *app_proto_name(enum app_proto p)
@@ -245,7 +244,8 @@ static void app_detect_tcp(struct app_layer *al, struct flow *f, int dir, const 
     a->probe_seen[dir] = seen < depth ? seen : depth;
     bool done_ts = a->probe_seen[0] && (all_tried(al, f, 0) || a->probe_seen[0] >= depth);
     bool done_tc = a->probe_seen[1] && (all_tried(al, f, 1) || a->probe_seen[1] >= depth);
-    if ((done_ts && (done_tc || a->probe_seen[1] == 0)) || (done_tc && a->probe_seen[1] >= depth && !a->probe_seen[0])) {
+    if ((done_ts && (done_tc || a->probe_seen[1] == 0)) ||
+        (done_tc && a->probe_seen[1] >= depth && !a->probe_seen[0])) {
         app_set_failed(al, f); /* every parser said no, or a full buffer's worth and nobody knows it */
         return;
     }

@@ -30,8 +30,8 @@ struct config;
 struct file_tracker;
 
 enum app_proto {
-    APP_UNKNOWN = 0,   /* no payload yet, or still probing */
-    APP_FAILED,        /* payload seen, no parser recognised it */
+    APP_UNKNOWN = 0, /* no payload yet, or still probing */
+    APP_FAILED,      /* payload seen, no parser recognised it */
     APP_DICOM,
     APP_SMB,
     APP_DCERPC,
@@ -46,8 +46,8 @@ enum app_proto {
 const char *app_proto_name(enum app_proto p);
 
 enum probe_result {
-    PROBE_NO,          /* not this protocol */
-    PROBE_MAYBE,       /* not enough bytes to tell */
+    PROBE_NO,    /* not this protocol */
+    PROBE_MAYBE, /* not enough bytes to tell */
     PROBE_YES,
 };
 
@@ -58,8 +58,8 @@ struct app_ctx;
 struct app_parser {
     const char *name;
     enum app_proto proto;
-    uint8_t ipproto;                     /* 6 (TCP) or 17 (UDP) */
-    uint16_t ports[APP_MAX_PORTS];       /* hints, 0-terminated: tried first, not required */
+    uint8_t ipproto;               /* 6 (TCP) or 17 (UDP) */
+    uint16_t ports[APP_MAX_PORTS]; /* hints, 0-terminated: tried first, not required */
     /* Look at the first bytes of direction dir (0 to server, 1 to client).  Must not keep data. */
     enum probe_result (*probe)(const uint8_t *data, size_t len, int dir);
     /* Per-flow state, allocated against ctx's app memcap (app_alloc); NULL means "cannot". */
@@ -78,19 +78,19 @@ struct app_flow {
     enum app_proto proto;
     const struct app_parser *parser;
     void *state;
-    uint8_t *probe_buf[2];               /* bytes buffered while probing, per direction */
+    uint8_t *probe_buf[2]; /* bytes buffered while probing, per direction */
     uint32_t probe_len[2];
     uint32_t probe_cap[2];
-    uint32_t probe_seen[2];              /* bytes probed per direction (up to probe_depth) */
-    uint32_t tried[2];                   /* bitmask by registry index of parsers that said PROBE_NO */
-    uint8_t first_dir;                   /* direction that sent payload first */
+    uint32_t probe_seen[2]; /* bytes probed per direction (up to probe_depth) */
+    uint32_t tried[2];      /* bitmask by registry index of parsers that said PROBE_NO */
+    uint8_t first_dir;      /* direction that sent payload first */
     bool gap_during_probe;
 };
 
 struct app_cfg {
-    uint32_t probe_depth;                /* bytes per direction buffered for detection */
-    uint64_t memcap;                     /* probe buffers and parser state, all flows */
-    bool enabled[APP__COUNT];            /* app-layer.protocols.<name>.enabled */
+    uint32_t probe_depth;     /* bytes per direction buffered for detection */
+    uint64_t memcap;          /* probe buffers and parser state, all flows */
+    bool enabled[APP__COUNT]; /* app-layer.protocols.<name>.enabled */
 };
 
 /* The worker's app layer: registry, memcap, and where events go. */
@@ -102,9 +102,9 @@ struct app_layer {
     struct memcap mc;
     struct stats *stats;
     const struct event_bus *bus;
-    const struct config *config;         /* full configuration, for parser limits */
-    struct file_tracker *files;          /* per-worker file tracker (src/files/); NULL = no file tracking */
-    uint64_t now_us;                     /* packet time of the packet being processed */
+    const struct config *config; /* full configuration, for parser limits */
+    struct file_tracker *files;  /* per-worker file tracker (src/files/); NULL = no file tracking */
+    uint64_t now_us;             /* packet time of the packet being processed */
 };
 
 /* What a parser callback gets: the flow, the clock, and the way out for events. */
@@ -131,7 +131,7 @@ void app_emit(struct app_ctx *ctx, enum event_type type, int dir, const void *bo
 /* For parsers: report a malformed-input anomaly (counted, published as EVE anomaly type "applayer"). */
 void app_anomaly(struct app_ctx *ctx, int dir, const char *event, const char *detail);
 /* For parsers: memory charged to the app memcap. */
-void *app_alloc(struct app_ctx *ctx, size_t n);      /* zeroed; NULL on cap */
+void *app_alloc(struct app_ctx *ctx, size_t n); /* zeroed; NULL on cap */
 void app_free(struct app_ctx *ctx, void *p, size_t n);
 
 /* app_registry.c */

@@ -190,8 +190,7 @@ void asset_on_event(void *user, const struct event *ev)
         }
         break;
     }
-    default:
-        break;
+    default: break;
     }
     if (cnew || cch)
         publish(inv, ev, c, cnew);
@@ -205,8 +204,8 @@ void asset_json(struct jw *w, const struct asset *a)
     jw_str(w, "ip", ip_addr_str(&a->ip, buf, sizeof(buf)));
     if (a->has_mac) {
         char m[18];
-        snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0], a->mac[1], a->mac[2], a->mac[3],
-                 a->mac[4], a->mac[5]);
+        snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0], a->mac[1], a->mac[2], a->mac[3], a->mac[4],
+                 a->mac[5]);
         jw_str(w, "mac", m);
     }
     jw_ts(w, "first_seen", a->first_us);

@@ -22,13 +22,13 @@
 #include "core/event.h"
 #include "core/json.h"
 
-#define ASSET_MAX 4096
-#define ASSET_MAX_AE 8
-#define ASSET_MAX_SOP 32
+#define ASSET_MAX            4096
+#define ASSET_MAX_AE         8
+#define ASSET_MAX_SOP        32
 #define ASSET_MAX_MODALITIES 8
-#define ASSET_MAX_PEERS 32
-#define ASSET_AE_LEN 17
-#define ASSET_UID_LEN 65
+#define ASSET_MAX_PEERS      32
+#define ASSET_AE_LEN         17
+#define ASSET_UID_LEN        65
 
 struct asset {
     struct ip_addr ip;
@@ -36,8 +36,8 @@ struct asset {
     uint8_t mac[6];
     uint64_t first_us, last_us;
     uint8_t n_ae_calling, n_ae_called;
-    char ae_calling[ASSET_MAX_AE][ASSET_AE_LEN];   /* AE titles it called from */
-    char ae_called[ASSET_MAX_AE][ASSET_AE_LEN];    /* AE titles it answered to (accepted) */
+    char ae_calling[ASSET_MAX_AE][ASSET_AE_LEN]; /* AE titles it called from */
+    char ae_called[ASSET_MAX_AE][ASSET_AE_LEN];  /* AE titles it answered to (accepted) */
     bool scu, scp;
     char impl_class_uid[ASSET_UID_LEN];
     char impl_version[ASSET_AE_LEN];
@@ -49,20 +49,20 @@ struct asset {
     char modalities[ASSET_MAX_MODALITIES][ASSET_AE_LEN];
     uint8_t n_peers;
     struct ip_addr peers[ASSET_MAX_PEERS];
-    uint32_t changes;                               /* times it changed after first seen */
+    uint32_t changes; /* times it changed after first seen */
 };
 
 /* EVENT_ASSET body. */
 struct asset_event {
     const struct asset *asset;
-    const char *change;                             /* "new" or "changed" */
+    const char *change; /* "new" or "changed" */
 };
 
 struct asset_inventory {
     struct asset *assets;
     size_t n, cap;
-    uint64_t dropped;                               /* records refused at ASSET_MAX */
-    const struct event_bus *bus;                    /* where asset events go */
+    uint64_t dropped;            /* records refused at ASSET_MAX */
+    const struct event_bus *bus; /* where asset events go */
 };
 
 /* Subscribe to bus for `dicom` events and publish `asset` events on it.  0, or -1 if the bus is full. */

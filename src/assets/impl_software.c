@@ -11,16 +11,16 @@
 #include "assets/assets.h"
 
 static const struct {
-    const char *root;        /* implementation class UID prefix (dot-terminated match) */
+    const char *root; /* implementation class UID prefix (dot-terminated match) */
     const char *software;
 } uid_roots[] = {
-    {"1.2.276.0.7230010.3", "DCMTK"},              /* OFFIS e.V. - dcmtk's DIMSE (also Orthanc, which embeds it) */
-    {"1.2.826.0.1.3680043.9.3811", "pynetdicom"},  /* pynetdicom's own root */
-    {"1.2.826.0.1.3680043.8.498", "pydicom"},      /* pydicom generate_uid() root */
-    {"1.2.40.0.13.1", "dcm4che"},                  /* dcm4che.org */
-    {"1.3.6.1.4.1.30071.8", "fo-dicom"},           /* fo-dicom */
+    {"1.2.276.0.7230010.3", "DCMTK"},             /* OFFIS e.V. - dcmtk's DIMSE (also Orthanc, which embeds it) */
+    {"1.2.826.0.1.3680043.9.3811", "pynetdicom"}, /* pynetdicom's own root */
+    {"1.2.826.0.1.3680043.8.498", "pydicom"},     /* pydicom generate_uid() root */
+    {"1.2.40.0.13.1", "dcm4che"},                 /* dcm4che.org */
+    {"1.3.6.1.4.1.30071.8", "fo-dicom"},          /* fo-dicom */
     {"1.3.6.1.4.1.25403", "ClearCanvas"},
-    {"1.2.840.113619", "GE Healthcare"},           /* GE Medical Systems */
+    {"1.2.840.113619", "GE Healthcare"}, /* GE Medical Systems */
     {"1.3.12.2.1107.5", "Siemens Healthineers"},
     {"1.3.46.670589", "Philips"},
     {"1.2.392.200036.9116", "Canon (Toshiba) Medical"},
@@ -29,16 +29,11 @@ static const struct {
 };
 
 static const struct {
-    const char *prefix;      /* implementation version name prefix */
+    const char *prefix; /* implementation version name prefix */
     const char *software;
 } version_prefixes[] = {
-    {"OFFIS_DCMTK", "DCMTK"},
-    {"PYNETDICOM", "pynetdicom"},
-    {"dcm4che", "dcm4che"},
-    {"DCM4CHE", "dcm4che"},
-    {"fo-dicom", "fo-dicom"},
-    {"ORTHANC", "Orthanc"},
-    {"Orthanc", "Orthanc"},
+    {"OFFIS_DCMTK", "DCMTK"}, {"PYNETDICOM", "pynetdicom"}, {"dcm4che", "dcm4che"}, {"DCM4CHE", "dcm4che"},
+    {"fo-dicom", "fo-dicom"}, {"ORTHANC", "Orthanc"},       {"Orthanc", "Orthanc"},
 };
 
 static bool root_match(const char *uid, const char *root)

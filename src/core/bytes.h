@@ -69,8 +69,14 @@ static inline uint8_t br_u8(struct br *b)
     return b->p[b->off++];
 }
 
-static inline uint16_t rd_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint16_t rd_le16(const uint8_t *p) { return (uint16_t)(p[1] << 8 | p[0]); }
+static inline uint16_t rd_be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline uint16_t rd_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[1] << 8 | p[0]);
+}
 static inline uint32_t rd_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -88,14 +94,14 @@ static inline uint64_t rd_be64(const uint8_t *p)
     return (uint64_t)rd_be32(p) << 32 | rd_be32(p + 4);
 }
 
-#define BR_READ_FN(name, n, conv)                                                                  \
-    static inline uint##n##_t br_##name(struct br *b)                                              \
-    {                                                                                              \
-        if (!br_need(b, n / 8))                                                                    \
-            return 0;                                                                              \
-        uint##n##_t v = conv(b->p + b->off);                                                       \
-        b->off += n / 8;                                                                           \
-        return v;                                                                                  \
+#define BR_READ_FN(name, n, conv)                     \
+    static inline uint##n##_t br_##name(struct br *b) \
+    {                                                 \
+        if (!br_need(b, n / 8))                       \
+            return 0;                                 \
+        uint##n##_t v = conv(b->p + b->off);          \
+        b->off += n / 8;                              \
+        return v;                                     \
     }
 BR_READ_FN(be16, 16, rd_be16)
 BR_READ_FN(le16, 16, rd_le16)

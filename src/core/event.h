@@ -15,15 +15,15 @@
 #include <stdint.h>
 
 enum event_type {
-    EVENT_FLOW,      /* body: struct flow (the ended flow) */
-    EVENT_ANOMALY,   /* body: struct anomaly_event */
-    EVENT_STATS,     /* body: struct stats_event */
-    EVENT_DICOM,     /* body: struct dicom_event      (src/app/dicom/) */
-    EVENT_SMB,       /* body: struct smb_event        (src/app/smb/) */
-    EVENT_DCERPC,    /* body: struct dcerpc_event     (src/app/dcerpc/) */
-    EVENT_FILEINFO,  /* body: struct fileinfo_event   (src/files/) */
-    EVENT_ASSET,     /* body: struct asset_event      (src/assets/) */
-    EVENT_TLS,       /* body: struct tls_event        (src/app/tls/) */
+    EVENT_FLOW,     /* body: struct flow (the ended flow) */
+    EVENT_ANOMALY,  /* body: struct anomaly_event */
+    EVENT_STATS,    /* body: struct stats_event */
+    EVENT_DICOM,    /* body: struct dicom_event      (src/app/dicom/) */
+    EVENT_SMB,      /* body: struct smb_event        (src/app/smb/) */
+    EVENT_DCERPC,   /* body: struct dcerpc_event     (src/app/dcerpc/) */
+    EVENT_FILEINFO, /* body: struct fileinfo_event   (src/files/) */
+    EVENT_ASSET,    /* body: struct asset_event      (src/assets/) */
+    EVENT_TLS,      /* body: struct tls_event        (src/app/tls/) */
     EVENT__COUNT
 };
 
@@ -37,19 +37,19 @@ enum event_dir { EVENT_DIR_NONE = -1, EVENT_DIR_TOSERVER = 0, EVENT_DIR_TOCLIENT
 
 struct event {
     enum event_type type;
-    uint64_t ts_us;              /* packet time of the packet that caused it */
-    const struct flow *flow;     /* NULL for events outside a flow */
-    const struct decoded *pkt;   /* the packet, when there is no flow (decode anomalies); else may be NULL */
-    enum event_dir dir;          /* direction of the causing packet within the flow */
+    uint64_t ts_us;            /* packet time of the packet that caused it */
+    const struct flow *flow;   /* NULL for events outside a flow */
+    const struct decoded *pkt; /* the packet, when there is no flow (decode anomalies); else may be NULL */
+    enum event_dir dir;        /* direction of the causing packet within the flow */
     const void *body;
 };
 
 /* EVENT_ANOMALY body.  type: "decode", "stream" or "applayer". */
 struct anomaly_event {
     const char *type;
-    const char *layer;           /* "ipv4", "tcp", "dicom", ... */
-    const char *event;           /* "trunc_pkt", "overlap_different_data", "pdu_too_large", ... */
-    const char *detail;          /* optional free text, may be NULL; never packet bytes */
+    const char *layer;  /* "ipv4", "tcp", "dicom", ... */
+    const char *event;  /* "trunc_pkt", "overlap_different_data", "pdu_too_large", ... */
+    const char *detail; /* optional free text, may be NULL; never packet bytes */
 };
 
 struct stats;
@@ -74,13 +74,13 @@ struct event_bus {
     struct {
         event_fn fn;
         void *user;
-        uint32_t type_mask;      /* bit per enum event_type */
+        uint32_t type_mask; /* bit per enum event_type */
     } subs[EVENT_BUS_MAX_SUBSCRIBERS];
     int n;
 };
 
 #define EVENT_MASK_ALL 0xffffffffu
-#define EVENT_MASK(t) (1u << (t))
+#define EVENT_MASK(t)  (1u << (t))
 
 /* 0 on success, -1 if the bus is full. */
 int event_bus_subscribe(struct event_bus *bus, uint32_t type_mask, event_fn fn, void *user);

@@ -147,13 +147,34 @@ static void jw_escaped(struct jw *w, const uint8_t *s, size_t n)
         uint8_t c = s[i];
         char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
         switch (c) {
-        case '"': jw_put(w, "\\\"", 2); i++; continue;
-        case '\\': jw_put(w, "\\\\", 2); i++; continue;
-        case '\n': jw_put(w, "\\n", 2); i++; continue;
-        case '\r': jw_put(w, "\\r", 2); i++; continue;
-        case '\t': jw_put(w, "\\t", 2); i++; continue;
-        case '\b': jw_put(w, "\\b", 2); i++; continue;
-        case '\f': jw_put(w, "\\f", 2); i++; continue;
+        case '"':
+            jw_put(w, "\\\"", 2);
+            i++;
+            continue;
+        case '\\':
+            jw_put(w, "\\\\", 2);
+            i++;
+            continue;
+        case '\n':
+            jw_put(w, "\\n", 2);
+            i++;
+            continue;
+        case '\r':
+            jw_put(w, "\\r", 2);
+            i++;
+            continue;
+        case '\t':
+            jw_put(w, "\\t", 2);
+            i++;
+            continue;
+        case '\b':
+            jw_put(w, "\\b", 2);
+            i++;
+            continue;
+        case '\f':
+            jw_put(w, "\\f", 2);
+            i++;
+            continue;
         default: break;
         }
         if (c < 0x20 || c == 0x7f) {
@@ -207,10 +228,22 @@ static void jw_close(struct jw *w, char c)
     jw_putc(w, c);
 }
 
-void jw_open_obj(struct jw *w, const char *key) { jw_open(w, key, '{'); }
-void jw_close_obj(struct jw *w) { jw_close(w, '}'); }
-void jw_open_arr(struct jw *w, const char *key) { jw_open(w, key, '['); }
-void jw_close_arr(struct jw *w) { jw_close(w, ']'); }
+void jw_open_obj(struct jw *w, const char *key)
+{
+    jw_open(w, key, '{');
+}
+void jw_close_obj(struct jw *w)
+{
+    jw_close(w, '}');
+}
+void jw_open_arr(struct jw *w, const char *key)
+{
+    jw_open(w, key, '[');
+}
+void jw_close_arr(struct jw *w)
+{
+    jw_close(w, ']');
+}
 
 void jw_str(struct jw *w, const char *key, const char *s)
 {
@@ -303,8 +336,8 @@ size_t format_ts(char *buf, size_t size, uint64_t ts_us)
     time_t secs = (time_t)(ts_us / 1000000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    int n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ts_us % 1000000));
+    int n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ts_us % 1000000));
     return n < 0 ? 0 : (size_t)n;
 }
 

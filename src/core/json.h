@@ -40,7 +40,7 @@ void jw_close_obj(struct jw *w);
 void jw_open_arr(struct jw *w, const char *key);
 void jw_close_arr(struct jw *w);
 
-void jw_str(struct jw *w, const char *key, const char *s);           /* NUL-terminated */
+void jw_str(struct jw *w, const char *key, const char *s);            /* NUL-terminated */
 void jw_strn(struct jw *w, const char *key, const void *s, size_t n); /* any bytes */
 void jw_u64(struct jw *w, const char *key, uint64_t v);
 void jw_i64(struct jw *w, const char *key, int64_t v);

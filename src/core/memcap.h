@@ -13,11 +13,11 @@
 #include <stdint.h>
 
 struct memcap {
-    const char *name;   /* for stats: "flow", "stream", "defrag", "app" */
-    uint64_t cap;       /* bytes; 0 = no budget at all (every reserve fails) */
+    const char *name; /* for stats: "flow", "stream", "defrag", "app" */
+    uint64_t cap;     /* bytes; 0 = no budget at all (every reserve fails) */
     uint64_t used;
     uint64_t peak;
-    uint64_t hits;      /* reservations refused */
+    uint64_t hits; /* reservations refused */
 };
 
 static inline void memcap_init(struct memcap *mc, const char *name, uint64_t cap)

@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 struct packet {
-    uint64_t ts_us;      /* capture time, microseconds since 1970-01-01 UTC */
-    uint32_t caplen;     /* bytes present in data */
-    uint32_t wirelen;    /* bytes the frame had on the wire */
-    int linktype;        /* DLT_* from libpcap */
+    uint64_t ts_us;   /* capture time, microseconds since 1970-01-01 UTC */
+    uint32_t caplen;  /* bytes present in data */
+    uint32_t wirelen; /* bytes the frame had on the wire */
+    int linktype;     /* DLT_* from libpcap */
     const uint8_t *data;
 };
 

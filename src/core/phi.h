@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define PHI_KEY_LEN 32
-#define PHI_PREFIX "phi:"
+#define PHI_PREFIX  "phi:"
 /* "phi:" + 32 hex characters + NUL */
 #define PHI_PSEUDONYM_SIZE (4 + 32 + 1)
 

@@ -77,13 +77,9 @@ enum decode_result decode_raw(struct decode_ctx *ctx, struct decoded *d, const u
         return DECODE_INVALID;
     }
     switch (p[0] >> 4) {
-    case 4:
-        return decode_ipv4(ctx, d, p, len);
-    case 6:
-        return decode_ipv6(ctx, d, p, len);
-    default:
-        decode_anomaly(ctx, d, DEV_IPRAW_INVALID_IPV);
-        return DECODE_INVALID;
+    case 4: return decode_ipv4(ctx, d, p, len);
+    case 6: return decode_ipv6(ctx, d, p, len);
+    default: decode_anomaly(ctx, d, DEV_IPRAW_INVALID_IPV); return DECODE_INVALID;
     }
 }
 
@@ -98,24 +94,14 @@ static enum decode_result decode_link(struct decode_ctx *ctx, struct decoded *d,
     if (decode_is_raw_linktype(linktype))
         return decode_raw(ctx, d, p, len);
     switch (linktype) {
-    case DLT_EN10MB:
-        return decode_ethernet(ctx, d, p, len);
-    case DLT_LINUX_SLL:
-        return decode_sll(ctx, d, p, len);
-    case DLT_LINUX_SLL2:
-        return decode_sll2(ctx, d, p, len);
+    case DLT_EN10MB: return decode_ethernet(ctx, d, p, len);
+    case DLT_LINUX_SLL: return decode_sll(ctx, d, p, len);
+    case DLT_LINUX_SLL2: return decode_sll2(ctx, d, p, len);
     case DLT_NULL:
-    case DLT_LOOP:
-        return decode_null(ctx, d, p, len);
-    case DLT_IPV4:
-        ctx->stats->raw++;
-        return decode_ipv4(ctx, d, p, len);
-    case DLT_IPV6:
-        ctx->stats->raw++;
-        return decode_ipv6(ctx, d, p, len);
-    default:
-        decode_anomaly(ctx, d, DEV_LINK_UNSUPPORTED);
-        return DECODE_INVALID;
+    case DLT_LOOP: return decode_null(ctx, d, p, len);
+    case DLT_IPV4: ctx->stats->raw++; return decode_ipv4(ctx, d, p, len);
+    case DLT_IPV6: ctx->stats->raw++; return decode_ipv6(ctx, d, p, len);
+    default: decode_anomaly(ctx, d, DEV_LINK_UNSUPPORTED); return DECODE_INVALID;
     }
 }
 
@@ -141,14 +127,10 @@ enum decode_result decode_transport(struct decode_ctx *ctx, struct decoded *d, u
 {
     d->ipproto = ipproto;
     switch (ipproto) {
-    case IPPROTO_NUM_TCP:
-        return decode_tcp(ctx, d, p, len);
-    case IPPROTO_NUM_UDP:
-        return decode_udp(ctx, d, p, len);
-    case IPPROTO_NUM_ICMP:
-        return decode_icmpv4(ctx, d, p, len);
-    case IPPROTO_NUM_ICMPV6:
-        return decode_icmpv6(ctx, d, p, len);
+    case IPPROTO_NUM_TCP: return decode_tcp(ctx, d, p, len);
+    case IPPROTO_NUM_UDP: return decode_udp(ctx, d, p, len);
+    case IPPROTO_NUM_ICMP: return decode_icmpv4(ctx, d, p, len);
+    case IPPROTO_NUM_ICMPV6: return decode_icmpv6(ctx, d, p, len);
     default:
         /* ESP, GRE, SCTP, No Next Header, ...: known by number only. */
         ctx->stats->other_ipproto++;

@@ -25,14 +25,14 @@
 #define DECODE_MAX_VLAN 2
 
 /* TCP flag bits as in the header. */
-#define TH_FIN 0x01
-#define TH_SYN 0x02
-#define TH_RST 0x04
+#define TH_FIN  0x01
+#define TH_SYN  0x02
+#define TH_RST  0x04
 #define TH_PUSH 0x08
-#define TH_ACK 0x10
-#define TH_URG 0x20
-#define TH_ECE 0x40
-#define TH_CWR 0x80
+#define TH_ACK  0x10
+#define TH_URG  0x20
+#define TH_ECE  0x40
+#define TH_CWR  0x80
 
 struct decoded {
     const struct packet *pkt;
@@ -44,26 +44,26 @@ struct decoded {
     uint16_t vlan[DECODE_MAX_VLAN]; /* VLAN ids, outermost first */
 
     /* network */
-    uint8_t ip_version;            /* 4, 6, or 0 if not IP */
+    uint8_t ip_version; /* 4, 6, or 0 if not IP */
     struct ip_addr src, dst;
-    uint8_t ipproto;               /* transport protocol after IPv6 extension headers */
-    uint8_t ttl;                   /* TTL / hop limit */
-    const uint8_t *l3;             /* IP header start */
-    uint32_t l3_len;               /* IP datagram length (header + payload, as the header says, clipped to caplen) */
-    bool reassembled;              /* datagram rebuilt from fragments; l3 points into defrag memory */
+    uint8_t ipproto;   /* transport protocol after IPv6 extension headers */
+    uint8_t ttl;       /* TTL / hop limit */
+    const uint8_t *l3; /* IP header start */
+    uint32_t l3_len;   /* IP datagram length (header + payload, as the header says, clipped to caplen) */
+    bool reassembled;  /* datagram rebuilt from fragments; l3 points into defrag memory */
 
     /* transport */
     const uint8_t *l4;
     uint32_t l4_len;
-    uint16_t sport, dport;         /* 0 for ICMP */
+    uint16_t sport, dport; /* 0 for ICMP */
     uint8_t icmp_type, icmp_code;
 
     /* TCP */
     uint8_t tcp_flags;
     uint32_t tcp_seq, tcp_ack;
     uint16_t tcp_win;
-    uint16_t tcp_mss;              /* 0 if absent */
-    uint8_t tcp_wscale;            /* valid if tcp_has_wscale */
+    uint16_t tcp_mss;   /* 0 if absent */
+    uint8_t tcp_wscale; /* valid if tcp_has_wscale */
     bool tcp_has_wscale, tcp_sack_permitted, tcp_has_ts;
     uint32_t tcp_tsval, tcp_tsecr;
 
@@ -83,19 +83,19 @@ static inline bool decoded_snap_cut(const struct decoded *d)
 
 /* What decode_packet() made of a packet. */
 enum decode_result {
-    DECODE_OK,        /* transport decoded (TCP, UDP, ICMP, or another IP protocol with ipproto set) */
-    DECODE_FRAGMENT,  /* an IP fragment held by the defragmenter; nothing more to do yet */
-    DECODE_NOT_IP,    /* ARP, LLDP, ...: counted, not analysed */
-    DECODE_INVALID,   /* malformed; an anomaly was reported */
+    DECODE_OK,       /* transport decoded (TCP, UDP, ICMP, or another IP protocol with ipproto set) */
+    DECODE_FRAGMENT, /* an IP fragment held by the defragmenter; nothing more to do yet */
+    DECODE_NOT_IP,   /* ARP, LLDP, ...: counted, not analysed */
+    DECODE_INVALID,  /* malformed; an anomaly was reported */
 };
 
-struct defrag;        /* defrag.c */
+struct defrag; /* defrag.c */
 
 struct decode_cfg {
-    uint64_t defrag_memcap;        /* bytes for fragments held */
-    uint32_t defrag_timeout_s;     /* a datagram not complete after this (packet time) is dropped */
-    uint32_t defrag_max_frags;     /* fragments per datagram; more is an anomaly and the datagram is dropped */
-    uint32_t max_vlan_layers;      /* up to DECODE_MAX_VLAN */
+    uint64_t defrag_memcap;    /* bytes for fragments held */
+    uint32_t defrag_timeout_s; /* a datagram not complete after this (packet time) is dropped */
+    uint32_t defrag_max_frags; /* fragments per datagram; more is an anomaly and the datagram is dropped */
+    uint32_t max_vlan_layers;  /* up to DECODE_MAX_VLAN */
 };
 
 struct decode_ctx {

@@ -16,32 +16,32 @@
 #include "decode/decode.h"
 
 /* Ethertypes (IEEE 802.3 clause 3.2.6, IEEE 802.1Q). */
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_IPV6 0x86dd
-#define ETHERTYPE_VLAN 0x8100   /* 802.1Q C-tag */
-#define ETHERTYPE_QINQ 0x88a8   /* 802.1ad S-tag */
+#define ETHERTYPE_IPV4     0x0800
+#define ETHERTYPE_IPV6     0x86dd
+#define ETHERTYPE_VLAN     0x8100 /* 802.1Q C-tag */
+#define ETHERTYPE_QINQ     0x88a8 /* 802.1ad S-tag */
 #define ETHERTYPE_QINQ_OLD 0x9100 /* pre-standard QinQ, still seen on switches */
-#define ETHERTYPE_MIN 0x0600    /* below: an 802.3 length field, not a type */
+#define ETHERTYPE_MIN      0x0600 /* below: an 802.3 length field, not a type */
 
 /* IP protocol numbers (IANA "Assigned Internet Protocol Numbers"). */
-#define IPPROTO_NUM_HOPOPTS 0
-#define IPPROTO_NUM_ICMP 1
-#define IPPROTO_NUM_TCP 6
-#define IPPROTO_NUM_UDP 17
-#define IPPROTO_NUM_ROUTING 43
+#define IPPROTO_NUM_HOPOPTS  0
+#define IPPROTO_NUM_ICMP     1
+#define IPPROTO_NUM_TCP      6
+#define IPPROTO_NUM_UDP      17
+#define IPPROTO_NUM_ROUTING  43
 #define IPPROTO_NUM_FRAGMENT 44
-#define IPPROTO_NUM_ESP 50
-#define IPPROTO_NUM_AH 51
-#define IPPROTO_NUM_ICMPV6 58
-#define IPPROTO_NUM_NONE 59
-#define IPPROTO_NUM_DSTOPTS 60
+#define IPPROTO_NUM_ESP      50
+#define IPPROTO_NUM_AH       51
+#define IPPROTO_NUM_ICMPV6   58
+#define IPPROTO_NUM_NONE     59
+#define IPPROTO_NUM_DSTOPTS  60
 #define IPPROTO_NUM_MOBILITY 135
-#define IPPROTO_NUM_HIP 139
-#define IPPROTO_NUM_SHIM6 140
+#define IPPROTO_NUM_HIP      139
+#define IPPROTO_NUM_SHIM6    140
 
-#define IPV4_HDR_MIN 20
-#define IPV6_HDR_LEN 40
-#define IP_MAX_DATAGRAM 65535u  /* IPv4 total length / IPv6 payload length ceiling */
+#define IPV4_HDR_MIN    20
+#define IPV6_HDR_LEN    40
+#define IP_MAX_DATAGRAM 65535u /* IPv4 total length / IPv6 payload length ceiling */
 
 /* Defaults for configuration values left at 0. */
 #define DECODE_DEFAULT_DEFRAG_TIMEOUT_S 60
@@ -49,16 +49,16 @@
 
 /* One fragment, as the IP layer hands it to the defragmenter. */
 struct defrag_frag {
-    uint8_t family;           /* 4 or 6 */
-    const uint8_t *hdr;       /* IPv4: the IP header; IPv6: the unfragmentable part (fixed header + extension
-                               * headers before the fragment header) */
+    uint8_t family;     /* 4 or 6 */
+    const uint8_t *hdr; /* IPv4: the IP header; IPv6: the unfragmentable part (fixed header + extension
+                         * headers before the fragment header) */
     uint32_t hdr_len;
-    uint32_t nh_off;          /* IPv6: offset in hdr of the Next Header byte that names the fragment header */
-    uint8_t proto;            /* IPv4: protocol; IPv6: Next Header of the fragment header */
-    uint32_t id;              /* IPv4: 16-bit identification; IPv6: 32-bit identification */
-    uint32_t offset;          /* fragment offset in bytes */
-    bool more;                /* MF / M flag */
-    const uint8_t *data;      /* fragment data (after the IP header / fragment header) */
+    uint32_t nh_off;     /* IPv6: offset in hdr of the Next Header byte that names the fragment header */
+    uint8_t proto;       /* IPv4: protocol; IPv6: Next Header of the fragment header */
+    uint32_t id;         /* IPv4: 16-bit identification; IPv6: 32-bit identification */
+    uint32_t offset;     /* fragment offset in bytes */
+    bool more;           /* MF / M flag */
+    const uint8_t *data; /* fragment data (after the IP header / fragment header) */
     uint32_t len;
 };
 

@@ -44,7 +44,7 @@
 #include "decode/decode_int.h"
 
 #define DEFRAG_HASH_BUCKETS 4096u /* power of two */
-#define DEFRAG_BUF_SIZE (IPV6_HDR_LEN + IP_MAX_DATAGRAM)
+#define DEFRAG_BUF_SIZE     (IPV6_HDR_LEN + IP_MAX_DATAGRAM)
 
 struct defrag_piece {
     struct defrag_piece *next;
@@ -53,13 +53,13 @@ struct defrag_piece {
 };
 
 struct defrag_tracker {
-    struct defrag_tracker *hnext;        /* hash chain */
+    struct defrag_tracker *hnext;         /* hash chain */
     struct defrag_tracker *older, *newer; /* age list */
     uint32_t bucket;
 
     /* key */
     uint8_t family;
-    uint8_t proto;                       /* IPv4 only; 0 for IPv6 */
+    uint8_t proto; /* IPv4 only; 0 for IPv6 */
     uint8_t vlan_count;
     uint16_t vlan[DECODE_MAX_VLAN];
     uint32_t id;
@@ -68,10 +68,10 @@ struct defrag_tracker {
     uint64_t first_ts;
     uint32_t nfrags;
     bool have_last;
-    uint32_t end;                        /* fragmentable part length, once have_last */
-    uint32_t held_end;                   /* highest byte held + 1 */
+    uint32_t end;      /* fragmentable part length, once have_last */
+    uint32_t held_end; /* highest byte held + 1 */
 
-    uint8_t *hdr;                        /* from the offset-0 fragment; NULL until seen */
+    uint8_t *hdr; /* from the offset-0 fragment; NULL until seen */
     uint32_t hdr_len;
     uint32_t nh_off;
     uint8_t next_proto;

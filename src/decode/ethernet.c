@@ -28,7 +28,7 @@
 #include "decode/decode.h"
 #include "decode/decode_int.h"
 
-#define ETH_HDR_LEN 14
+#define ETH_HDR_LEN  14
 #define VLAN_TAG_LEN 4
 
 enum decode_result decode_ethernet(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len)
@@ -72,10 +72,8 @@ enum decode_result decode_ethertype(struct decode_ctx *ctx, struct decoded *d, u
         len -= VLAN_TAG_LEN;
     }
     switch (ethertype) {
-    case ETHERTYPE_IPV4:
-        return decode_ipv4(ctx, d, p, len);
-    case ETHERTYPE_IPV6:
-        return decode_ipv6(ctx, d, p, len);
+    case ETHERTYPE_IPV4: return decode_ipv4(ctx, d, p, len);
+    case ETHERTYPE_IPV6: return decode_ipv6(ctx, d, p, len);
     default:
         /* ARP, LLDP, 802.3 length fields (< 0x0600), ...: not analysed. */
         return DECODE_NOT_IP;

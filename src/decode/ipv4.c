@@ -36,7 +36,7 @@
 #include "decode/decode.h"
 #include "decode/decode_int.h"
 
-#define IPV4_FLAG_MF 0x2000
+#define IPV4_FLAG_MF     0x2000
 #define IPV4_OFFSET_MASK 0x1fff
 
 #define IPV4_OPT_EOL 0

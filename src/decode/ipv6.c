@@ -37,7 +37,7 @@
 #include "decode/decode.h"
 #include "decode/decode_int.h"
 
-#define IPV6_MAX_EXTHDRS 16
+#define IPV6_MAX_EXTHDRS  16
 #define IPV6_FRAG_HDR_LEN 8
 
 /* Is nh one of the extension headers walked here (ESP and 59 end the chain)? */
@@ -51,10 +51,8 @@ static bool ipv6_is_exthdr(uint8_t nh)
     case IPPROTO_NUM_DSTOPTS:
     case IPPROTO_NUM_MOBILITY:
     case IPPROTO_NUM_HIP:
-    case IPPROTO_NUM_SHIM6:
-        return true;
-    default:
-        return false;
+    case IPPROTO_NUM_SHIM6: return true;
+    default: return false;
     }
 }
 
@@ -91,10 +89,10 @@ static enum decode_result ipv6_decode_header(struct decode_ctx *ctx, struct deco
     d->l3_len = end;
 
     uint8_t nh = p[6];
-    uint32_t nh_off = 6;      /* where the byte naming the current header is */
+    uint32_t nh_off = 6; /* where the byte naming the current header is */
     uint32_t off = IPV6_HDR_LEN;
     unsigned count = 0;
-    bool have_frag = false;   /* a non-atomic fragment: only peeking after its header */
+    bool have_frag = false; /* a non-atomic fragment: only peeking after its header */
     bool seen_fh = false;
 
     while (ipv6_is_exthdr(nh)) {

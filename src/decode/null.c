@@ -22,14 +22,11 @@
 static int null_family_version(uint32_t family)
 {
     switch (family) {
-    case 2:
-        return 4;
+    case 2: return 4;
     case 24:
     case 28:
-    case 30:
-        return 6;
-    default:
-        return 0;
+    case 30: return 6;
+    default: return 0;
     }
 }
 
@@ -47,10 +44,8 @@ enum decode_result decode_null(struct decode_ctx *ctx, struct decoded *d, const 
     p += NULL_HDR_LEN;
     len -= NULL_HDR_LEN;
     switch (ver) {
-    case 4:
-        return decode_ipv4(ctx, d, p, len);
-    case 6:
-        return decode_ipv6(ctx, d, p, len);
+    case 4: return decode_ipv4(ctx, d, p, len);
+    case 6: return decode_ipv6(ctx, d, p, len);
     default:
         /* Another family (AppleTalk, OSI, ...) or garbage. */
         decode_anomaly(ctx, d, DEV_NULL_UNSUPPORTED_TYPE);

@@ -27,9 +27,9 @@
 #include "core/bytes.h"
 #include "decode/decode.h"
 
-#define SLL_HDR_LEN 16
-#define SLL_PROTO_OFF 14
-#define SLL2_HDR_LEN 20
+#define SLL_HDR_LEN    16
+#define SLL_PROTO_OFF  14
+#define SLL2_HDR_LEN   20
 #define SLL2_PROTO_OFF 0
 
 enum decode_result decode_sll(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len)

@@ -32,13 +32,13 @@
 
 #define TCP_HDR_MIN 20
 
-#define TCP_OPT_EOL 0
-#define TCP_OPT_NOP 1
-#define TCP_OPT_MSS 2
-#define TCP_OPT_WS 3
+#define TCP_OPT_EOL    0
+#define TCP_OPT_NOP    1
+#define TCP_OPT_MSS    2
+#define TCP_OPT_WS     3
 #define TCP_OPT_SACKOK 4
-#define TCP_OPT_SACK 5
-#define TCP_OPT_TS 8
+#define TCP_OPT_SACK   5
+#define TCP_OPT_TS     8
 
 #define TCP_WSCALE_MAX 14 /* RFC 7323 section 2.3: a larger shift is used as 14 */
 
@@ -78,9 +78,7 @@ static void tcp_parse_options(struct decode_ctx *ctx, struct decoded *d, const u
             if (ok)
                 d->tcp_sack_permitted = true;
             break;
-        case TCP_OPT_SACK:
-            ok = olen >= 10 && (olen - 2) % 8 == 0;
-            break;
+        case TCP_OPT_SACK: ok = olen >= 10 && (olen - 2) % 8 == 0; break;
         case TCP_OPT_TS:
             ok = olen == 10;
             if (ok) {
@@ -89,8 +87,7 @@ static void tcp_parse_options(struct decode_ctx *ctx, struct decoded *d, const u
                 d->tcp_tsecr = rd_be32(v + 4);
             }
             break;
-        default:
-            break; /* unknown kinds are skipped by their length */
+        default: break; /* unknown kinds are skipped by their length */
         }
         if (!ok)
             decode_anomaly(ctx, d, DEV_TCP_OPT_INVALID_LEN);

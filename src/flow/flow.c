@@ -23,13 +23,14 @@
 #include "core/hash.h"
 
 /* flow ids are kept below 2^53 so that JSON readers that use doubles (JavaScript, jq) read them exactly. */
-#define FLOW_ID_MASK ((1ULL << 53) - 1)
-#define FLOW_ID_SEED 0x6d656473656e7472ULL /* "medsentr": fixed, so a capture gives the same ids on every run */
+#define FLOW_ID_MASK     ((1ULL << 53) - 1)
+#define FLOW_ID_SEED     0x6d656473656e7472ULL /* "medsentr": fixed, so a capture gives the same ids on every run */
 #define FLOW_EVICT_TRIES 8
 
 static const char *const tcp_state_names[] = {
-    [TCP_NONE] = "none",         [TCP_SYN_SENT] = "syn_sent", [TCP_SYN_RECV] = "syn_recv",
-    [TCP_ESTABLISHED] = "established", [TCP_FIN_WAIT] = "fin_wait", [TCP_CLOSING] = "closing",
+    [TCP_NONE] = "none",         [TCP_SYN_SENT] = "syn_sent",
+    [TCP_SYN_RECV] = "syn_recv", [TCP_ESTABLISHED] = "established",
+    [TCP_FIN_WAIT] = "fin_wait", [TCP_CLOSING] = "closing",
     [TCP_CLOSED] = "closed",
 };
 
@@ -169,8 +170,9 @@ static uint32_t flow_timeout_s(const struct flow_table *ft, const struct flow *f
 
 static uint32_t min_timeout_s(const struct flow_cfg *c)
 {
-    uint32_t t[] = {c->tcp_new_timeout, c->tcp_established_timeout, c->tcp_closed_timeout, c->udp_new_timeout,
-                    c->udp_established_timeout, c->icmp_timeout, c->other_timeout};
+    uint32_t t[] = {c->tcp_new_timeout, c->tcp_established_timeout, c->tcp_closed_timeout,
+                    c->udp_new_timeout, c->udp_established_timeout, c->icmp_timeout,
+                    c->other_timeout};
     uint32_t m = t[0];
     for (size_t i = 1; i < sizeof(t) / sizeof(t[0]); i++)
         if (t[i] < m)

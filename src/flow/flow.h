@@ -28,28 +28,28 @@
 #include "flow/stream.h"
 
 enum tcp_state {
-    TCP_NONE = 0,        /* not TCP, or nothing tracked yet */
+    TCP_NONE = 0, /* not TCP, or nothing tracked yet */
     TCP_SYN_SENT,
     TCP_SYN_RECV,
     TCP_ESTABLISHED,
-    TCP_FIN_WAIT,        /* one side sent FIN */
-    TCP_CLOSING,         /* both sides sent FIN */
-    TCP_CLOSED,          /* both FINs acknowledged, or RST */
+    TCP_FIN_WAIT, /* one side sent FIN */
+    TCP_CLOSING,  /* both sides sent FIN */
+    TCP_CLOSED,   /* both FINs acknowledged, or RST */
 };
 
 enum flow_end_reason {
     FLOW_END_NONE = 0,
-    FLOW_END_TIMEOUT,    /* idle past the state's timeout */
-    FLOW_END_CLOSED,     /* TCP closed (FIN/RST) and a new SYN reused its tuple */
-    FLOW_END_EVICTED,    /* ended early because the flow memcap was full */
-    FLOW_END_SHUTDOWN,   /* end of capture / sensor stopping */
+    FLOW_END_TIMEOUT,  /* idle past the state's timeout */
+    FLOW_END_CLOSED,   /* TCP closed (FIN/RST) and a new SYN reused its tuple */
+    FLOW_END_EVICTED,  /* ended early because the flow memcap was full */
+    FLOW_END_SHUTDOWN, /* end of capture / sensor stopping */
 };
 
 const char *tcp_state_name(enum tcp_state s);
 const char *flow_end_reason_name(enum flow_end_reason r);
 
 struct flow_key {
-    struct ip_addr lo, hi;     /* addresses in sorted order */
+    struct ip_addr lo, hi; /* addresses in sorted order */
     uint16_t lo_port, hi_port;
     uint16_t vlan[DECODE_MAX_VLAN];
     uint8_t ipproto;
@@ -68,7 +68,7 @@ struct flow {
     bool has_mac;
     uint8_t client_mac[6], server_mac[6];
 
-    uint64_t flow_id;          /* stable: from the key and the first packet's time */
+    uint64_t flow_id; /* stable: from the key and the first packet's time */
     uint64_t first_ts_us, last_ts_us;
     uint64_t pkts[2], bytes[2]; /* bytes = frame length on the wire, as Suricata counts */
 
@@ -76,24 +76,24 @@ struct flow {
 
     /* TCP */
     enum tcp_state tcp_state;
-    uint8_t tcp_flags[2];      /* OR of flags seen per direction */
-    bool saw_syn;              /* the handshake was seen (not midstream) */
+    uint8_t tcp_flags[2]; /* OR of flags seen per direction */
+    bool saw_syn;         /* the handshake was seen (not midstream) */
     struct tcp_stream stream[2];
 
     /* app layer */
     struct app_flow app;
 
     enum flow_end_reason end_reason;
-    bool ending;               /* being torn down: no more events into it */
+    bool ending; /* being torn down: no more events into it */
 
     /* table links */
-    struct flow *hnext;        /* hash chain */
+    struct flow *hnext;               /* hash chain */
     struct flow *lru_prev, *lru_next; /* most recently used at the head */
 };
 
 struct flow_cfg {
     uint64_t memcap;
-    uint32_t hash_size;        /* buckets; rounded up to a power of two */
+    uint32_t hash_size; /* buckets; rounded up to a power of two */
     /* timeouts in seconds of packet time */
     uint32_t tcp_new_timeout, tcp_established_timeout, tcp_closed_timeout;
     uint32_t udp_new_timeout, udp_established_timeout;
@@ -111,7 +111,7 @@ struct flow_table {
     uint64_t count;
     struct memcap mc;
     struct stats *stats;
-    uint64_t hash_seed;        /* per table: bucket choice cannot be steered by an attacker */
+    uint64_t hash_seed; /* per table: bucket choice cannot be steered by an attacker */
     uint64_t last_sweep_us;
     flow_end_fn on_end;
     void *on_end_user;
@@ -119,7 +119,7 @@ struct flow_table {
 
 int flow_table_init(struct flow_table *ft, const struct flow_cfg *cfg, struct stats *stats, flow_end_fn on_end,
                     void *user);
-void flow_table_free(struct flow_table *ft);   /* ends every flow (FLOW_END_SHUTDOWN) */
+void flow_table_free(struct flow_table *ft); /* ends every flow (FLOW_END_SHUTDOWN) */
 
 /*
  * Find or create the flow of a decoded TCP/UDP/ICMP packet, update its counters

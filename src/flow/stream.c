@@ -56,10 +56,10 @@
 
 /* Modular sequence comparison, RFC 9293 section 3.4. */
 #define SEQ_DIFF(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)))
-#define SEQ_LT(a, b) (SEQ_DIFF(a, b) < 0)
-#define SEQ_LEQ(a, b) (SEQ_DIFF(a, b) <= 0)
-#define SEQ_GT(a, b) (SEQ_DIFF(a, b) > 0)
-#define SEQ_GEQ(a, b) (SEQ_DIFF(a, b) >= 0)
+#define SEQ_LT(a, b)   (SEQ_DIFF(a, b) < 0)
+#define SEQ_LEQ(a, b)  (SEQ_DIFF(a, b) <= 0)
+#define SEQ_GT(a, b)   (SEQ_DIFF(a, b) > 0)
+#define SEQ_GEQ(a, b)  (SEQ_DIFF(a, b) >= 0)
 
 /* Further than this from next_seq (either way) a segment is garbage, not data. */
 #define STREAM_MAX_DISTANCE (1u << 30)
@@ -76,10 +76,10 @@ static size_t segment_size(uint32_t len)
     return sizeof(struct tcp_segment) + (size_t)len;
 }
 
-#define STAT_ADD(ctx, field, n)                                                                                      \
-    do {                                                                                                             \
-        if ((ctx)->stats)                                                                                            \
-            (ctx)->stats->field += (n);                                                                              \
+#define STAT_ADD(ctx, field, n)         \
+    do {                                \
+        if ((ctx)->stats)               \
+            (ctx)->stats->field += (n); \
     } while (0)
 
 /* Keyed hash of delivered bytes (not cryptographic; the key is unknown to the sender). */
@@ -297,8 +297,8 @@ static bool hold(struct stream_ctx *ctx, struct tcp_stream *st, uint32_t s, cons
  * remembered in seen[] and the held segments.  Returns the bytes seen before;
  * *diff is set when any of them differ.
  */
-static uint32_t compare_seen(const struct stream_ctx *ctx, const struct tcp_stream *st, uint32_t s,
-                             const uint8_t *p, uint32_t len, bool *diff)
+static uint32_t compare_seen(const struct stream_ctx *ctx, const struct tcp_stream *st, uint32_t s, const uint8_t *p,
+                             uint32_t len, bool *diff)
 {
     uint32_t e = s + len;
     uint32_t seen = 0;

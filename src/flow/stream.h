@@ -44,23 +44,23 @@ struct tcp_segment; /* stream.c: an out-of-order segment held for later */
  * that extends or shifts the last segment, a classic evasion) is compared byte for byte. */
 #define STREAM_TAIL_BYTES 128
 struct tcp_seen {
-    uint32_t seq;                /* first byte of the piece */
-    uint32_t len;                /* 0 = unused slot */
-    uint64_t hash;               /* keyed hash of its bytes */
+    uint32_t seq;  /* first byte of the piece */
+    uint32_t len;  /* 0 = unused slot */
+    uint64_t hash; /* keyed hash of its bytes */
 };
 
 struct tcp_stream {
-    bool isn_known;              /* a SYN (or first data when midstream) fixed the start */
+    bool isn_known; /* a SYN (or first data when midstream) fixed the start */
     bool fin_seen, rst_seen;
-    uint32_t isn;                /* initial sequence number (SYN's seq; midstream: first data seq - 1) */
-    uint32_t next_seq;           /* next byte expected in order */
-    uint32_t fin_seq;            /* sequence number of the FIN */
-    uint64_t delivered;          /* bytes given to the sink */
-    uint64_t gap_bytes;          /* bytes skipped as gaps */
-    uint32_t ooo_bytes;          /* bytes held out of order */
-    uint32_t ooo_count;          /* segments held out of order */
-    struct tcp_segment *ooo;     /* held segments, sorted by seq, non-overlapping */
-    bool depth_reached;          /* stream.depth bytes delivered: nothing more is reassembled */
+    uint32_t isn;            /* initial sequence number (SYN's seq; midstream: first data seq - 1) */
+    uint32_t next_seq;       /* next byte expected in order */
+    uint32_t fin_seq;        /* sequence number of the FIN */
+    uint64_t delivered;      /* bytes given to the sink */
+    uint64_t gap_bytes;      /* bytes skipped as gaps */
+    uint32_t ooo_bytes;      /* bytes held out of order */
+    uint32_t ooo_count;      /* segments held out of order */
+    struct tcp_segment *ooo; /* held segments, sorted by seq, non-overlapping */
+    bool depth_reached;      /* stream.depth bytes delivered: nothing more is reassembled */
     /* private to stream.c */
     uint8_t seen_next;                         /* ring position in seen[] */
     uint8_t tail_pos;                          /* next write position in tail[] */
@@ -78,10 +78,10 @@ struct stream_sink {
 };
 
 struct stream_cfg {
-    uint64_t memcap;             /* all segments held, all flows of this worker */
-    uint32_t max_ooo_bytes;      /* held out of order per direction */
-    uint32_t max_ooo_segments;   /* held out of order per direction */
-    uint64_t depth;              /* bytes per direction delivered; 0 = no limit */
+    uint64_t memcap;           /* all segments held, all flows of this worker */
+    uint32_t max_ooo_bytes;    /* held out of order per direction */
+    uint32_t max_ooo_segments; /* held out of order per direction */
+    uint64_t depth;            /* bytes per direction delivered; 0 = no limit */
 };
 
 struct stream_ctx {
@@ -89,7 +89,7 @@ struct stream_ctx {
     struct memcap mc;
     struct stats *stats;
     struct stream_sink sink;
-    uint64_t hash_key;           /* private: keys tcp_seen hashes, random per context */
+    uint64_t hash_key; /* private: keys tcp_seen hashes, random per context */
 };
 
 int stream_ctx_init(struct stream_ctx *ctx, const struct stream_cfg *cfg, struct stats *stats,

@@ -20,7 +20,7 @@
 struct stats;
 
 struct eve_cfg {
-    bool log_phi;              /* write PHI in clear (default: keyed hash) */
+    bool log_phi; /* write PHI in clear (default: keyed hash) */
 };
 
 struct eve_writer {

@@ -176,9 +176,9 @@ static void dataset(struct jw *w, const char *key, const struct dicom_ds_info *d
         jw_open_arr(w, "keys");
         for (unsigned i = 0; i < d->n_keys; i++) {
             uint32_t k = d->keys[i]; /* "gggg,eeee": a tag, never a value */
-            char t[9] = {hexdig[k >> 28],        hexdig[(k >> 24) & 15], hexdig[(k >> 20) & 15],
-                         hexdig[(k >> 16) & 15], ',',                    hexdig[(k >> 12) & 15],
-                         hexdig[(k >> 8) & 15],  hexdig[(k >> 4) & 15],  hexdig[k & 15]};
+            char t[9] = {
+                hexdig[k >> 28],        hexdig[(k >> 24) & 15], hexdig[(k >> 20) & 15], hexdig[(k >> 16) & 15], ',',
+                hexdig[(k >> 12) & 15], hexdig[(k >> 8) & 15],  hexdig[(k >> 4) & 15],  hexdig[k & 15]};
             jw_strn(w, NULL, t, sizeof(t));
         }
         jw_close_arr(w);
@@ -326,12 +326,8 @@ void eve_dicom_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     }
     jw_u64(w, "association", a->assoc_count);
     switch (de->kind) {
-    case DICOM_EV_REQUEST:
-        request_body(w, a);
-        break;
-    case DICOM_EV_ACCEPT:
-        accept_body(w, a);
-        break;
+    case DICOM_EV_REQUEST: request_body(w, a); break;
+    case DICOM_EV_ACCEPT: accept_body(w, a); break;
     case DICOM_EV_REJECT:
         jw_u64(w, "result", a->rj_result);
         jw_str(w, "result_name", dicom_rj_result_name(a->rj_result));
@@ -347,14 +343,11 @@ void eve_dicom_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
         jw_u64(w, "reason", a->abort_reason);
         jw_str(w, "reason_name", dicom_abort_reason_name(a->abort_source, a->abort_reason));
         break;
-    case DICOM_EV_RELEASE:
-        break;
+    case DICOM_EV_RELEASE: break;
     case DICOM_EV_DIMSE:
         if (de->op)
             dimse_body(w, a, de->op);
         break;
-    case DICOM_EV_SUMMARY:
-        summary_body(w, a, de->end);
-        break;
+    case DICOM_EV_SUMMARY: summary_body(w, a, de->end); break;
     }
 }

@@ -17,9 +17,9 @@
 
 struct pcap_priv {
     pcap_t *p;
-    FILE *fp;       /* capture file we opened (libpcap closes it in pcap_close) */
-    char *iobuf;    /* its stdio buffer: large reads mean few system calls */
-    int fd;         /* live: selectable descriptor, polled while the link is idle */
+    FILE *fp;    /* capture file we opened (libpcap closes it in pcap_close) */
+    char *iobuf; /* its stdio buffer: large reads mean few system calls */
+    int fd;      /* live: selectable descriptor, polled while the link is idle */
 };
 
 #define PCAP_IDLE_POLL_MS 100
@@ -199,8 +199,7 @@ int source_open_live(struct source *src, const char *iface, const struct source_
     pcap_set_buffer_size(p, 64 << 20);
     int rc = pcap_activate(p);
     if (rc < 0) {
-        snprintf(src->err, sizeof(src->err), "%s: %s", iface,
-                 rc == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(rc));
+        snprintf(src->err, sizeof(src->err), "%s: %s", iface, rc == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(rc));
         pcap_close(p);
         return -1;
     }

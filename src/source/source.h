@@ -13,11 +13,11 @@
 #include "core/packet.h"
 
 enum source_rc {
-    SOURCE_PACKET = 1,     /* *pkt is valid until the next call */
-    SOURCE_END = 0,        /* end of file */
-    SOURCE_IDLE = 2,       /* live: no packet within the read timeout */
-    SOURCE_TRUNCATED = 3,  /* file ended in the middle of a packet: treat as end, warn */
-    SOURCE_ERROR = -1,     /* err holds one sentence */
+    SOURCE_PACKET = 1,    /* *pkt is valid until the next call */
+    SOURCE_END = 0,       /* end of file */
+    SOURCE_IDLE = 2,      /* live: no packet within the read timeout */
+    SOURCE_TRUNCATED = 3, /* file ended in the middle of a packet: treat as end, warn */
+    SOURCE_ERROR = -1,    /* err holds one sentence */
 };
 
 struct source;
@@ -25,7 +25,7 @@ struct source;
 struct source_ops {
     const char *name;
     enum source_rc (*next)(struct source *src, struct packet *pkt);
-    void (*breakloop)(struct source *src);     /* may be called from a signal handler */
+    void (*breakloop)(struct source *src); /* may be called from a signal handler */
     /* kernel counters for live capture; false if none */
     bool (*kernel_stats)(struct source *src, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop);
     void (*close)(struct source *src);
@@ -40,9 +40,9 @@ struct source {
 };
 
 struct source_opts {
-    const char *bpf;       /* NULL: no filter */
-    int snaplen;           /* live */
-    bool promisc;          /* live */
+    const char *bpf; /* NULL: no filter */
+    int snaplen;     /* live */
+    bool promisc;    /* live */
 };
 
 /* Open a pcap or pcapng file ("-" = stdin).  0 on success; -1 with err set. */

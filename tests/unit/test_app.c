@@ -96,12 +96,28 @@ static void t_close(struct app_ctx *ctx, void *st)
 }
 
 static const struct app_parser alpha = {
-    .name = "dicom", .proto = APP_DICOM, .ipproto = 6, .ports = {0}, .probe = alpha_probe, .state_new = t_new,
-    .state_free = t_free, .on_data = t_data, .on_gap = t_gap, .on_close = t_close,
+    .name = "dicom",
+    .proto = APP_DICOM,
+    .ipproto = 6,
+    .ports = {0},
+    .probe = alpha_probe,
+    .state_new = t_new,
+    .state_free = t_free,
+    .on_data = t_data,
+    .on_gap = t_gap,
+    .on_close = t_close,
 };
 static const struct app_parser beta = {
-    .name = "smb", .proto = APP_SMB, .ipproto = 6, .ports = {7000, 0}, .probe = beta_probe, .state_new = t_new,
-    .state_free = t_free, .on_data = t_data, .on_gap = t_gap, .on_close = t_close,
+    .name = "smb",
+    .proto = APP_SMB,
+    .ipproto = 6,
+    .ports = {7000, 0},
+    .probe = beta_probe,
+    .state_new = t_new,
+    .state_free = t_free,
+    .on_data = t_data,
+    .on_gap = t_gap,
+    .on_close = t_close,
 };
 static const struct app_parser *const parsers[] = {&alpha, &beta};
 
@@ -173,8 +189,8 @@ static void test_server_first_and_both_buffers_replayed(void **state)
 {
     (void)state;
     struct fixture *x = fx_new(7000, 64);
-    feed(x, 1, "BE");                 /* the server speaks first */
-    feed(x, 0, "hi");                 /* client bytes, buffered */
+    feed(x, 1, "BE"); /* the server speaks first */
+    feed(x, 0, "hi"); /* client bytes, buffered */
     feed(x, 1, "TA ready");
     assert_int_equal(x->f.app.proto, APP_SMB);
     /* both directions were replayed: the client's 2 bytes and the server's whole banner */
@@ -284,7 +300,7 @@ static void test_memcap_refuses_probe_buffer(void **state)
 {
     (void)state;
     struct fixture *x = fx_new(104, 64);
-    x->al.mc.cap = 8; /* smaller than one probe buffer */
+    x->al.mc.cap = 8;  /* smaller than one probe buffer */
     feed(x, 0, "ALP"); /* undecided: must be buffered, and the buffer is refused */
     assert_int_equal(x->f.app.proto, APP_FAILED);
     assert_int_equal(x->st.app_memcap_hits, 1);

@@ -48,8 +48,8 @@ static int setup(void **state)
     struct tst *t = calloc(1, sizeof(*t));
     if (!t)
         return -1;
-    struct decode_cfg cfg = {.defrag_memcap = 1 << 20, .defrag_timeout_s = 30, .defrag_max_frags = 16,
-                             .max_vlan_layers = 2};
+    struct decode_cfg cfg = {
+        .defrag_memcap = 1 << 20, .defrag_timeout_s = 30, .defrag_max_frags = 16, .max_vlan_layers = 2};
     if (decode_ctx_init(&t->ctx, &cfg, &t->st) != 0) {
         free(t);
         return -1;
@@ -271,7 +271,7 @@ static void test_truncated_every_length(void **state)
         t->d.payload = NULL;
         assert_int_equal(run(t, DLT_EN10MB, buf, (uint32_t)len), DECODE_INVALID);
         assert_int_equal(t->nev, 1);
-        enum decode_event want = len < 14 ? DEV_ETH_PKT_TOO_SMALL
+        enum decode_event want = len < 14   ? DEV_ETH_PKT_TOO_SMALL
                                  : len < 34 ? DEV_IPV4_PKT_TOO_SMALL
                                             : DEV_IPV4_TRUNC_PKT;
         assert_int_equal(t->ev[0], want);
@@ -588,12 +588,12 @@ static void test_ipv4_options(void **state)
         uint32_t optlen;
         enum decode_event ev; /* DEV__COUNT: none */
     } cases[] = {
-        {{1, 1, 1, 0}, 4, DEV__COUNT},                    /* NOP NOP NOP EOL */
-        {{0x44, 8, 5, 0, 0, 0, 0, 0}, 8, DEV__COUNT},     /* timestamp option, 8 bytes */
-        {{1, 1, 0x83, 7}, 4, DEV_IPV4_OPT_MALFORMED},     /* loose source route running past the header */
-        {{0x94, 1, 0, 0}, 4, DEV_IPV4_OPT_INVALID_LEN},   /* length 1 */
-        {{0x94, 0, 0, 0}, 4, DEV_IPV4_OPT_INVALID_LEN},   /* length 0: would loop forever if trusted */
-        {{1, 1, 1, 0x94}, 4, DEV_IPV4_OPT_MALFORMED},     /* type byte with no length byte */
+        {{1, 1, 1, 0}, 4, DEV__COUNT},                  /* NOP NOP NOP EOL */
+        {{0x44, 8, 5, 0, 0, 0, 0, 0}, 8, DEV__COUNT},   /* timestamp option, 8 bytes */
+        {{1, 1, 0x83, 7}, 4, DEV_IPV4_OPT_MALFORMED},   /* loose source route running past the header */
+        {{0x94, 1, 0, 0}, 4, DEV_IPV4_OPT_INVALID_LEN}, /* length 1 */
+        {{0x94, 0, 0, 0}, 4, DEV_IPV4_OPT_INVALID_LEN}, /* length 0: would loop forever if trusted */
+        {{1, 1, 1, 0x94}, 4, DEV_IPV4_OPT_MALFORMED},   /* type byte with no length byte */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint32_t hlen = 20 + cases[i].optlen;

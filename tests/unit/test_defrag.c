@@ -19,7 +19,7 @@
 #include "decode/decode.h"
 
 #define MAX_EVENTS 64
-#define DGRAM_LEN 48 /* UDP header 8 + 40 bytes */
+#define DGRAM_LEN  48 /* UDP header 8 + 40 bytes */
 
 struct tst {
     struct decode_ctx ctx;
@@ -27,8 +27,8 @@ struct tst {
     enum decode_event ev[MAX_EVENTS];
     int nev;
     struct decoded d;
-    uint8_t dgram[DGRAM_LEN];   /* the transport datagram the fragments carry */
-    uint8_t out[65600];         /* copy of the last reassembled IP datagram */
+    uint8_t dgram[DGRAM_LEN]; /* the transport datagram the fragments carry */
+    uint8_t out[65600];       /* copy of the last reassembled IP datagram */
     uint32_t out_len;
 };
 
@@ -53,8 +53,8 @@ static int setup_with(void **state, uint64_t memcap, uint32_t max_frags)
     struct tst *t = calloc(1, sizeof(*t));
     if (!t)
         return -1;
-    struct decode_cfg cfg = {.defrag_memcap = memcap, .defrag_timeout_s = 30, .defrag_max_frags = max_frags,
-                             .max_vlan_layers = 2};
+    struct decode_cfg cfg = {
+        .defrag_memcap = memcap, .defrag_timeout_s = 30, .defrag_max_frags = max_frags, .max_vlan_layers = 2};
     if (decode_ctx_init(&t->ctx, &cfg, &t->st) != 0) {
         free(t);
         return -1;
@@ -128,8 +128,8 @@ static enum decode_result run_at(struct tst *t, int linktype, const uint8_t *byt
 }
 
 /* Raw IPv4 fragment: offset in bytes, data from src. */
-static enum decode_result frag4_at(struct tst *t, uint16_t id, uint32_t off, bool mf, const uint8_t *src,
-                                   uint32_t len, uint64_t ts)
+static enum decode_result frag4_at(struct tst *t, uint16_t id, uint32_t off, bool mf, const uint8_t *src, uint32_t len,
+                                   uint64_t ts)
 {
     uint8_t b[1600];
     assert_true(len + 20 <= sizeof(b));
@@ -404,8 +404,8 @@ static void test_ipv6_reassembly(void **state)
     assert_true(t->d.reassembled);
     assert_int_equal(t->d.ipproto, 17);
     assert_int_equal(t->d.l3_len, 40 + DGRAM_LEN);
-    assert_int_equal(t->out[6], 17);                          /* Next Header now names UDP */
-    assert_int_equal(t->out[4] << 8 | t->out[5], DGRAM_LEN);   /* Payload Length without the Fragment header */
+    assert_int_equal(t->out[6], 17);                         /* Next Header now names UDP */
+    assert_int_equal(t->out[4] << 8 | t->out[5], DGRAM_LEN); /* Payload Length without the Fragment header */
     assert_memory_equal(t->out + 40, t->dgram, DGRAM_LEN);
     assert_int_equal(t->d.sport, 5353);
     assert_int_equal(t->d.payload_len, 40);
@@ -420,8 +420,8 @@ static void test_ipv6_reassembly_after_hbh(void **state)
     assert_int_equal(frag6(t, 5, 16, true, t->dgram + 16, 16, true), DECODE_FRAGMENT);
     assert_int_equal(frag6(t, 5, 32, false, t->dgram + 32, 16, true), DECODE_OK);
     assert_int_equal(t->d.l3_len, 40 + 8 + DGRAM_LEN);
-    assert_int_equal(t->out[6], 0);    /* still Hop-by-Hop first */
-    assert_int_equal(t->out[40], 17);  /* and the Hop-by-Hop header now names UDP */
+    assert_int_equal(t->out[6], 0);   /* still Hop-by-Hop first */
+    assert_int_equal(t->out[40], 17); /* and the Hop-by-Hop header now names UDP */
     assert_int_equal(t->out[4] << 8 | t->out[5], 8 + DGRAM_LEN);
     assert_memory_equal(t->out + 48, t->dgram, DGRAM_LEN);
     assert_int_equal(t->d.ipproto, 17);

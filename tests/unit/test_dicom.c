@@ -31,11 +31,30 @@ static void put(struct vec *v, const void *p, size_t n)
     memcpy(v->b + v->n, p, n);
     v->n += n;
 }
-static void u8(struct vec *v, uint8_t x) { put(v, &x, 1); }
-static void be16(struct vec *v, uint16_t x) { u8(v, (uint8_t)(x >> 8)); u8(v, (uint8_t)x); }
-static void be32(struct vec *v, uint32_t x) { be16(v, (uint16_t)(x >> 16)); be16(v, (uint16_t)x); }
-static void le16(struct vec *v, uint16_t x) { u8(v, (uint8_t)x); u8(v, (uint8_t)(x >> 8)); }
-static void le32(struct vec *v, uint32_t x) { le16(v, (uint16_t)x); le16(v, (uint16_t)(x >> 16)); }
+static void u8(struct vec *v, uint8_t x)
+{
+    put(v, &x, 1);
+}
+static void be16(struct vec *v, uint16_t x)
+{
+    u8(v, (uint8_t)(x >> 8));
+    u8(v, (uint8_t)x);
+}
+static void be32(struct vec *v, uint32_t x)
+{
+    be16(v, (uint16_t)(x >> 16));
+    be16(v, (uint16_t)x);
+}
+static void le16(struct vec *v, uint16_t x)
+{
+    u8(v, (uint8_t)x);
+    u8(v, (uint8_t)(x >> 8));
+}
+static void le32(struct vec *v, uint32_t x)
+{
+    le16(v, (uint16_t)x);
+    le16(v, (uint16_t)(x >> 16));
+}
 static void item(struct vec *v, uint8_t type, const void *p, size_t n)
 {
     u8(v, type);
@@ -43,7 +62,10 @@ static void item(struct vec *v, uint8_t type, const void *p, size_t n)
     be16(v, (uint16_t)n);
     put(v, p, n);
 }
-static void item_str(struct vec *v, uint8_t type, const char *s) { item(v, type, s, strlen(s)); }
+static void item_str(struct vec *v, uint8_t type, const char *s)
+{
+    item(v, type, s, strlen(s));
+}
 static void ae(struct vec *v, const char *s)
 {
     char f[16];
@@ -61,9 +83,9 @@ static void pdu(struct vec *out, uint8_t t, const struct vec *body)
 }
 
 #define VERIFICATION "1.2.840.10008.1.1"
-#define ILE "1.2.840.10008.1.2"
-#define ELE "1.2.840.10008.1.2.1"
-#define CT_STORAGE "1.2.840.10008.5.1.4.1.1.2"
+#define ILE          "1.2.840.10008.1.2"
+#define ELE          "1.2.840.10008.1.2.1"
+#define CT_STORAGE   "1.2.840.10008.5.1.4.1.1.2"
 
 static void assoc_fixed(struct vec *b, const char *called, const char *calling)
 {
@@ -80,7 +102,10 @@ static void assoc_rq(struct vec *out, const char *abs, const char *ts, bool iden
 {
     struct vec b = {0}, pc = {0}, ui = {0}, sub = {0};
     assoc_fixed(&b, "PACS", "MODALITY1");
-    u8(&pc, 1); u8(&pc, 0); u8(&pc, 0); u8(&pc, 0);
+    u8(&pc, 1);
+    u8(&pc, 0);
+    u8(&pc, 0);
+    u8(&pc, 0);
     item_str(&pc, 0x30, abs);
     item_str(&pc, 0x40, ts);
     item_str(&pc, 0x40, ILE);
@@ -88,13 +113,25 @@ static void assoc_rq(struct vec *out, const char *abs, const char *ts, bool iden
     be32(&sub, 16384);
     item(&ui, 0x51, sub.b, sub.n);
     item_str(&ui, 0x52, "1.2.276.0.7230010.3.0.3.6.7");
-    sub.n = 0; be16(&sub, 2); be16(&sub, 1);
+    sub.n = 0;
+    be16(&sub, 2);
+    be16(&sub, 1);
     item(&ui, 0x53, sub.b, sub.n);
-    sub.n = 0; be16(&sub, (uint16_t)strlen(abs)); put(&sub, abs, strlen(abs)); u8(&sub, 1); u8(&sub, 1);
+    sub.n = 0;
+    be16(&sub, (uint16_t)strlen(abs));
+    put(&sub, abs, strlen(abs));
+    u8(&sub, 1);
+    u8(&sub, 1);
     item(&ui, 0x54, sub.b, sub.n);
     item_str(&ui, 0x55, "OFFIS_DCMTK_367");
     if (identity) {
-        sub.n = 0; u8(&sub, 2); u8(&sub, 0); be16(&sub, 5); put(&sub, "alice", 5); be16(&sub, 6); put(&sub, "secret", 6);
+        sub.n = 0;
+        u8(&sub, 2);
+        u8(&sub, 0);
+        be16(&sub, 5);
+        put(&sub, "alice", 5);
+        be16(&sub, 6);
+        put(&sub, "secret", 6);
         item(&ui, 0x58, sub.b, sub.n);
     }
     item(&b, 0x50, ui.b, ui.n);
@@ -105,7 +142,10 @@ static void assoc_ac(struct vec *out, uint8_t result, const char *ts)
 {
     struct vec b = {0}, pc = {0}, ui = {0}, sub = {0};
     assoc_fixed(&b, "PACS", "MODALITY1");
-    u8(&pc, 1); u8(&pc, 0); u8(&pc, result); u8(&pc, 0);
+    u8(&pc, 1);
+    u8(&pc, 0);
+    u8(&pc, result);
+    u8(&pc, 0);
     item_str(&pc, 0x40, ts);
     item(&b, 0x21, pc.b, pc.n);
     be32(&sub, 32768);
@@ -116,11 +156,20 @@ static void assoc_ac(struct vec *out, uint8_t result, const char *ts)
     pdu(out, DICOM_PDU_ASSOC_AC, &b);
 }
 
-static void cmd_elem_us(struct vec *v, uint16_t e, uint16_t x) { le16(v, 0); le16(v, e); le32(v, 2); le16(v, x); }
+static void cmd_elem_us(struct vec *v, uint16_t e, uint16_t x)
+{
+    le16(v, 0);
+    le16(v, e);
+    le32(v, 2);
+    le16(v, x);
+}
 static void cmd_elem_str(struct vec *v, uint16_t e, const char *s)
 {
     size_t n = strlen(s), pad = n & 1;
-    le16(v, 0); le16(v, e); le32(v, (uint32_t)(n + pad)); put(v, s, n);
+    le16(v, 0);
+    le16(v, e);
+    le32(v, (uint32_t)(n + pad));
+    put(v, s, n);
     if (pad)
         u8(v, 0);
 }
@@ -170,7 +219,7 @@ static void release(struct vec *out, uint8_t t)
 struct rec {
     int n_dicom, n_anom;
     enum dicom_event_kind kind[MAX_REC];
-    struct dicom_assoc assoc[MAX_REC];  /* copies (pctx pointer not kept) */
+    struct dicom_assoc assoc[MAX_REC]; /* copies (pctx pointer not kept) */
     struct dicom_op op[MAX_REC];
     bool has_op[MAX_REC];
     const char *anom[MAX_REC];
@@ -271,10 +320,18 @@ static void run_echo(size_t step)
     feed(h, 0, &c, step);
     assoc_ac(&s, 0, ILE);
     feed(h, 1, &s, step);
-    c.n = 0; echo_rq(&c, 1, 7); feed(h, 0, &c, step);
-    s.n = 0; echo_rsp(&s, 7, 0x0000); feed(h, 1, &s, step);
-    c.n = 0; release(&c, DICOM_PDU_RELEASE_RQ); feed(h, 0, &c, step);
-    s.n = 0; release(&s, DICOM_PDU_RELEASE_RP); feed(h, 1, &s, step);
+    c.n = 0;
+    echo_rq(&c, 1, 7);
+    feed(h, 0, &c, step);
+    s.n = 0;
+    echo_rsp(&s, 7, 0x0000);
+    feed(h, 1, &s, step);
+    c.n = 0;
+    release(&c, DICOM_PDU_RELEASE_RQ);
+    feed(h, 0, &c, step);
+    s.n = 0;
+    release(&s, DICOM_PDU_RELEASE_RP);
+    feed(h, 1, &s, step);
     struct rec *r = &h->rec;
     assert_int_equal(r->n_anom, 0);
     assert_int_equal(r->n_dicom, 5);
@@ -311,9 +368,21 @@ static void run_echo(size_t step)
 }
 
 /* The same stream cut into any chunk size gives the same events. */
-static void test_echo_whole(void **st) { (void)st; run_echo(1u << 20); }
-static void test_echo_bytewise(void **st) { (void)st; run_echo(1); }
-static void test_echo_chunks7(void **st) { (void)st; run_echo(7); }
+static void test_echo_whole(void **st)
+{
+    (void)st;
+    run_echo(1u << 20);
+}
+static void test_echo_bytewise(void **st)
+{
+    (void)st;
+    run_echo(1);
+}
+static void test_echo_chunks7(void **st)
+{
+    (void)st;
+    run_echo(7);
+}
 
 static void test_reject(void **st)
 {
@@ -322,7 +391,10 @@ static void test_reject(void **st)
     struct vec c = {0}, s = {0}, b = {0};
     assoc_rq(&c, VERIFICATION, ILE, false);
     feed(h, 0, &c, 1000);
-    u8(&b, 0); u8(&b, 1); u8(&b, 1); u8(&b, 7);
+    u8(&b, 0);
+    u8(&b, 1);
+    u8(&b, 1);
+    u8(&b, 7);
     pdu(&s, DICOM_PDU_ASSOC_RJ, &b);
     feed(h, 1, &s, 1000);
     assert_int_equal(h->rec.n_dicom, 3);
@@ -344,9 +416,16 @@ static void test_abort_flushes_pending(void **st)
     feed(h, 0, &c, 1000);
     assoc_ac(&s, 0, ILE);
     feed(h, 1, &s, 1000);
-    c.n = 0; echo_rq(&c, 1, 1); feed(h, 0, &c, 1000);
-    u8(&b, 0); u8(&b, 0); u8(&b, 2); u8(&b, 6);
-    s.n = 0; pdu(&s, DICOM_PDU_ABORT, &b); feed(h, 1, &s, 1000);
+    c.n = 0;
+    echo_rq(&c, 1, 1);
+    feed(h, 0, &c, 1000);
+    u8(&b, 0);
+    u8(&b, 0);
+    u8(&b, 2);
+    u8(&b, 6);
+    s.n = 0;
+    pdu(&s, DICOM_PDU_ABORT, &b);
+    feed(h, 1, &s, 1000);
     /* request, accept, unanswered echo, abort, summary */
     assert_int_equal(h->rec.n_dicom, 5);
     assert_int_equal(h->rec.kind[2], DICOM_EV_DIMSE);
@@ -394,7 +473,9 @@ static void test_unknown_context_and_4gb(void **st)
     feed(h, 0, &c, 1000);
     assoc_ac(&s, 0, ILE);
     feed(h, 1, &s, 1000);
-    c.n = 0; echo_rq(&c, 99, 1); feed(h, 0, &c, 1000);
+    c.n = 0;
+    echo_rq(&c, 99, 1);
+    feed(h, 0, &c, 1000);
     assert_true(has_anom(h, "pdv_unknown_context"));
     /* a P-DATA-TF announcing 4 GB - 1 bytes, then a PDV that overruns nothing yet */
     uint8_t hdr[] = {0x04, 0x00, 0xff, 0xff, 0xff, 0xff};
@@ -409,7 +490,9 @@ static void test_pdv_overrun(void **st)
     struct h *h = h_new();
     struct vec b = {0}, c = {0};
     be32(&b, 1000); /* PDV claims 1000 bytes in a 10-byte PDU */
-    u8(&b, 1); u8(&b, 3); be32(&b, 0);
+    u8(&b, 1);
+    u8(&b, 3);
+    be32(&b, 0);
     pdu(&c, DICOM_PDU_P_DATA, &b);
     feed(h, 0, &c, 3);
     assert_true(has_anom(h, "pdv_overrun"));
@@ -438,14 +521,19 @@ static void test_gap(void **st)
     feed(h, 0, &c, 1000);
     assoc_ac(&s, 0, ILE);
     feed(h, 1, &s, 1000);
-    c.n = 0; echo_rq(&c, 1, 1);
+    c.n = 0;
+    echo_rq(&c, 1, 1);
     app_parser_dicom.on_data(&h->ctx, h->st, 0, c.b, 20);
     app_parser_dicom.on_gap(&h->ctx, h->st, 0, 10);
     app_parser_dicom.on_data(&h->ctx, h->st, 0, c.b + 30, c.n - 30);
     assert_true(has_anom(h, "gap_in_pdu"));
     /* the next PDU is parsed again */
-    c.n = 0; echo_rq(&c, 1, 2); feed(h, 0, &c, 1000);
-    s.n = 0; echo_rsp(&s, 2, 0); feed(h, 1, &s, 1000);
+    c.n = 0;
+    echo_rq(&c, 1, 2);
+    feed(h, 0, &c, 1000);
+    s.n = 0;
+    echo_rsp(&s, 2, 0);
+    feed(h, 1, &s, 1000);
     assert_int_equal(h->rec.kind[h->rec.n_dicom - 1], DICOM_EV_DIMSE);
     assert_int_equal(h->rec.op[h->rec.n_dicom - 1].rq.msg_id, 2);
     /* a gap across PDU boundaries stops the direction */
@@ -472,21 +560,43 @@ static void test_store_dataset_phi(void **st)
     cmd_elem_us(&cmd, 0x0800, 0x0000);
     cmd_elem_str(&cmd, 0x1000, "1.2.3.4");
     c.n = 0;
-    pdata(&c, 1, 0x01, cmd.b, 10);                 /* command, not last */
-    pdata(&c, 1, 0x03, cmd.b + 10, cmd.n - 10);    /* command, last */
-#define EL(g, e, vr, str) do { le16(&ds, g); le16(&ds, e); put(&ds, vr, 2); le16(&ds, (uint16_t)strlen(str)); put(&ds, str, strlen(str)); } while (0)
+    pdata(&c, 1, 0x01, cmd.b, 10);              /* command, not last */
+    pdata(&c, 1, 0x03, cmd.b + 10, cmd.n - 10); /* command, last */
+#define EL(g, e, vr, str)                 \
+    do {                                  \
+        le16(&ds, g);                     \
+        le16(&ds, e);                     \
+        put(&ds, vr, 2);                  \
+        le16(&ds, (uint16_t)strlen(str)); \
+        put(&ds, str, strlen(str));       \
+    } while (0)
     EL(0x0008, 0x0016, "UI", CT_STORAGE "\0");
     EL(0x0008, 0x0060, "CS", "CT");
     EL(0x0010, 0x0010, "PN", "DOE^JANE");
     /* an undefined-length sequence with one undefined-length item holding a PN: nested, not picked */
-    le16(&ds, 0x0008); le16(&ds, 0x1140); put(&ds, "SQ", 2); le16(&ds, 0); le32(&ds, 0xffffffff);
-    le16(&ds, 0xfffe); le16(&ds, 0xe000); le32(&ds, 0xffffffff);
+    le16(&ds, 0x0008);
+    le16(&ds, 0x1140);
+    put(&ds, "SQ", 2);
+    le16(&ds, 0);
+    le32(&ds, 0xffffffff);
+    le16(&ds, 0xfffe);
+    le16(&ds, 0xe000);
+    le32(&ds, 0xffffffff);
     EL(0x0010, 0x0020, "LO", "NESTED");
-    le16(&ds, 0xfffe); le16(&ds, 0xe00d); le32(&ds, 0);
-    le16(&ds, 0xfffe); le16(&ds, 0xe0dd); le32(&ds, 0);
+    le16(&ds, 0xfffe);
+    le16(&ds, 0xe00d);
+    le32(&ds, 0);
+    le16(&ds, 0xfffe);
+    le16(&ds, 0xe0dd);
+    le32(&ds, 0);
     EL(0x0010, 0x0020, "LO", "PAT0001 ");
     EL(0x0020, 0x000d, "UI", "1.2.3");
-    le16(&ds, 0x7fe0); le16(&ds, 0x0010); put(&ds, "OW", 2); le16(&ds, 0); le32(&ds, 4); le32(&ds, 0);
+    le16(&ds, 0x7fe0);
+    le16(&ds, 0x0010);
+    put(&ds, "OW", 2);
+    le16(&ds, 0);
+    le32(&ds, 4);
+    le32(&ds, 0);
     pdata(&c, 1, 0x00, ds.b, 21);
     pdata(&c, 1, 0x02, ds.b + 21, ds.n - 21);
     feed(h, 0, &c, 13);
@@ -523,7 +633,9 @@ static void test_walker_limits(void **st)
     struct dicom_limits lim = {.max_depth = 2};
     struct vec ds = {0};
     for (int i = 0; i < 5; i++) { /* 5 nested undefined-length sequences, implicit VR */
-        le16(&ds, 0x0008); le16(&ds, 0x1140); le32(&ds, 0xffffffff);
+        le16(&ds, 0x0008);
+        le16(&ds, 0x1140);
+        le32(&ds, 0xffffffff);
     }
     struct dicom_ds_info info;
     memset(&info, 0, sizeof(info));
@@ -531,7 +643,10 @@ static void test_walker_limits(void **st)
     assert_true(info.malformed);
     /* an element longer than the bytes given: truncated when the data set is longer, else malformed */
     struct vec e = {0};
-    le16(&e, 0x0010); le16(&e, 0x0010); le32(&e, 100); put(&e, "DOE", 3);
+    le16(&e, 0x0010);
+    le16(&e, 0x0010);
+    le32(&e, 100);
+    put(&e, "DOE", 3);
     memset(&info, 0, sizeof(info));
     dicom_walk_dataset(&info, DICOM_TS_IMPLICIT_LE, e.b, e.n, 1000, &lim);
     assert_true(info.truncated);
@@ -550,23 +665,39 @@ static void test_walker_limits(void **st)
 static void test_phi_attributes(void **st)
 {
     (void)st;
-    static const struct { uint16_t g, e; const char *vr, *value; } els[] = {
-        {0x0008, 0x0050, "SH", "ACC0001 "},            {0x0008, 0x0080, "LO", "TEST HOSPITAL "},
-        {0x0008, 0x0081, "ST", "1 MAIN STREET"},       {0x0008, 0x0090, "PN", "REFERRING^TEST"},
-        {0x0008, 0x1048, "PN", "RECORD^DOC"},          {0x0008, 0x1050, "PN", "PERFORMING^DOC"},
-        {0x0008, 0x1060, "PN", "READING^DOC "},        {0x0008, 0x1070, "PN", "OPERATOR^ONE"},
-        {0x0010, 0x0010, "PN", "DOE^JANE"},            {0x0010, 0x0020, "LO", "PAT0001 "},
-        {0x0010, 0x0030, "DA", "19700101"},            {0x0010, 0x0032, "TM", "101500"},
-        {0x0010, 0x0040, "CS", "F "},                  {0x0010, 0x1000, "LO", "OTHERID1"},
-        {0x0010, 0x1001, "PN", "OTHER^NAME"},          {0x0010, 0x1040, "LO", "2 ELM ROAD"},
-        {0x0010, 0x1060, "PN", "MOTHER^MAIDEN"},       {0x0010, 0x2154, "SH", "5551234 "},
-        {0x0020, 0x0010, "SH", "ST-PAT0001-X"},        {0x0032, 0x1032, "PN", "NEWMAN"},
+    static const struct {
+        uint16_t g, e;
+        const char *vr, *value;
+    } els[] = {
+        {0x0008, 0x0050, "SH", "ACC0001 "},
+        {0x0008, 0x0080, "LO", "TEST HOSPITAL "},
+        {0x0008, 0x0081, "ST", "1 MAIN STREET"},
+        {0x0008, 0x0090, "PN", "REFERRING^TEST"},
+        {0x0008, 0x1048, "PN", "RECORD^DOC"},
+        {0x0008, 0x1050, "PN", "PERFORMING^DOC"},
+        {0x0008, 0x1060, "PN", "READING^DOC "},
+        {0x0008, 0x1070, "PN", "OPERATOR^ONE"},
+        {0x0010, 0x0010, "PN", "DOE^JANE"},
+        {0x0010, 0x0020, "LO", "PAT0001 "},
+        {0x0010, 0x0030, "DA", "19700101"},
+        {0x0010, 0x0032, "TM", "101500"},
+        {0x0010, 0x0040, "CS", "F "},
+        {0x0010, 0x1000, "LO", "OTHERID1"},
+        {0x0010, 0x1001, "PN", "OTHER^NAME"},
+        {0x0010, 0x1040, "LO", "2 ELM ROAD"},
+        {0x0010, 0x1060, "PN", "MOTHER^MAIDEN"},
+        {0x0010, 0x2154, "SH", "5551234 "},
+        {0x0020, 0x0010, "SH", "ST-PAT0001-X"},
+        {0x0032, 0x1032, "PN", "NEWMAN"},
     };
     const size_t n_els = sizeof(els) / sizeof(els[0]);
     struct vec ds = {0};
     for (size_t i = 0; i < n_els; i++) {
         size_t n = strlen(els[i].value);
-        le16(&ds, els[i].g); le16(&ds, els[i].e); put(&ds, els[i].vr, 2); le16(&ds, (uint16_t)n);
+        le16(&ds, els[i].g);
+        le16(&ds, els[i].e);
+        put(&ds, els[i].vr, 2);
+        le16(&ds, (uint16_t)n);
         put(&ds, els[i].value, n);
     }
     uint8_t key[32];
@@ -580,12 +711,12 @@ static void test_phi_attributes(void **st)
     dicom_walk_dataset(info, DICOM_TS_EXPLICIT_LE, ds.b, ds.n, ds.n, &lim);
     assert_false(info->malformed);
     assert_int_equal(info->n_keys, n_els);
-    assert_int_equal(info->n_phi, n_els - 5);                /* all but the 4 named and Patient's Sex */
+    assert_int_equal(info->n_phi, n_els - 5); /* all but the 4 named and Patient's Sex */
     char want[PHI_PSEUDONYM_SIZE];
     for (unsigned i = 0; i < info->n_phi; i++) {
         assert_memory_equal(info->phi[i].value, "phi:", 4);
         uint32_t tag = dicom_phi_attr_tag(info->phi[i].attr);
-        assert_int_not_equal(tag, 0x00100040);               /* sex is not collected */
+        assert_int_not_equal(tag, 0x00100040); /* sex is not collected */
         for (size_t k = 0; k < n_els; k++)
             if (((uint32_t)els[k].g << 16 | els[k].e) == tag) {
                 size_t n = strlen(els[k].value);
@@ -673,7 +804,10 @@ static void test_find_pending_kinds(void **st)
     cmd_elem_us(&rq, 0x0800, 0x0000);
     c.n = 0;
     pdata(&c, 1, 0x03, rq.b, rq.n);
-    le16(&ds, 0x0008); le16(&ds, 0x0052); le32(&ds, 8); put(&ds, "PATIENT ", 8);
+    le16(&ds, 0x0008);
+    le16(&ds, 0x0052);
+    le32(&ds, 8);
+    put(&ds, "PATIENT ", 8);
     pdata(&c, 1, 0x02, ds.b, ds.n);
     feed(h, 0, &c, 4096);
     static const uint16_t statuses[] = {0xFF00, 0xFF01, 0xFF00, 0x0000};
@@ -690,8 +824,12 @@ static void test_find_pending_kinds(void **st)
             pdata(&s, 1, 0x02, ds.b, ds.n);
         feed(h, 1, &s, 5);
     }
-    c.n = 0; release(&c, DICOM_PDU_RELEASE_RQ); feed(h, 0, &c, 4096);
-    s.n = 0; release(&s, DICOM_PDU_RELEASE_RP); feed(h, 1, &s, 4096);
+    c.n = 0;
+    release(&c, DICOM_PDU_RELEASE_RQ);
+    feed(h, 0, &c, 4096);
+    s.n = 0;
+    release(&s, DICOM_PDU_RELEASE_RP);
+    feed(h, 1, &s, 4096);
     struct rec *r = &h->rec;
     assert_int_equal(r->n_anom, 0);
     int dimse = -1;

@@ -92,7 +92,8 @@ static void test_icmp_flow_has_type_not_ports(void **state)
     f->app.proto = APP_UNKNOWN;
     struct event ev = {.type = EVENT_FLOW, .ts_us = f->first_ts_us, .flow = f, .dir = EVENT_DIR_NONE, .body = f};
     char *s = format(&ev);
-    expect(s, "\"src_ip\":\"192.168.1.10\",\"dest_ip\":\"10.0.0.5\",\"proto\":\"ICMP\",\"icmp_type\":8,\"icmp_code\":0");
+    expect(s,
+           "\"src_ip\":\"192.168.1.10\",\"dest_ip\":\"10.0.0.5\",\"proto\":\"ICMP\",\"icmp_type\":8,\"icmp_code\":0");
     assert_null(strstr(s, "src_port"));
     assert_null(strstr(s, "app_proto"));
     assert_null(strstr(s, "\"tcp\":"));

@@ -153,9 +153,9 @@ static void test_timeouts_by_state(void **state)
     assert_int_equal(flow_table_init(&ft, &c, &st, on_end, &e), 0);
     struct pk p;
     int dir;
-    flow_packet(&ft, mk(&p, 17, 1, 5353, 2, 53, 0, 100 * SEC, 80), &dir);        /* udp, one way: 30 s */
-    flow_packet(&ft, mk(&p, 6, 3, 1000, 4, 104, TH_SYN, 100 * SEC, 60), &dir);   /* tcp new: 60 s */
-    flow_packet(&ft, mk(&p, 6, 5, 1000, 6, 104, TH_SYN, 100 * SEC, 60), &dir);   /* tcp established: 3600 s */
+    flow_packet(&ft, mk(&p, 17, 1, 5353, 2, 53, 0, 100 * SEC, 80), &dir);      /* udp, one way: 30 s */
+    flow_packet(&ft, mk(&p, 6, 3, 1000, 4, 104, TH_SYN, 100 * SEC, 60), &dir); /* tcp new: 60 s */
+    flow_packet(&ft, mk(&p, 6, 5, 1000, 6, 104, TH_SYN, 100 * SEC, 60), &dir); /* tcp established: 3600 s */
     flow_packet(&ft, mk(&p, 6, 6, 104, 5, 1000, TH_SYN | TH_ACK, 100 * SEC, 60), &dir);
     flow_packet(&ft, mk(&p, 6, 5, 1000, 6, 104, TH_ACK, 100 * SEC, 60), &dir);
     flow_table_timeout(&ft, 129 * SEC);

@@ -29,16 +29,16 @@ static void test_escapes(void **state)
 static void test_utf8(void **state)
 {
     (void)state;
-    str_is("caf\xc3\xa9", 5, "\"caf\xc3\xa9\"");                   /* 2-byte sequence passes */
-    str_is("\xe2\x82\xac", 3, "\"\xe2\x82\xac\"");                 /* euro sign, 3 bytes */
-    str_is("\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\"");         /* 4 bytes */
-    str_is("\xff", 1, "\"\\u00ff\"");                              /* never valid */
-    str_is("\xc0\xaf", 2, "\"\\u00c0\\u00af\"");                   /* overlong '/' */
-    str_is("\xe0\x80\xaf", 3, "\"\\u00e0\\u0080\\u00af\"");        /* overlong 3-byte */
-    str_is("\xed\xa0\x80", 3, "\"\\u00ed\\u00a0\\u0080\"");        /* UTF-16 surrogate */
+    str_is("caf\xc3\xa9", 5, "\"caf\xc3\xa9\"");                       /* 2-byte sequence passes */
+    str_is("\xe2\x82\xac", 3, "\"\xe2\x82\xac\"");                     /* euro sign, 3 bytes */
+    str_is("\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\"");             /* 4 bytes */
+    str_is("\xff", 1, "\"\\u00ff\"");                                  /* never valid */
+    str_is("\xc0\xaf", 2, "\"\\u00c0\\u00af\"");                       /* overlong '/' */
+    str_is("\xe0\x80\xaf", 3, "\"\\u00e0\\u0080\\u00af\"");            /* overlong 3-byte */
+    str_is("\xed\xa0\x80", 3, "\"\\u00ed\\u00a0\\u0080\"");            /* UTF-16 surrogate */
     str_is("\xf4\x90\x80\x80", 4, "\"\\u00f4\\u0090\\u0080\\u0080\""); /* above U+10FFFF */
-    str_is("\xe2\x82", 2, "\"\\u00e2\\u0082\"");                   /* cut short at the end */
-    str_is("\xc3(", 2, "\"\\u00c3(\"");                            /* bad continuation */
+    str_is("\xe2\x82", 2, "\"\\u00e2\\u0082\"");                       /* cut short at the end */
+    str_is("\xc3(", 2, "\"\\u00c3(\"");                                /* bad continuation */
 }
 
 static void test_all_bytes_are_valid_json_strings(void **state)
@@ -140,9 +140,13 @@ static void test_timestamp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escapes),    cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_all_bytes_are_valid_json_strings), cmocka_unit_test(test_structure),
-        cmocka_unit_test(test_integers), cmocka_unit_test(test_depth_limit), cmocka_unit_test(test_timestamp),
+        cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_all_bytes_are_valid_json_strings),
+        cmocka_unit_test(test_structure),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_timestamp),
     };
     return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

@@ -18,19 +18,19 @@
 #include "flow/flow.h"
 #include "flow/stream.h"
 
-#define OUT_MAX 16384
+#define OUT_MAX  16384
 #define GAPS_MAX 64
 
 struct sink_rec {
     uint8_t out[2][OUT_MAX];
     size_t out_len[2];
-    uint64_t pos[2];               /* stream offset: bytes delivered + gap bytes */
+    uint64_t pos[2]; /* stream offset: bytes delivered + gap bytes */
     uint64_t gaps[2][GAPS_MAX];
     size_t ngaps[2];
     int anomalies;
     const char *last_anomaly;
     int data_calls;
-    const uint8_t *expect[2];      /* when set: the stream's bytes from offset 0 */
+    const uint8_t *expect[2]; /* when set: the stream's bytes from offset 0 */
     size_t expect_len[2];
 };
 
@@ -307,15 +307,15 @@ static void test_overlap_held_different_data(void **state)
 {
     struct fx *fx = fx_default(state);
     syn(fx, 0, 0);
-    data(fx, 0, 5, "efgh");    /* held */
-    data(fx, 0, 3, "cdXXgh");  /* overlaps the held bytes with "XX" for "ef" */
+    data(fx, 0, 5, "efgh");   /* held */
+    data(fx, 0, 3, "cdXXgh"); /* overlaps the held bytes with "XX" for "ef" */
     assert_int_equal(fx->stats.tcp_overlaps, 1);
     assert_int_equal(fx->stats.tcp_overlaps_diff, 1);
     assert_int_equal(fx->rec.anomalies, 1);
     assert_string_equal(fx->rec.last_anomaly, "overlap_different_data");
     assert_int_equal(fx->flow.stream[0].ooo_bytes, 6); /* "cd" added, "efgh" kept */
-    data(fx, 0, 9, "ijkl");    /* held after */
-    data(fx, 0, 1, "abYYYYYYij"); /* in order, overlapping held data that differs: first wins */
+    data(fx, 0, 9, "ijkl");                            /* held after */
+    data(fx, 0, 1, "abYYYYYYij");                      /* in order, overlapping held data that differs: first wins */
     assert_out(fx, 0, "abcdefghijkl");
     assert_int_equal(fx->stats.tcp_overlaps_diff, 2);
     assert_int_equal(fx->rec.anomalies, 2);
@@ -329,8 +329,8 @@ static void test_overlap_held_same_data(void **state)
     struct fx *fx = fx_default(state);
     syn(fx, 0, 0);
     data(fx, 0, 5, "efgh");
-    data(fx, 0, 5, "efgh");  /* duplicate of a held segment */
-    data(fx, 0, 7, "ghij");  /* half held, half new */
+    data(fx, 0, 5, "efgh"); /* duplicate of a held segment */
+    data(fx, 0, 7, "ghij"); /* half held, half new */
     assert_int_equal(fx->stats.tcp_retransmissions, 1);
     assert_int_equal(fx->stats.tcp_overlaps, 2);
     assert_int_equal(fx->stats.tcp_overlaps_diff, 0);
@@ -345,8 +345,8 @@ static void test_ooo_limit_gap(void **state)
 {
     struct fx *fx = fx_new(state, 1u << 20, 8, 256, 0);
     syn(fx, 0, 0);
-    data(fx, 0, 11, "ccccc");  /* held: 5 of 8 bytes */
-    data(fx, 0, 16, "ddddd");  /* 10 > 8: the hole 1..11 is given up */
+    data(fx, 0, 11, "ccccc"); /* held: 5 of 8 bytes */
+    data(fx, 0, 16, "ddddd"); /* 10 > 8: the hole 1..11 is given up */
     assert_int_equal(fx->rec.ngaps[0], 1);
     assert_int_equal(fx->rec.gaps[0][0], 10);
     assert_out(fx, 0, "cccccddddd");
@@ -473,7 +473,7 @@ static void test_midstream(void **state)
 static void test_wraparound(void **state)
 {
     struct fx *fx = fx_default(state);
-    syn(fx, 0, 0xFFFFFFF0u);      /* first data byte at 0xFFFFFFF1 */
+    syn(fx, 0, 0xFFFFFFF0u); /* first data byte at 0xFFFFFFF1 */
     data(fx, 0, 0x00000005u, "CCCCCCCCCC");
     data(fx, 0, 0xFFFFFFF1u, "AAAAAAAAAA");
     data(fx, 0, 0xFFFFFFFBu, "BBBBBBBBBB"); /* crosses 2^32 */
@@ -506,8 +506,8 @@ static void test_fin_drops_held_after_it(void **state)
 {
     struct fx *fx = fx_default(state);
     syn(fx, 0, 0);
-    data(fx, 0, 6, "fghij");         /* held, spans the FIN below */
-    data(fx, 0, 20, "zzz");          /* held, all after it */
+    data(fx, 0, 6, "fghij");                 /* held, spans the FIN below */
+    data(fx, 0, 20, "zzz");                  /* held, all after it */
     pkt(fx, 0, TH_ACK | TH_FIN, 8, NULL, 0); /* FIN at 8 */
     assert_int_equal(fx->flow.stream[0].ooo_count, 1);
     data(fx, 0, 1, "abcde");
@@ -532,10 +532,10 @@ static void test_depth(void **state)
 {
     struct fx *fx = fx_new(state, 1u << 20, 65536, 256, 5);
     syn(fx, 0, 0);
-    data(fx, 0, 8, "hij");   /* held */
+    data(fx, 0, 8, "hij"); /* held */
     assert_true(fx->ctx.mc.used > 0);
     data(fx, 0, 1, "abc");
-    data(fx, 0, 4, "defg");  /* reaches 5 */
+    data(fx, 0, 4, "defg"); /* reaches 5 */
     assert_out(fx, 0, "abcde");
     assert_true(fx->flow.stream[0].depth_reached);
     assert_int_equal(fx->stats.tcp_stream_depth_reached, 1);
@@ -558,11 +558,11 @@ static void test_syn_retransmission(void **state)
 {
     struct fx *fx = fx_default(state);
     syn(fx, 0, 100);
-    syn(fx, 0, 500);           /* new ISN before any data: taken */
+    syn(fx, 0, 500); /* new ISN before any data: taken */
     assert_int_equal(fx->flow.stream[0].isn, 500);
     data(fx, 0, 501, "abc");
-    syn(fx, 0, 900);           /* after data: ignored */
-    syn(fx, 0, 500);           /* plain retransmission */
+    syn(fx, 0, 900); /* after data: ignored */
+    syn(fx, 0, 500); /* plain retransmission */
     data(fx, 0, 504, "def");
     assert_out(fx, 0, "abcdef");
     assert_int_equal(fx->flow.stream[0].isn, 500);
@@ -584,8 +584,8 @@ static void test_garbage_seq(void **state)
     struct fx *fx = fx_default(state);
     syn(fx, 0, 0);
     data(fx, 0, 1, "abc");
-    data(fx, 0, 0x60000000u, "junk");  /* 1.5 GiB ahead */
-    data(fx, 0, 0xB0000000u, "junk");  /* 1.25 GiB behind */
+    data(fx, 0, 0x60000000u, "junk"); /* 1.5 GiB ahead */
+    data(fx, 0, 0xB0000000u, "junk"); /* 1.25 GiB behind */
     assert_int_equal(fx->ctx.mc.used, 0);
     assert_int_equal(fx->rec.ngaps[0], 0);
     data(fx, 0, 4, "def");
@@ -607,7 +607,7 @@ struct range {
     uint32_t off, len;
 };
 
-#define FUZZ_LEN 4000
+#define FUZZ_LEN        4000
 #define FUZZ_MAX_RANGES 400
 
 /* Random cover of [0, FUZZ_LEN) plus duplicates, shuffled. */
@@ -648,8 +648,7 @@ struct fuzz_result {
  * random cover plus duplicates, interleaved at random; in `exact` mode
  * corrupted copies of already delivered ranges follow, and must change nothing.
  */
-static struct fuzz_result fuzz_round(uint64_t seed, uint64_t memcap, uint32_t max_bytes, uint32_t max_segs,
-                                     bool exact)
+static struct fuzz_result fuzz_round(uint64_t seed, uint64_t memcap, uint32_t max_bytes, uint32_t max_segs, bool exact)
 {
     static const size_t corrupt_rounds = 20;
     uint8_t src[2][FUZZ_LEN];

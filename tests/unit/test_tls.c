@@ -31,9 +31,20 @@ static void put(struct vec *v, const void *p, size_t n)
     memcpy(v->b + v->n, p, n);
     v->n += n;
 }
-static void u8(struct vec *v, uint8_t x) { put(v, &x, 1); }
-static void be16(struct vec *v, uint16_t x) { u8(v, (uint8_t)(x >> 8)); u8(v, (uint8_t)x); }
-static void be24(struct vec *v, uint32_t x) { u8(v, (uint8_t)(x >> 16)); be16(v, (uint16_t)x); }
+static void u8(struct vec *v, uint8_t x)
+{
+    put(v, &x, 1);
+}
+static void be16(struct vec *v, uint16_t x)
+{
+    u8(v, (uint8_t)(x >> 8));
+    u8(v, (uint8_t)x);
+}
+static void be24(struct vec *v, uint32_t x)
+{
+    u8(v, (uint8_t)(x >> 16));
+    be16(v, (uint16_t)x);
+}
 static void ext(struct vec *v, uint16_t type, const struct vec *data)
 {
     be16(v, type);
@@ -69,26 +80,26 @@ static void ext_alpn(struct vec *v, const char *const *names, int count)
 /* A ClientHello body (RFC 8446 4.1.2) as a TLS 1.3 client sends it. */
 static void client_hello_body(struct vec *v, const char *sni)
 {
-    be16(v, 0x0303);                     /* legacy_version */
+    be16(v, 0x0303); /* legacy_version */
     uint8_t random[32];
     memset(random, 0x11, sizeof(random));
     put(v, random, 32);
-    u8(v, 32);                           /* legacy_session_id (compatibility mode) */
+    u8(v, 32); /* legacy_session_id (compatibility mode) */
     uint8_t sid[32];
     memset(sid, 0x22, sizeof(sid));
     put(v, sid, 32);
-    be16(v, 6);                          /* cipher_suites: TLS_AES_128_GCM_SHA256, _256_GCM_SHA384, CHACHA20 */
+    be16(v, 6); /* cipher_suites: TLS_AES_128_GCM_SHA256, _256_GCM_SHA384, CHACHA20 */
     be16(v, 0x1301);
     be16(v, 0x1302);
     be16(v, 0x1303);
-    u8(v, 1);                            /* legacy_compression_methods: null */
+    u8(v, 1); /* legacy_compression_methods: null */
     u8(v, 0);
     struct vec e = {0}, d = {0};
     if (sni)
         ext_sni(&e, sni);
     static const char *const alpn[] = {"h2", "http/1.1"};
     ext_alpn(&e, alpn, 2);
-    u8(&d, 6);                           /* supported_versions: GREASE, TLS 1.3, TLS 1.2 */
+    u8(&d, 6); /* supported_versions: GREASE, TLS 1.3, TLS 1.2 */
     be16(&d, 0x3a3a);
     be16(&d, 0x0304);
     be16(&d, 0x0303);
@@ -108,7 +119,7 @@ static void server_hello_body(struct vec *v, uint16_t selected, uint16_t cipher,
     uint8_t random[32];
     memset(random, 0x33, sizeof(random));
     put(v, hrr ? hrr_random : random, 32);
-    u8(v, 0);                            /* legacy_session_id_echo */
+    u8(v, 0); /* legacy_session_id_echo */
     be16(v, cipher);
     u8(v, 0);
     struct vec e = {0}, d = {0};
@@ -426,14 +437,14 @@ static void tls13_flow(struct h *h, size_t step)
     sh_record(&s, 0x0304, 0x1302, false, NULL);
     uint8_t ccs = 1, opaque[100];
     memset(opaque, 0xab, sizeof(opaque));
-    record(&s, 20, 0x0303, &ccs, 1);          /* middlebox-compatibility ChangeCipherSpec */
-    record(&s, 23, 0x0303, opaque, 100);      /* EncryptedExtensions ... Finished */
+    record(&s, 20, 0x0303, &ccs, 1);     /* middlebox-compatibility ChangeCipherSpec */
+    record(&s, 23, 0x0303, opaque, 100); /* EncryptedExtensions ... Finished */
     feed(h, 0, &c, step);
     feed(h, 1, &s, step);
     struct vec c2 = {0}, s2 = {0};
     record(&c2, 20, 0x0303, &ccs, 1);
-    record(&c2, 23, 0x0303, opaque, 50);      /* client Finished */
-    record(&c2, 23, 0x0303, opaque, 100);     /* application data: DICOM, encrypted */
+    record(&c2, 23, 0x0303, opaque, 50);  /* client Finished */
+    record(&c2, 23, 0x0303, opaque, 100); /* application data: DICOM, encrypted */
     record(&s2, 23, 0x0303, opaque, 30);
     feed(h, 0, &c2, step);
     feed(h, 1, &s2, step);
@@ -470,7 +481,10 @@ static void test_tls13_flow(void **state)
 static void test_dicom_hint_ports(void **state)
 {
     (void)state;
-    static const struct { uint16_t port; bool hint; } cases[] = {
+    static const struct {
+        uint16_t port;
+        bool hint;
+    } cases[] = {
         {2762, true}, {104, true}, {11112, true}, {4242, true}, {443, false}, {8443, false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -496,8 +510,8 @@ static void test_tls12_flow(void **state)
     uint8_t filler[300];
     memset(filler, 0x55, sizeof(filler));
     put(&cert, filler, sizeof(filler));
-    handshake(&hs, 11, &cert);                /* Certificate, skipped */
-    size_t cut = body.n + 4 + 10;             /* the Certificate message spans two records */
+    handshake(&hs, 11, &cert);    /* Certificate, skipped */
+    size_t cut = body.n + 4 + 10; /* the Certificate message spans two records */
     record(&s, 22, 0x0303, hs.b, cut);
     record(&s, 22, 0x0303, hs.b + cut, hs.n - cut);
     uint8_t ccs = 1, fin[40];
@@ -526,12 +540,12 @@ static void test_hello_retry(void **state)
     struct h *h = h_new(443);
     struct vec c = {0}, s = {0}, c2 = {0}, s2 = {0};
     ch_record(&c, "a.example");
-    sh_record(&s, 0x0304, 0x1301, true, NULL);   /* HelloRetryRequest */
-    ch_record(&c2, "a.example");                 /* second ClientHello, still in clear */
+    sh_record(&s, 0x0304, 0x1301, true, NULL); /* HelloRetryRequest */
+    ch_record(&c2, "a.example");               /* second ClientHello, still in clear */
     sh_record(&s2, 0x0304, 0x1301, false, NULL);
     feed(h, 0, &c, 4096);
     feed(h, 1, &s, 4096);
-    assert_int_equal(h->rec.n_tls, 0);           /* not yet: the real ServerHello follows */
+    assert_int_equal(h->rec.n_tls, 0); /* not yet: the real ServerHello follows */
     feed(h, 0, &c2, 4096);
     feed(h, 1, &s2, 4096);
     assert_int_equal(h->rec.n_tls, 1);
@@ -559,18 +573,18 @@ static void test_malformed_stream(void **state)
     h = h_new(443);
     struct vec body = {0}, hs = {0}, c = {0};
     client_hello_body(&body, "x.example");
-    body.b[2 + 32 + 1 + 32 + 2 + 6 + 2] = 0xff;  /* extensions length overruns */
+    body.b[2 + 32 + 1 + 32 + 2 + 6 + 2] = 0xff; /* extensions length overruns */
     handshake(&hs, 1, &body);
     record(&c, 22, 0x0303, hs.b, hs.n);
     u8(&c, 23);
     be16(&c, 0x0303);
-    be16(&c, 0xffff);                           /* above 2^14 + 2048 */
+    be16(&c, 0xffff); /* above 2^14 + 2048 */
     feed(h, 0, &c, 4096);
     assert_true(has_anom(h, "malformed_client_hello"));
     assert_true(has_anom(h, "record_too_large"));
     tls_parser.on_close(&h->ctx, h->st);
     assert_true(has_anom(h, "truncated_record"));
-    assert_int_equal(h->rec.n_tls, 2);          /* what was seen of the handshake, and the summary */
+    assert_int_equal(h->rec.n_tls, 2); /* what was seen of the handshake, and the summary */
     h_free(h);
 
     /* a hello length of 16 MB is not buffered */
@@ -591,10 +605,10 @@ static void test_malformed_stream(void **state)
     tls_parser.on_gap(&h->ctx, h->st, 0, 10);
     tls_parser.on_data(&h->ctx, h->st, 0, g.b + 30, g.n - 30);
     assert_true(has_anom(h, "gap_in_record"));
-    feed(h, 0, &g, 4096);                       /* the next record is read again */
+    feed(h, 0, &g, 4096); /* the next record is read again */
     tls_parser.on_gap(&h->ctx, h->st, 0, 100000);
     assert_true(has_anom(h, "gap_stream_lost"));
-    feed(h, 0, &g, 4096);                       /* ignored */
+    feed(h, 0, &g, 4096); /* ignored */
     tls_parser.on_close(&h->ctx, h->st);
     assert_int_equal(h->rec.s[h->rec.n_tls - 1].records[0], 2);
     h_free(h);

@@ -40,32 +40,32 @@ enum dicom_pdu_type {
 #define DICOM_PDU_TYPES 8 /* index 1..7 */
 
 /* Limits.  Strings carry one more byte for the terminating NUL. */
-#define DICOM_UID_MAX 64            /* PS3.5 9.1: a UID is at most 64 characters */
-#define DICOM_AE_MAX 16             /* PS3.8 9.3.2: AE title fields are 16 bytes */
-#define DICOM_MAX_PCTX 128          /* context ids are odd 1..255: at most 128 */
-#define DICOM_MAX_TS_PER_PCTX 4     /* proposed transfer syntaxes kept per context (all counted) */
-#define DICOM_MAX_ROLES 16          /* SCP/SCU role selection sub-items kept */
-#define DICOM_MAX_EXTNEG 16         /* extended negotiation sub-items kept */
-#define DICOM_MAX_PENDING 64        /* outstanding requests per direction */
-#define DICOM_MAX_QUERY_KEYS 32     /* attribute tags listed from one identifier */
-#define DICOM_MAX_CMD_BYTES 65536   /* a command set larger than this is malformed */
-#define DICOM_IMPL_VERSION_MAX 16   /* PS3.7 D.3.3.2.3: 1 to 16 characters */
-#define DICOM_USER_MAX 128          /* user identity primary field kept (username) */
-#define DICOM_STR_MAX 64            /* other short strings kept from data sets and commands */
-#define DICOM_PHI_MAX 72            /* "phi:" + 64 hex chars, or a clear value of up to 64 bytes */
+#define DICOM_UID_MAX          64    /* PS3.5 9.1: a UID is at most 64 characters */
+#define DICOM_AE_MAX           16    /* PS3.8 9.3.2: AE title fields are 16 bytes */
+#define DICOM_MAX_PCTX         128   /* context ids are odd 1..255: at most 128 */
+#define DICOM_MAX_TS_PER_PCTX  4     /* proposed transfer syntaxes kept per context (all counted) */
+#define DICOM_MAX_ROLES        16    /* SCP/SCU role selection sub-items kept */
+#define DICOM_MAX_EXTNEG       16    /* extended negotiation sub-items kept */
+#define DICOM_MAX_PENDING      64    /* outstanding requests per direction */
+#define DICOM_MAX_QUERY_KEYS   32    /* attribute tags listed from one identifier */
+#define DICOM_MAX_CMD_BYTES    65536 /* a command set larger than this is malformed */
+#define DICOM_IMPL_VERSION_MAX 16    /* PS3.7 D.3.3.2.3: 1 to 16 characters */
+#define DICOM_USER_MAX         128   /* user identity primary field kept (username) */
+#define DICOM_STR_MAX          64    /* other short strings kept from data sets and commands */
+#define DICOM_PHI_MAX          72    /* "phi:" + 64 hex chars, or a clear value of up to 64 bytes */
 
 /* Defaults of the configuration keys dicom.* (used when the config is absent or 0). */
-#define DICOM_DEFAULT_MAX_PDU (16u * 1024 * 1024)   /* buffered non-P-DATA PDU bodies and the PDU length sanity limit */
-#define DICOM_DEFAULT_DATASET_BUDGET 65536u         /* data set bytes kept per message for the element walker */
-#define DICOM_DEFAULT_MAX_DEPTH 8u                  /* sequence/item nesting the walker follows */
+#define DICOM_DEFAULT_MAX_PDU        (16u * 1024 * 1024) /* buffered non-P-DATA PDU bodies and the PDU length sanity limit */
+#define DICOM_DEFAULT_DATASET_BUDGET 65536u              /* data set bytes kept per message for the element walker */
+#define DICOM_DEFAULT_MAX_DEPTH      8u                  /* sequence/item nesting the walker follows */
 
 /* A per-flow memo of the last pseudonyms computed: an association stores and queries the same few patients
  * over and over, and one HMAC-SHA256 costs far more than a compare.  Values up to DICOM_STR_MAX bytes. */
-#define DICOM_PHI_CACHE 32                 /* more than the PHI attributes one data set can carry */
+#define DICOM_PHI_CACHE 32 /* more than the PHI attributes one data set can carry */
 struct dicom_phi_cache {
-    uint8_t next;                                  /* round-robin replacement */
+    uint8_t next; /* round-robin replacement */
     struct {
-        uint8_t len;                               /* 0 = empty */
+        uint8_t len; /* 0 = empty */
         uint8_t value[DICOM_STR_MAX];
         char pseudonym[PHI_PSEUDONYM_SIZE];
     } e[DICOM_PHI_CACHE];
@@ -86,12 +86,12 @@ struct dicom_limits {
 struct dicom_pctx {
     uint8_t id;
     bool proposed, answered;
-    uint8_t result;                               /* PS3.8 Table 9-18; valid if answered */
-    uint8_t n_ts;                                 /* proposed transfer syntaxes kept */
-    uint16_t n_ts_total;                          /* proposed transfer syntaxes seen */
+    uint8_t result;      /* PS3.8 Table 9-18; valid if answered */
+    uint8_t n_ts;        /* proposed transfer syntaxes kept */
+    uint16_t n_ts_total; /* proposed transfer syntaxes seen */
     char abstract[DICOM_UID_MAX + 1];
     char ts[DICOM_MAX_TS_PER_PCTX][DICOM_UID_MAX + 1];
-    char accepted_ts[DICOM_UID_MAX + 1];          /* from the A-ASSOCIATE-AC */
+    char accepted_ts[DICOM_UID_MAX + 1]; /* from the A-ASSOCIATE-AC */
 };
 
 struct dicom_role {
@@ -103,23 +103,23 @@ struct dicom_role {
 struct dicom_user_info {
     bool present;
     bool has_max_pdu, has_async;
-    uint32_t max_pdu;                              /* 0 = unlimited */
+    uint32_t max_pdu; /* 0 = unlimited */
     char impl_class_uid[DICOM_UID_MAX + 1];
     char impl_version[DICOM_IMPL_VERSION_MAX + 1];
     uint16_t async_invoked, async_performed;
     uint8_t n_roles;
     struct dicom_role roles[DICOM_MAX_ROLES];
-    uint8_t n_extneg;                              /* 0x56 SOP class extended negotiation */
+    uint8_t n_extneg; /* 0x56 SOP class extended negotiation */
     char extneg[DICOM_MAX_EXTNEG][DICOM_UID_MAX + 1];
-    uint8_t n_common_extneg;                       /* 0x57 */
+    uint8_t n_common_extneg; /* 0x57 */
     /* 0x58 user identity (RQ) / 0x59 (AC) */
     bool has_user_identity;
-    uint8_t user_identity_type;                    /* 1 username, 2 username+passcode, 3 Kerberos, 4 SAML, 5 JWT */
+    uint8_t user_identity_type; /* 1 username, 2 username+passcode, 3 Kerberos, 4 SAML, 5 JWT */
     bool user_identity_response_requested;
-    char username[DICOM_USER_MAX + 1];             /* primary field, for types 1 and 2 */
+    char username[DICOM_USER_MAX + 1]; /* primary field, for types 1 and 2 */
     uint16_t primary_len, secondary_len;
-    bool password_in_clear;                        /* type 2 with a non-empty passcode */
-    uint16_t server_response_len;                  /* 0x59 */
+    bool password_in_clear;       /* type 2 with a non-empty passcode */
+    uint16_t server_response_len; /* 0x59 */
 };
 
 enum dicom_assoc_state {
@@ -155,10 +155,10 @@ struct dicom_assoc {
     char ac_called_ae[DICOM_AE_MAX + 1], ac_calling_ae[DICOM_AE_MAX + 1];
     char app_context[DICOM_UID_MAX + 1];
     char ac_app_context[DICOM_UID_MAX + 1];
-    struct dicom_pctx *pctx;                       /* pctx_cap entries (app_alloc'd, sized from the PDU) */
+    struct dicom_pctx *pctx; /* pctx_cap entries (app_alloc'd, sized from the PDU) */
     uint16_t pctx_cap;
-    uint16_t n_pctx;                               /* contexts kept (<= pctx_cap) */
-    uint16_t n_pctx_rq, n_pctx_ac;                 /* items seen */
+    uint16_t n_pctx;               /* contexts kept (<= pctx_cap) */
+    uint16_t n_pctx_rq, n_pctx_ac; /* items seen */
     struct dicom_user_info ui_rq, ui_ac;
     /* A-ASSOCIATE-RJ */
     uint8_t rj_result, rj_source, rj_reason;
@@ -169,11 +169,11 @@ struct dicom_assoc {
     uint64_t bytes[2];
     uint64_t pdus[2][DICOM_PDU_TYPES];
     uint64_t pdvs[2];
-    uint64_t ops_by_cmd[DICOM_CMD_SLOTS];          /* messages seen, by command (RQ and RSP) */
+    uint64_t ops_by_cmd[DICOM_CMD_SLOTS]; /* messages seen, by command (RQ and RSP) */
     uint64_t rsp_by_class[DICOM_STATUS__COUNT];
-    uint64_t pending_by_status[DICOM_PENDING_KINDS];  /* pending responses: [0] 0xFF00, [1] 0xFF01 */
+    uint64_t pending_by_status[DICOM_PENDING_KINDS]; /* pending responses: [0] 0xFF00, [1] 0xFF01 */
     uint64_t anomalies;
-    uint32_t assoc_count;                          /* associations on this flow so far */
+    uint32_t assoc_count; /* associations on this flow so far */
 };
 
 /* ---- DIMSE ---------------------------------------------------------------------------------- */
@@ -199,34 +199,34 @@ struct dicom_cmd {
 
 /* The other PHI attributes the walker pseudonymises (dicom_dataset.c, phi_attrs[]): physicians, institution,
  * other patient ids and names, study id, ...  Each is kept at most once (top level), by its index. */
-#define DICOM_MAX_PHI_EXTRA 17             /* = the size of phi_attrs[]: none is ever dropped */
+#define DICOM_MAX_PHI_EXTRA 17 /* = the size of phi_attrs[]: none is ever dropped */
 struct dicom_phi_value {
-    uint8_t attr;                                  /* index in phi_attrs[] (dicom_phi_attr_name()) */
-    char value[DICOM_PHI_MAX + 1];                 /* pseudonym, or the clear value with log_phi; "" if empty */
+    uint8_t attr;                  /* index in phi_attrs[] (dicom_phi_attr_name()) */
+    char value[DICOM_PHI_MAX + 1]; /* pseudonym, or the clear value with log_phi; "" if empty */
 };
 
 /* What the element walker picked from a data set. */
 struct dicom_ds_info {
-    bool walked;                                   /* the walker ran on it */
-    bool truncated;                                /* the byte budget ended the walk */
-    bool deflated, encapsulated;                   /* transfer syntax of the context */
+    bool walked;                 /* the walker ran on it */
+    bool truncated;              /* the byte budget ended the walk */
+    bool deflated, encapsulated; /* transfer syntax of the context */
     bool malformed;
-    uint64_t total_len;                            /* data set bytes seen on the wire */
-    char qr_level[DICOM_STR_MAX + 1];              /* (0008,0052) */
-    char modality[DICOM_STR_MAX + 1];              /* (0008,0060), else (0008,0061) */
-    char sop_class[DICOM_UID_MAX + 1];             /* (0008,0016) */
-    char sop_instance[DICOM_UID_MAX + 1];          /* (0008,0018) */
-    char study_uid[DICOM_UID_MAX + 1];             /* (0020,000D) */
-    char series_uid[DICOM_UID_MAX + 1];            /* (0020,000E) */
+    uint64_t total_len;                   /* data set bytes seen on the wire */
+    char qr_level[DICOM_STR_MAX + 1];     /* (0008,0052) */
+    char modality[DICOM_STR_MAX + 1];     /* (0008,0060), else (0008,0061) */
+    char sop_class[DICOM_UID_MAX + 1];    /* (0008,0016) */
+    char sop_instance[DICOM_UID_MAX + 1]; /* (0008,0018) */
+    char study_uid[DICOM_UID_MAX + 1];    /* (0020,000D) */
+    char series_uid[DICOM_UID_MAX + 1];   /* (0020,000E) */
     /* PHI, already pseudonymised (or clear with log_phi); empty when absent */
-    char patient_name[DICOM_PHI_MAX + 1];          /* (0010,0010) */
-    char patient_id[DICOM_PHI_MAX + 1];            /* (0010,0020) */
-    char birth_date[DICOM_PHI_MAX + 1];            /* (0010,0030) */
-    char accession[DICOM_PHI_MAX + 1];             /* (0008,0050) */
+    char patient_name[DICOM_PHI_MAX + 1]; /* (0010,0010) */
+    char patient_id[DICOM_PHI_MAX + 1];   /* (0010,0020) */
+    char birth_date[DICOM_PHI_MAX + 1];   /* (0010,0030) */
+    char accession[DICOM_PHI_MAX + 1];    /* (0008,0050) */
     bool has_patient_name, has_patient_id, has_birth_date, has_accession;
-    uint8_t n_phi;                                 /* other PHI attributes present (pseudonymised) */
+    uint8_t n_phi; /* other PHI attributes present (pseudonymised) */
     struct dicom_phi_value phi[DICOM_MAX_PHI_EXTRA];
-    uint16_t n_keys;                               /* top-level attribute tags kept */
+    uint16_t n_keys; /* top-level attribute tags kept */
     uint32_t keys[DICOM_MAX_QUERY_KEYS];
     uint32_t n_elements;
 };
@@ -234,35 +234,35 @@ struct dicom_ds_info {
 /* One DIMSE operation: a request and its responses. */
 struct dicom_op {
     bool has_rq, has_rsp;
-    int rq_dir;                                    /* direction the request travelled */
+    int rq_dir; /* direction the request travelled */
     uint8_t pctx_id;
     uint64_t rq_ts_us, rsp_ts_us;
-    struct dicom_cmd rq, rsp;                      /* rsp: the final (or last) response */
-    struct dicom_ds_info rq_ds;                    /* identifier / stored object header */
-    uint32_t n_rsp;                                /* responses, pending ones included */
+    struct dicom_cmd rq, rsp;   /* rsp: the final (or last) response */
+    struct dicom_ds_info rq_ds; /* identifier / stored object header */
+    uint32_t n_rsp;             /* responses, pending ones included */
     uint32_t n_pending;
     uint32_t n_pending_by_status[DICOM_PENDING_KINDS]; /* [0] 0xFF00, [1] 0xFF01 */
-    bool cancelled;                                /* a C-CANCEL-RQ named it */
+    bool cancelled;                                    /* a C-CANCEL-RQ named it */
 };
 
 /* ---- the event ------------------------------------------------------------------------------ */
 
 enum dicom_event_kind {
-    DICOM_EV_REQUEST,   /* A-ASSOCIATE-RQ */
-    DICOM_EV_ACCEPT,    /* A-ASSOCIATE-AC */
-    DICOM_EV_REJECT,    /* A-ASSOCIATE-RJ */
-    DICOM_EV_RELEASE,   /* A-RELEASE-RP (or -RQ left unanswered at close) */
-    DICOM_EV_ABORT,     /* A-ABORT */
-    DICOM_EV_DIMSE,     /* one operation, request and response matched */
-    DICOM_EV_SUMMARY,   /* association summary at release/abort/close */
+    DICOM_EV_REQUEST, /* A-ASSOCIATE-RQ */
+    DICOM_EV_ACCEPT,  /* A-ASSOCIATE-AC */
+    DICOM_EV_REJECT,  /* A-ASSOCIATE-RJ */
+    DICOM_EV_RELEASE, /* A-RELEASE-RP (or -RQ left unanswered at close) */
+    DICOM_EV_ABORT,   /* A-ABORT */
+    DICOM_EV_DIMSE,   /* one operation, request and response matched */
+    DICOM_EV_SUMMARY, /* association summary at release/abort/close */
 };
 
 /* EVENT_DICOM body.  Valid only during the event callback. */
 struct dicom_event {
     enum dicom_event_kind kind;
     const struct dicom_assoc *assoc;
-    const struct dicom_op *op;                     /* DICOM_EV_DIMSE only */
-    const char *end;                               /* DICOM_EV_SUMMARY: "release", "abort", "close", "reject" */
+    const struct dicom_op *op; /* DICOM_EV_DIMSE only */
+    const char *end;           /* DICOM_EV_SUMMARY: "release", "abort", "close", "reject" */
 };
 
 const char *dicom_event_kind_name(enum dicom_event_kind k);
@@ -320,7 +320,7 @@ void dicom_uid_copy(char *dst, const uint8_t *src, size_t n);
 
 /* Result of parsing one association-control PDU body: 0 ok, else the anomaly event name is set. */
 struct dicom_pdu_result {
-    const char *anomaly;        /* NULL if well-formed */
+    const char *anomaly; /* NULL if well-formed */
     const char *detail;
 };
 
@@ -343,7 +343,7 @@ enum dicom_ts_kind {
     DICOM_TS_EXPLICIT_LE,
     DICOM_TS_EXPLICIT_BE,
     DICOM_TS_DEFLATED,
-    DICOM_TS_ENCAPSULATED,   /* explicit LE with encapsulated pixel data */
+    DICOM_TS_ENCAPSULATED, /* explicit LE with encapsulated pixel data */
 };
 enum dicom_ts_kind dicom_ts_kind(const char *ts_uid);
 

@@ -31,11 +31,11 @@
 #include "core/bytes.h"
 #include "core/config.h"
 
-#define ASSOC_BODY_MAX (256u * 1024)   /* association control PDUs buffered whole up to this */
-#define MAX_ANOMALIES_PER_FLOW 64      /* after that, only counted */
+#define ASSOC_BODY_MAX         (256u * 1024) /* association control PDUs buffered whole up to this */
+#define MAX_ANOMALIES_PER_FLOW 64            /* after that, only counted */
 
 struct dicom_msg {
-    bool active;                       /* a command has started */
+    bool active; /* a command has started */
     bool cmd_done, expect_ds, broken;
     uint8_t pctx_id;
     bool bad_ctx_reported;
@@ -53,17 +53,17 @@ struct dicom_dir {
     uint8_t hdr_len;
     bool in_pdu;
     uint8_t type;
-    uint32_t len, off;                 /* PDU body length and bytes of it consumed */
-    bool skip_pdu;                     /* ignore the rest of this PDU */
-    uint8_t *body;                     /* association PDU body */
+    uint32_t len, off; /* PDU body length and bytes of it consumed */
+    bool skip_pdu;     /* ignore the rest of this PDU */
+    uint8_t *body;     /* association PDU body */
     uint32_t body_cap;
     /* PDV inside a P-DATA-TF */
     uint8_t pdv_hdr[6];
     uint8_t pdv_hdr_len;
     uint32_t frag_len, frag_off;
-    uint32_t pdata_left;               /* bytes of the P-DATA-TF body not yet consumed */
+    uint32_t pdata_left; /* bytes of the P-DATA-TF body not yet consumed */
     uint8_t pdv_ctx, pdv_mch;
-    bool dead;                         /* parsing of this direction stopped */
+    bool dead; /* parsing of this direction stopped */
     bool max_pdu_reported;
     struct dicom_msg msg;
 };
@@ -75,7 +75,7 @@ struct dicom_state {
     struct dicom_op *pending[2][DICOM_MAX_PENDING]; /* by direction of the request */
     bool summary_done;
     uint32_t n_anomalies;
-    struct dicom_phi_cache phi_cache;               /* lim.phi_cache points here */
+    struct dicom_phi_cache phi_cache; /* lim.phi_cache points here */
 };
 
 static const char *const kind_names[] = {
@@ -132,20 +132,20 @@ enum probe_result dicom_probe(const uint8_t *data, size_t len, int dir)
     uint8_t want = dir == 0 ? DICOM_PDU_ASSOC_RQ : DICOM_PDU_ASSOC_AC;
     if (len < 1)
         return PROBE_MAYBE;
-    if (data[0] != want)                           /* PDU type */
+    if (data[0] != want) /* PDU type */
         return PROBE_NO;
     if (len < 2)
         return PROBE_MAYBE;
-    if (data[1] != 0)                              /* reserved */
+    if (data[1] != 0) /* reserved */
         return PROBE_NO;
     if (len < 6)
         return PROBE_MAYBE;
     uint32_t plen = rd_be32(data + 2);
-    if (plen < 68 + 4 || plen > ASSOC_BODY_MAX)    /* fixed part plus at least one item */
+    if (plen < 68 + 4 || plen > ASSOC_BODY_MAX) /* fixed part plus at least one item */
         return PROBE_NO;
     if (len < 8)
         return PROBE_MAYBE;
-    if ((rd_be16(data + 6) & 1) == 0)              /* protocol version bit 0 */
+    if ((rd_be16(data + 6) & 1) == 0) /* protocol version bit 0 */
         return PROBE_NO;
     size_t have = len < 42 ? len : 42;
     if (have > 10 && !ae_field_ok(data + 10, (have < 26 ? have : 26) - 10) && have >= 26)
@@ -156,7 +156,7 @@ enum probe_result dicom_probe(const uint8_t *data, size_t len, int dir)
         return PROBE_NO;
     if (len < 78)
         return PROBE_MAYBE;
-    if (data[74] != 0x10)                          /* application context item first */
+    if (data[74] != 0x10) /* application context item first */
         return PROBE_NO;
     uint16_t ilen = rd_be16(data + 76);
     if (ilen < sizeof(app_ctx) - 1 || ilen > DICOM_UID_MAX)
@@ -389,8 +389,7 @@ static void on_assoc_pdu(struct app_ctx *ctx, struct dicom_state *s, int dir, ui
         summary(ctx, s, dir, "abort");
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -431,8 +430,8 @@ static void on_message(struct app_ctx *ctx, struct dicom_state *s, int dir, stru
         op->rq = *c;
         if (m->expect_ds) {
             const struct dicom_pctx *pc = dicom_find_pctx_const(a, m->pctx_id);
-            dicom_walk_dataset(&op->rq_ds, dicom_ts_kind(pc ? pc->accepted_ts : NULL), m->ds, m->ds_len,
-                               m->ds_total, &s->lim);
+            dicom_walk_dataset(&op->rq_ds, dicom_ts_kind(pc ? pc->accepted_ts : NULL), m->ds, m->ds_len, m->ds_total,
+                               &s->lim);
             if (op->rq_ds.malformed)
                 anomaly(ctx, s, dir, "dataset_malformed", "data set element walk failed");
         }

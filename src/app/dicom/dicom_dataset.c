@@ -119,7 +119,7 @@ static void put_phi(char *dst, size_t cap, bool *has, const uint8_t *v, size_t n
  */
 static const struct {
     uint32_t tag;
-    const char *name;                              /* EVE field */
+    const char *name; /* EVE field */
 } phi_attrs[] = {
     {TAG(0x0008, 0x0080), "institution_name"},
     {TAG(0x0008, 0x0081), "institution_address"},
@@ -156,10 +156,13 @@ uint32_t dicom_phi_attr_tag(unsigned attr)
 static int phi_attr_index(uint32_t tag)
 {
     switch (tag >> 16) {
-    case 0x0008: case 0x0010: case 0x0020: case 0x0032: case 0x0038: case 0x0040:
-        break;
-    default:
-        return -1;
+    case 0x0008:
+    case 0x0010:
+    case 0x0020:
+    case 0x0032:
+    case 0x0038:
+    case 0x0040: break;
+    default: return -1;
     }
     for (unsigned i = 0; i < N_PHI_ATTRS; i++)
         if (phi_attrs[i].tag == tag)
@@ -174,7 +177,7 @@ static void put_phi_extra(struct dicom_ds_info *info, int attr, const uint8_t *v
         if (info->phi[i].attr == attr)
             return; /* a repeated attribute: the first one is kept */
     if (info->n_phi >= DICOM_MAX_PHI_EXTRA)
-        return;     /* never written rather than written in clear */
+        return; /* never written rather than written in clear */
     struct dicom_phi_value *pv = &info->phi[info->n_phi++];
     bool has;
     pv->attr = (uint8_t)attr;
@@ -205,9 +208,7 @@ static void pick(struct dicom_ds_info *info, uint32_t tag, const uint8_t *v, siz
     case TAG(0x0010, 0x0030):
         put_phi(info->birth_date, sizeof(info->birth_date), &info->has_birth_date, v, n, lim);
         break;
-    case TAG(0x0008, 0x0050):
-        put_phi(info->accession, sizeof(info->accession), &info->has_accession, v, n, lim);
-        break;
+    case TAG(0x0008, 0x0050): put_phi(info->accession, sizeof(info->accession), &info->has_accession, v, n, lim); break;
     default: {
         int attr = phi_attr_index(tag);
         if (attr >= 0)

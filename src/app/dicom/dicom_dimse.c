@@ -73,24 +73,63 @@ bool dicom_parse_command(struct dicom_cmd *cmd, const uint8_t *p, size_t len, co
         switch (elem) {
         case 0x0002: dicom_uid_copy(cmd->affected_sop_class, v, vlen); break;
         case 0x0003: dicom_uid_copy(cmd->requested_sop_class, v, vlen); break;
-        case 0x0100: cmd->command_field = us; cmd->has_command_field = has_us; break;
-        case 0x0110: cmd->msg_id = us; cmd->has_msg_id = has_us; break;
-        case 0x0120: cmd->msg_id_rsp = us; cmd->has_msg_id_rsp = has_us; break;
+        case 0x0100:
+            cmd->command_field = us;
+            cmd->has_command_field = has_us;
+            break;
+        case 0x0110:
+            cmd->msg_id = us;
+            cmd->has_msg_id = has_us;
+            break;
+        case 0x0120:
+            cmd->msg_id_rsp = us;
+            cmd->has_msg_id_rsp = has_us;
+            break;
         case 0x0600: copy_text(cmd->move_destination, sizeof(cmd->move_destination), v, vlen); break;
-        case 0x0700: cmd->priority = us; cmd->has_priority = has_us; break;
-        case 0x0800: cmd->dataset_type = us; cmd->has_dataset_type = has_us; break;
-        case 0x0900: cmd->status = us; cmd->has_status = has_us; break;
+        case 0x0700:
+            cmd->priority = us;
+            cmd->has_priority = has_us;
+            break;
+        case 0x0800:
+            cmd->dataset_type = us;
+            cmd->has_dataset_type = has_us;
+            break;
+        case 0x0900:
+            cmd->status = us;
+            cmd->has_status = has_us;
+            break;
         case 0x0902: copy_text(cmd->error_comment, sizeof(cmd->error_comment), v, vlen); break;
         case 0x1000: dicom_uid_copy(cmd->affected_sop_instance, v, vlen); break;
         case 0x1001: dicom_uid_copy(cmd->requested_sop_instance, v, vlen); break;
-        case 0x1002: cmd->event_type_id = us; cmd->has_event_type_id = has_us; break;
-        case 0x1008: cmd->action_type_id = us; cmd->has_action_type_id = has_us; break;
-        case 0x1020: cmd->remaining = us; cmd->has_remaining = has_us; break;
-        case 0x1021: cmd->completed = us; cmd->has_completed = has_us; break;
-        case 0x1022: cmd->failed = us; cmd->has_failed = has_us; break;
-        case 0x1023: cmd->warning = us; cmd->has_warning = has_us; break;
+        case 0x1002:
+            cmd->event_type_id = us;
+            cmd->has_event_type_id = has_us;
+            break;
+        case 0x1008:
+            cmd->action_type_id = us;
+            cmd->has_action_type_id = has_us;
+            break;
+        case 0x1020:
+            cmd->remaining = us;
+            cmd->has_remaining = has_us;
+            break;
+        case 0x1021:
+            cmd->completed = us;
+            cmd->has_completed = has_us;
+            break;
+        case 0x1022:
+            cmd->failed = us;
+            cmd->has_failed = has_us;
+            break;
+        case 0x1023:
+            cmd->warning = us;
+            cmd->has_warning = has_us;
+            break;
         case 0x1030: copy_text(cmd->move_originator, sizeof(cmd->move_originator), v, vlen); break;
-        case 0x1031: cmd->move_orig_msg_id = us; cmd->has_move_orig_msg_id = has_us; break;
+        case 0x1031:
+            cmd->move_orig_msg_id = us;
+            cmd->has_move_orig_msg_id = has_us;
+            break;
         default: break;
         }
     }
@@ -107,17 +146,28 @@ static const struct {
     const char *name;
 } commands[] = {
     {0x0000, NULL},
-    {0x0001, "C-STORE-RQ"},      {0x8001, "C-STORE-RSP"},
-    {0x0010, "C-GET-RQ"},        {0x8010, "C-GET-RSP"},
-    {0x0020, "C-FIND-RQ"},       {0x8020, "C-FIND-RSP"},
-    {0x0021, "C-MOVE-RQ"},       {0x8021, "C-MOVE-RSP"},
-    {0x0030, "C-ECHO-RQ"},       {0x8030, "C-ECHO-RSP"},
-    {0x0100, "N-EVENT-REPORT-RQ"}, {0x8100, "N-EVENT-REPORT-RSP"},
-    {0x0110, "N-GET-RQ"},        {0x8110, "N-GET-RSP"},
-    {0x0120, "N-SET-RQ"},        {0x8120, "N-SET-RSP"},
-    {0x0130, "N-ACTION-RQ"},     {0x8130, "N-ACTION-RSP"},
-    {0x0140, "N-CREATE-RQ"},     {0x8140, "N-CREATE-RSP"},
-    {0x0150, "N-DELETE-RQ"},     {0x8150, "N-DELETE-RSP"},
+    {0x0001, "C-STORE-RQ"},
+    {0x8001, "C-STORE-RSP"},
+    {0x0010, "C-GET-RQ"},
+    {0x8010, "C-GET-RSP"},
+    {0x0020, "C-FIND-RQ"},
+    {0x8020, "C-FIND-RSP"},
+    {0x0021, "C-MOVE-RQ"},
+    {0x8021, "C-MOVE-RSP"},
+    {0x0030, "C-ECHO-RQ"},
+    {0x8030, "C-ECHO-RSP"},
+    {0x0100, "N-EVENT-REPORT-RQ"},
+    {0x8100, "N-EVENT-REPORT-RSP"},
+    {0x0110, "N-GET-RQ"},
+    {0x8110, "N-GET-RSP"},
+    {0x0120, "N-SET-RQ"},
+    {0x8120, "N-SET-RSP"},
+    {0x0130, "N-ACTION-RQ"},
+    {0x8130, "N-ACTION-RSP"},
+    {0x0140, "N-CREATE-RQ"},
+    {0x8140, "N-CREATE-RSP"},
+    {0x0150, "N-DELETE-RQ"},
+    {0x8150, "N-DELETE-RSP"},
     {0x0FFF, "C-CANCEL-RQ"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -179,8 +229,7 @@ const char *dicom_status_meaning(uint16_t command_field, uint16_t status)
     uint16_t svc = command_field & 0x7FFF;
     switch (status) {
     case 0x0000: return "Success";
-    case 0xFF00:
-        return svc == 0x0020 ? "Pending: matches are continuing" : "Pending: sub-operations are continuing";
+    case 0xFF00: return svc == 0x0020 ? "Pending: matches are continuing" : "Pending: sub-operations are continuing";
     case 0xFF01: /* C.4.1.1.4: C-FIND only; elsewhere a pending status with no specific meaning */
         return svc == 0x0020 ? "Pending: matches are continuing, optional keys not supported" : "Pending";
     case 0xFE00: return "Cancel: matching/sub-operations terminated due to Cancel request";

@@ -238,9 +238,7 @@ static void parse_user_info(struct dicom_user_info *ui, const uint8_t *v, size_t
             ui->max_pdu = br_be32(&s);
             ui->has_max_pdu = !s.err;
             break;
-        case 0x52: /* implementation class UID (PS3.7 D.3.3.2.1) */
-            dicom_uid_copy(ui->impl_class_uid, sv, ilen);
-            break;
+        case 0x52: /* implementation class UID (PS3.7 D.3.3.2.1) */ dicom_uid_copy(ui->impl_class_uid, sv, ilen); break;
         case 0x53: /* asynchronous operations window (PS3.7 D.3.3.3) */
             ui->async_invoked = br_be16(&s);
             ui->async_performed = br_be16(&s);
@@ -312,17 +310,14 @@ static void parse_user_info(struct dicom_user_info *ui, const uint8_t *v, size_t
                 ui->server_response_len = rlen;
             break;
         }
-        default:
-            set_anomaly(res, "unknown_sub_item", "unknown user information sub-item type");
-            break;
+        default: set_anomaly(res, "unknown_sub_item", "unknown user information sub-item type"); break;
         }
     }
     if (br_left(&b) != 0)
         set_anomaly(res, "item_trailing_bytes", "bytes left over at the end of the user information item");
 }
 
-void dicom_parse_assoc(struct dicom_assoc *a, bool is_ac, const uint8_t *body, size_t len,
-                       struct dicom_pdu_result *res)
+void dicom_parse_assoc(struct dicom_assoc *a, bool is_ac, const uint8_t *body, size_t len, struct dicom_pdu_result *res)
 {
     struct br b = br_init(body, len);
     uint16_t version = br_be16(&b);
@@ -388,9 +383,7 @@ void dicom_parse_assoc(struct dicom_assoc *a, bool is_ac, const uint8_t *body, s
             else
                 set_anomaly(res, "duplicate_item", "more than one user information item");
             break;
-        default:
-            set_anomaly(res, "unknown_item", "unknown item type in an A-ASSOCIATE PDU");
-            break;
+        default: set_anomaly(res, "unknown_item", "unknown item type in an A-ASSOCIATE PDU"); break;
         }
     }
     if (n_appctx != 1)

@@ -44,8 +44,8 @@ static const uint8_t hrr_random[32] = {
 };
 
 /* Extension types (IANA TLS ExtensionType registry). */
-#define EXT_SERVER_NAME 0         /* RFC 6066 3 */
-#define EXT_ALPN 16               /* RFC 7301 3.1 */
+#define EXT_SERVER_NAME        0  /* RFC 6066 3 */
+#define EXT_ALPN               16 /* RFC 7301 3.1 */
 #define EXT_SUPPORTED_VERSIONS 43 /* RFC 8446 4.2.1 */
 
 struct tls_dir {
@@ -54,16 +54,16 @@ struct tls_dir {
     bool in_record;
     uint8_t ctype;
     uint16_t rec_len, rec_off;
-    bool encrypted;                 /* records of this direction are protected */
-    bool dead;                      /* framing lost: this direction is no longer followed */
+    bool encrypted; /* records of this direction are protected */
+    bool dead;      /* framing lost: this direction is no longer followed */
     bool too_large_reported;
     /* the handshake message stream of this direction (plaintext handshake records) */
     uint8_t hs_hdr[4];
     uint8_t hs_hdr_len;
     uint8_t hs_type;
     uint32_t hs_len, hs_off;
-    bool hs_keep;                   /* buffering this message (a hello) */
-    bool hs_broken;                 /* a gap inside the handshake stream: stop reading messages */
+    bool hs_keep;   /* buffering this message (a hello) */
+    bool hs_broken; /* a gap inside the handshake stream: stop reading messages */
     uint8_t *hs_buf;
     uint32_t hs_cap;
 };
@@ -147,8 +147,8 @@ static bool parse_sni(struct tls_client_hello *ch, const uint8_t *p, size_t len,
 }
 
 /* RFC 7301 3.1: ProtocolNameList protocol_name_list<2..2^16-1>; ProtocolName<1..2^8-1>. */
-static bool parse_alpn(char (*out)[TLS_ALPN_LEN_MAX + 1], uint8_t max, uint8_t *n_out, const uint8_t *p,
-                       size_t len, const char **why)
+static bool parse_alpn(char (*out)[TLS_ALPN_LEN_MAX + 1], uint8_t max, uint8_t *n_out, const uint8_t *p, size_t len,
+                       const char **why)
 {
     struct br b = br_init(p, len);
     uint16_t list_len = br_be16(&b);
@@ -180,7 +180,7 @@ bool tls_parse_client_hello(struct tls_client_hello *ch, const uint8_t *p, size_
     *why = NULL;
     struct br b = br_init(p, len);
     ch->legacy_version = br_be16(&b);
-    br_skip(&b, 32);                                   /* random */
+    br_skip(&b, 32); /* random */
     uint8_t sid_len = br_u8(&b);
     if (!b.err && sid_len > 32) {
         *why = "legacy_session_id longer than 32 bytes";
@@ -206,7 +206,7 @@ bool tls_parse_client_hello(struct tls_client_hello *ch, const uint8_t *p, size_
         return false;
     }
     if (br_left(&b) == 0)
-        return true;                                   /* no extensions (TLS <= 1.2) */
+        return true; /* no extensions (TLS <= 1.2) */
     uint16_t ext_len = br_be16(&b);
     const uint8_t *ext = br_take(&b, ext_len);
     if (!ext) {
@@ -225,12 +225,8 @@ bool tls_parse_client_hello(struct tls_client_hello *ch, const uint8_t *p, size_
         }
         ch->n_extensions++;
         switch (type) {
-        case EXT_SERVER_NAME:
-            ok = parse_sni(ch, v, n, why) && ok;
-            break;
-        case EXT_ALPN:
-            ok = parse_alpn(ch->alpn, TLS_ALPN_MAX, &ch->n_alpn, v, n, why) && ok;
-            break;
+        case EXT_SERVER_NAME: ok = parse_sni(ch, v, n, why) && ok; break;
+        case EXT_ALPN: ok = parse_alpn(ch->alpn, TLS_ALPN_MAX, &ch->n_alpn, v, n, why) && ok; break;
         case EXT_SUPPORTED_VERSIONS: { /* ProtocolVersion versions<2..254> */
             struct br s = br_init(v, n);
             uint8_t vl = br_u8(&s);
@@ -246,8 +242,7 @@ bool tls_parse_client_hello(struct tls_client_hello *ch, const uint8_t *p, size_
             }
             break;
         }
-        default:
-            break;
+        default: break;
         }
     }
     if (ok && br_left(&b) != 0) {
@@ -274,7 +269,7 @@ bool tls_parse_server_hello(struct tls_server_hello *sh, const uint8_t *p, size_
     }
     br_skip(&b, sid_len);
     sh->cipher_suite = br_be16(&b);
-    br_skip(&b, 1);                                    /* legacy_compression_method */
+    br_skip(&b, 1); /* legacy_compression_method */
     if (b.err) {
         *why = "ServerHello ends inside its fixed fields";
         return false;
@@ -298,7 +293,7 @@ bool tls_parse_server_hello(struct tls_server_hello *sh, const uint8_t *p, size_
             return false;
         }
         sh->n_extensions++;
-        if (type == EXT_SUPPORTED_VERSIONS) {          /* ServerHello: selected_version only */
+        if (type == EXT_SUPPORTED_VERSIONS) { /* ServerHello: selected_version only */
             if (n != 2) {
                 *why = "ServerHello supported_versions is not 2 bytes";
                 ok = false;
@@ -306,7 +301,7 @@ bool tls_parse_server_hello(struct tls_server_hello *sh, const uint8_t *p, size_
             }
             sh->has_selected_version = true;
             sh->selected_version = rd_be16(v);
-        } else if (type == EXT_ALPN) {                 /* exactly one name (RFC 7301 3.1) */
+        } else if (type == EXT_ALPN) { /* exactly one name (RFC 7301 3.1) */
             char one[1][TLS_ALPN_LEN_MAX + 1];
             uint8_t cnt = 0;
             if (parse_alpn(one, 1, &cnt, v, n, why) && cnt == 1) {
@@ -337,21 +332,21 @@ enum probe_result tls_probe(const uint8_t *data, size_t len, int dir)
 {
     if (len < 1)
         return PROBE_MAYBE;
-    if (data[0] != TLS_CT_HANDSHAKE)                   /* content type */
+    if (data[0] != TLS_CT_HANDSHAKE) /* content type */
         return PROBE_NO;
     if (len < 3)
         return PROBE_MAYBE;
-    if (data[1] != 3 || data[2] > 4)                   /* record legacy_version 0x0300-0x0304 */
+    if (data[1] != 3 || data[2] > 4) /* record legacy_version 0x0300-0x0304 */
         return PROBE_NO;
     if (len < 5)
         return PROBE_MAYBE;
     uint16_t rlen = rd_be16(data + 3);
-    if (rlen < 4 || rlen > 16384)                      /* a plaintext fragment is at most 2^14 */
+    if (rlen < 4 || rlen > 16384) /* a plaintext fragment is at most 2^14 */
         return PROBE_NO;
     if (len < 6)
         return PROBE_MAYBE;
     uint8_t want = dir == 0 ? TLS_HS_CLIENT_HELLO : TLS_HS_SERVER_HELLO;
-    if (data[5] != want)                               /* handshake msg_type */
+    if (data[5] != want) /* handshake msg_type */
         return PROBE_NO;
     if (len < 9)
         return PROBE_MAYBE;
@@ -360,7 +355,7 @@ enum probe_result tls_probe(const uint8_t *data, size_t len, int dir)
         return PROBE_NO;
     if (len < 10)
         return PROBE_MAYBE;
-    if (data[9] != 3)                                  /* hello legacy_version major */
+    if (data[9] != 3) /* hello legacy_version major */
         return PROBE_NO;
     return PROBE_YES;
 }

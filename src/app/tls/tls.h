@@ -32,12 +32,12 @@ enum tls_content_type {
 #define TLS_HS_SERVER_HELLO 2
 
 /* Limits. */
-#define TLS_RECORD_MAX (16384u + 2048u)  /* RFC 5246 6.2.3: TLSCiphertext.length <= 2^14 + 2048 */
-#define TLS_HELLO_MAX (64u * 1024)       /* hello messages buffered up to this; larger ones are skipped */
-#define TLS_SNI_MAX 255                  /* host name bytes kept (a DNS name is at most 253) */
-#define TLS_ALPN_MAX 8                   /* protocol names kept per hello */
-#define TLS_ALPN_LEN_MAX 32              /* bytes kept per protocol name */
-#define TLS_VERSIONS_MAX 16              /* supported_versions entries kept */
+#define TLS_RECORD_MAX   (16384u + 2048u) /* RFC 5246 6.2.3: TLSCiphertext.length <= 2^14 + 2048 */
+#define TLS_HELLO_MAX    (64u * 1024)     /* hello messages buffered up to this; larger ones are skipped */
+#define TLS_SNI_MAX      255              /* host name bytes kept (a DNS name is at most 253) */
+#define TLS_ALPN_MAX     8                /* protocol names kept per hello */
+#define TLS_ALPN_LEN_MAX 32               /* bytes kept per protocol name */
+#define TLS_VERSIONS_MAX 16               /* supported_versions entries kept */
 
 struct tls_client_hello {
     bool seen;
@@ -47,7 +47,7 @@ struct tls_client_hello {
     uint16_t n_extensions;
     bool has_sni, sni_truncated;
     char sni[TLS_SNI_MAX + 1];
-    uint8_t n_versions;                          /* supported_versions kept (GREASE left out) */
+    uint8_t n_versions; /* supported_versions kept (GREASE left out) */
     uint16_t versions[TLS_VERSIONS_MAX];
     uint8_t n_alpn;
     char alpn[TLS_ALPN_MAX][TLS_ALPN_LEN_MAX + 1];
@@ -55,10 +55,10 @@ struct tls_client_hello {
 
 struct tls_server_hello {
     bool seen;
-    bool hrr;                                    /* a HelloRetryRequest (RFC 8446 4.1.3 special random) */
+    bool hrr; /* a HelloRetryRequest (RFC 8446 4.1.3 special random) */
     uint16_t legacy_version;
     bool has_selected_version;
-    uint16_t selected_version;                   /* supported_versions extension */
+    uint16_t selected_version; /* supported_versions extension */
     uint16_t cipher_suite;
     uint16_t n_extensions;
     bool has_alpn;
@@ -69,18 +69,18 @@ struct tls_server_hello {
 struct tls_session {
     struct tls_client_hello ch;
     struct tls_server_hello sh;
-    bool hello_retry;                            /* a HelloRetryRequest was seen */
-    bool dicom_hint;                             /* server port 2762 or a DICOM port */
-    uint64_t records[2];                         /* by direction: 0 to server, 1 to client */
+    bool hello_retry;    /* a HelloRetryRequest was seen */
+    bool dicom_hint;     /* server port 2762 or a DICOM port */
+    uint64_t records[2]; /* by direction: 0 to server, 1 to client */
     uint64_t encrypted_records[2];
-    uint64_t encrypted_bytes[2];                 /* payload bytes of protected records */
+    uint64_t encrypted_bytes[2]; /* payload bytes of protected records */
     uint64_t alerts[2];
     uint64_t anomalies;
 };
 
 enum tls_event_kind {
-    TLS_EV_HANDSHAKE,   /* both hellos seen (or at close, what was seen of them) */
-    TLS_EV_SUMMARY,     /* at close: records and encrypted bytes */
+    TLS_EV_HANDSHAKE, /* both hellos seen (or at close, what was seen of them) */
+    TLS_EV_SUMMARY,   /* at close: records and encrypted bytes */
 };
 
 /* EVENT_TLS body.  Valid only during the event callback. */
