@@ -268,6 +268,45 @@ if t['off'] and t['on']:
 PY
 fi
 
+# ---- the SMB/DCE-RPC parsers' and file hashing's cost over the core pipeline (smb.pcap): the same binary with
+# app-layer.protocols.smb.enabled=no (core) and with it, INTERLEAVED, BENCH_SMB_RUNS (default 7) runs each;
+# user+sys CPU seconds from /usr/bin/time, medians.  Target: <= 25%.
+for c in "${CAPTURES[@]}"; do [ "$c" = smb ] && HAVE_SMB=1; done
+if [ "${HAVE_SMB:-0}" = 1 ] && [ -s "$OUT/smb.pcap" ]; then
+    SRUNS=${BENCH_SMB_RUNS:-7}
+    log "smb: parser cost, $SRUNS interleaved runs with the SMB parser off and on"
+    : >"$TMP/smbcost"
+    for i in $(seq "$SRUNS"); do
+        for cfg in off on; do
+            rm -rf "$TMP/log"
+            mkdir -p "$TMP/log"
+            sets=()
+            [ $cfg = off ] && sets=(--set app-layer.protocols.smb.enabled=no)
+            if "$TIMEBIN" -f '%U %S' -o "$TMP/stime" "$MEDSENTRY" -q -r "$OUT/smb.pcap" -l "$TMP/log" "${sets[@]}" >/dev/null 2>&1; then
+                echo "$cfg $(tail -n 1 "$TMP/stime")" >>"$TMP/smbcost"
+            else
+                log "medsentry failed on smb.pcap with the SMB parser $cfg"
+                STATUS=1
+            fi
+        done
+    done
+    rm -rf "$TMP/log"
+    python3 - "$TMP/smbcost" >>"$OUT/results.md" <<'PY'
+import statistics, sys
+t = {'off': [], 'on': []}
+for line in open(sys.argv[1]):
+    cfg, u, s = line.split()
+    t[cfg].append(float(u) + float(s))
+if t['off'] and t['on']:
+    off, on = statistics.median(t['off']), statistics.median(t['on'])
+    cost = (on / off - 1) * 100 if off > 0 else float('nan')
+    print('## SMB parser cost on smb.pcap (user+sys CPU s, median of %d interleaved runs)\n' % len(t['on']))
+    print('| core only (`--set app-layer.protocols.smb.enabled=no`) | with SMB, DCE/RPC and file hashing | SMB cost over the core | target |')
+    print('|---:|---:|---:|---:|')
+    print('| %.3f | %.3f | %+.1f%% | <= 25%% %s |\n' % (off, on, cost, 'OK' if cost <= 25 else 'OVER'))
+PY
+fi
+
 cat "$OUT/results.md"
 [ $STATUS = 0 ] || log "FAILED: see above"
 exit $STATUS

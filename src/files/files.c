@@ -166,8 +166,12 @@ void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *c
     uint8_t dig[32];
     unsigned int dl = 0;
     if (!f->gaps && !f->hash_capped && EVP_DigestFinal_ex(f->md, dig, &dl) == 1 && dl == 32) {
-        for (int i = 0; i < 32; i++)
-            snprintf(ev.sha256 + 2 * i, 3, "%02x", dig[i]);
+        static const char hexd[] = "0123456789abcdef";
+        for (int i = 0; i < 32; i++) {
+            ev.sha256[2 * i] = hexd[dig[i] >> 4];
+            ev.sha256[2 * i + 1] = hexd[dig[i] & 15];
+        }
+        ev.sha256[64] = '\0';
         ev.has_sha256 = true;
     }
     if (ctx)

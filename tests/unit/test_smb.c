@@ -322,6 +322,62 @@ static void test_smb2_upload_whole(void **s) { (void)s; run_upload(0, 1000); }
 static void test_smb2_upload_bytewise(void **s) { (void)s; run_upload(1, 300); }
 static void test_smb2_upload_streamed(void **s) { (void)s; run_upload(1460, 300000); }
 
+/* a streamed WRITE whose open is replaced mid-record (the server reports a new open with the same id):
+ * the cached open of the streamed record must not be used after the slot was reused */
+static void test_smb2_stream_open_replaced(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m, w;
+    enum { SIZE = 200000, HALF = 100000 };
+    uint8_t *data = malloc(SIZE);
+    for (uint32_t i = 0; i < SIZE; i++)
+        data[i] = (uint8_t)(i * 13 + 1);
+    msg_tree_connect(&m, false, "\\\\PACS\\C$");
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    msg_tree_connect(&m, true, NULL);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    m.n = 0;
+    msg_create(&m, false, "a.bin", 4, 0);
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    m.n = 0;
+    msg_create(&m, true, NULL, 4, 0);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    msg_write(&m, 5, 0, data, SIZE);
+    nbss(&w, &m);
+    static struct buf wr;
+    memcpy(wr.b, w.b, w.n);
+    wr.n = w.n;
+    feed(h, 0, wr.b, HALF, 1460);
+    /* a CREATE response with the same FileId and no request seen: the old open ends (its file
+     * is reported with the bytes so far), a new one takes the slot */
+    m.n = 0;
+    msg_create(&m, true, NULL, 77, 0);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    int f = find(&h->rec, EVENT_FILEINFO, NULL);
+    assert_true(f >= 0);
+    assert_string_equal(h->rec.e[f].filename, "a.bin");
+    uint64_t first = h->rec.e[f].size;
+    assert_true(first > 0 && first < HALF);
+    feed(h, 0, wr.b + HALF, wr.n - HALF, 1460);
+    smb_parser.on_close(&h->ctx, h->st);
+    /* the rest of the write went to the new open, from an offset past 0: gapped, no hash */
+    int n = 0, g = -1;
+    for (int i = 0; i < h->rec.n; i++)
+        if (h->rec.e[i].type == EVENT_FILEINFO && ++n == 2)
+            g = i;
+    assert_int_equal(n, 2);
+    assert_string_equal(h->rec.e[g].sha256, "");
+    assert_int_equal(h->rec.e[g].size, 0);
+    h_free(h);
+    free(data);
+}
+
 /* compound CREATE + CLOSE(related, all-ones FileId) in one record each way */
 static void test_smb2_compound(void **s)
 {
@@ -608,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_ntlmssp_malformed),  cmocka_unit_test(test_smb1_andx_loop),
         cmocka_unit_test(test_utf16),              cmocka_unit_test(test_files_magic),
         cmocka_unit_test(test_files_order),        cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_smb2_stream_open_replaced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

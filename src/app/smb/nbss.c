@@ -144,9 +144,15 @@ static void nbss_stream_bytes(struct app_ctx *ctx, struct smb_state *st, int dir
     uint64_t b = hi < d->data_end ? hi : d->data_end;
     if (a >= b)
         return;
-    struct smb_file *f = smb_file_get(st, d->sfid, d->sfid_len);
-    if (!f)
-        return;
+    /* one table lookup per record, not per segment: the cached slot still holds this open
+     * unless the other direction closed it (and maybe reused the slot) meanwhile */
+    struct smb_file *f = d->sfile;
+    if (!f || !f->used || f->age != d->sfile_age) {
+        f = d->sfile = smb_file_get(st, d->sfid, d->sfid_len);
+        if (!f)
+            return;
+        d->sfile_age = f->age;
+    }
     /* file direction: data written by the client (dir 0) or read by it (dir 1) */
     smb_file_data(ctx, st, f, dir, d->file_off + (a - d->data_start), p + (a - lo), (size_t)(b - a));
 }
@@ -161,6 +167,7 @@ static void nbss_decide_large(struct app_ctx *ctx, struct smb_state *st, int dir
         stream = smb1_stream_begin(ctx, st, dir, d->buf, d->buf_len, d->rec_len, d);
     if (stream) {
         d->mode = NB_STREAM;
+        d->sfile = NULL;
         d->rec_got = 0;
         nbss_stream_bytes(ctx, st, dir, d, d->buf, d->buf_len);
         d->rec_got = d->buf_len;

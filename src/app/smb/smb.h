@@ -192,6 +192,8 @@ struct nbss_dir {
     uint64_t file_off;
     uint8_t sfid[16];
     uint8_t sfid_len;
+    struct smb_file *sfile;           /* the open sfid named when last looked up, valid while */
+    uint32_t sfile_age;               /* sfile->used and sfile->age (unique per open) still match */
     /* NB_RESYNC */
     uint8_t win[8];
     uint8_t win_len;
