@@ -48,6 +48,14 @@ static const struct config_key config_keys[] = {
     KEY_U32("dicom.max-pdu-length", dicom_max_pdu, 4096, 1u << 30),
     KEY_U32("dicom.dataset-budget", dicom_dataset_budget, 256, 16u << 20),
     KEY_U32("dicom.max-depth", dicom_max_depth, 1, 64),
+    KEY_U32("smb.max-sessions", smb_max_sessions, 1, 4096),
+    KEY_U32("smb.max-trees", smb_max_trees, 1, 4096),
+    KEY_U32("smb.max-files", smb_max_files, 1, 4096),
+    KEY_U32("smb.max-pending", smb_max_pending, 1, 4096),
+    KEY_SIZE("dcerpc.max-stub-size", dcerpc_max_stub, 4 * KB, 64 * MB),
+    KEY_SIZE("files.memcap", files.memcap, 64 * KB, 64 * GB),
+    KEY_U32("files.max-open", files.max_open, 1, 1u << 24),
+    KEY_SIZE("files.max-hash-bytes", files.max_hash_bytes, 0, 1ULL << 62),
     KEY_INT("capture.snaplen", snaplen, 64, 262144),
     KEY_BOOL("capture.promisc", promisc),
     KEY_U32("decoder.max-vlan-layers", decode.max_vlan_layers, 1, DECODE_MAX_VLAN),
@@ -85,6 +93,12 @@ void config_defaults(struct config *c)
     c->dicom_max_pdu = 16 * 1024 * 1024;
     c->dicom_dataset_budget = 65536;
     c->dicom_max_depth = 8;
+    c->smb_max_sessions = 16;
+    c->smb_max_trees = 32;
+    c->smb_max_files = 64;
+    c->smb_max_pending = 64;
+    c->dcerpc_max_stub = 1 * MB;
+    files_cfg_defaults(&c->files);
     c->stats_interval_s = 0;
     c->snaplen = 65535;
     c->promisc = true;

@@ -17,6 +17,7 @@
 
 #include "app/app.h"
 #include "decode/decode.h"
+#include "files/files.h"
 #include "flow/flow.h"
 #include "flow/stream.h"
 
@@ -31,6 +32,12 @@ struct config {
     uint32_t dicom_max_pdu;       /* dicom.max-pdu-length: PDU length sanity limit */
     uint32_t dicom_dataset_budget; /* dicom.dataset-budget: data set bytes walked per message */
     uint32_t dicom_max_depth;     /* dicom.max-depth: sequence nesting the walker follows */
+    uint32_t smb_max_sessions;    /* smb.max-sessions: per-flow session table */
+    uint32_t smb_max_trees;       /* smb.max-trees: per-flow tree (share) table */
+    uint32_t smb_max_files;       /* smb.max-files: per-flow open-file table */
+    uint32_t smb_max_pending;     /* smb.max-pending: requests awaiting a response, per flow */
+    uint64_t dcerpc_max_stub;     /* dcerpc.max-stub-size: reassembled stub bytes per call and direction */
+    struct files_cfg files;       /* files.*: file tracker memcap, open tracks, hashing and extraction caps */
     struct decode_cfg decode;
     struct flow_cfg flow;
     struct stream_cfg stream;

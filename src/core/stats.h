@@ -108,6 +108,12 @@ struct stats {
     uint64_t app_memcap_hits;
     uint64_t app_probe_failed;       /* flows no parser recognised */
 
+    /* file tracker (src/files/) */
+    uint64_t files_opened;           /* tracks opened (one per file and direction) */
+    uint64_t files_closed;           /* tracks closed: one fileinfo event each */
+    uint64_t files_refused;          /* tracks not opened: files.max-open or files.memcap reached */
+    uint64_t files_bytes_hashed;     /* bytes fed to SHA-256 */
+
     /* output */
     uint64_t events_written;
     uint64_t events_by_type[16];     /* by enum event_type */

@@ -11,6 +11,7 @@
 
 #include "app/app.h"
 #include "core/bytes.h"
+#include "core/stats.h"
 
 /* what an open track costs against the memcap: the struct plus the digest context */
 #define FILE_TRACK_COST (sizeof(struct file_track) + 512)
@@ -53,11 +54,13 @@ void files_free(struct file_tracker *t)
     (void)t; /* tracks are owned by their producers and closed by them */
 }
 
-struct file_tracker *files_tracker_new(const struct files_cfg *cfg)
+struct file_tracker *files_tracker_new(const struct files_cfg *cfg, struct stats *stats)
 {
     struct file_tracker *t = malloc(sizeof(*t));
-    if (t)
+    if (t) {
         files_init(t, cfg);
+        t->stats = stats;
+    }
     return t;
 }
 
@@ -83,7 +86,8 @@ struct file_track *files_open(struct file_tracker *t, const char *source, const 
                               int direction)
 {
     if (t->open >= t->cfg.max_open || !memcap_reserve(&t->mc, FILE_TRACK_COST)) {
-        t->refused++;
+        if (t->stats)
+            t->stats->files_refused++;
         return NULL;
     }
     struct file_track *f = calloc(1, sizeof(*f));
@@ -92,7 +96,8 @@ struct file_track *files_open(struct file_tracker *t, const char *source, const 
         free(f);
         EVP_MD_CTX_free(md);
         memcap_release(&t->mc, FILE_TRACK_COST);
-        t->refused++;
+        if (t->stats)
+            t->stats->files_refused++;
         return NULL;
     }
     f->md = md;
@@ -101,7 +106,8 @@ struct file_track *files_open(struct file_tracker *t, const char *source, const 
     copy_str(f->name, sizeof(f->name), name);
     copy_str(f->share, sizeof(f->share), share);
     t->open++;
-    t->opened++;
+    if (t->stats)
+        t->stats->files_opened++;
     return f;
 }
 
@@ -132,8 +138,11 @@ void files_data(struct file_tracker *t, struct file_track *f, uint64_t off, cons
             h = f->next >= t->cfg.max_hash_bytes ? 0 : (size_t)(t->cfg.max_hash_bytes - f->next);
             f->hash_capped = true;
         }
-        if (h)
+        if (h) {
             EVP_DigestUpdate(f->md, p, h);
+            if (t->stats)
+                t->stats->files_bytes_hashed += h;
+        }
     }
     f->next += n;
 }
@@ -180,7 +189,8 @@ void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *c
     free(f);
     memcap_release(&t->mc, FILE_TRACK_COST);
     t->open--;
-    t->closed++;
+    if (t->stats)
+        t->stats->files_closed++;
 }
 
 static const char *pe_machine(uint16_t m)

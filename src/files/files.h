@@ -31,11 +31,13 @@ struct files_cfg {
     uint64_t max_hash_bytes;         /* per file; 0 = unlimited */
 };
 
+struct stats;
+
 struct file_tracker {
     struct files_cfg cfg;
     struct memcap mc;
     uint32_t open;
-    uint64_t opened, closed, refused; /* counters */
+    struct stats *stats;             /* files_* counters; NULL = not counted */
 };
 
 enum file_state { FILE_STATE_OPEN = 0, FILE_STATE_CLOSED, FILE_STATE_TRUNCATED, FILE_STATE_GAPPED };
@@ -63,8 +65,8 @@ struct fileinfo_event {
 void files_cfg_defaults(struct files_cfg *c);
 int files_init(struct file_tracker *t, const struct files_cfg *cfg);
 void files_free(struct file_tracker *t);
-/* Heap-allocated tracker with default settings (engine set-up); NULL on failure. */
-struct file_tracker *files_tracker_new(const struct files_cfg *cfg);
+/* Heap-allocated tracker (engine set-up; cfg NULL = defaults) counting into stats; NULL on failure. */
+struct file_tracker *files_tracker_new(const struct files_cfg *cfg, struct stats *stats);
 void files_tracker_delete(struct file_tracker *t);
 
 /* NULL if the tracker is full (counted). */

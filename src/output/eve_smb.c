@@ -73,10 +73,19 @@ void eve_smb_body(struct jw *w, const struct eve_cfg *cfg, const struct event *e
         jw_bool(w, "session_guest", s->session_flags & 1);
         jw_bool(w, "session_encrypted", (s->session_flags & 4) != 0);
     }
-    if (s->native_os)
-        jw_str(w, "native_os", s->native_os);
-    if (s->native_lm)
-        jw_str(w, "native_lm", s->native_lm);
+    /* Suricata's layout: smb.request.native_os/native_lm, smb.response.native_os/native_lm */
+    if (s->req_native_os || s->req_native_lm) {
+        jw_open_obj(w, "request");
+        jw_str(w, "native_os", s->req_native_os ? s->req_native_os : "");
+        jw_str(w, "native_lm", s->req_native_lm ? s->req_native_lm : "");
+        jw_close_obj(w);
+    }
+    if (s->resp_native_os || s->resp_native_lm) {
+        jw_open_obj(w, "response");
+        jw_str(w, "native_os", s->resp_native_os ? s->resp_native_os : "");
+        jw_str(w, "native_lm", s->resp_native_lm ? s->resp_native_lm : "");
+        jw_close_obj(w);
+    }
     if (s->share) {
         jw_str(w, "share", s->share);
         if (s->share_type == SMB_SHARE_PIPE && s->command == SMB2_TREE_CONNECT && s->version == 2)

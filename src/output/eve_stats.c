@@ -130,6 +130,13 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "memcap_hits", s->app_memcap_hits);
     jw_close_obj(w);
 
+    jw_open_obj(w, "files");
+    jw_u64(w, "opened", s->files_opened);
+    jw_u64(w, "closed", s->files_closed);
+    jw_u64(w, "refused", s->files_refused);
+    jw_u64(w, "bytes_hashed", s->files_bytes_hashed);
+    jw_close_obj(w);
+
     jw_open_obj(w, "memcap");
     for (const struct memcap *const *m = se->memcaps; m && *m; m++) {
         jw_open_obj(w, (*m)->name);

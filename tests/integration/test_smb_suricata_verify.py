@@ -49,8 +49,7 @@ STUB = ("stub_data_size: Suricata counts the request's object UUID (pfc_flags 0x
         "header as stub data; medsentry only the stub (C706 12.6.4.9/10)")
 FUID = "smb.fuid: Suricata prints the file id as a GUID-like string from its own byte order; medsentry as hex bytes"
 TIMES = "smb.created/accessed/modified/changed (CREATE response timestamps) are not reported yet"
-SMB1_NEG = "SMB1 NEGOTIATE: smb.server_guid and client_dialects[] of SMB1 are not reported yet"
-NATIVE = "SMB1 SESSION_SETUP_ANDX request/response native OS / LAN manager (smb.request.*, smb.response.*): not yet"
+SMB1_NEG = "SMB1 NEGOTIATE: smb.server_guid of SMB1 is not reported yet"
 BADUID = "SMB1 DOS-class errors (SRV_BADUID 0x005b) are printed as an NTSTATUS by medsentry"
 PIPE_IN_SMB = ("Suricata logs a pipe's DCE/RPC inside the smb WRITE/READ record (smb.dcerpc.*); medsentry emits separate "
                "dcerpc events, so checks that also match smb.command WRITE cannot be met")
@@ -235,9 +234,7 @@ def define_known(add):
     add("smb1-01", [0, 5, 7], PER_TX)
     add("smb1-01", 6, FUID)
     add("smb1-02", 0, SMB1_NEG)
-    add("smb1-02", 1, NATIVE)
     add("smb1-02", 2, BADUID)
-    add("smb1-03-midstream", 1, NATIVE)
     add("smb1-03-midstream", 2, BADUID)
     add("smb2-01", [1, 2, 6], PER_TX)
     add("smb2-02", [0, 1, 6], PER_TX)
@@ -253,7 +250,6 @@ def define_known(add):
     add("smb2-06", 3, TIMES + "; " + FUID)
     add("smb2-07", 0, PER_TX)
     add("smb2-07-frames", 0, PER_TX)
-    add("smb2-09-trunc-file-logging", 1, NATIVE)
     add("smb2-async", 0, "smb.rename.from: the SET_INFO rename is reported only when the CREATE of the file was seen; "
         "here the rename source is not matched yet")
 

@@ -104,12 +104,39 @@ static void test_set(void **state)
     assert_non_null(strstr(err, "unknown key"));
 }
 
+static void test_smb_files_keys(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    assert_int_equal(c.smb_max_files, 64);
+    assert_int_equal(c.smb_max_pending, 64);
+    assert_int_equal(c.dcerpc_max_stub, 1ULL << 20);
+    assert_int_equal(c.files.memcap, 16ULL << 20);
+    assert_int_equal(c.files.max_open, 4096);
+    assert_int_equal(config_set(&c, "smb.max-files", "2", err, sizeof(err)), 0);
+    assert_int_equal(c.smb_max_files, 2);
+    assert_int_equal(config_set(&c, "smb.max-sessions", "0", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "smb.max-trees", "4097", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "dcerpc.max-stub-size", "64kb", err, sizeof(err)), 0);
+    assert_int_equal(c.dcerpc_max_stub, 65536);
+    assert_int_equal(config_set(&c, "dcerpc.max-stub-size", "1gb", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&c, "files.memcap", "1mb", err, sizeof(err)), 0);
+    assert_int_equal(c.files.memcap, 1ULL << 20);
+    assert_int_equal(config_set(&c, "files.max-open", "10", err, sizeof(err)), 0);
+    assert_int_equal(c.files.max_open, 10);
+    assert_int_equal(config_set(&c, "files.max-hash-bytes", "1", err, sizeof(err)), 0);
+    assert_int_equal(c.files.max_hash_bytes, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),   cmocka_unit_test(test_load_repository_file),
         cmocka_unit_test(test_load_values), cmocka_unit_test(test_errors_name_line_and_key),
         cmocka_unit_test(test_set),
+        cmocka_unit_test(test_smb_files_keys),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include "app/app.h"
 #include "app/smb/smb.h"
 #include "app/smb/utf16.h"
+#include "core/config.h"
 #include "core/stats.h"
 #include "files/files.h"
 
@@ -23,6 +24,8 @@ struct rec {
     struct {
         int type;
         char command[48], share[64], filename[128], user[32], domain[32], host[32], sha256[65], magic[48];
+        char req_os[32], req_lm[32], resp_os[32], resp_lm[32];
+        bool has_req_native, has_resp_native;
         uint32_t status;
         bool has_status, encrypted;
         uint64_t writes, bytes_written, size;
@@ -63,6 +66,12 @@ static void on_event(void *user, const struct event *ev)
         r->e[i].encrypted = s->encrypted;
         r->e[i].writes = s->writes;
         r->e[i].bytes_written = s->bytes_written;
+        r->e[i].has_req_native = s->req_native_os != NULL;
+        r->e[i].has_resp_native = s->resp_native_os != NULL;
+        copy(r->e[i].req_os, 32, s->req_native_os);
+        copy(r->e[i].req_lm, 32, s->req_native_lm);
+        copy(r->e[i].resp_os, 32, s->resp_native_os);
+        copy(r->e[i].resp_lm, 32, s->resp_native_lm);
         if (s->ntlmssp) {
             copy(r->e[i].user, 32, s->ntlmssp->user);
             copy(r->e[i].domain, 32, s->ntlmssp->domain);
@@ -378,6 +387,39 @@ static void test_smb2_stream_open_replaced(void **s)
     free(data);
 }
 
+/* smb.max-files from the configuration: a third open in a 2-entry table evicts the oldest */
+static void test_smb_table_limit_from_config(void **s)
+{
+    (void)s;
+    struct config cfg;
+    config_defaults(&cfg);
+    cfg.smb_max_files = 2;
+    struct harness *h = calloc(1, sizeof(*h));
+    memcap_init(&h->al.mc, "app", 64u << 20);
+    h->al.stats = &h->stats;
+    h->al.bus = &h->bus;
+    h->al.config = &cfg;
+    files_init(&h->ft, NULL);
+    h->al.files = &h->ft;
+    event_bus_subscribe(&h->bus, EVENT_MASK_ALL, on_event, &h->rec);
+    h->ctx.al = &h->al;
+    h->st = smb_parser.state_new(&h->ctx);
+    assert_non_null(h->st);
+    assert_int_equal(((struct smb_state *)h->st)->n_files, 2);
+    assert_int_equal(((struct smb_state *)h->st)->n_pending, 64);
+    static struct buf m, w;
+    for (uint8_t k = 0; k < 3; k++) {
+        m.n = 0;
+        msg_create(&m, true, NULL, 10 + k, 0);
+        m.b[64 + 64] = (uint8_t)(0x40 + k); /* a distinct FileId each time */
+        nbss(&w, &m);
+        feed(h, 1, w.b, w.n, 0);
+        assert_int_equal(h->rec.anomalies, k == 2 ? 1 : 0);
+    }
+    assert_string_equal(h->rec.last_anomaly, "smb_files_full");
+    h_free(h);
+}
+
 /* compound CREATE + CLOSE(related, all-ones FileId) in one record each way */
 static void test_smb2_compound(void **s)
 {
@@ -590,6 +632,113 @@ static void test_smb1_andx_loop(void **s)
     h_free(h);
 }
 
+/* SMB1 header [MS-CIFS 2.2.3.1] and WordCount; words follow at b->n */
+static void smb1_hdr(struct buf *b, uint8_t cmd, bool reply, uint32_t status, uint16_t flags2, uint8_t wc)
+{
+    b->n = 0;
+    memset(b->b, 0, 64);
+    memcpy(b->b, "\xffSMB", 4);
+    b->b[4] = cmd;
+    put32(b->b + 5, status);
+    b->b[9] = reply ? 0x80 : 0;
+    put16(b->b + 10, flags2);
+    put16(b->b + 28, 100); /* UID */
+    put16(b->b + 30, 7);   /* MID */
+    b->b[32] = wc;
+    memset(b->b + 33, 0, 2u * wc);
+    b->b[33] = 0xff; /* no AndX */
+    b->n = 33 + 2u * wc + 2;
+}
+
+static void smb1_bytecount(struct buf *b, uint8_t wc)
+{
+    put16(b->b + 33 + 2u * wc, (uint16_t)(b->n - (33 + 2u * wc + 2)));
+}
+
+/* SESSION_SETUP_ANDX native OS / LAN manager strings [MS-CIFS 2.2.4.53, MS-SMB 2.2.4.6]: extended security
+ * in Unicode (with the pad that aligns the strings), and the older form in OEM with passwords and account */
+static void test_smb1_native_strings(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m, w;
+    /* request, extended security, Unicode: 4-byte blob puts the strings at an odd offset (63): one pad byte */
+    smb1_hdr(&m, 0x73, false, 0, 0xc001, 12);
+    put16(m.b + 33 + 14, 4);
+    memcpy(m.b + m.n, "\x60\x02\x00\x00", 4);
+    m.n += 4;
+    m.b[m.n++] = 0; /* pad */
+    put_utf16(&m, "Mac OS X 10.10");
+    m.b[m.n++] = 0;
+    m.b[m.n++] = 0;
+    put_utf16(&m, "SMBFS 3.0.0");
+    m.b[m.n++] = 0;
+    m.b[m.n++] = 0;
+    smb1_bytecount(&m, 12);
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    /* response, MORE_PROCESSING, empty blob: the strings start at 43, padded to 44 */
+    smb1_hdr(&m, 0x73, true, SMB_STATUS_MORE_PROCESSING, 0xc001, 4);
+    m.b[m.n++] = 0; /* pad */
+    put_utf16(&m, "QTS");
+    m.b[m.n++] = 0;
+    m.b[m.n++] = 0;
+    put_utf16(&m, "Samba 4.4.16"); /* last string without its terminator: still read to the end */
+    smb1_bytecount(&m, 4);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    int e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_SESSION_SETUP_ANDX");
+    assert_true(e >= 0);
+    assert_int_equal(h->rec.e[e].status, SMB_STATUS_MORE_PROCESSING);
+    assert_string_equal(h->rec.e[e].req_os, "Mac OS X 10.10");
+    assert_string_equal(h->rec.e[e].req_lm, "SMBFS 3.0.0");
+    assert_string_equal(h->rec.e[e].resp_os, "QTS");
+    assert_string_equal(h->rec.e[e].resp_lm, "Samba 4.4.16");
+
+    /* request without extended security, OEM: passwords, AccountName, PrimaryDomain, then the strings */
+    h->rec.n = 0;
+    smb1_hdr(&m, 0x73, false, 0, 0x0001, 13);
+    put16(m.b + 33 + 14, 3);
+    put16(m.b + 33 + 16, 2);
+    memcpy(m.b + m.n, "pw\0uu", 5);
+    m.n += 5;
+    memcpy(m.b + m.n, "user\0DOM\0Unix\0Samba 3.6\0", 24);
+    m.n += 24;
+    smb1_bytecount(&m, 13);
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    smb1_hdr(&m, 0x73, true, 0, 0x0001, 3);
+    memcpy(m.b + m.n, "Windows 5.1\0Windows 2000 LAN Manager\0WG\0", 40);
+    m.n += 40;
+    smb1_bytecount(&m, 3);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_SESSION_SETUP_ANDX");
+    assert_true(e >= 0);
+    assert_string_equal(h->rec.e[e].req_os, "Unix");
+    assert_string_equal(h->rec.e[e].req_lm, "Samba 3.6");
+    assert_string_equal(h->rec.e[e].resp_os, "Windows 5.1");
+    assert_string_equal(h->rec.e[e].resp_lm, "Windows 2000 LAN Manager");
+
+    /* a blob length past the bytes and a ByteCount of 0: no strings, no over-read */
+    h->rec.n = 0;
+    smb1_hdr(&m, 0x73, false, 0, 0xc001, 12);
+    put16(m.b + 33 + 14, 400);
+    smb1_bytecount(&m, 12);
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    smb1_hdr(&m, 0x73, true, 0, 0xc001, 4);
+    put16(m.b + 33 + 6, 9);
+    smb1_bytecount(&m, 4);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_SESSION_SETUP_ANDX");
+    assert_true(e >= 0);
+    assert_false(h->rec.e[e].has_req_native);
+    assert_false(h->rec.e[e].has_resp_native);
+    h_free(h);
+}
+
 static void test_utf16(void **s)
 {
     (void)s;
@@ -664,7 +813,8 @@ int main(void)
         cmocka_unit_test(test_ntlmssp_malformed),  cmocka_unit_test(test_smb1_andx_loop),
         cmocka_unit_test(test_utf16),              cmocka_unit_test(test_files_magic),
         cmocka_unit_test(test_files_order),        cmocka_unit_test(test_probe),
-        cmocka_unit_test(test_smb2_stream_open_replaced),
+        cmocka_unit_test(test_smb2_stream_open_replaced), cmocka_unit_test(test_smb_table_limit_from_config),
+        cmocka_unit_test(test_smb1_native_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

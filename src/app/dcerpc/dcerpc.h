@@ -30,7 +30,7 @@
 #define DCERPC_MAX_CONTEXTS 16        /* presentation contexts per connection */
 #define DCERPC_MAX_CALLS 16           /* outstanding calls per connection */
 #define DCERPC_MAX_FRAG 65535         /* frag_length is 16 bits */
-#define DCERPC_MAX_STUB (1u << 20)    /* reassembled stub data per call and direction */
+#define DCERPC_MAX_STUB (1u << 20)    /* default of dcerpc.max-stub-size: stub data per call and direction */
 #define DCERPC_STR_MAX 512            /* UTF-8 bytes kept of a decoded NDR string */
 #define DCERPC_MAX_HANDLES 16         /* svcctl context handles remembered per connection */
 #define DCERPC_HANDLE_NAME_MAX 260    /* UTF-8 bytes kept of the name behind a handle (SCMR: 256 chars) */

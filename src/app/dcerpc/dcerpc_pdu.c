@@ -22,7 +22,8 @@
  *   stub stops before it.
  *
  * Calls are matched by call_id (DCERPC_MAX_CALLS outstanding); a request's
- * stub fragments are reassembled up to DCERPC_MAX_STUB and then decoded.
+ * stub fragments are reassembled up to dcerpc.max-stub-size (default
+ * DCERPC_MAX_STUB) and then decoded.
  *
  * svcctl handles: StartServiceW, ControlService, DeleteService... name no
  * service, only the SC_RPC_HANDLE that OpenServiceW/CreateServiceW returned
@@ -36,6 +37,7 @@
 #include <string.h>
 
 #include "app/dcerpc/dcerpc.h"
+#include "core/config.h"
 
 #define PFC_FIRST_FRAG 0x01
 #define PFC_LAST_FRAG 0x02
@@ -242,7 +244,10 @@ static void dcerpc_stub_append(struct app_ctx *ctx, struct dcerpc_call *k, const
 {
     if (k->stub_truncated || n == 0)
         return;
-    if ((uint64_t)k->stub_len + n > DCERPC_MAX_STUB) {
+    /* dcerpc.max-stub-size; DCERPC_MAX_STUB without a configuration (tests, fuzzing) */
+    const struct config *cfg = ctx->al ? ctx->al->config : NULL;
+    uint64_t max_stub = cfg && cfg->dcerpc_max_stub ? cfg->dcerpc_max_stub : DCERPC_MAX_STUB;
+    if ((uint64_t)k->stub_len + n > max_stub) {
         k->stub_truncated = true;
         app_anomaly(ctx, 0, "dcerpc_stub_too_large", "reassembled DCE/RPC stub over the limit: not decoded");
         return;
@@ -252,8 +257,8 @@ static void dcerpc_stub_append(struct app_ctx *ctx, struct dcerpc_call *k, const
         uint32_t cap = k->stub_cap ? k->stub_cap : 1024;
         while (cap < need)
             cap *= 2;
-        if (cap > DCERPC_MAX_STUB)
-            cap = DCERPC_MAX_STUB;
+        if (cap > max_stub)
+            cap = (uint32_t)max_stub;
         uint8_t *nb = app_alloc(ctx, cap);
         if (!nb) {
             k->stub_truncated = true;

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "app/smb/smb.h"
+#include "core/config.h"
 
 static bool smb_magic(const uint8_t *p)
 {
@@ -50,9 +51,48 @@ enum probe_result smb_probe(const uint8_t *data, size_t len, int dir)
     return smb_magic(data + 4) ? PROBE_YES : PROBE_NO;
 }
 
+static uint32_t smb_limit(uint32_t configured, uint32_t dflt)
+{
+    if (configured == 0)
+        return dflt;
+    return configured > SMB_TABLE_CEILING ? SMB_TABLE_CEILING : configured;
+}
+
+/* One allocation: the state, then its four tables at the sizes medsentry.yaml gives (smb.max-*). */
 static void *smb_state_new(struct app_ctx *ctx)
 {
-    return app_alloc(ctx, sizeof(struct smb_state));
+    const struct config *c = ctx->al ? ctx->al->config : NULL;
+    uint32_t ns = smb_limit(c ? c->smb_max_sessions : 0, SMB_MAX_SESSIONS);
+    uint32_t nt = smb_limit(c ? c->smb_max_trees : 0, SMB_MAX_TREES);
+    uint32_t nf = smb_limit(c ? c->smb_max_files : 0, SMB_MAX_FILES);
+    uint32_t np = smb_limit(c ? c->smb_max_pending : 0, SMB_MAX_PENDING);
+    size_t size = sizeof(struct smb_state) + ns * sizeof(struct smb_session) + nt * sizeof(struct smb_tree) +
+                  nf * sizeof(struct smb_file) + np * sizeof(struct smb_pending);
+    uint8_t *mem = app_alloc(ctx, size);
+    if (!mem)
+        return NULL;
+    struct smb_state *st = (struct smb_state *)mem;
+    size_t off = sizeof(*st);
+    /* each table starts where the previous one ends: every size a multiple of every alignment (8) */
+    _Static_assert(sizeof(struct smb_state) % 8 == 0 && sizeof(struct smb_session) % 8 == 0 &&
+                       sizeof(struct smb_tree) % 8 == 0 && sizeof(struct smb_file) % 8 == 0,
+                   "SMB tables must stay 8-byte aligned");
+    _Static_assert(_Alignof(struct smb_session) <= 8 && _Alignof(struct smb_tree) <= 8 &&
+                       _Alignof(struct smb_file) <= 8 && _Alignof(struct smb_pending) <= 8,
+                   "SMB tables need at most 8-byte alignment");
+    st->sessions = (struct smb_session *)(mem + off);
+    off += ns * sizeof(struct smb_session);
+    st->trees = (struct smb_tree *)(mem + off);
+    off += nt * sizeof(struct smb_tree);
+    st->files = (struct smb_file *)(mem + off);
+    off += nf * sizeof(struct smb_file);
+    st->pending = (struct smb_pending *)(mem + off);
+    st->n_sessions = ns;
+    st->n_trees = nt;
+    st->n_files = nf;
+    st->n_pending = np;
+    st->alloc_size = size;
+    return st;
 }
 
 static void nbss_buf_release(struct app_ctx *ctx, struct nbss_dir *d)
@@ -71,7 +111,7 @@ static void smb_state_free(struct app_ctx *ctx, void *state)
     smb_state_close_all(ctx, st);
     for (int i = 0; i < 2; i++)
         nbss_buf_release(ctx, &st->dir[i]);
-    app_free(ctx, st, sizeof(*st));
+    app_free(ctx, st, st->alloc_size);
 }
 
 /* Makes room for need bytes, keeping what is buffered. */

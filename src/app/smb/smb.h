@@ -39,14 +39,18 @@ struct file_track;
 /* ---- limits ---- */
 #define SMB_MAX_INLINE_RECORD (64u * 1024)    /* records up to this are buffered whole */
 #define SMB_MAX_RECORD (16u * 1024 * 1024)    /* larger non-data records are skipped */
+/* per-flow table sizes: defaults of smb.max-sessions, smb.max-trees, smb.max-files, smb.max-pending
+ * (medsentry.yaml); each flow's tables are allocated at these sizes when its state is created */
 #define SMB_MAX_SESSIONS 16                   /* per flow */
 #define SMB_MAX_TREES 32
 #define SMB_MAX_FILES 64
 #define SMB_MAX_PENDING 64                    /* outstanding requests per flow */
+#define SMB_TABLE_CEILING 4096                /* highest value any of the four keys accepts */
 #define SMB_MAX_CHAIN 32                      /* SMB2 compound / SMB1 AndX elements per record */
 #define SMB_MAX_DIALECTS 16
 #define SMB_NAME_MAX 512                      /* UTF-8 bytes kept of a file name */
 #define SMB_PATH_MAX 256                      /* UTF-8 bytes kept of a share path */
+#define SMB_NATIVE_MAX 64                     /* UTF-8 bytes kept of an SMB1 native OS / LAN manager string */
 #define SMB_RESYNC_MAX (4u * 1024 * 1024)     /* bytes searched for a header after a gap */
 #define SMB_STREAM_PREFIX 128                 /* bytes of a large record read before deciding */
 
@@ -90,7 +94,8 @@ struct smb_event {
     const struct ntlmssp_info *ntlmssp; /* AUTHENTICATE identity, or NULL */
     bool kerberos;
     uint16_t session_flags;           /* response: 1 guest, 2 null, 4 encrypt data */
-    const char *native_os, *native_lm; /* SMB1 */
+    /* SMB1 SESSION_SETUP_ANDX NativeOS / NativeLanMan of the request and of the response [MS-CIFS 2.2.4.53] */
+    const char *req_native_os, *req_native_lm, *resp_native_os, *resp_native_lm;
     /* TREE_CONNECT and everything in a tree */
     const char *share;
     uint8_t share_type;               /* SMB_SHARE_* or 0 */
@@ -173,7 +178,10 @@ struct smb_pending {
     uint32_t age;
     union {
         char name[SMB_NAME_MAX];      /* CREATE file, TREE_CONNECT path, rename target, pattern */
-        struct ntlmssp_info ntlm;     /* SESSION_SETUP */
+        struct {                      /* SESSION_SETUP */
+            struct ntlmssp_info ntlm;
+            char native_os[SMB_NATIVE_MAX], native_lm[SMB_NATIVE_MAX]; /* SMB1 request's strings */
+        };
     } u;
 };
 
@@ -213,10 +221,13 @@ struct smb_state {
     /* SMB2 compound: file id from the last CREATE response in this chain */
     uint8_t chain_fid[16];
     bool chain_fid_valid;
-    struct smb_session sessions[SMB_MAX_SESSIONS];
-    struct smb_tree trees[SMB_MAX_TREES];
-    struct smb_file files[SMB_MAX_FILES];
-    struct smb_pending pending[SMB_MAX_PENDING];
+    /* the tables, in the same allocation as the state (after it), sized from the configuration */
+    uint32_t n_sessions, n_trees, n_files, n_pending;
+    size_t alloc_size;
+    struct smb_session *sessions;
+    struct smb_tree *trees;
+    struct smb_file *files;
+    struct smb_pending *pending;
 };
 
 /* ---- the parser (nbss.c) ---- */

@@ -88,24 +88,33 @@ static bool smb1_is_andx(uint8_t cmd)
     }
 }
 
-/* A NUL-terminated string at off: UTF-16LE (2-aligned from the header start) or OEM. */
-static void smb1_str(const uint8_t *p, size_t n, size_t off, bool unicode, char *out, size_t cap)
+/* A NUL-terminated string at off, ending by n: UTF-16LE (2-aligned from the header start) or OEM.
+ * Returns the offset just past its terminator (n if it runs to the end), where a next string starts. */
+static size_t smb1_str(const uint8_t *p, size_t n, size_t off, bool unicode, char *out, size_t cap)
 {
     out[0] = '\0';
     if (unicode && (off & 1))
         off++;
     if (off >= n)
-        return;
+        return n;
     size_t len = 0;
     if (unicode) {
         while (off + len + 1 < n && (p[off + len] || p[off + len + 1]))
             len += 2;
         utf16le_to_utf8(p + off, len, out, cap, NULL);
-    } else {
-        while (off + len < n && p[off + len])
-            len++;
-        ascii_copy(p + off, len, out, cap);
+        return off + len + 2 <= n ? off + len + 2 : n;
     }
+    while (off + len < n && p[off + len])
+        len++;
+    ascii_copy(p + off, len, out, cap);
+    return off + len + 1 <= n ? off + len + 1 : n;
+}
+
+/* NativeOS then NativeLanMan, from off [MS-CIFS 2.2.4.53.1/2]. */
+static void smb1_native(const uint8_t *p, size_t n, size_t off, bool unicode, char *os, char *lm)
+{
+    off = smb1_str(p, n, off, unicode, os, SMB_NATIVE_MAX);
+    smb1_str(p, n, off, unicode, lm, SMB_NATIVE_MAX);
 }
 
 struct smb1_block {
@@ -170,14 +179,34 @@ static void smb1_request(struct app_ctx *ctx, struct smb_state *st, const struct
     bool uni = h->flags2 & SMB1_FLAGS2_UNICODE;
     struct smb_pending *pd;
     switch (b->cmd) {
+    case SMB1_CMD_NEGOTIATE:
+        smb1_negotiate(ctx, st, h, p, b, NULL); /* keeps the dialect strings for the response */
+        break;
     case SMB1_CMD_SESSION_SETUP_ANDX: {
         pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
         pd->session_id = h->uid;
+        pd->u.native_os[0] = pd->u.native_lm[0] = '\0';
+        size_t end = b->bo + b->bc;
+        if (b->wc == 13) {
+            /* NT LM 0.12 without extended security [MS-CIFS 2.2.4.53.1]: words 14 OEMPasswordLen,
+             * 16 UnicodePasswordLen; bytes: passwords, Pad, AccountName, PrimaryDomain, NativeOS, NativeLanMan */
+            size_t o = b->bo + (size_t)rd_le16(w + 14) + rd_le16(w + 16);
+            if (o > end)
+                break;
+            char skip[SMB_NATIVE_MAX];
+            o = smb1_str(p, end, o, uni, skip, sizeof(skip));
+            o = smb1_str(p, end, o, uni, skip, sizeof(skip));
+            smb1_native(p, end, o, uni, pd->u.native_os, pd->u.native_lm);
+            break;
+        }
         if (b->wc != 12)
             break; /* only the extended-security form carries a GSS blob */
+        /* extended security [MS-SMB 2.2.4.6.1]: word 14 SecurityBlobLength; bytes: blob, Pad, NativeOS,
+         * NativeLanMan */
         uint16_t blen = rd_le16(w + 14);
         if (blen > b->bc)
             break;
+        smb1_native(p, end, b->bo + blen, uni, pd->u.native_os, pd->u.native_lm);
         size_t left;
         const uint8_t *nt = ntlmssp_find(p + b->bo, blen, &left);
         if (nt) {
@@ -301,9 +330,27 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
     case SMB1_CMD_NEGOTIATE:
         smb1_negotiate(ctx, st, &hb, p, b, pd);
         break;
-    case SMB1_CMD_SESSION_SETUP_ANDX:
-        if (h->status == SMB_STATUS_MORE_PROCESSING)
-            break;
+    case SMB1_CMD_SESSION_SETUP_ANDX: {
+        /* NativeOS / NativeLanMan of both sides; in SMB1 they are on every leg, the first
+         * (STATUS_MORE_PROCESSING_REQUIRED) included, so that leg is an event too (as in Suricata).
+         * Response [MS-SMB 2.2.4.6.2 / MS-CIFS 2.2.4.53.2]: WordCount 4 = extended security (word 6
+         * SecurityBlobLength, bytes: blob, Pad, strings), 3 = without (bytes: Pad, strings). */
+        char ros[SMB_NATIVE_MAX], rlm[SMB_NATIVE_MAX];
+        size_t end = b->bo + b->bc;
+        size_t so = end;
+        if (b->wc == 4 && rd_le16(w + 6) <= b->bc)
+            so = b->bo + rd_le16(w + 6);
+        else if (b->wc == 3)
+            so = b->bo;
+        if (so < end) {
+            smb1_native(p, end, so, h->flags2 & SMB1_FLAGS2_UNICODE, ros, rlm);
+            ev.resp_native_os = ros;
+            ev.resp_native_lm = rlm;
+        }
+        if (pd && (pd->u.native_os[0] || pd->u.native_lm[0])) {
+            ev.req_native_os = pd->u.native_os;
+            ev.req_native_lm = pd->u.native_lm;
+        }
         if (pd && pd->has_ntlm)
             ev.ntlmssp = &pd->u.ntlm;
         ev.kerberos = pd && pd->flag;
@@ -314,8 +361,10 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
                 s->has_ntlm = true;
             }
         }
-        emit = true;
+        /* emitted here, while ros/rlm are in scope */
+        app_emit(ctx, EVENT_SMB, EVENT_DIR_TOCLIENT, &ev);
         break;
+    }
     case SMB1_CMD_TREE_CONNECT_ANDX:
         if (pd)
             ev.share = pd->u.name;

@@ -22,7 +22,7 @@
 struct smb_session *smb_session_get(struct smb_state *st, uint64_t id, bool create)
 {
     struct smb_session *free_slot = NULL;
-    for (size_t i = 0; i < SMB_MAX_SESSIONS; i++) {
+    for (size_t i = 0; i < st->n_sessions; i++) {
         if (st->sessions[i].used && st->sessions[i].session_id == id)
             return &st->sessions[i];
         if (!st->sessions[i].used && !free_slot)
@@ -31,7 +31,7 @@ struct smb_session *smb_session_get(struct smb_state *st, uint64_t id, bool crea
     if (!create)
         return NULL;
     if (!free_slot)
-        EVICT_OLDEST(st->sessions, SMB_MAX_SESSIONS, free_slot);
+        EVICT_OLDEST(st->sessions, st->n_sessions, free_slot);
     memset(free_slot, 0, sizeof(*free_slot));
     free_slot->used = true;
     free_slot->session_id = id;
@@ -42,7 +42,7 @@ struct smb_session *smb_session_get(struct smb_state *st, uint64_t id, bool crea
 struct smb_tree *smb_tree_get(struct smb_state *st, uint32_t id, bool create)
 {
     struct smb_tree *free_slot = NULL;
-    for (size_t i = 0; i < SMB_MAX_TREES; i++) {
+    for (size_t i = 0; i < st->n_trees; i++) {
         if (st->trees[i].used && st->trees[i].tree_id == id)
             return &st->trees[i];
         if (!st->trees[i].used && !free_slot)
@@ -51,7 +51,7 @@ struct smb_tree *smb_tree_get(struct smb_state *st, uint32_t id, bool create)
     if (!create)
         return NULL;
     if (!free_slot)
-        EVICT_OLDEST(st->trees, SMB_MAX_TREES, free_slot);
+        EVICT_OLDEST(st->trees, st->n_trees, free_slot);
     memset(free_slot, 0, sizeof(*free_slot));
     free_slot->used = true;
     free_slot->tree_id = id;
@@ -70,7 +70,7 @@ struct smb_file *smb_file_get(struct smb_state *st, const uint8_t *fid, size_t f
 {
     if (fid_len == 0 || fid_len > 16)
         return NULL;
-    for (size_t i = 0; i < SMB_MAX_FILES; i++)
+    for (size_t i = 0; i < st->n_files; i++)
         if (st->files[i].used && st->files[i].fid_len == fid_len && memcmp(st->files[i].fid, fid, fid_len) == 0)
             return &st->files[i];
     return NULL;
@@ -85,11 +85,11 @@ struct smb_file *smb_file_new(struct app_ctx *ctx, struct smb_state *st, const u
         /* the server reused an id we still hold: the old open ended unseen */
         smb_file_end(ctx, st, f);
     } else {
-        for (size_t i = 0; i < SMB_MAX_FILES && !f; i++)
+        for (size_t i = 0; i < st->n_files && !f; i++)
             if (!st->files[i].used)
                 f = &st->files[i];
         if (!f) {
-            EVICT_OLDEST(st->files, SMB_MAX_FILES, f);
+            EVICT_OLDEST(st->files, st->n_files, f);
             app_anomaly(ctx, EVENT_DIR_NONE, "smb_files_full", "open-file table full: oldest open dropped");
             smb_file_end(ctx, st, f);
         }
@@ -125,7 +125,7 @@ struct smb_pending *smb_pending_add(struct app_ctx *ctx, struct smb_state *st, u
                                     uint16_t cmd)
 {
     struct smb_pending *p = NULL;
-    for (size_t i = 0; i < SMB_MAX_PENDING; i++) {
+    for (size_t i = 0; i < st->n_pending; i++) {
         struct smb_pending *q = &st->pending[i];
         if (q->used && q->version == version && q->msg_id == msg_id && q->cmd == cmd) {
             p = q; /* a retransmitted or reused id replaces the old request */
@@ -135,7 +135,7 @@ struct smb_pending *smb_pending_add(struct app_ctx *ctx, struct smb_state *st, u
             p = q;
     }
     if (!p) {
-        EVICT_OLDEST(st->pending, SMB_MAX_PENDING, p);
+        EVICT_OLDEST(st->pending, st->n_pending, p);
         app_anomaly(ctx, EVENT_DIR_NONE, "smb_pending_full", "too many requests without responses");
     }
     /* only the fixed part is cleared: the union is filled by the caller */
@@ -160,7 +160,7 @@ struct smb_pending *smb_pending_add(struct app_ctx *ctx, struct smb_state *st, u
 
 struct smb_pending *smb_pending_find(struct smb_state *st, uint8_t version, uint64_t msg_id, int cmd)
 {
-    for (size_t i = 0; i < SMB_MAX_PENDING; i++) {
+    for (size_t i = 0; i < st->n_pending; i++) {
         struct smb_pending *q = &st->pending[i];
         if (q->used && q->version == version && q->msg_id == msg_id && (cmd < 0 || q->cmd == cmd))
             return q;
@@ -246,7 +246,7 @@ static void smb_close_event(struct app_ctx *ctx, struct smb_state *st, struct sm
 void smb_state_close_all(struct app_ctx *ctx, struct smb_state *st)
 {
     /* opens never closed on the wire: report their summary (no status: no response was seen) */
-    for (size_t i = 0; i < SMB_MAX_FILES; i++) {
+    for (size_t i = 0; i < st->n_files; i++) {
         struct smb_file *f = &st->files[i];
         if (!f->used)
             continue;
