@@ -61,6 +61,8 @@ static void usage(FILE *fp)
             "  --set KEY=VALUE    override one configuration key, e.g. --set flow.memcap=64mb\n"
             "  --log-phi          write patient data (PHI) in clear instead of keyed hashes\n"
             "  --dump-streams DIR write each TCP direction's reassembled bytes to DIR (debugging, tests)\n"
+            "  --extract-files DIR write each complete file carried by SMB to DIR/<sha256> (once; size cap:\n"
+            "                     files.extract-max-size)\n"
             "  -v                 more messages on stderr;  -q  errors only\n"
             "  -h, --help         this help\n"
             "  -V, --version      print the version\n"
@@ -69,7 +71,7 @@ static void usage(FILE *fp)
 }
 
 struct cli {
-    const char *read_file, *iface, *logdir, *config_file, *dump_dir;
+    const char *read_file, *iface, *logdir, *config_file, *dump_dir, *extract_dir;
     bool test_config, log_phi;
     int verbosity;
     char *bpf;
@@ -82,7 +84,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, 'V'},
         {"set", required_argument, NULL, 1},    {"log-phi", no_argument, NULL, 2},
-        {"dump-streams", required_argument, NULL, 3}, {NULL, 0, NULL, 0},
+        {"dump-streams", required_argument, NULL, 3}, {"extract-files", required_argument, NULL, 4},
+        {NULL, 0, NULL, 0},
     };
     int opt;
     opterr = 0;
@@ -106,6 +109,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
             break;
         case 2: c->log_phi = true; break;
         case 3: c->dump_dir = optarg; break;
+        case 4: c->extract_dir = optarg; break;
         case '?':
             if (optopt)
                 log_error("option -%c: %s (see --help)", optopt,
@@ -290,6 +294,13 @@ int main(int argc, char **argv)
         snprintf(cfg.logdir, sizeof(cfg.logdir), "%s", c.logdir);
     if (c.log_phi)
         cfg.log_phi = true;
+    if (c.extract_dir) {
+        if (strlen(c.extract_dir) >= sizeof(cfg.files.extract_dir) - 80) {
+            log_error("--extract-files %s: path too long", c.extract_dir);
+            return 2;
+        }
+        snprintf(cfg.files.extract_dir, sizeof(cfg.files.extract_dir), "%s", c.extract_dir);
+    }
     if (c.test_config) {
         printf("medsentry: configuration %s is valid\n", c.config_file ? c.config_file : "(defaults)");
         return 0;
@@ -304,7 +315,8 @@ int main(int argc, char **argv)
         free(c.bpf);
         return 1;
     }
-    if (ensure_dir(cfg.logdir) < 0 || (c.dump_dir && ensure_dir(c.dump_dir) < 0)) {
+    if (ensure_dir(cfg.logdir) < 0 || (c.dump_dir && ensure_dir(c.dump_dir) < 0) ||
+        (c.extract_dir && ensure_dir(c.extract_dir) < 0)) {
         source_close(&src);
         free(c.bpf);
         return 1;

@@ -113,6 +113,7 @@ struct stats {
     uint64_t files_closed;           /* tracks closed: one fileinfo event each */
     uint64_t files_refused;          /* tracks not opened: files.max-open or files.memcap reached */
     uint64_t files_bytes_hashed;     /* bytes fed to SHA-256 */
+    uint64_t files_extracted;        /* complete files stored as --extract-files DIR/<sha256> */
 
     /* output */
     uint64_t events_written;

@@ -4,10 +4,12 @@
  */
 #include "files/files.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "core/bytes.h"
@@ -23,6 +25,10 @@ struct file_track {
     uint32_t chunks;
     bool gaps;
     bool hash_capped;
+    FILE *xf;               /* extraction: the temporary file, while the bytes are still wanted */
+    bool x_failed;          /* extraction given up for this track (gap, size cap, write error) */
+    uint64_t x_seq;
+    uint64_t expected_size; /* 0 = unknown */
     int direction;
     const char *source;
     uint8_t head[FILES_HEAD_MAX];
@@ -36,6 +42,8 @@ void files_cfg_defaults(struct files_cfg *c)
     c->memcap = 16u * 1024 * 1024;
     c->max_open = 4096;
     c->max_hash_bytes = 0;
+    c->extract_max_size = 64u * 1024 * 1024;
+    c->extract_dir[0] = '\0';
 }
 
 int files_init(struct file_tracker *t, const struct files_cfg *cfg)
@@ -111,6 +119,82 @@ struct file_track *files_open(struct file_tracker *t, const char *source, const 
     return f;
 }
 
+/* DIR/.partial-<pid>-<seq>: where a track's bytes go until it is known complete. */
+static int x_tmp_path(const struct file_tracker *t, const struct file_track *f, char *out, size_t cap)
+{
+    int k = snprintf(out, cap, "%s/.partial-%ld-%llu", t->cfg.extract_dir, (long)getpid(),
+                     (unsigned long long)f->x_seq);
+    return k > 0 && (size_t)k < cap ? 0 : -1;
+}
+
+static void x_abort(struct file_tracker *t, struct file_track *f)
+{
+    f->x_failed = true;
+    if (!f->xf)
+        return;
+    fclose(f->xf);
+    f->xf = NULL;
+    char tmp[600];
+    if (x_tmp_path(t, f, tmp, sizeof(tmp)) == 0)
+        unlink(tmp);
+}
+
+/* The contiguous bytes [f->next, f->next + n) for extraction. */
+static void x_write(struct file_tracker *t, struct file_track *f, const uint8_t *p, size_t n)
+{
+    if (f->x_failed || !t->cfg.extract_dir[0])
+        return;
+    if (f->next + n > t->cfg.extract_max_size) {
+        x_abort(t, f);
+        return;
+    }
+    if (!f->xf) {
+        if (f->next != 0) {
+            f->x_failed = true;
+            return;
+        }
+        char tmp[600];
+        f->x_seq = ++t->extract_seq;
+        if (x_tmp_path(t, f, tmp, sizeof(tmp)) < 0 || !(f->xf = fopen(tmp, "wxb"))) {
+            f->x_failed = true;
+            return;
+        }
+    }
+    if (fwrite(p, 1, n, f->xf) != n)
+        x_abort(t, f);
+}
+
+/* At close, complete and hashed: DIR/<sha256>, never over an existing file of that name. */
+static bool x_finish(struct file_tracker *t, struct file_track *f, const char *sha256)
+{
+    char tmp[600], dst[600];
+    if (!f->xf)
+        return false;
+    bool ok = fclose(f->xf) == 0;
+    f->xf = NULL;
+    if (x_tmp_path(t, f, tmp, sizeof(tmp)) < 0)
+        return false;
+    int k = snprintf(dst, sizeof(dst), "%s/%s", t->cfg.extract_dir, sha256);
+    bool stored = false;
+    if (ok && k > 0 && (size_t)k < sizeof(dst)) {
+        /* link() refuses to replace dst; where the file system has no hard links, rename if absent */
+        if (link(tmp, dst) == 0 || errno == EEXIST)
+            stored = true;
+        else if (access(dst, F_OK) == 0)
+            stored = true;
+        else if (rename(tmp, dst) == 0)
+            return true;
+    }
+    unlink(tmp);
+    return stored;
+}
+
+void files_set_size(struct file_track *f, uint64_t size)
+{
+    if (f)
+        f->expected_size = size;
+}
+
 void files_data(struct file_tracker *t, struct file_track *f, uint64_t off, const uint8_t *p, size_t n)
 {
     if (!f || n == 0)
@@ -120,6 +204,8 @@ void files_data(struct file_tracker *t, struct file_track *f, uint64_t off, cons
         f->max_off = off + n;
     if (off > f->next) {
         f->gaps = true; /* a hole: the hash can no longer be the file's */
+        if (!f->x_failed)
+            x_abort(t, f);
         return;
     }
     if (off + n <= f->next)
@@ -144,14 +230,18 @@ void files_data(struct file_tracker *t, struct file_track *f, uint64_t off, cons
                 t->stats->files_bytes_hashed += h;
         }
     }
+    if (!f->gaps)
+        x_write(t, f, p, n);
     f->next += n;
 }
 
 void files_gap(struct file_tracker *t, struct file_track *f)
 {
-    (void)t;
-    if (f)
-        f->gaps = true;
+    if (!f)
+        return;
+    f->gaps = true;
+    if (!f->x_failed)
+        x_abort(t, f);
 }
 
 void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *ctx)
@@ -182,6 +272,15 @@ void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *c
         }
         ev.sha256[64] = '\0';
         ev.has_sha256 = true;
+    }
+    /* partial: the producer knew the size and fewer bytes came (a file read only in part) */
+    bool complete = ev.has_sha256 && !(f->expected_size && f->next < f->expected_size);
+    if (complete && f->xf) {
+        ev.stored = x_finish(t, f, ev.sha256);
+        if (ev.stored && t->stats)
+            t->stats->files_extracted++;
+    } else if (f->xf) {
+        x_abort(t, f);
     }
     if (ctx)
         app_emit(ctx, EVENT_FILEINFO, f->direction ? EVENT_DIR_TOCLIENT : EVENT_DIR_TOSERVER, &ev);

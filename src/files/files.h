@@ -10,6 +10,13 @@
  * open track is charged to the tracker's memcap and the number of open tracks
  * is capped, so a flood of opens degrades (untracked files, counted) instead
  * of growing.  Hashing can be capped per file (files.max-hash-bytes).
+ *
+ * Extraction (--extract-files DIR): the contiguous bytes of a track are
+ * written to a temporary file in DIR as they arrive; when the track closes
+ * complete (no gap, hash not capped, as long as the producer said the file
+ * is, at most files.extract-max-size bytes) it becomes DIR/<sha256>, unless
+ * a file of that name exists already (it is never rewritten); otherwise the
+ * temporary file is removed.  Nothing is buffered in memory for it.
  */
 #ifndef MEDSENTRY_FILES_FILES_H
 #define MEDSENTRY_FILES_FILES_H
@@ -29,6 +36,8 @@ struct files_cfg {
     uint64_t memcap;                 /* bytes of open-track state, all flows of the worker */
     uint32_t max_open;               /* open tracks at once */
     uint64_t max_hash_bytes;         /* per file; 0 = unlimited */
+    uint64_t extract_max_size;       /* files.extract-max-size: larger files are not extracted */
+    char extract_dir[512];           /* --extract-files DIR; empty = no extraction */
 };
 
 struct stats;
@@ -38,6 +47,7 @@ struct file_tracker {
     struct memcap mc;
     uint32_t open;
     struct stats *stats;             /* files_* counters; NULL = not counted */
+    uint64_t extract_seq;            /* names the temporary files of extraction */
 };
 
 enum file_state { FILE_STATE_OPEN = 0, FILE_STATE_CLOSED, FILE_STATE_TRUNCATED, FILE_STATE_GAPPED };
@@ -60,6 +70,7 @@ struct fileinfo_event {
     enum file_state state;
     bool gaps;
     uint32_t chunks;
+    bool stored;                     /* extracted to DIR/<sha256> (now or by an earlier copy) */
 };
 
 void files_cfg_defaults(struct files_cfg *c);
@@ -74,6 +85,9 @@ struct file_track *files_open(struct file_tracker *t, const char *source, const 
                               int direction);
 void files_data(struct file_tracker *t, struct file_track *f, uint64_t off, const uint8_t *p, size_t n);
 void files_gap(struct file_tracker *t, struct file_track *f);
+/* The file's full size, when the producer knows it (an SMB read of a file whose size the CREATE gave):
+ * a track closed with fewer contiguous bytes is partial and not extracted. */
+void files_set_size(struct file_track *f, uint64_t size);
 /* Emits the fileinfo event through ctx (if ctx is not NULL) and frees the track. */
 void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *ctx);
 

@@ -27,7 +27,7 @@ void eve_fileinfo_body(struct jw *w, const struct eve_cfg *cfg, const struct eve
         jw_u64(w, "max_offset", f->max_offset);
     jw_bool(w, "gaps", f->gaps);
     jw_str(w, "state", (unsigned)f->state < 4 ? states[f->state] : "UNKNOWN");
-    jw_bool(w, "stored", false);
+    jw_bool(w, "stored", f->stored);
     if (f->head_len)
         jw_hexbytes(w, "first_bytes", f->head, f->head_len < 8 ? f->head_len : 8);
 }

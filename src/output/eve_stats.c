@@ -135,6 +135,7 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "closed", s->files_closed);
     jw_u64(w, "refused", s->files_refused);
     jw_u64(w, "bytes_hashed", s->files_bytes_hashed);
+    jw_u64(w, "extracted", s->files_extracted);
     jw_close_obj(w);
 
     jw_open_obj(w, "memcap");

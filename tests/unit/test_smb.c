@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -792,6 +793,86 @@ static void test_files_order(void **s)
     assert_int_equal(t.mc.used, 0);
 }
 
+static int dir_count(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1)
+            n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+/* extraction: complete files become DIR/<sha256> once; gapped, partial and over-size ones leave nothing */
+static void test_files_extract(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/medsentry-test-extract-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct files_cfg cfg;
+    files_cfg_defaults(&cfg);
+    snprintf(cfg.extract_dir, sizeof(cfg.extract_dir), "%s", dir);
+    cfg.extract_max_size = 10;
+    struct stats st;
+    memset(&st, 0, sizeof(st));
+    struct file_tracker *t = files_tracker_new(&cfg, &st);
+    assert_non_null(t);
+    /* complete, in two pieces with an overlap */
+    struct file_track *f = files_open(t, "smb", "a", NULL, 0);
+    files_data(t, f, 0, (const uint8_t *)"abcd", 4);
+    files_data(t, f, 2, (const uint8_t *)"cdef", 4);
+    files_close(t, f, NULL);
+    char want[65], path[700];
+    sha256_hex((const uint8_t *)"abcdef", 6, want);
+    snprintf(path, sizeof(path), "%s/%s", dir, want);
+    FILE *x = fopen(path, "rb");
+    assert_non_null(x);
+    char got[16] = {0};
+    assert_int_equal(fread(got, 1, sizeof(got), x), 6);
+    fclose(x);
+    assert_memory_equal(got, "abcdef", 6);
+    assert_int_equal(st.files_extracted, 1);
+    /* the same bytes again: the existing file is kept (counted as stored) */
+    x = fopen(path, "wb");
+    fputs("keep", x);
+    fclose(x);
+    f = files_open(t, "smb", "a2", NULL, 0);
+    files_data(t, f, 0, (const uint8_t *)"abcdef", 6);
+    files_close(t, f, NULL);
+    x = fopen(path, "rb");
+    assert_int_equal(fread(got, 1, sizeof(got), x), 4);
+    fclose(x);
+    /* gapped, then a gap reported by the producer, then over the size cap, then partial (size known) */
+    f = files_open(t, "smb", "g", NULL, 0);
+    files_data(t, f, 0, (const uint8_t *)"xy", 2);
+    files_data(t, f, 5, (const uint8_t *)"zz", 2);
+    files_close(t, f, NULL);
+    f = files_open(t, "smb", "g2", NULL, 0);
+    files_data(t, f, 0, (const uint8_t *)"xy", 2);
+    files_gap(t, f);
+    files_close(t, f, NULL);
+    f = files_open(t, "smb", "big", NULL, 0);
+    files_data(t, f, 0, (const uint8_t *)"0123456789", 10);
+    files_data(t, f, 10, (const uint8_t *)"A", 1);
+    files_close(t, f, NULL);
+    f = files_open(t, "smb", "part", NULL, 1);
+    files_set_size(f, 8);
+    files_data(t, f, 0, (const uint8_t *)"qrs", 3);
+    files_close(t, f, NULL);
+    assert_int_equal(dir_count(dir), 1); /* only the first file; no temporary files left */
+    assert_int_equal(st.files_extracted, 2);
+    assert_int_equal(st.files_opened, 6);
+    assert_int_equal(st.files_closed, 6);
+    assert_int_equal(st.files_bytes_hashed, 6 + 6 + 2 + 2 + 11 + 3);
+    unlink(path);
+    rmdir(dir);
+    files_tracker_delete(t);
+}
+
 static void test_probe(void **s)
 {
     (void)s;
@@ -814,7 +895,7 @@ int main(void)
         cmocka_unit_test(test_utf16),              cmocka_unit_test(test_files_magic),
         cmocka_unit_test(test_files_order),        cmocka_unit_test(test_probe),
         cmocka_unit_test(test_smb2_stream_open_replaced), cmocka_unit_test(test_smb_table_limit_from_config),
-        cmocka_unit_test(test_smb1_native_strings),
+        cmocka_unit_test(test_smb1_native_strings), cmocka_unit_test(test_files_extract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -409,6 +409,8 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
                     f->options = pd->options;
                     f->delete_on_close = pd->options & 0x1000;
                 }
+                f->action = ev.create_action;
+                f->size = ev.size;
             }
         }
         emit = true;

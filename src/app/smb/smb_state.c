@@ -193,6 +193,9 @@ void smb_file_data(struct app_ctx *ctx, struct smb_state *st, struct smb_file *f
         f->ft[dir] = files_open(t, "smb", f->name, tr ? tr->path : NULL, dir);
         if (!f->ft[dir])
             return;
+        /* a read of an existing file: its size at open tells whether all of it was read */
+        if (dir == 1 && f->size)
+            files_set_size(f->ft[dir], f->size);
     }
     files_data(t, f->ft[dir], off, p, n);
 }
