@@ -98,10 +98,10 @@ clang-check:
 	@echo "clang -Wall -Wextra -Werror: clean ($(words $(SRCS) $(UNIT_SRCS)) files)"
 
 format:
-	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS)
+	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard fuzz/*.c)
 
 check-format:
-	@clang-format --dry-run --Werror $(SRCS) $(HDRS) $(UNIT_SRCS)
+	@clang-format --dry-run --Werror $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard fuzz/*.c)
 
 clean:
 	rm -rf build

@@ -85,8 +85,8 @@ static void on_flow_end(void *user, struct flow *f)
 
 static void engine_stats(struct engine *e, bool final)
 {
-    const struct memcap *memcaps[] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc, &e->app.mc,
-                                      e->app.files ? &e->app.files->mc : NULL, NULL};
+    const struct memcap *memcaps[] = {
+        &e->flows.mc, &e->stream.mc, &e->dec.defrag_mc, &e->app.mc, e->app.files ? &e->app.files->mc : NULL, NULL};
     struct stats_event se = {
         .stats = &e->stats,
         .memcaps = memcaps,

@@ -46,28 +46,27 @@ static void on_signal(int sig)
 
 static void usage(FILE *fp)
 {
-    fprintf(fp,
-            "usage: medsentry -r FILE [options] [BPF filter]\n"
-            "       medsentry -i IFACE [options] [BPF filter]\n"
-            "       medsentry -T [-c FILE]\n"
-            "\n"
-            "Passive security monitor for medical-imaging networks: reads packets, writes EVE JSON events.\n"
-            "\n"
-            "  -r FILE            read a pcap or pcapng capture ('-' for standard input)\n"
-            "  -i IFACE           capture live from a network interface (Ctrl-C stops and flushes)\n"
-            "  -l DIR             log directory for eve.json (default: current directory; created if missing)\n"
-            "  -c FILE            configuration file (medsentry.yaml); every key has a default\n"
-            "  -T                 check the configuration and exit\n"
-            "  --set KEY=VALUE    override one configuration key, e.g. --set flow.memcap=64mb\n"
-            "  --log-phi          write patient data (PHI) in clear instead of keyed hashes\n"
-            "  --dump-streams DIR write each TCP direction's reassembled bytes to DIR (debugging, tests)\n"
-            "  --extract-files DIR write each complete file carried by SMB to DIR/<sha256> (once; size cap:\n"
-            "                     files.extract-max-size)\n"
-            "  -v                 more messages on stderr;  -q  errors only\n"
-            "  -h, --help         this help\n"
-            "  -V, --version      print the version\n"
-            "\n"
-            "A trailing BPF expression filters packets as in tcpdump, e.g. 'tcp port 104 or port 445'.\n");
+    fprintf(fp, "usage: medsentry -r FILE [options] [BPF filter]\n"
+                "       medsentry -i IFACE [options] [BPF filter]\n"
+                "       medsentry -T [-c FILE]\n"
+                "\n"
+                "Passive security monitor for medical-imaging networks: reads packets, writes EVE JSON events.\n"
+                "\n"
+                "  -r FILE            read a pcap or pcapng capture ('-' for standard input)\n"
+                "  -i IFACE           capture live from a network interface (Ctrl-C stops and flushes)\n"
+                "  -l DIR             log directory for eve.json (default: current directory; created if missing)\n"
+                "  -c FILE            configuration file (medsentry.yaml); every key has a default\n"
+                "  -T                 check the configuration and exit\n"
+                "  --set KEY=VALUE    override one configuration key, e.g. --set flow.memcap=64mb\n"
+                "  --log-phi          write patient data (PHI) in clear instead of keyed hashes\n"
+                "  --dump-streams DIR write each TCP direction's reassembled bytes to DIR (debugging, tests)\n"
+                "  --extract-files DIR write each complete file carried by SMB to DIR/<sha256> (once; size cap:\n"
+                "                     files.extract-max-size)\n"
+                "  -v                 more messages on stderr;  -q  errors only\n"
+                "  -h, --help         this help\n"
+                "  -V, --version      print the version\n"
+                "\n"
+                "A trailing BPF expression filters packets as in tcpdump, e.g. 'tcp port 104 or port 445'.\n");
 }
 
 struct cli {
@@ -82,9 +81,12 @@ struct cli {
 static int parse_args(int argc, char **argv, struct cli *c)
 {
     static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},       {"version", no_argument, NULL, 'V'},
-        {"set", required_argument, NULL, 1},    {"log-phi", no_argument, NULL, 2},
-        {"dump-streams", required_argument, NULL, 3}, {"extract-files", required_argument, NULL, 4},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"set", required_argument, NULL, 1},
+        {"log-phi", no_argument, NULL, 2},
+        {"dump-streams", required_argument, NULL, 3},
+        {"extract-files", required_argument, NULL, 4},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -230,10 +232,11 @@ static void print_summary(const struct engine *e, const char *name)
              (double)s->bytes / 1e6, (unsigned long long)((e->now_us - e->first_ts_us) / 1000000),
              e->capture_truncated ? " (capture truncated)" : "");
     uint64_t detected = s->app_probe_failed;
-    n += (size_t)snprintf(line + n, sizeof(line) - n, "flows: %llu (tcp %llu, udp %llu, icmp %llu, other %llu); by app_proto:",
-                          (unsigned long long)s->flows_total, (unsigned long long)s->flows_tcp,
-                          (unsigned long long)s->flows_udp, (unsigned long long)s->flows_icmp,
-                          (unsigned long long)s->flows_other);
+    n += (size_t)snprintf(
+        line + n, sizeof(line) - n,
+        "flows: %llu (tcp %llu, udp %llu, icmp %llu, other %llu); by app_proto:", (unsigned long long)s->flows_total,
+        (unsigned long long)s->flows_tcp, (unsigned long long)s->flows_udp, (unsigned long long)s->flows_icmp,
+        (unsigned long long)s->flows_other);
     for (int p = APP_DICOM; p < APP__COUNT && p < 16; p++) {
         detected += s->app_flows[p];
         if (s->app_flows[p] && n < sizeof(line))
@@ -350,8 +353,8 @@ int main(int argc, char **argv)
     engine_finish(&e);
     print_summary(&e, name);
     if (e.stats.events_dropped) {
-        log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped,
-                  cfg.logdir, cfg.eve_filename);
+        log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped, cfg.logdir,
+                  cfg.eve_filename);
         rc = 1;
     }
     signal_source = NULL;

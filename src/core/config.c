@@ -23,19 +23,34 @@ struct config_key {
     const char *path;
     enum key_kind kind;
     size_t off;
-    size_t size;          /* K_STR: buffer size */
-    uint64_t min, max;    /* numeric range */
+    size_t size;       /* K_STR: buffer size */
+    uint64_t min, max; /* numeric range */
 };
 
-#define KEY_BOOL(p, f) {p, K_BOOL, offsetof(struct config, f), 0, 0, 1}
-#define KEY_U32(p, f, lo, hi) {p, K_U32, offsetof(struct config, f), 0, lo, hi}
-#define KEY_INT(p, f, lo, hi) {p, K_INT, offsetof(struct config, f), 0, lo, hi}
-#define KEY_SIZE(p, f, lo, hi) {p, K_SIZE, offsetof(struct config, f), 0, lo, hi}
-#define KEY_STR(p, f) {p, K_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0}
+#define KEY_BOOL(p, f)                                 \
+    {                                                  \
+        p, K_BOOL, offsetof(struct config, f), 0, 0, 1 \
+    }
+#define KEY_U32(p, f, lo, hi)                           \
+    {                                                   \
+        p, K_U32, offsetof(struct config, f), 0, lo, hi \
+    }
+#define KEY_INT(p, f, lo, hi)                           \
+    {                                                   \
+        p, K_INT, offsetof(struct config, f), 0, lo, hi \
+    }
+#define KEY_SIZE(p, f, lo, hi)                           \
+    {                                                    \
+        p, K_SIZE, offsetof(struct config, f), 0, lo, hi \
+    }
+#define KEY_STR(p, f)                                                               \
+    {                                                                               \
+        p, K_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0 \
+    }
 
-#define KB 1024ULL
-#define MB (1024ULL * 1024)
-#define GB (1024ULL * 1024 * 1024)
+#define KB  1024ULL
+#define MB  (1024ULL * 1024)
+#define GB  (1024ULL * 1024 * 1024)
 #define DAY 86400
 
 static const struct config_key config_keys[] = {

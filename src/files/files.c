@@ -20,13 +20,13 @@
 
 struct file_track {
     EVP_MD_CTX *md;
-    uint64_t next;          /* next contiguous offset to hash */
+    uint64_t next; /* next contiguous offset to hash */
     uint64_t max_off;
     uint32_t chunks;
     bool gaps;
     bool hash_capped;
-    FILE *xf;               /* extraction: the temporary file, while the bytes are still wanted */
-    bool x_failed;          /* extraction given up for this track (gap, size cap, write error) */
+    FILE *xf;      /* extraction: the temporary file, while the bytes are still wanted */
+    bool x_failed; /* extraction given up for this track (gap, size cap, write error) */
     uint64_t x_seq;
     uint64_t expected_size; /* 0 = unknown */
     int direction;
@@ -122,8 +122,8 @@ struct file_track *files_open(struct file_tracker *t, const char *source, const 
 /* DIR/.partial-<pid>-<seq>: where a track's bytes go until it is known complete. */
 static int x_tmp_path(const struct file_tracker *t, const struct file_track *f, char *out, size_t cap)
 {
-    int k = snprintf(out, cap, "%s/.partial-%ld-%llu", t->cfg.extract_dir, (long)getpid(),
-                     (unsigned long long)f->x_seq);
+    int k =
+        snprintf(out, cap, "%s/.partial-%ld-%llu", t->cfg.extract_dir, (long)getpid(), (unsigned long long)f->x_seq);
     return k > 0 && (size_t)k < cap ? 0 : -1;
 }
 
@@ -315,7 +315,10 @@ const char *files_magic(const uint8_t *p, size_t n)
         }
         return dicm ? "PE/DICOM polyglot" : "MS-DOS executable (MZ)";
     }
-    if (n >= 4 && memcmp(p, "\x7f" "ELF", 4) == 0)
+    if (n >= 4 && memcmp(p,
+                         "\x7f"
+                         "ELF",
+                         4) == 0)
         return dicm ? "ELF/DICOM polyglot" : "ELF executable";
     if (dicm)
         return "DICOM Part 10";

@@ -29,15 +29,15 @@
 
 struct app_ctx;
 
-#define FILES_HEAD_MAX 264           /* first bytes kept: DICM at 128 + PE header pointer needs more */
+#define FILES_HEAD_MAX 264 /* first bytes kept: DICM at 128 + PE header pointer needs more */
 #define FILES_NAME_MAX 512
 
 struct files_cfg {
-    uint64_t memcap;                 /* bytes of open-track state, all flows of the worker */
-    uint32_t max_open;               /* open tracks at once */
-    uint64_t max_hash_bytes;         /* per file; 0 = unlimited */
-    uint64_t extract_max_size;       /* files.extract-max-size: larger files are not extracted */
-    char extract_dir[512];           /* --extract-files DIR; empty = no extraction */
+    uint64_t memcap;           /* bytes of open-track state, all flows of the worker */
+    uint32_t max_open;         /* open tracks at once */
+    uint64_t max_hash_bytes;   /* per file; 0 = unlimited */
+    uint64_t extract_max_size; /* files.extract-max-size: larger files are not extracted */
+    char extract_dir[512];     /* --extract-files DIR; empty = no extraction */
 };
 
 struct stats;
@@ -46,8 +46,8 @@ struct file_tracker {
     struct files_cfg cfg;
     struct memcap mc;
     uint32_t open;
-    struct stats *stats;             /* files_* counters; NULL = not counted */
-    uint64_t extract_seq;            /* names the temporary files of extraction */
+    struct stats *stats;  /* files_* counters; NULL = not counted */
+    uint64_t extract_seq; /* names the temporary files of extraction */
 };
 
 enum file_state { FILE_STATE_OPEN = 0, FILE_STATE_CLOSED, FILE_STATE_TRUNCATED, FILE_STATE_GAPPED };
@@ -57,20 +57,20 @@ struct file_track;
 /* EVENT_FILEINFO body. */
 struct fileinfo_event {
     const char *filename;
-    const char *share;               /* SMB share path, or NULL */
-    const char *source;              /* "smb", "http", ... */
-    int direction;                   /* 0 written to server, 1 read from server */
-    uint64_t size;                   /* contiguous bytes seen from offset 0 */
-    uint64_t max_offset;             /* highest byte offset + 1 seen, gaps included */
+    const char *share;   /* SMB share path, or NULL */
+    const char *source;  /* "smb", "http", ... */
+    int direction;       /* 0 written to server, 1 read from server */
+    uint64_t size;       /* contiguous bytes seen from offset 0 */
+    uint64_t max_offset; /* highest byte offset + 1 seen, gaps included */
     bool has_sha256;
     char sha256[65];
-    const uint8_t *head;             /* first bytes */
+    const uint8_t *head; /* first bytes */
     size_t head_len;
-    const char *magic;               /* "PE32 executable (x86-64)", "DICOM Part 10", ... */
+    const char *magic; /* "PE32 executable (x86-64)", "DICOM Part 10", ... */
     enum file_state state;
     bool gaps;
     uint32_t chunks;
-    bool stored;                     /* extracted to DIR/<sha256> (now or by an earlier copy) */
+    bool stored; /* extracted to DIR/<sha256> (now or by an earlier copy) */
 };
 
 void files_cfg_defaults(struct files_cfg *c);

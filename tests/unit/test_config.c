@@ -133,10 +133,9 @@ static void test_smb_files_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_load_repository_file),
+        cmocka_unit_test(test_defaults),    cmocka_unit_test(test_load_repository_file),
         cmocka_unit_test(test_load_values), cmocka_unit_test(test_errors_name_line_and_key),
-        cmocka_unit_test(test_set),
-        cmocka_unit_test(test_smb_files_keys),
+        cmocka_unit_test(test_set),         cmocka_unit_test(test_smb_files_keys),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -148,13 +148,41 @@ struct buf {
     size_t n;
 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
-static void b_u8(struct buf *b, uint8_t v) { b->b[b->n++] = v; }
-static void b_u16(struct buf *b, uint16_t v) { put16(b->b + b->n, v); b->n += 2; }
-static void b_u32(struct buf *b, uint32_t v) { put32(b->b + b->n, v); b->n += 4; }
-static void b_bytes(struct buf *b, const void *p, size_t n) { if (n) memcpy(b->b + b->n, p, n); b->n += n; }
-static void b_align4(struct buf *b) { while (b->n % 4) b->b[b->n++] = 0; }
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)v);
+    put16(p + 2, (uint16_t)(v >> 16));
+}
+static void b_u8(struct buf *b, uint8_t v)
+{
+    b->b[b->n++] = v;
+}
+static void b_u16(struct buf *b, uint16_t v)
+{
+    put16(b->b + b->n, v);
+    b->n += 2;
+}
+static void b_u32(struct buf *b, uint32_t v)
+{
+    put32(b->b + b->n, v);
+    b->n += 4;
+}
+static void b_bytes(struct buf *b, const void *p, size_t n)
+{
+    if (n)
+        memcpy(b->b + b->n, p, n);
+    b->n += n;
+}
+static void b_align4(struct buf *b)
+{
+    while (b->n % 4)
+        b->b[b->n++] = 0;
+}
 
 /* NDR [string] wchar_t*: max_count, offset, actual_count, UTF-16LE units (ASCII here), aligned after. */
 static void ndr_wstr_raw(struct buf *b, const char *s, uint32_t max, uint32_t offset, uint32_t actual, bool nul)
@@ -309,42 +337,41 @@ static void call(struct harness *h, uint32_t call_id, uint16_t opnum, const stru
 }
 
 /* RCreateServiceW request stub [MS-SCMR 3.1.4.12] */
-static void create_service_stub(struct buf *s, uint8_t scm_tag, const char *name, const char *display,
-                                const char *path, const char *start_name)
+static void create_service_stub(struct buf *s, uint8_t scm_tag, const char *name, const char *display, const char *path,
+                                const char *start_name)
 {
     ndr_handle(s, scm_tag);
-    ndr_wstr(s, name);                 /* lpServiceName [string] (ref: no referent) */
+    ndr_wstr(s, name); /* lpServiceName [string] (ref: no referent) */
     b_align4(s);
-    b_u32(s, 0x00020000);              /* lpDisplayName [unique] */
+    b_u32(s, 0x00020000); /* lpDisplayName [unique] */
     ndr_wstr(s, display);
     b_align4(s);
-    b_u32(s, 0x000f01ff);              /* dwDesiredAccess SERVICE_ALL_ACCESS */
-    b_u32(s, 0x00000010);              /* dwServiceType SERVICE_WIN32_OWN_PROCESS */
-    b_u32(s, 3);                       /* dwStartType SERVICE_DEMAND_START */
-    b_u32(s, 1);                       /* dwErrorControl SERVICE_ERROR_NORMAL */
-    ndr_wstr(s, path);                 /* lpBinaryPathName */
+    b_u32(s, 0x000f01ff); /* dwDesiredAccess SERVICE_ALL_ACCESS */
+    b_u32(s, 0x00000010); /* dwServiceType SERVICE_WIN32_OWN_PROCESS */
+    b_u32(s, 3);          /* dwStartType SERVICE_DEMAND_START */
+    b_u32(s, 1);          /* dwErrorControl SERVICE_ERROR_NORMAL */
+    ndr_wstr(s, path);    /* lpBinaryPathName */
     b_align4(s);
-    b_u32(s, 0);                       /* lpLoadOrderGroup NULL */
-    b_u32(s, 0);                       /* lpdwTagId NULL */
-    b_u32(s, 0);                       /* lpDependencies NULL */
-    b_u32(s, 0);                       /* dwDependSize */
+    b_u32(s, 0); /* lpLoadOrderGroup NULL */
+    b_u32(s, 0); /* lpdwTagId NULL */
+    b_u32(s, 0); /* lpDependencies NULL */
+    b_u32(s, 0); /* dwDependSize */
     if (start_name) {
-        b_u32(s, 0x00020004);          /* lpServiceStartName */
+        b_u32(s, 0x00020004); /* lpServiceStartName */
         ndr_wstr(s, start_name);
         b_align4(s);
     } else {
         b_u32(s, 0);
     }
-    b_u32(s, 0x00020008);              /* lpPassword [unique, size_is(dwPwSize)]: must never be decoded */
+    b_u32(s, 0x00020008); /* lpPassword [unique, size_is(dwPwSize)]: must never be decoded */
     b_u32(s, 8);
     b_bytes(s, "S3CR3T!!", 8);
-    b_u32(s, 8);                       /* dwPwSize */
+    b_u32(s, 8); /* dwPwSize */
 }
 
 /* ---- NDR strings ---- */
 
-static void open_service_stub(struct buf *s, const char *name, uint32_t max, uint32_t offset, uint32_t actual,
-                              bool nul)
+static void open_service_stub(struct buf *s, const char *name, uint32_t max, uint32_t offset, uint32_t actual, bool nul)
 {
     s->n = 0;
     ndr_handle(s, 0x40);
@@ -578,7 +605,7 @@ static void test_bind_contexts(void **st)
     (void)st;
     struct harness *h = h_new();
     struct buf *b = calloc(1, sizeof(*b));
-    uint8_t (*u)[16] = calloc(3, 16);
+    uint8_t(*u)[16] = calloc(3, 16);
     memcpy(u[0], SVCCTL_UUID, 16);
     memcpy(u[1], SAMR_UUID, 16);
     memset(u[2], 0x77, 16); /* unknown interface */
@@ -676,9 +703,9 @@ static void test_header_only_split(void **st)
     alarm(20); /* before the fix this looped forever: die instead of hanging the test run */
     struct harness *h = h_new();
     struct buf *b = calloc(1, sizeof(*b));
-    pdu(b, DCERPC_SHUTDOWN, 3, 1, NULL, 0);       /* frag_length 16: the header is the whole PDU */
+    pdu(b, DCERPC_SHUTDOWN, 3, 1, NULL, 0); /* frag_length 16: the header is the whole PDU */
     pdu(b, DCERPC_ORPHANED, 3, 2, NULL, 0);
-    feed(h, 1, b->b, b->n, 7);                   /* 7 + 7 + 2 | 5 + ... */
+    feed(h, 1, b->b, b->n, 7); /* 7 + 7 + 2 | 5 + ... */
     feed(h, 1, b->b, 16, 8);
     feed(h, 1, b->b, 16, 1);
     feed(h, 1, b->b, 16, 15);
@@ -863,10 +890,10 @@ static void test_svcctl_handle_eviction(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ndr_string_valid),   cmocka_unit_test(test_ndr_string_malformed),
-        cmocka_unit_test(test_create_service_decode), cmocka_unit_test(test_fragments),
-        cmocka_unit_test(test_bind_contexts),      cmocka_unit_test(test_fault),
-        cmocka_unit_test(test_header_only_split),  cmocka_unit_test(test_svcctl_handles),
+        cmocka_unit_test(test_ndr_string_valid),       cmocka_unit_test(test_ndr_string_malformed),
+        cmocka_unit_test(test_create_service_decode),  cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_bind_contexts),          cmocka_unit_test(test_fault),
+        cmocka_unit_test(test_header_only_split),      cmocka_unit_test(test_svcctl_handles),
         cmocka_unit_test(test_svcctl_handle_eviction), cmocka_unit_test(test_last_frag_twice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

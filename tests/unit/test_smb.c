@@ -144,9 +144,21 @@ struct buf {
     size_t n;
 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
-static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)v);
+    put16(p + 2, (uint16_t)(v >> 16));
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
 
 /* Appends an SMB2 header; returns its offset. */
 static size_t smb2_hdr(struct buf *b, uint16_t cmd, bool resp, uint32_t status, uint64_t mid, uint32_t tid)
@@ -328,9 +340,21 @@ static void run_upload(size_t step, uint32_t size)
     free(data);
 }
 
-static void test_smb2_upload_whole(void **s) { (void)s; run_upload(0, 1000); }
-static void test_smb2_upload_bytewise(void **s) { (void)s; run_upload(1, 300); }
-static void test_smb2_upload_streamed(void **s) { (void)s; run_upload(1460, 300000); }
+static void test_smb2_upload_whole(void **s)
+{
+    (void)s;
+    run_upload(0, 1000);
+}
+static void test_smb2_upload_bytewise(void **s)
+{
+    (void)s;
+    run_upload(1, 300);
+}
+static void test_smb2_upload_streamed(void **s)
+{
+    (void)s;
+    run_upload(1460, 300000);
+}
 
 /* a streamed WRITE whose open is replaced mid-record (the server reports a new open with the same id):
  * the cached open of the streamed record must not be used after the slot was reused */
@@ -517,7 +541,7 @@ static void test_smb_gap_resync(void **s)
     static struct buf m, w;
     msg_tree_connect(&m, false, "\\\\H\\IPC$");
     nbss(&w, &m);
-    feed(h, 0, w.b, 10, 0);                   /* first 10 bytes of a record */
+    feed(h, 0, w.b, 10, 0);                     /* first 10 bytes of a record */
     smb_parser.on_gap(&h->ctx, h->st, 0, 5000); /* the rest and more are lost */
     static const uint8_t junk[] = "junk junk junk \x00\x01\x02 SMB";
     feed(h, 0, junk, sizeof(junk), 0);
@@ -562,12 +586,19 @@ static void test_smb2_ntlmssp(void **s)
     memcpy(nt, "NTLMSSP\0", 8);
     put32(nt + 8, 3);
     /* domain at 88 (6 bytes "DOM"), user at 94 ("bob"), host at 100 ("WS1"); NT response length 24 at 106 */
-    put16(nt + 20, 24); put32(nt + 24, 106);
-    put16(nt + 28, 6); put32(nt + 32, 88);
-    put16(nt + 36, 6); put32(nt + 40, 94);
-    put16(nt + 44, 6); put32(nt + 48, 100);
+    put16(nt + 20, 24);
+    put32(nt + 24, 106);
+    put16(nt + 28, 6);
+    put32(nt + 32, 88);
+    put16(nt + 36, 6);
+    put32(nt + 40, 94);
+    put16(nt + 44, 6);
+    put32(nt + 48, 100);
     put32(nt + 60, 0x00000001); /* UNICODE */
-    memcpy(nt + 88, "D\0O\0M\0b\0o\0b\0W\0S\0" "1\0", 18);
+    memcpy(nt + 88,
+           "D\0O\0M\0b\0o\0b\0W\0S\0"
+           "1\0",
+           18);
     m.n = 0;
     smb2_hdr(&m, SMB2_SESSION_SETUP, false, 0, 2, 0);
     memset(m.b + m.n, 0, 24);
@@ -622,9 +653,9 @@ static void test_smb1_andx_loop(void **s)
     static struct buf m, w;
     memset(m.b, 0, 200);
     memcpy(m.b, "\xffSMB", 4);
-    m.b[4] = 0x73;  /* SESSION_SETUP_ANDX request */
-    m.b[32] = 12;   /* WordCount */
-    m.b[33] = 0x75; /* AndX: TREE_CONNECT */
+    m.b[4] = 0x73;       /* SESSION_SETUP_ANDX request */
+    m.b[32] = 12;        /* WordCount */
+    m.b[33] = 0x75;      /* AndX: TREE_CONNECT */
     put16(m.b + 35, 32); /* pointing back at itself */
     m.n = 32 + 1 + 24 + 2;
     nbss(&w, &m);
@@ -886,16 +917,26 @@ static void test_probe(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_smb2_upload_whole),  cmocka_unit_test(test_smb2_upload_bytewise),
-        cmocka_unit_test(test_smb2_upload_streamed), cmocka_unit_test(test_smb2_compound),
-        cmocka_unit_test(test_smb2_bad_next),      cmocka_unit_test(test_smb2_chain_cap),
-        cmocka_unit_test(test_smb3_transform),     cmocka_unit_test(test_smb_gap_resync),
-        cmocka_unit_test(test_smb_gap_in_record),  cmocka_unit_test(test_smb2_ntlmssp),
-        cmocka_unit_test(test_ntlmssp_malformed),  cmocka_unit_test(test_smb1_andx_loop),
-        cmocka_unit_test(test_utf16),              cmocka_unit_test(test_files_magic),
-        cmocka_unit_test(test_files_order),        cmocka_unit_test(test_probe),
-        cmocka_unit_test(test_smb2_stream_open_replaced), cmocka_unit_test(test_smb_table_limit_from_config),
-        cmocka_unit_test(test_smb1_native_strings), cmocka_unit_test(test_files_extract),
+        cmocka_unit_test(test_smb2_upload_whole),
+        cmocka_unit_test(test_smb2_upload_bytewise),
+        cmocka_unit_test(test_smb2_upload_streamed),
+        cmocka_unit_test(test_smb2_compound),
+        cmocka_unit_test(test_smb2_bad_next),
+        cmocka_unit_test(test_smb2_chain_cap),
+        cmocka_unit_test(test_smb3_transform),
+        cmocka_unit_test(test_smb_gap_resync),
+        cmocka_unit_test(test_smb_gap_in_record),
+        cmocka_unit_test(test_smb2_ntlmssp),
+        cmocka_unit_test(test_ntlmssp_malformed),
+        cmocka_unit_test(test_smb1_andx_loop),
+        cmocka_unit_test(test_utf16),
+        cmocka_unit_test(test_files_magic),
+        cmocka_unit_test(test_files_order),
+        cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_smb2_stream_open_replaced),
+        cmocka_unit_test(test_smb_table_limit_from_config),
+        cmocka_unit_test(test_smb1_native_strings),
+        cmocka_unit_test(test_files_extract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

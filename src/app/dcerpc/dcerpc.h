@@ -27,35 +27,51 @@
 #include "app/app.h"
 #include "core/bytes.h"
 
-#define DCERPC_MAX_CONTEXTS 16        /* presentation contexts per connection */
-#define DCERPC_MAX_CALLS 16           /* outstanding calls per connection */
-#define DCERPC_MAX_FRAG 65535         /* frag_length is 16 bits */
-#define DCERPC_MAX_STUB (1u << 20)    /* default of dcerpc.max-stub-size: stub data per call and direction */
-#define DCERPC_STR_MAX 512            /* UTF-8 bytes kept of a decoded NDR string */
-#define DCERPC_MAX_HANDLES 16         /* svcctl context handles remembered per connection */
-#define DCERPC_HANDLE_NAME_MAX 260    /* UTF-8 bytes kept of the name behind a handle (SCMR: 256 chars) */
-#define DCERPC_CTX_HANDLE_LEN 20      /* an NDR context handle: attributes u32 + uuid [MS-RPCE 2.2.4.6] */
+#define DCERPC_MAX_CONTEXTS    16         /* presentation contexts per connection */
+#define DCERPC_MAX_CALLS       16         /* outstanding calls per connection */
+#define DCERPC_MAX_FRAG        65535      /* frag_length is 16 bits */
+#define DCERPC_MAX_STUB        (1u << 20) /* default of dcerpc.max-stub-size: stub data per call and direction */
+#define DCERPC_STR_MAX         512        /* UTF-8 bytes kept of a decoded NDR string */
+#define DCERPC_MAX_HANDLES     16         /* svcctl context handles remembered per connection */
+#define DCERPC_HANDLE_NAME_MAX 260        /* UTF-8 bytes kept of the name behind a handle (SCMR: 256 chars) */
+#define DCERPC_CTX_HANDLE_LEN  20         /* an NDR context handle: attributes u32 + uuid [MS-RPCE 2.2.4.6] */
 
 enum dcerpc_ptype {
-    DCERPC_REQUEST = 0, DCERPC_PING = 1, DCERPC_RESPONSE = 2, DCERPC_FAULT = 3, DCERPC_WORKING = 4,
-    DCERPC_NOCALL = 5, DCERPC_REJECT = 6, DCERPC_ACK = 7, DCERPC_CL_CANCEL = 8, DCERPC_FACK = 9,
-    DCERPC_CANCEL_ACK = 10, DCERPC_BIND = 11, DCERPC_BIND_ACK = 12, DCERPC_BIND_NAK = 13,
-    DCERPC_ALTER_CONTEXT = 14, DCERPC_ALTER_CONTEXT_RESP = 15, DCERPC_AUTH3 = 16, DCERPC_SHUTDOWN = 17,
-    DCERPC_CO_CANCEL = 18, DCERPC_ORPHANED = 19, DCERPC_PTYPE__COUNT
+    DCERPC_REQUEST = 0,
+    DCERPC_PING = 1,
+    DCERPC_RESPONSE = 2,
+    DCERPC_FAULT = 3,
+    DCERPC_WORKING = 4,
+    DCERPC_NOCALL = 5,
+    DCERPC_REJECT = 6,
+    DCERPC_ACK = 7,
+    DCERPC_CL_CANCEL = 8,
+    DCERPC_FACK = 9,
+    DCERPC_CANCEL_ACK = 10,
+    DCERPC_BIND = 11,
+    DCERPC_BIND_ACK = 12,
+    DCERPC_BIND_NAK = 13,
+    DCERPC_ALTER_CONTEXT = 14,
+    DCERPC_ALTER_CONTEXT_RESP = 15,
+    DCERPC_AUTH3 = 16,
+    DCERPC_SHUTDOWN = 17,
+    DCERPC_CO_CANCEL = 18,
+    DCERPC_ORPHANED = 19,
+    DCERPC_PTYPE__COUNT
 };
 
 enum dcerpc_transport { DCERPC_TRANSPORT_TCP = 0, DCERPC_TRANSPORT_SMB };
 
 struct dcerpc_uuid {
-    uint8_t b[16];                    /* as on the wire, little-endian fields (drep 0x10) */
+    uint8_t b[16]; /* as on the wire, little-endian fields (drep 0x10) */
 };
 
 /* "367abb81-9844-35f1-ad32-98f038001003"; out needs 37 bytes. */
 void dcerpc_uuid_format(const struct dcerpc_uuid *u, char out[37]);
 
 struct dcerpc_iface_info {
-    const char *name;                 /* "svcctl", or NULL if unknown */
-    const char *const *opnames;       /* operation names by opnum */
+    const char *name;           /* "svcctl", or NULL if unknown */
+    const char *const *opnames; /* operation names by opnum */
     uint16_t n_opnames;
 };
 /* Looks the interface up by UUID; NULL if unknown. */
@@ -69,19 +85,19 @@ const char *dcerpc_fault_name(uint32_t status);
 struct dcerpc_svcctl {
     bool present;
     uint16_t opnum;
-    char machine[DCERPC_STR_MAX];      /* OpenSCManager lpMachineName */
-    char database[64];                 /* OpenSCManager lpDatabaseName */
+    char machine[DCERPC_STR_MAX]; /* OpenSCManager lpMachineName */
+    char database[64];            /* OpenSCManager lpDatabaseName */
     char service_name[DCERPC_STR_MAX];
     char display_name[DCERPC_STR_MAX];
     char binary_path[DCERPC_STR_MAX];
-    char start_name[DCERPC_STR_MAX];   /* lpServiceStartName (the account) */
+    char start_name[DCERPC_STR_MAX]; /* lpServiceStartName (the account) */
     bool has_access, has_type, has_start, has_error, has_control, has_argc;
     uint32_t access, service_type, start_type, error_control, control, argc;
-    bool truncated;                    /* a string did not fit or the stub ended early */
+    bool truncated; /* a string did not fit or the stub ended early */
     /* the SC_RPC_HANDLE the request operates on (the first argument of most operations) */
     bool has_handle;
     uint8_t handle[DCERPC_CTX_HANDLE_LEN];
-    bool name_from_handle;             /* service_name / machine came from the handle table */
+    bool name_from_handle; /* service_name / machine came from the handle table */
     /* response: the DWORD every RPC of MS-SCMR returns last (0 = ERROR_SUCCESS) */
     bool has_return;
     uint32_t return_code;
@@ -89,19 +105,19 @@ struct dcerpc_svcctl {
 
 struct dcerpc_atsvc {
     bool present;
-    char task_path[DCERPC_STR_MAX];    /* SchRpcRegisterTask path; JobAdd: empty */
-    char command[DCERPC_STR_MAX];      /* JobAdd Command; SchRpcRegisterTask: <Command> of the XML */
-    char arguments[DCERPC_STR_MAX];    /* SchRpcRegisterTask: <Arguments> */
+    char task_path[DCERPC_STR_MAX]; /* SchRpcRegisterTask path; JobAdd: empty */
+    char command[DCERPC_STR_MAX];   /* JobAdd Command; SchRpcRegisterTask: <Command> of the XML */
+    char arguments[DCERPC_STR_MAX]; /* SchRpcRegisterTask: <Arguments> */
 };
 
 #define DCERPC_MAX_BIND_CTX 8
 struct dcerpc_event {
-    uint8_t ptype;                    /* request ptype: DCERPC_BIND, DCERPC_ALTER_CONTEXT, DCERPC_REQUEST */
-    uint8_t resp_ptype;               /* response ptype, or 0xff if none was seen */
+    uint8_t ptype;      /* request ptype: DCERPC_BIND, DCERPC_ALTER_CONTEXT, DCERPC_REQUEST */
+    uint8_t resp_ptype; /* response ptype, or 0xff if none was seen */
     uint32_t call_id;
     uint8_t rpc_vers, rpc_vers_minor;
     enum dcerpc_transport transport;
-    const char *pipe;                 /* SMB named pipe name, or NULL */
+    const char *pipe; /* SMB named pipe name, or NULL */
     /* bind / alter context */
     size_t n_ctx;
     struct {
@@ -115,7 +131,7 @@ struct dcerpc_event {
     /* request / response */
     uint16_t opnum;
     uint16_t ctx_id;
-    const char *iface_name;           /* of the context, if bound and known */
+    const char *iface_name; /* of the context, if bound and known */
     const struct dcerpc_uuid *iface_uuid;
     const char *op_name;
     uint32_t req_frags, resp_frags;
@@ -140,8 +156,7 @@ void dcerpc_conn_gap(struct app_ctx *ctx, struct dcerpc_conn *c, int dir);
 bool dcerpc_looks_like_pdu(const uint8_t *p, size_t n);
 
 /* NDR stub decoders (dcerpc_ndr.c): 0 if decoded (even partly), -1 if not an operation we decode. */
-int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian,
-                         struct dcerpc_svcctl *out);
+int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian, struct dcerpc_svcctl *out);
 /* The handle an open/create response returns [MS-SCMR 3.1.4.15/16/12 and the A forms]: true and
  * handle copied out if the operation returns one and the stub holds it. */
 bool dcerpc_svcctl_response_handle(uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian,

@@ -134,8 +134,7 @@ static void ndr_unique_bytes_skip(struct ndr *r)
     ndr_skip(r, cnt);
 }
 
-int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian,
-                         struct dcerpc_svcctl *out)
+int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian, struct dcerpc_svcctl *out)
 {
     struct ndr r = {stub, n, 0, little_endian, false};
     memset(out, 0, sizeof(*out));
@@ -157,7 +156,7 @@ int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool lit
         out->has_access = out->has_type = out->has_start = out->has_error = !r.err;
         ndr_string(&r, wide, out->binary_path, sizeof(out->binary_path), &out->truncated);
         ndr_unique_string(&r, wide, scratch, sizeof(scratch), NULL); /* lpLoadOrderGroup */
-        if (ndr_u32(&r) != 0)                                       /* lpdwTagId */
+        if (ndr_u32(&r) != 0)                                        /* lpdwTagId */
             (void)ndr_u32(&r);
         ndr_unique_bytes_skip(&r); /* lpDependencies */
         (void)ndr_u32(&r);         /* dwDependSize */
@@ -234,8 +233,7 @@ int dcerpc_svcctl_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool lit
         (void)ndr_u32(&r);
         ndr_unique_string(&r, wide, out->display_name, sizeof(out->display_name), &out->truncated);
         break;
-    default:
-        return -1;
+    default: return -1;
     }
     out->present = true;
     if (r.err)
@@ -251,15 +249,13 @@ bool dcerpc_svcctl_response_handle(uint16_t opnum, const uint8_t *stub, size_t n
     case 15: /* ROpenSCManagerW: lpScHandle, return */
     case 27: /* ROpenSCManagerA */
     case 16: /* ROpenServiceW: lpServiceHandle, return */
-    case 28: /* ROpenServiceA */
-        break;
+    case 28: /* ROpenServiceA */ break;
     case 12: /* RCreateServiceW: lpdwTagId [in, out, unique], lpServiceHandle, return */
     case 24: /* RCreateServiceA */
         if (ndr_u32(&r) != 0)
             (void)ndr_u32(&r);
         break;
-    default:
-        return false;
+    default: return false;
     }
     if (r.err || n - r.off < DCERPC_CTX_HANDLE_LEN + 4)
         return false;

@@ -39,10 +39,10 @@
 #include "app/dcerpc/dcerpc.h"
 #include "core/config.h"
 
-#define PFC_FIRST_FRAG 0x01
-#define PFC_LAST_FRAG 0x02
+#define PFC_FIRST_FRAG  0x01
+#define PFC_LAST_FRAG   0x02
 #define PFC_OBJECT_UUID 0x80
-#define DCERPC_HDR_LEN 16
+#define DCERPC_HDR_LEN  16
 
 struct dcerpc_pctx {
     bool used;
@@ -75,7 +75,7 @@ struct dcerpc_call {
 /* A returned svcctl handle and what it stands for. */
 struct dcerpc_handle {
     bool used;
-    bool scm;                  /* an SCM handle (OpenSCManager): name is the machine */
+    bool scm; /* an SCM handle (OpenSCManager): name is the machine */
     uint8_t h[DCERPC_CTX_HANDLE_LEN];
     char name[DCERPC_HANDLE_NAME_MAX];
     uint32_t age;
@@ -84,7 +84,7 @@ struct dcerpc_handle {
 struct dcerpc_dir {
     uint8_t *buf;
     uint32_t len, cap;
-    bool lost;                 /* drop until the start of the next chunk */
+    bool lost; /* drop until the start of the next chunk */
 };
 
 struct dcerpc_conn {
@@ -97,7 +97,7 @@ struct dcerpc_conn {
     bool bind_pending;
     struct dcerpc_event bind_ev;
     uint32_t age;
-    struct dcerpc_handle *handles;   /* DCERPC_MAX_HANDLES, NULL until svcctl returns one */
+    struct dcerpc_handle *handles; /* DCERPC_MAX_HANDLES, NULL until svcctl returns one */
     uint32_t handle_age;
 };
 
@@ -296,8 +296,7 @@ static void bounded_copy(char *dst, size_t cap, const char *src)
     dst[l] = '\0';
 }
 
-static void dcerpc_handle_put(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *h, bool scm,
-                              const char *name)
+static void dcerpc_handle_put(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *h, bool scm, const char *name)
 {
     static const uint8_t zero[DCERPC_CTX_HANDLE_LEN];
     if (memcmp(h, zero, sizeof(zero)) == 0)
@@ -421,8 +420,8 @@ static bool dcerpc_stub_bounds(const uint8_t *p, size_t fl, uint16_t auth_len, s
     return true;
 }
 
-static void dcerpc_bind(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *p, size_t fl, bool le,
-                        uint8_t ptype, uint32_t call_id)
+static void dcerpc_bind(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *p, size_t fl, bool le, uint8_t ptype,
+                        uint32_t call_id)
 {
     if (c->bind_pending) {
         c->bind_ev.resp_ptype = 0xff;
@@ -452,8 +451,14 @@ static void dcerpc_bind(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_
             /* big-endian drep: bring the three integer fields into little-endian wire order */
             uint8_t t[16];
             memcpy(t, u.b, 16);
-            u.b[0] = t[3]; u.b[1] = t[2]; u.b[2] = t[1]; u.b[3] = t[0];
-            u.b[4] = t[5]; u.b[5] = t[4]; u.b[6] = t[7]; u.b[7] = t[6];
+            u.b[0] = t[3];
+            u.b[1] = t[2];
+            u.b[2] = t[1];
+            u.b[3] = t[0];
+            u.b[4] = t[5];
+            u.b[5] = t[4];
+            u.b[6] = t[7];
+            u.b[7] = t[6];
         }
         uint16_t vmaj = le ? rd_le16(p + off + 20) : rd_be16(p + off + 20);
         uint16_t vmin = le ? rd_le16(p + off + 22) : rd_be16(p + off + 22);
@@ -541,14 +546,10 @@ static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, cons
     c->vers_minor = p[1];
     switch (ptype) {
     case DCERPC_BIND:
-    case DCERPC_ALTER_CONTEXT:
-        dcerpc_bind(ctx, c, p, fl, le, ptype, call_id);
-        break;
+    case DCERPC_ALTER_CONTEXT: dcerpc_bind(ctx, c, p, fl, le, ptype, call_id); break;
     case DCERPC_BIND_ACK:
     case DCERPC_ALTER_CONTEXT_RESP:
-    case DCERPC_BIND_NAK:
-        dcerpc_bind_ack(ctx, c, p, fl, le, ptype);
-        break;
+    case DCERPC_BIND_NAK: dcerpc_bind_ack(ctx, c, p, fl, le, ptype); break;
     case DCERPC_REQUEST: {
         if (fl < 24) {
             app_anomaly(ctx, dir, "dcerpc_request_short", "request PDU shorter than its header");
@@ -613,8 +614,7 @@ static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, cons
         }
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 

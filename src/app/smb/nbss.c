@@ -29,8 +29,7 @@
 
 static bool smb_magic(const uint8_t *p)
 {
-    return (p[0] == 0xff || p[0] == 0xfe || p[0] == 0xfd || p[0] == 0xfc) && p[1] == 'S' && p[2] == 'M' &&
-           p[3] == 'B';
+    return (p[0] == 0xff || p[0] == 0xfe || p[0] == 0xfd || p[0] == 0xfc) && p[1] == 'S' && p[2] == 'M' && p[3] == 'B';
 }
 
 enum probe_result smb_probe(const uint8_t *data, size_t len, int dir)
@@ -154,10 +153,12 @@ static void nbss_start_record(struct app_ctx *ctx, int dir, struct nbss_dir *d)
     d->rec_got = 0;
     d->buf_len = 0;
     switch (type) {
-    case 0x00:
-        d->rec_len = (uint32_t)d->hdr[1] << 16 | (uint32_t)d->hdr[2] << 8 | d->hdr[3];
-        break;
-    case 0x81: case 0x82: case 0x83: case 0x84: case 0x85:
+    case 0x00: d->rec_len = (uint32_t)d->hdr[1] << 16 | (uint32_t)d->hdr[2] << 8 | d->hdr[3]; break;
+    case 0x81:
+    case 0x82:
+    case 0x83:
+    case 0x84:
+    case 0x85:
         d->rec_len = (uint32_t)(d->hdr[1] & 1) << 16 | (uint32_t)d->hdr[2] << 8 | d->hdr[3];
         d->mode = d->rec_len ? NB_SKIP : NB_HDR;
         return;
@@ -176,8 +177,8 @@ static void nbss_start_record(struct app_ctx *ctx, int dir, struct nbss_dir *d)
 }
 
 /* Bytes [rec_got, rec_got+n) of a streamed record: pass the part inside the data window. */
-static void nbss_stream_bytes(struct app_ctx *ctx, struct smb_state *st, int dir, struct nbss_dir *d,
-                              const uint8_t *p, size_t n)
+static void nbss_stream_bytes(struct app_ctx *ctx, struct smb_state *st, int dir, struct nbss_dir *d, const uint8_t *p,
+                              size_t n)
 {
     uint64_t lo = d->rec_got, hi = (uint64_t)d->rec_got + n;
     uint64_t a = lo > d->data_start ? lo : d->data_start;
@@ -225,8 +226,7 @@ static void nbss_decide_large(struct app_ctx *ctx, struct smb_state *st, int dir
 }
 
 /* Resync: look for 00 xx xx xx {ff,fe,fd,fc} 'S' 'M' 'B' with a plausible length. */
-static size_t nbss_resync(struct app_ctx *ctx, int dir, struct nbss_dir *d, const uint8_t *p, size_t n,
-                          bool *found)
+static size_t nbss_resync(struct app_ctx *ctx, int dir, struct nbss_dir *d, const uint8_t *p, size_t n, bool *found)
 {
     *found = false;
     for (size_t i = 0; i < n; i++) {
@@ -319,8 +319,7 @@ static size_t nbss_body(struct app_ctx *ctx, struct smb_state *st, int dir, stru
             d->buf_len = 0;
         }
         return take;
-    default:
-        return n;
+    default: return n;
     }
 }
 
@@ -332,8 +331,7 @@ static void smb_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t
     while (len > 0) {
         size_t used;
         switch (d->mode) {
-        case NB_DEAD:
-            return;
+        case NB_DEAD: return;
         case NB_RESYNC: {
             bool found;
             used = nbss_resync(ctx, dir, d, data, len, &found);
@@ -355,9 +353,7 @@ static void smb_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t
             if (d->hdr_len == 4)
                 nbss_start_record(ctx, dir, d);
             break;
-        default:
-            used = nbss_body(ctx, st, dir, d, data, len);
-            break;
+        default: used = nbss_body(ctx, st, dir, d, data, len); break;
         }
         data += used;
         len -= used;
@@ -372,9 +368,7 @@ static void smb_on_gap(struct app_ctx *ctx, void *state, int dir, uint64_t len)
     uint64_t remaining = d->rec_len > d->rec_got ? d->rec_len - d->rec_got : 0;
     switch (d->mode) {
     case NB_DEAD:
-    case NB_RESYNC:
-        d->win_len = 0;
-        return;
+    case NB_RESYNC: d->win_len = 0; return;
     case NB_STREAM: {
         struct smb_file *f = smb_file_get(st, d->sfid, d->sfid_len);
         if (f)
@@ -396,8 +390,7 @@ static void smb_on_gap(struct app_ctx *ctx, void *state, int dir, uint64_t len)
             return;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     app_anomaly(ctx, dir, "smb_gap_resync", "bytes lost across an SMB record boundary: resynchronising");
     d->mode = NB_RESYNC;

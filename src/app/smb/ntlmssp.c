@@ -101,8 +101,7 @@ int ntlmssp_parse(const uint8_t *p, size_t n, struct ntlmssp_info *out)
         out->anonymous = out->user[0] == '\0' && nt_len == 0;
         return rc < 0 ? -1 : 0;
     }
-    default:
-        return -1;
+    default: return -1;
     }
 }
 
@@ -131,7 +130,8 @@ bool gss_is_kerberos(const uint8_t *blob, size_t n)
     size_t lim = n < NTLMSSP_SCAN_MAX ? n : NTLMSSP_SCAN_MAX;
     bool krb = false;
     for (size_t i = 0; i + sizeof(krb5) <= lim && !krb; i++)
-        if (blob[i] == 0x06 && (memcmp(blob + i, krb5, sizeof(krb5)) == 0 || memcmp(blob + i, mskrb5, sizeof(mskrb5)) == 0))
+        if (blob[i] == 0x06 &&
+            (memcmp(blob + i, krb5, sizeof(krb5)) == 0 || memcmp(blob + i, mskrb5, sizeof(mskrb5)) == 0))
             krb = true;
     /* a krb5 OID listed in a NegTokenInit next to NTLMSSP does not make it Kerberos: look for an AP-REQ token */
     if (!krb || ntlmssp_find(blob, n, &left))

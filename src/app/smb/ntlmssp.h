@@ -18,16 +18,16 @@
 enum ntlmssp_type { NTLMSSP_NEGOTIATE = 1, NTLMSSP_CHALLENGE = 2, NTLMSSP_AUTH = 3 };
 
 struct ntlmssp_info {
-    uint32_t type;                  /* enum ntlmssp_type */
-    uint32_t flags;                 /* NegotiateFlags */
-    char domain[NTLMSSP_NAME_MAX];  /* AUTH: DomainName; CHALLENGE: TargetName */
-    char user[NTLMSSP_NAME_MAX];    /* AUTH only */
-    char host[NTLMSSP_NAME_MAX];    /* AUTH: Workstation */
+    uint32_t type;                 /* enum ntlmssp_type */
+    uint32_t flags;                /* NegotiateFlags */
+    char domain[NTLMSSP_NAME_MAX]; /* AUTH: DomainName; CHALLENGE: TargetName */
+    char user[NTLMSSP_NAME_MAX];   /* AUTH only */
+    char host[NTLMSSP_NAME_MAX];   /* AUTH: Workstation */
     bool has_version;
     uint8_t ver_major, ver_minor;
     uint16_t ver_build;
-    uint8_t ver_revision;           /* NTLMRevisionCurrent (15 = NTLMSSP_REVISION_W2K3) */
-    bool anonymous;                 /* AUTH with empty user and no NT response */
+    uint8_t ver_revision; /* NTLMRevisionCurrent (15 = NTLMSSP_REVISION_W2K3) */
+    bool anonymous;       /* AUTH with empty user and no NT response */
 };
 
 /* Parses one NTLMSSP message starting at its "NTLMSSP\0" signature (n bytes available).

@@ -37,37 +37,53 @@ struct dcerpc_conn;
 struct file_track;
 
 /* ---- limits ---- */
-#define SMB_MAX_INLINE_RECORD (64u * 1024)    /* records up to this are buffered whole */
-#define SMB_MAX_RECORD (16u * 1024 * 1024)    /* larger non-data records are skipped */
+#define SMB_MAX_INLINE_RECORD (64u * 1024)        /* records up to this are buffered whole */
+#define SMB_MAX_RECORD        (16u * 1024 * 1024) /* larger non-data records are skipped */
 /* per-flow table sizes: defaults of smb.max-sessions, smb.max-trees, smb.max-files, smb.max-pending
  * (medsentry.yaml); each flow's tables are allocated at these sizes when its state is created */
-#define SMB_MAX_SESSIONS 16                   /* per flow */
-#define SMB_MAX_TREES 32
-#define SMB_MAX_FILES 64
-#define SMB_MAX_PENDING 64                    /* outstanding requests per flow */
-#define SMB_TABLE_CEILING 4096                /* highest value any of the four keys accepts */
-#define SMB_MAX_CHAIN 32                      /* SMB2 compound / SMB1 AndX elements per record */
-#define SMB_MAX_DIALECTS 16
-#define SMB_NAME_MAX 512                      /* UTF-8 bytes kept of a file name */
-#define SMB_PATH_MAX 256                      /* UTF-8 bytes kept of a share path */
-#define SMB_NATIVE_MAX 64                     /* UTF-8 bytes kept of an SMB1 native OS / LAN manager string */
-#define SMB_RESYNC_MAX (4u * 1024 * 1024)     /* bytes searched for a header after a gap */
-#define SMB_STREAM_PREFIX 128                 /* bytes of a large record read before deciding */
+#define SMB_MAX_SESSIONS  16 /* per flow */
+#define SMB_MAX_TREES     32
+#define SMB_MAX_FILES     64
+#define SMB_MAX_PENDING   64   /* outstanding requests per flow */
+#define SMB_TABLE_CEILING 4096 /* highest value any of the four keys accepts */
+#define SMB_MAX_CHAIN     32   /* SMB2 compound / SMB1 AndX elements per record */
+#define SMB_MAX_DIALECTS  16
+#define SMB_NAME_MAX      512                /* UTF-8 bytes kept of a file name */
+#define SMB_PATH_MAX      256                /* UTF-8 bytes kept of a share path */
+#define SMB_NATIVE_MAX    64                 /* UTF-8 bytes kept of an SMB1 native OS / LAN manager string */
+#define SMB_RESYNC_MAX    (4u * 1024 * 1024) /* bytes searched for a header after a gap */
+#define SMB_STREAM_PREFIX 128                /* bytes of a large record read before deciding */
 
 /* ---- SMB2 commands [MS-SMB2 2.2.1] ---- */
 enum smb2_cmd {
-    SMB2_NEGOTIATE = 0, SMB2_SESSION_SETUP, SMB2_LOGOFF, SMB2_TREE_CONNECT, SMB2_TREE_DISCONNECT,
-    SMB2_CREATE, SMB2_CLOSE, SMB2_FLUSH, SMB2_READ, SMB2_WRITE, SMB2_LOCK, SMB2_IOCTL, SMB2_CANCEL,
-    SMB2_ECHO, SMB2_QUERY_DIRECTORY, SMB2_CHANGE_NOTIFY, SMB2_QUERY_INFO, SMB2_SET_INFO,
-    SMB2_OPLOCK_BREAK, SMB2_CMD__COUNT
+    SMB2_NEGOTIATE = 0,
+    SMB2_SESSION_SETUP,
+    SMB2_LOGOFF,
+    SMB2_TREE_CONNECT,
+    SMB2_TREE_DISCONNECT,
+    SMB2_CREATE,
+    SMB2_CLOSE,
+    SMB2_FLUSH,
+    SMB2_READ,
+    SMB2_WRITE,
+    SMB2_LOCK,
+    SMB2_IOCTL,
+    SMB2_CANCEL,
+    SMB2_ECHO,
+    SMB2_QUERY_DIRECTORY,
+    SMB2_CHANGE_NOTIFY,
+    SMB2_QUERY_INFO,
+    SMB2_SET_INFO,
+    SMB2_OPLOCK_BREAK,
+    SMB2_CMD__COUNT
 };
 
-#define SMB_SHARE_DISK 1
-#define SMB_SHARE_PIPE 2
+#define SMB_SHARE_DISK  1
+#define SMB_SHARE_PIPE  2
 #define SMB_SHARE_PRINT 3
 
-#define SMB_STATUS_SUCCESS 0x00000000u
-#define SMB_STATUS_PENDING 0x00000103u
+#define SMB_STATUS_SUCCESS         0x00000000u
+#define SMB_STATUS_PENDING         0x00000103u
 #define SMB_STATUS_MORE_PROCESSING 0xc0000016u
 #define SMB_STATUS_BUFFER_OVERFLOW 0x80000005u
 
@@ -75,46 +91,46 @@ enum smb2_cmd {
 
 /* ---- the event (body of EVENT_SMB); pointers valid during the publish only ---- */
 struct smb_event {
-    uint8_t version;                  /* 1 = SMB1, 2 = SMB2/3 */
-    uint16_t command;                 /* SMB2 command, or SMB1 command code */
-    const char *command_name;         /* "SMB2_COMMAND_CREATE" (Suricata's names) */
+    uint8_t version;          /* 1 = SMB1, 2 = SMB2/3 */
+    uint16_t command;         /* SMB2 command, or SMB1 command code */
+    const char *command_name; /* "SMB2_COMMAND_CREATE" (Suricata's names) */
     uint64_t msg_id;
-    bool has_status;                  /* a response was seen */
+    bool has_status; /* a response was seen */
     uint32_t status;
     uint64_t session_id;
     uint32_t tree_id;
-    const char *dialect;              /* negotiated dialect of the flow, if known */
+    const char *dialect; /* negotiated dialect of the flow, if known */
     /* NEGOTIATE */
     const char *client_dialects[SMB_MAX_DIALECTS];
     size_t n_client_dialects;
     bool has_security_mode;
-    uint16_t security_mode;           /* of the response: 1 signing enabled, 2 required */
+    uint16_t security_mode; /* of the response: 1 signing enabled, 2 required */
     uint32_t capabilities;
     /* SESSION_SETUP */
     const struct ntlmssp_info *ntlmssp; /* AUTHENTICATE identity, or NULL */
     bool kerberos;
-    uint16_t session_flags;           /* response: 1 guest, 2 null, 4 encrypt data */
+    uint16_t session_flags; /* response: 1 guest, 2 null, 4 encrypt data */
     /* SMB1 SESSION_SETUP_ANDX NativeOS / NativeLanMan of the request and of the response [MS-CIFS 2.2.4.53] */
     const char *req_native_os, *req_native_lm, *resp_native_os, *resp_native_lm;
     /* TREE_CONNECT and everything in a tree */
     const char *share;
-    uint8_t share_type;               /* SMB_SHARE_* or 0 */
+    uint8_t share_type; /* SMB_SHARE_* or 0 */
     /* CREATE / CLOSE / SET_INFO / QUERY_DIRECTORY */
     const char *filename;
     bool has_create;
     uint32_t disposition, desired_access, create_options, create_action;
     uint64_t size;
-    const uint8_t *fid;               /* 16 bytes (SMB2) or 2 (SMB1) */
+    const uint8_t *fid; /* 16 bytes (SMB2) or 2 (SMB1) */
     size_t fid_len;
     bool delete_on_close;
-    bool has_rw;                      /* CLOSE: summary of the open */
+    bool has_rw; /* CLOSE: summary of the open */
     uint64_t reads, writes, bytes_read, bytes_written;
     bool has_ioctl;
     uint32_t ioctl_code;
     bool has_set_info;
     uint8_t info_type, info_class;
     const char *rename_to;
-    bool delete_pending;              /* SET_INFO FileDispositionInformation(Ex) set */
+    bool delete_pending; /* SET_INFO FileDispositionInformation(Ex) set */
     /* SMB3 TRANSFORM / COMPRESSION headers */
     bool encrypted;
     bool compressed;
@@ -151,7 +167,7 @@ struct smb_file {
     uint32_t disposition, access, options, action;
     uint64_t size;
     uint64_t reads, writes, bytes_read, bytes_written;
-    struct file_track *ft[2];         /* file data written (0) / read (1) */
+    struct file_track *ft[2]; /* file data written (0) / read (1) */
     struct dcerpc_conn *rpc;
     char name[SMB_NAME_MAX];
     uint32_t age;
@@ -168,17 +184,17 @@ struct smb_pending {
     uint8_t fid_len;
     uint64_t offset;
     uint32_t length;
-    uint32_t code;                    /* IOCTL: CtlCode; CREATE: disposition */
+    uint32_t code; /* IOCTL: CtlCode; CREATE: disposition */
     uint32_t access, options;
     uint8_t info_type, info_class;
-    bool flag;                        /* SET_INFO delete pending; SESSION_SETUP kerberos */
+    bool flag; /* SET_INFO delete pending; SESSION_SETUP kerberos */
     bool has_ntlm;
     uint8_t n_dialects;
     uint16_t dialects[SMB_MAX_DIALECTS];
     uint32_t age;
     union {
-        char name[SMB_NAME_MAX];      /* CREATE file, TREE_CONNECT path, rename target, pattern */
-        struct {                      /* SESSION_SETUP */
+        char name[SMB_NAME_MAX]; /* CREATE file, TREE_CONNECT path, rename target, pattern */
+        struct {                 /* SESSION_SETUP */
             struct ntlmssp_info ntlm;
             char native_os[SMB_NATIVE_MAX], native_lm[SMB_NATIVE_MAX]; /* SMB1 request's strings */
         };
@@ -200,8 +216,8 @@ struct nbss_dir {
     uint64_t file_off;
     uint8_t sfid[16];
     uint8_t sfid_len;
-    struct smb_file *sfile;           /* the open sfid named when last looked up, valid while */
-    uint32_t sfile_age;               /* sfile->used and sfile->age (unique per open) still match */
+    struct smb_file *sfile; /* the open sfid named when last looked up, valid while */
+    uint32_t sfile_age;     /* sfile->used and sfile->age (unique per open) still match */
     /* NB_RESYNC */
     uint8_t win[8];
     uint8_t win_len;
@@ -210,10 +226,10 @@ struct nbss_dir {
 
 struct smb_state {
     struct nbss_dir dir[2];
-    uint16_t dialect;                 /* SMB2 negotiated dialect; 0 unknown */
+    uint16_t dialect; /* SMB2 negotiated dialect; 0 unknown */
     bool smb1_seen;
     char smb1_dialect[32];
-    uint32_t age;                     /* bumps on every table insert: LRU eviction */
+    uint32_t age; /* bumps on every table insert: LRU eviction */
     uint64_t transform_records;
     uint64_t compressed_records;
     bool transform_reported;
@@ -241,10 +257,10 @@ void smb1_record(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8
 
 /* Large record: given its first bytes (n >= SMB_STREAM_PREFIX or the whole record) and its
  * full length, set d->data_start/data_end/file_off/sfid and return true to stream the data. */
-bool smb2_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n,
-                       uint32_t rec_len, struct nbss_dir *d);
-bool smb1_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n,
-                       uint32_t rec_len, struct nbss_dir *d);
+bool smb2_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n, uint32_t rec_len,
+                       struct nbss_dir *d);
+bool smb1_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n, uint32_t rec_len,
+                       struct nbss_dir *d);
 
 /* smb_state.c */
 struct smb_session *smb_session_get(struct smb_state *st, uint64_t id, bool create);

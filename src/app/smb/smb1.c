@@ -14,7 +14,7 @@
  * AndX chains (2.2.3.4): the first two words of an AndX block are
  * AndXCommand (0xFF = none), reserved, AndXOffset (from the header start);
  * offsets must grow, at most SMB_MAX_CHAIN blocks.  Decoded: NEGOTIATE,
- * SESSION_SETUP_ANDX (extended security blob: NTLMSSP / Kerberos), 
+ * SESSION_SETUP_ANDX (extended security blob: NTLMSSP / Kerberos),
  * TREE_CONNECT_ANDX, NT_CREATE_ANDX, READ_ANDX, WRITE_ANDX, CLOSE, and
  * TRANSACTION TransactNmPipe on named pipes (its data goes to DCE/RPC).
  * Not decoded yet: OPEN_ANDX, TRANSACTION2, NT_TRANSACT, non-extended
@@ -25,17 +25,17 @@
 #include "app/smb/smb.h"
 #include "app/smb/utf16.h"
 
-#define SMB1_HDR_LEN 32
-#define SMB1_FLAGS_REPLY 0x80
-#define SMB1_CMD_NEGOTIATE 0x72
-#define SMB1_CMD_CLOSE 0x04
-#define SMB1_CMD_TRANS 0x25
-#define SMB1_CMD_READ_ANDX 0x2e
-#define SMB1_CMD_WRITE_ANDX 0x2f
+#define SMB1_HDR_LEN                32
+#define SMB1_FLAGS_REPLY            0x80
+#define SMB1_CMD_NEGOTIATE          0x72
+#define SMB1_CMD_CLOSE              0x04
+#define SMB1_CMD_TRANS              0x25
+#define SMB1_CMD_READ_ANDX          0x2e
+#define SMB1_CMD_WRITE_ANDX         0x2f
 #define SMB1_CMD_SESSION_SETUP_ANDX 0x73
-#define SMB1_CMD_TREE_CONNECT_ANDX 0x75
-#define SMB1_CMD_NT_CREATE_ANDX 0xa2
-#define SMB1_FLAGS2_UNICODE 0x8000
+#define SMB1_CMD_TREE_CONNECT_ANDX  0x75
+#define SMB1_CMD_NT_CREATE_ANDX     0xa2
+#define SMB1_FLAGS2_UNICODE         0x8000
 
 struct smb1_hdr {
     uint8_t cmd;
@@ -76,15 +76,18 @@ static void smb1_event_init(struct smb_state *st, struct smb_event *ev, const st
     smb_event_fill_tree(st, ev);
 }
 
-
 static bool smb1_is_andx(uint8_t cmd)
 {
     switch (cmd) {
-    case 0x24: case 0x2d: case SMB1_CMD_READ_ANDX: case SMB1_CMD_WRITE_ANDX: case SMB1_CMD_SESSION_SETUP_ANDX:
-    case 0x74: case SMB1_CMD_TREE_CONNECT_ANDX: case SMB1_CMD_NT_CREATE_ANDX:
-        return true;
-    default:
-        return false;
+    case 0x24:
+    case 0x2d:
+    case SMB1_CMD_READ_ANDX:
+    case SMB1_CMD_WRITE_ANDX:
+    case SMB1_CMD_SESSION_SETUP_ANDX:
+    case 0x74:
+    case SMB1_CMD_TREE_CONNECT_ANDX:
+    case SMB1_CMD_NT_CREATE_ANDX: return true;
+    default: return false;
     }
 }
 
@@ -120,13 +123,13 @@ static void smb1_native(const uint8_t *p, size_t n, size_t off, bool unicode, ch
 struct smb1_block {
     uint8_t cmd;
     uint8_t wc;
-    size_t wo;          /* offset of the words */
-    size_t bo;          /* offset of the bytes */
-    uint16_t bc;        /* byte count, clamped to the record */
+    size_t wo;   /* offset of the words */
+    size_t bo;   /* offset of the bytes */
+    uint16_t bc; /* byte count, clamped to the record */
 };
 
-static void smb1_negotiate(struct app_ctx *ctx, struct smb_state *st, const struct smb1_hdr *h,
-                           const uint8_t *p, const struct smb1_block *b, struct smb_pending *pd)
+static void smb1_negotiate(struct app_ctx *ctx, struct smb_state *st, const struct smb1_hdr *h, const uint8_t *p,
+                           const struct smb1_block *b, struct smb_pending *pd)
 {
     struct smb_event ev;
     if (!h->reply) {
@@ -299,8 +302,7 @@ static void smb1_request(struct app_ctx *ctx, struct smb_state *st, const struct
         }
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -327,9 +329,7 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
     bool ok = h->status == 0;
     bool emit = false;
     switch (b->cmd) {
-    case SMB1_CMD_NEGOTIATE:
-        smb1_negotiate(ctx, st, &hb, p, b, pd);
-        break;
+    case SMB1_CMD_NEGOTIATE: smb1_negotiate(ctx, st, &hb, p, b, pd); break;
     case SMB1_CMD_SESSION_SETUP_ANDX: {
         /* NativeOS / NativeLanMan of both sides; in SMB1 they are on every leg, the first
          * (STATUS_MORE_PROCESSING_REQUIRED) included, so that leg is an event too (as in Suricata).
@@ -527,8 +527,8 @@ void smb1_record(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8
     app_anomaly(ctx, dir, "smb1_chain_too_long", "more AndX blocks than the limit");
 }
 
-bool smb1_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n,
-                       uint32_t rec_len, struct nbss_dir *d)
+bool smb1_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n, uint32_t rec_len,
+                       struct nbss_dir *d)
 {
     struct smb1_hdr h;
     if (smb1_hdr_parse(p, n, &h) < 0 || h.reply || h.cmd != SMB1_CMD_WRITE_ANDX || p[SMB1_HDR_LEN] < 12)

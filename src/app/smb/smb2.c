@@ -23,10 +23,10 @@
 #include "app/smb/smb.h"
 #include "app/smb/utf16.h"
 
-#define SMB2_HDR_LEN 64
+#define SMB2_HDR_LEN       64
 #define SMB2_FLAG_RESPONSE 0x1u
-#define SMB2_FLAG_ASYNC 0x2u
-#define SMB2_FLAG_RELATED 0x4u
+#define SMB2_FLAG_ASYNC    0x2u
+#define SMB2_FLAG_RELATED  0x4u
 
 #define FILE_DELETE_ON_CLOSE 0x00001000u
 
@@ -112,9 +112,9 @@ static void smb2_emit(struct app_ctx *ctx, const struct smb2_hdr *h, struct smb_
 
 /* ------------------------------------------------------------------ requests */
 
-static void smb2_write_request(struct app_ctx *ctx, struct smb_state *st, const struct smb2_hdr *h,
-                               const uint8_t *msg, size_t n, bool with_data, uint32_t *data_off,
-                               uint64_t *file_off, uint32_t *data_len, uint8_t *fid_out)
+static void smb2_write_request(struct app_ctx *ctx, struct smb_state *st, const struct smb2_hdr *h, const uint8_t *msg,
+                               size_t n, bool with_data, uint32_t *data_off, uint64_t *file_off, uint32_t *data_len,
+                               uint8_t *fid_out)
 {
     const uint8_t *b = msg + SMB2_HDR_LEN;
     /* WRITE request (2.2.21): 0 StructureSize 49, 2 DataOffset, 4 Length, 8 Offset, 16 FileId */
@@ -158,12 +158,12 @@ static void smb2_request(struct app_ctx *ctx, struct smb_state *st, const struct
     size_t bl = n - SMB2_HDR_LEN;
     struct smb_pending *pd;
 
-#define NEED(k)                                                                                    \
-    do {                                                                                           \
-        if (bl < (k)) {                                                                            \
-            app_anomaly(ctx, 0, "smb2_short_body", smb2_command_name(h->cmd));                     \
-            return;                                                                                \
-        }                                                                                          \
+#define NEED(k)                                                                \
+    do {                                                                       \
+        if (bl < (k)) {                                                        \
+            app_anomaly(ctx, 0, "smb2_short_body", smb2_command_name(h->cmd)); \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
     switch (h->cmd) {
@@ -302,8 +302,7 @@ static void smb2_request(struct app_ctx *ctx, struct smb_state *st, const struct
         }
         break;
     }
-    default:
-        break;
+    default: break;
     }
 #undef NEED
 }
@@ -313,12 +312,16 @@ static void smb2_request(struct app_ctx *ctx, struct smb_state *st, const struct
 static bool smb2_has_event(uint16_t cmd)
 {
     switch (cmd) {
-    case SMB2_NEGOTIATE: case SMB2_SESSION_SETUP: case SMB2_LOGOFF: case SMB2_TREE_CONNECT:
-    case SMB2_TREE_DISCONNECT: case SMB2_CREATE: case SMB2_CLOSE: case SMB2_QUERY_DIRECTORY:
-    case SMB2_SET_INFO:
-        return true;
-    default:
-        return false;
+    case SMB2_NEGOTIATE:
+    case SMB2_SESSION_SETUP:
+    case SMB2_LOGOFF:
+    case SMB2_TREE_CONNECT:
+    case SMB2_TREE_DISCONNECT:
+    case SMB2_CREATE:
+    case SMB2_CLOSE:
+    case SMB2_QUERY_DIRECTORY:
+    case SMB2_SET_INFO: return true;
+    default: return false;
     }
 }
 
@@ -394,9 +397,7 @@ static void smb2_response(struct app_ctx *ctx, struct smb_state *st, const struc
         if (ok)
             smb_tree_del(st, ev.tree_id);
         break;
-    case SMB2_LOGOFF:
-        emit = true;
-        break;
+    case SMB2_LOGOFF: emit = true; break;
     case SMB2_CREATE:
         if (pd) {
             ev.filename = pd->u.name;
@@ -471,9 +472,7 @@ static void smb2_response(struct app_ctx *ctx, struct smb_state *st, const struc
         emit = error_body && h->status != 0xc0000011u; /* END_OF_FILE ends every read loop */
         break;
     }
-    case SMB2_WRITE:
-        emit = error_body;
-        break;
+    case SMB2_WRITE: emit = error_body; break;
     case SMB2_IOCTL: {
         /* 2.2.32: 4 CtlCode, 8 FileId, 32 OutputOffset, 36 OutputCount */
         struct smb_file *f = pd ? smb2_file(st, pd->fid) : NULL;
@@ -516,9 +515,7 @@ static void smb2_response(struct app_ctx *ctx, struct smb_state *st, const struc
         emit = true;
         break;
     }
-    default:
-        emit = error_body && !smb2_has_event(h->cmd);
-        break;
+    default: emit = error_body && !smb2_has_event(h->cmd); break;
     }
     if (emit)
         smb2_emit(ctx, h, &ev);
@@ -597,8 +594,8 @@ void smb2_record(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8
     app_anomaly(ctx, dir, "smb2_chain_too_long", "more compounded SMB2 messages than the limit");
 }
 
-bool smb2_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n,
-                       uint32_t rec_len, struct nbss_dir *d)
+bool smb2_stream_begin(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n, uint32_t rec_len,
+                       struct nbss_dir *d)
 {
     struct smb2_hdr h;
     if (smb2_hdr_parse(p, n, &h) < 0 || h.next != 0)

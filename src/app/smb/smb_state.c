@@ -10,13 +10,13 @@
 #include "app/smb/smb.h"
 #include "files/files.h"
 
-#define EVICT_OLDEST(arr, n, out)                                                                  \
-    do {                                                                                           \
-        size_t best_ = 0;                                                                          \
-        for (size_t i_ = 1; i_ < (n); i_++)                                                        \
-            if ((arr)[i_].age < (arr)[best_].age)                                                  \
-                best_ = i_;                                                                        \
-        (out) = &(arr)[best_];                                                                     \
+#define EVICT_OLDEST(arr, n, out)                 \
+    do {                                          \
+        size_t best_ = 0;                         \
+        for (size_t i_ = 1; i_ < (n); i_++)       \
+            if ((arr)[i_].age < (arr)[best_].age) \
+                best_ = i_;                       \
+        (out) = &(arr)[best_];                    \
     } while (0)
 
 struct smb_session *smb_session_get(struct smb_state *st, uint64_t id, bool create)
