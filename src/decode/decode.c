@@ -122,6 +122,27 @@ enum decode_result decode_packet(struct decode_ctx *ctx, const struct packet *pk
 }
 
 /* Hand the IP payload to the decoder of its protocol (tcp.c, udp.c, icmp.c). */
+enum decode_result decode_ip_datagram(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len,
+                                      ip_header_fn hdr, enum decode_event ignored)
+{
+    struct defrag_frag frag;
+    enum decode_result r = hdr(ctx, d, p, len, &frag);
+    if (r != DECODE_FRAGMENT)
+        return r;
+    const uint8_t *dg = NULL;
+    uint32_t dg_len = 0;
+    r = defrag_insert(ctx, d, &frag, &dg, &dg_len);
+    if (r != DECODE_OK)
+        return r;
+    d->reassembled = true; /* second and last pass, over the whole datagram */
+    r = hdr(ctx, d, dg, dg_len, &frag);
+    if (r == DECODE_FRAGMENT) { /* cannot happen; refuse rather than loop */
+        decode_anomaly(ctx, d, ignored);
+        return DECODE_INVALID;
+    }
+    return r;
+}
+
 enum decode_result decode_transport(struct decode_ctx *ctx, struct decoded *d, uint8_t ipproto, const uint8_t *p,
                                     uint32_t len)
 {

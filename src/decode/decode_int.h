@@ -74,6 +74,18 @@ void defrag_free(struct decode_ctx *ctx, struct defrag *df);
 enum decode_result defrag_insert(struct decode_ctx *ctx, struct decoded *d, const struct defrag_frag *f,
                                  const uint8_t **out, uint32_t *out_len);
 
+/* Header decoder of one IP version: fills d and, for a fragment, *frag (returning DECODE_FRAGMENT). */
+typedef enum decode_result (*ip_header_fn)(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len,
+                                           struct defrag_frag *frag);
+
+/*
+ * Decode an IP datagram with hdr; a fragment goes to the defragmenter, and a datagram it completes is decoded
+ * once more as a whole (d->reassembled).  A fragment found again in a reassembled datagram is refused with
+ * the anomaly `ignored` rather than looped on.
+ */
+enum decode_result decode_ip_datagram(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len,
+                                      ip_header_fn hdr, enum decode_event ignored);
+
 /* Drop datagrams older than the timeout at time now_us. */
 void defrag_expire(struct decode_ctx *ctx, uint64_t now_us);
 

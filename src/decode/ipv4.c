@@ -144,21 +144,6 @@ static enum decode_result ipv4_decode_header(struct decode_ctx *ctx, struct deco
 enum decode_result decode_ipv4(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len)
 {
     ctx->stats->ipv4++;
-    struct defrag_frag frag;
-    enum decode_result r = ipv4_decode_header(ctx, d, p, len, &frag);
-    if (r != DECODE_FRAGMENT)
-        return r;
-    const uint8_t *dg = NULL;
-    uint32_t dg_len = 0;
-    r = defrag_insert(ctx, d, &frag, &dg, &dg_len);
-    if (r != DECODE_OK)
-        return r;
-    /* Second and last pass: the reassembled datagram has MF and offset clear. */
-    d->reassembled = true;
-    r = ipv4_decode_header(ctx, d, dg, dg_len, &frag);
-    if (r == DECODE_FRAGMENT) { /* cannot happen; refuse rather than loop */
-        decode_anomaly(ctx, d, DEV_IPV4_FRAG_IGNORED);
-        return DECODE_INVALID;
-    }
-    return r;
+    /* the reassembled datagram has MF and offset clear */
+    return decode_ip_datagram(ctx, d, p, len, ipv4_decode_header, DEV_IPV4_FRAG_IGNORED);
 }

@@ -163,22 +163,6 @@ static enum decode_result ipv6_decode_header(struct decode_ctx *ctx, struct deco
 enum decode_result decode_ipv6(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len)
 {
     ctx->stats->ipv6++;
-    struct defrag_frag frag;
-    enum decode_result r = ipv6_decode_header(ctx, d, p, len, &frag);
-    if (r != DECODE_FRAGMENT)
-        return r;
-    const uint8_t *dg = NULL;
-    uint32_t dg_len = 0;
-    r = defrag_insert(ctx, d, &frag, &dg, &dg_len);
-    if (r != DECODE_OK)
-        return r;
-    /* Second and last pass: the reassembled datagram has no Fragment header
-     * left, and one found there is refused as a duplicate. */
-    d->reassembled = true;
-    r = ipv6_decode_header(ctx, d, dg, dg_len, &frag);
-    if (r == DECODE_FRAGMENT) { /* cannot happen; refuse rather than loop */
-        decode_anomaly(ctx, d, DEV_IPV6_FRAG_IGNORED);
-        return DECODE_INVALID;
-    }
-    return r;
+    /* the reassembled datagram has no Fragment header left; one found there is refused as a duplicate */
+    return decode_ip_datagram(ctx, d, p, len, ipv6_decode_header, DEV_IPV6_FRAG_IGNORED);
 }
