@@ -156,6 +156,9 @@ struct smb_tree {
     uint32_t age;
 };
 
+/* CreateOptions bit (MS-SMB2 2.2.13, MS-CIFS 2.2.4.64.1): the file goes when its last handle closes. */
+#define FILE_DELETE_ON_CLOSE 0x00001000u
+
 struct smb_file {
     bool used;
     uint8_t fid[16];
@@ -281,6 +284,13 @@ void smb_file_data(struct app_ctx *ctx, struct smb_state *st, struct smb_file *f
 void smb_file_gap(struct app_ctx *ctx, struct smb_file *f, int dir);
 /* Fill the common event fields from state (dialect, share of the tree). */
 void smb_event_fill_tree(struct smb_state *st, struct smb_event *ev);
+/* The open-file summary of a CLOSE (or of an open never closed): name, file id, read/write counts. */
+void smb_event_fill_file(struct smb_event *ev, const struct smb_file *f);
+/* A CREATE (SMB2) / NT_CREATE_ANDX (SMB1) succeeded: record the open file from its request and response.
+ * NULL when the file table has no room (counted by smb_file_new). */
+struct smb_file *smb_file_opened(struct app_ctx *ctx, struct smb_state *st, const uint8_t *fid, size_t fid_len,
+                                 uint32_t tree_id, uint64_t session_id, const struct smb_pending *pd,
+                                 uint32_t create_action, uint64_t size);
 void smb_state_close_all(struct app_ctx *ctx, struct smb_state *st);
 
 /* smb_status.c */

@@ -387,7 +387,7 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
             ev.disposition = pd->code;
             ev.desired_access = pd->access;
             ev.create_options = pd->options;
-            ev.delete_on_close = pd->options & 0x1000;
+            ev.delete_on_close = pd->options & FILE_DELETE_ON_CLOSE;
             ev.tree_id = pd->tree_id;
             smb_event_fill_tree(st, &ev);
         }
@@ -396,38 +396,14 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
             ev.fid_len = 2;
             ev.create_action = rd_le32(w + 7);
             ev.size = rd_le64(w + 55);
-            struct smb_file *f = smb_file_new(ctx, st, w + 5, 2);
-            if (f) {
-                f->tree_id = ev.tree_id;
-                f->session_id = h->uid;
-                struct smb_tree *t = smb_tree_get(st, ev.tree_id, false);
-                f->is_pipe = t && t->share_type == SMB_SHARE_PIPE;
-                if (pd) {
-                    memcpy(f->name, pd->u.name, SMB_NAME_MAX);
-                    f->disposition = pd->code;
-                    f->access = pd->access;
-                    f->options = pd->options;
-                    f->delete_on_close = pd->options & 0x1000;
-                }
-                f->action = ev.create_action;
-                f->size = ev.size;
-            }
+            smb_file_opened(ctx, st, w + 5, 2, ev.tree_id, h->uid, pd, ev.create_action, ev.size);
         }
         emit = true;
         break;
     case SMB1_CMD_CLOSE: {
         struct smb_file *f = pd ? smb_file_get(st, pd->fid, 2) : NULL;
-        if (f) {
-            ev.filename = f->name;
-            ev.fid = f->fid;
-            ev.fid_len = 2;
-            ev.has_rw = true;
-            ev.reads = f->reads;
-            ev.writes = f->writes;
-            ev.bytes_read = f->bytes_read;
-            ev.bytes_written = f->bytes_written;
-            ev.delete_on_close = f->delete_on_close;
-        }
+        if (f)
+            smb_event_fill_file(&ev, f);
         app_emit(ctx, EVENT_SMB, EVENT_DIR_TOCLIENT, &ev);
         if (f && ok)
             smb_file_end(ctx, st, f);

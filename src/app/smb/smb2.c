@@ -28,8 +28,6 @@
 #define SMB2_FLAG_ASYNC    0x2u
 #define SMB2_FLAG_RELATED  0x4u
 
-#define FILE_DELETE_ON_CLOSE 0x00001000u
-
 struct smb2_hdr {
     uint32_t status;
     uint16_t cmd;
@@ -415,37 +413,14 @@ static void smb2_response(struct app_ctx *ctx, struct smb_state *st, const struc
             ev.fid_len = 16;
             memcpy(st->chain_fid, b + 64, 16);
             st->chain_fid_valid = true;
-            struct smb_file *f = smb_file_new(ctx, st, b + 64, 16);
-            if (f) {
-                f->tree_id = ev.tree_id;
-                f->session_id = h->session_id;
-                struct smb_tree *t = smb_tree_get(st, ev.tree_id, false);
-                f->is_pipe = t && t->share_type == SMB_SHARE_PIPE;
-                if (pd) {
-                    memcpy(f->name, pd->u.name, SMB_NAME_MAX);
-                    f->disposition = pd->code;
-                    f->access = pd->access;
-                    f->options = pd->options;
-                    f->delete_on_close = pd->options & FILE_DELETE_ON_CLOSE;
-                }
-                f->action = ev.create_action;
-                f->size = ev.size;
-            }
+            smb_file_opened(ctx, st, b + 64, 16, ev.tree_id, h->session_id, pd, ev.create_action, ev.size);
         }
         emit = true;
         break;
     case SMB2_CLOSE: {
         struct smb_file *f = pd ? smb2_file(st, pd->fid) : NULL;
         if (f) {
-            ev.filename = f->name;
-            ev.fid = f->fid;
-            ev.fid_len = 16;
-            ev.has_rw = true;
-            ev.reads = f->reads;
-            ev.writes = f->writes;
-            ev.bytes_read = f->bytes_read;
-            ev.bytes_written = f->bytes_written;
-            ev.delete_on_close = f->delete_on_close;
+            smb_event_fill_file(&ev, f);
             ev.tree_id = f->tree_id;
             smb_event_fill_tree(st, &ev);
         }

@@ -224,6 +224,42 @@ void smb_event_fill_tree(struct smb_state *st, struct smb_event *ev)
     }
 }
 
+void smb_event_fill_file(struct smb_event *ev, const struct smb_file *f)
+{
+    ev->filename = f->name;
+    ev->fid = f->fid;
+    ev->fid_len = f->fid_len;
+    ev->has_rw = true;
+    ev->reads = f->reads;
+    ev->writes = f->writes;
+    ev->bytes_read = f->bytes_read;
+    ev->bytes_written = f->bytes_written;
+    ev->delete_on_close = f->delete_on_close;
+}
+
+struct smb_file *smb_file_opened(struct app_ctx *ctx, struct smb_state *st, const uint8_t *fid, size_t fid_len,
+                                 uint32_t tree_id, uint64_t session_id, const struct smb_pending *pd,
+                                 uint32_t create_action, uint64_t size)
+{
+    struct smb_file *f = smb_file_new(ctx, st, fid, fid_len);
+    if (!f)
+        return NULL;
+    f->tree_id = tree_id;
+    f->session_id = session_id;
+    struct smb_tree *t = smb_tree_get(st, tree_id, false);
+    f->is_pipe = t && t->share_type == SMB_SHARE_PIPE;
+    if (pd) {
+        memcpy(f->name, pd->u.name, SMB_NAME_MAX);
+        f->disposition = pd->code;
+        f->access = pd->access;
+        f->options = pd->options;
+        f->delete_on_close = pd->options & FILE_DELETE_ON_CLOSE;
+    }
+    f->action = create_action;
+    f->size = size;
+    return f;
+}
+
 static void smb_close_event(struct app_ctx *ctx, struct smb_state *st, struct smb_file *f)
 {
     struct smb_event ev;
@@ -234,15 +270,7 @@ static void smb_close_event(struct app_ctx *ctx, struct smb_state *st, struct sm
     ev.session_id = f->session_id;
     ev.tree_id = f->tree_id;
     smb_event_fill_tree(st, &ev);
-    ev.filename = f->name;
-    ev.fid = f->fid;
-    ev.fid_len = f->fid_len;
-    ev.has_rw = true;
-    ev.reads = f->reads;
-    ev.writes = f->writes;
-    ev.bytes_read = f->bytes_read;
-    ev.bytes_written = f->bytes_written;
-    ev.delete_on_close = f->delete_on_close;
+    smb_event_fill_file(&ev, f);
     app_emit(ctx, EVENT_SMB, EVENT_DIR_NONE, &ev);
 }
 
