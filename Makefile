@@ -98,10 +98,10 @@ clang-check:
 	@echo "clang -Wall -Wextra -Werror: clean ($(words $(SRCS) $(UNIT_SRCS)) files)"
 
 format:
-	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard fuzz/*.c)
+	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard fuzz/*.c fuzz/*.h)
 
 check-format:
-	@clang-format --dry-run --Werror $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard fuzz/*.c)
+	@clang-format --dry-run --Werror $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard fuzz/*.c fuzz/*.h)
 
 clean:
 	rm -rf build

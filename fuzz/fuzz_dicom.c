@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_app.h"
 #include "app/app.h"
 #include "app/dicom/dicom.h"
 #include "core/config.h"
@@ -30,38 +31,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.phi_key_loaded = true;
         init = 1;
     }
-    struct stats stats;
-    struct event_bus bus;
-    struct app_layer al;
-    memset(&stats, 0, sizeof(stats));
-    memset(&bus, 0, sizeof(bus));
-    if (app_layer_init(&al, &cfg.app, &stats, &bus, &cfg) < 0)
-        return 0;
-    struct app_ctx ctx = {.al = &al, .flow = NULL, .ts_us = 1};
-    if (size > 0)
-        (void)dicom_probe(data + 3 < data + size ? data + 3 : data, size > 3 ? size - 3 : 0, 0);
-    void *st = app_parser_dicom.state_new(&ctx);
-    if (!st) {
-        app_layer_free(&al);
-        return 0;
-    }
-    size_t off = 0;
-    while (off + 3 <= size) {
-        uint8_t dir = data[off];
-        size_t len = (size_t)data[off + 1] << 8 | data[off + 2];
-        off += 3;
-        if (dir & 0x80) {
-            app_parser_dicom.on_gap(&ctx, st, dir & 1, len);
-            continue;
-        }
-        if (len > size - off)
-            len = size - off;
-        app_parser_dicom.on_data(&ctx, st, dir & 1, data + off, len);
-        off += len;
-        ctx.ts_us++;
-    }
-    app_parser_dicom.on_close(&ctx, st);
-    app_parser_dicom.state_free(&ctx, st);
-    app_layer_free(&al);
-    return 0;
+    return fuzz_app_parser(&app_parser_dicom, &cfg, NULL, data, size);
 }
