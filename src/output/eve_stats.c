@@ -37,16 +37,14 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "uptime", se->uptime_us / 1000000);
     jw_bool(w, "final", se->final);
 
-    jw_open_obj(w, "capture");
     jw_bool(w, "capture_truncated", se->capture_truncated);
     if (se->live) {
+        jw_open_obj(w, "capture");
         jw_u64(w, "kernel_packets", se->kernel_packets);
         jw_u64(w, "kernel_drops", se->kernel_drops);
         jw_u64(w, "kernel_ifdrops", se->kernel_ifdrops);
+        jw_close_obj(w);
     }
-    jw_close_obj(w);
-    /* Also at the top of `stats`, where tools look for it first. */
-    jw_bool(w, "capture_truncated", se->capture_truncated);
 
     jw_open_obj(w, "decoder");
     jw_u64(w, "pkts", s->pkts);
