@@ -77,10 +77,8 @@ static void on_flow_end(void *user, struct flow *f)
         stream_flow_end(&e->stream, f);
     app_on_close(&e->app, f);
     /* As in Suricata, a flow event's timestamp is the flow's start; flow.end says when it was last seen. */
-    uint64_t now = e->now_us;
-    e->now_us = f->first_ts_us;
-    engine_emit(e, EVENT_FLOW, f, NULL, EVENT_DIR_NONE, f);
-    e->now_us = now;
+    struct event ev = {.type = EVENT_FLOW, .ts_us = f->first_ts_us, .flow = f, .dir = EVENT_DIR_NONE, .body = f};
+    event_publish(&e->bus, &ev);
 }
 
 static void engine_stats(struct engine *e, bool final)
