@@ -2,10 +2,11 @@
  * app.c - application-layer framework: detection by probing, dispatch of
  * in-order bytes, gaps and close to the flow's parser, events out.
  *
- * Detection (TCP): the first bytes of each direction are buffered, up to
- * app.probe-depth.  After each chunk every parser that has not yet said
- * PROBE_NO for that direction looks at the buffer, those whose port hints
- * match the server port first.  The first PROBE_YES wins: its state is
+ * Detection (TCP): a direction's first chunk is probed where it lies; while
+ * some parser still answers PROBE_MAYBE, the direction's bytes are buffered,
+ * up to app-layer.probe-depth, and probed again as they grow.  Every parser
+ * that has not yet said PROBE_NO for that direction looks, those whose port
+ * hints match the server port first.  The first PROBE_YES wins: its state is
  * created and the buffered bytes are replayed to it, the direction that spoke
  * first first.  The flow is "failed" once the to-server direction is decided
  * against every parser (all said no, or the buffer filled without a yes) and
