@@ -1,6 +1,6 @@
 /*
  * fuzz_dcerpc.c - libFuzzer harness for the DCE/RPC PDU layer, fragment
- * reassembly and the svcctl/atsvc NDR decoders.  Input format as fuzz_smb.c
+ * reassembly and the svcctl/atsvc/srvsvc NDR decoders.  Input format as fuzz_smb.c
  * ([tag][len u16][bytes], tag bit 0 = direction, 0xfe/0xff = gap).
  */
 #include <stdint.h>
@@ -57,6 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dcerpc_svcctl_decode(op, data, size, size & 1, &sv);
     dcerpc_atsvc_decode(false, 0, data, size, true, &at);
     dcerpc_atsvc_decode(true, 1, data, size, true, &at);
+    static struct dcerpc_srvsvc srv; /* 13 KB: off the stack */
+    static const uint16_t srv_ops[] = {15, 16, 21, 36};
+    for (size_t i = 0; i < sizeof(srv_ops) / sizeof(srv_ops[0]); i++) {
+        dcerpc_srvsvc_decode(srv_ops[i], data, size, size & 1, &srv);
+        dcerpc_srvsvc_decode_response(data, size, size & 1, &srv);
+    }
     if (al.mc.used != 0)
         abort();
     return 0;

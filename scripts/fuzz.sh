@@ -1,12 +1,13 @@
 #!/bin/bash
 # fuzz.sh [HARNESS...] - build every fuzz/fuzz_*.c with clang's libFuzzer + ASan + UBSan and run each for
-# FUZZ_SECONDS (default 60) on its seed corpus fuzz/corpus/<name>/ (new inputs go to build/fuzz/corpus/<name>/).
+# FUZZ_SECONDS (default 60) on its seed corpus fuzz/corpus/<name>/ (new inputs go to $FUZZ_OUT/corpus/<name>/,
+# FUZZ_OUT defaulting to build/fuzz).
 # The sources are compiled once (build/fuzz/obj), then linked into each harness.  A crash, leak or timeout is
 # written to build/fuzz/<name>-* and makes the script fail: turn each one into a regression test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
-out=build/fuzz
+out=${FUZZ_OUT:-build/fuzz} # FUZZ_OUT: another build directory, for runs side by side
 mkdir -p "$out/obj"
 cflags="-std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Isrc"
 libs="-lpcap -lyaml -lcrypto -lxxhash -lm"

@@ -2,7 +2,7 @@
  * eve_dcerpc.c - the `dcerpc` object.  Suricata's fields (request, response,
  * call_id, rpc_version, interfaces[uuid, version, ack_result], req/res opnum,
  * frag_cnt, stub_data_size) plus interface/operation names, the transport,
- * fault status and the decoded svcctl / task scheduler arguments.
+ * fault status and the decoded svcctl / task scheduler / srvsvc arguments.
  */
 #include <stdio.h>
 
@@ -40,6 +40,69 @@ static void eve_svcctl(struct jw *w, const struct dcerpc_svcctl *s)
         jw_hex32(w, "return_code", s->return_code);
     if (s->name_from_handle)
         jw_bool(w, "name_from_handle", true);
+    if (s->truncated)
+        jw_bool(w, "truncated", true);
+    jw_close_obj(w);
+}
+
+/* STYPE_* [MS-SRVS 2.2.2.4]: the type in the low bits, SPECIAL/TEMPORARY flags above */
+static const char *share_type_name(uint32_t t)
+{
+    switch (t & 0x0fffffffu) {
+    case 0: return "disk";
+    case 1: return "printer";
+    case 2: return "device";
+    case 3: return "ipc";
+    default: return NULL;
+    }
+}
+
+static void eve_srvsvc(struct jw *w, const struct dcerpc_srvsvc *s)
+{
+    char buf[16];
+    jw_open_obj(w, "srvsvc");
+    if (s->server[0])
+        jw_str(w, "server", s->server);
+    if (s->share[0])
+        jw_str(w, "share", s->share);
+    if (s->has_level)
+        jw_u64(w, "level", s->level);
+    if (s->has_entries)
+        jw_u64(w, "entries", s->entries);
+    if (s->n_shares) {
+        jw_open_arr(w, "shares");
+        for (size_t i = 0; i < s->n_shares; i++) {
+            const struct dcerpc_srvsvc_share *sh = &s->shares[i];
+            jw_open_obj(w, NULL);
+            jw_str(w, "name", sh->name);
+            if (sh->has_type) {
+                const char *tn = share_type_name(sh->type);
+                if (tn)
+                    jw_str(w, "type", tn);
+                jw_hex32(w, "type_raw", sh->type);
+                if (sh->type & 0x80000000u)
+                    jw_bool(w, "special", true);
+            }
+            if (sh->path[0])
+                jw_str(w, "path", sh->path);
+            jw_close_obj(w);
+        }
+        jw_close_arr(w);
+    }
+    if (s->has_server_info) {
+        jw_u64(w, "platform_id", s->platform_id);
+        if (s->server_name[0])
+            jw_str(w, "server_name", s->server_name);
+        if (s->has_version) {
+            snprintf(buf, sizeof(buf), "%u.%u", s->version_major, s->version_minor);
+            jw_str(w, "version", buf);
+            jw_hex32(w, "server_type", s->server_type);
+        }
+        if (s->comment[0])
+            jw_str(w, "comment", s->comment);
+    }
+    if (s->has_return)
+        jw_hex32(w, "return_code", s->return_code);
     if (s->truncated)
         jw_bool(w, "truncated", true);
     jw_close_obj(w);
@@ -120,4 +183,6 @@ void eve_dcerpc_body(struct jw *w, const struct eve_cfg *cfg, const struct event
             jw_str(w, "arguments", d->atsvc->arguments);
         jw_close_obj(w);
     }
+    if (d->srvsvc && d->srvsvc->present)
+        eve_srvsvc(w, d->srvsvc);
 }

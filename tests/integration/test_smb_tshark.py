@@ -4,6 +4,7 @@
 For every tests/data/corpus/generated/pcaps/smb_*.pcap: negotiated SMB2 dialects, NTLMSSP identities,
 SMB2 tree paths and CREATE names, SMB2 command counts (for the commands medsentry reports one event per
 request), non-success statuses, DCE/RPC bind UUIDs and request opnums, svcctl CreateServiceW arguments,
+srvsvc NetShareEnumAll shares and NetSrvGetInfo server information,
 and the SHA-256 of each file against `tshark --export-objects smb`.  The expectation comes from tshark,
 never from medsentry's earlier output.  Env: MEDSENTRY (binary), REPO (repo root).  Exit 0/1, 77 = skip.
 """
@@ -66,6 +67,7 @@ failures = []
 SVC_HANDLE_OPS = {1: "ControlService", 2: "DeleteService", 6: "QueryServiceStatus", 11: "ChangeServiceConfigW",
                   17: "QueryServiceConfigW", 19: "StartServiceW"}
 svc_named = 0
+srvsvc_shares = srvsvc_servers = 0
 
 
 def check(name, what, got, want):
@@ -160,6 +162,31 @@ for pcap in PCAPS:
     check(name, "svcctl service names behind handles", got, want)
     svc_named += sum(n for (op, sname), n in got.items() if sname)
 
+    # srvsvc [MS-SRVS]: the shares a NetShareEnumAll response lists (name, type, path) and what NetSrvGetInfo
+    # says of the server (name, platform, version, comment)
+    want = collections.Counter()
+    for lvl in ("0", "1", "2", "502"):
+        for row in fields(pcap, "srvsvc.opnum==15 && dcerpc.pkt_type==2", "srvsvc.srvsvc_NetShareInfo%s.name" % lvl,
+                          "srvsvc.srvsvc_NetShareInfo%s.path" % lvl if lvl in ("2", "502") else "frame.number"):
+            names = row[0].split(",") if row[0] else []
+            paths = row[1].split(",") if lvl in ("2", "502") else [""] * len(names)
+            for n, p in zip(names, paths):
+                want[(n, p)] += 1
+    got = collections.Counter((s["name"], s.get("path", "")) for d in rpc for s in d.get("srvsvc", {}).get("shares", []))
+    check(name, "srvsvc NetShareEnumAll shares", got, want)
+    srvsvc_shares += sum(got.values())
+    want = collections.Counter()
+    for lvl in ("101", "102"):
+        f = "srvsvc.srvsvc_NetSrvInfo%s." % lvl
+        for row in fields(pcap, "srvsvc.opnum==21 && dcerpc.pkt_type==2", f + "server_name", f + "platform_id",
+                          f + "version_major", f + "version_minor", f + "comment"):
+            if row[0]:
+                want[(row[0], int(row[1]), "%s.%s" % (row[2], row[3]), row[4])] += 1
+    got = collections.Counter((s["server_name"], s["platform_id"], s.get("version"), s.get("comment", ""))
+                              for d in rpc for s in [d.get("srvsvc", {})] if "platform_id" in s)
+    check(name, "srvsvc NetSrvGetInfo server info", got, want)
+    srvsvc_servers += sum(got.values())
+
     # encrypted sessions are reported as such
     if fields(pcap, "smb2.protocol_id == 0xfd534d42", "frame.number"):
         if not any(s.get("encrypted") for s in smb2):
@@ -185,6 +212,7 @@ for pcap in PCAPS:
     shutil.rmtree(out, ignore_errors=True)
 
 print("svcctl operations named through their handle: %d" % svc_named)
+print("srvsvc: shares listed %d, server infos %d (both as tshark decodes them)" % (srvsvc_shares, srvsvc_servers))
 for f in failures:
     print("FAIL", f)
 sys.exit(1 if failures else 0)

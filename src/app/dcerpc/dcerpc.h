@@ -8,7 +8,8 @@
  *                   bind/alter-context/bind_ack, request/response/fault,
  *                   fragment reassembly of stub data with a cap, the TCP parser
  *   dcerpc_iface.c  interface UUID -> name, opnum -> operation name
- *   dcerpc_ndr.c    a bounded NDR reader and the svcctl/atsvc stub decoders
+ *   dcerpc_ndr.c    a bounded NDR reader (ndr.h) and the svcctl/atsvc stub decoders
+ *   dcerpc_srvsvc.c the srvsvc stub decoder: share enumeration, server info
  *
  * An SMB open of a named pipe owns one `struct dcerpc_conn` and feeds it the
  * pipe's bytes (dir 0 = written by the client, 1 = read by it); a TCP flow
@@ -110,6 +111,37 @@ struct dcerpc_atsvc {
     char arguments[DCERPC_STR_MAX]; /* SchRpcRegisterTask: <Arguments> */
 };
 
+/* ---- the server service (MS-SRVS): share enumeration and server information ---- */
+#define DCERPC_SRVSVC_MAX_SHARES 32 /* share entries kept of one NetrShareEnum response */
+struct dcerpc_srvsvc_share {
+    char name[128]; /* shi*_netname (NNLEN 80 characters) */
+    char path[260]; /* shi2/502/503_path: the local path behind the share */
+    bool has_type;
+    uint32_t type; /* STYPE_* [MS-SRVS 2.2.2.4] */
+};
+struct dcerpc_srvsvc {
+    bool present;
+    uint16_t opnum;
+    /* request */
+    char server[256]; /* ServerName as the client wrote it */
+    char share[128];  /* NetrShareGetInfo NetName */
+    bool has_level;
+    uint32_t level;
+    /* response */
+    bool has_return;
+    uint32_t return_code; /* NET_API_STATUS */
+    bool has_entries;
+    uint32_t entries; /* NetrShareEnum EntriesRead (the shares below are the first DCERPC_SRVSVC_MAX_SHARES) */
+    size_t n_shares;
+    struct dcerpc_srvsvc_share shares[DCERPC_SRVSVC_MAX_SHARES];
+    bool has_server_info; /* NetrServerGetInfo SERVER_INFO_100/101/102 */
+    bool has_version;     /* 101/102 */
+    uint32_t platform_id, version_major, version_minor, server_type;
+    char server_name[128];
+    char comment[256];
+    bool truncated; /* a string did not fit or the stub ended early */
+};
+
 #define DCERPC_MAX_BIND_CTX 8
 struct dcerpc_event {
     uint8_t ptype;      /* request ptype: DCERPC_BIND, DCERPC_ALTER_CONTEXT, DCERPC_REQUEST */
@@ -140,6 +172,7 @@ struct dcerpc_event {
     uint32_t fault_status;
     const struct dcerpc_svcctl *svcctl;
     const struct dcerpc_atsvc *atsvc;
+    const struct dcerpc_srvsvc *srvsvc;
 };
 
 struct dcerpc_conn;
@@ -163,6 +196,11 @@ bool dcerpc_svcctl_response_handle(uint16_t opnum, const uint8_t *stub, size_t n
                                    uint8_t handle[DCERPC_CTX_HANDLE_LEN]);
 int dcerpc_atsvc_decode(bool is_tsch, uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian,
                         struct dcerpc_atsvc *out);
+
+/* srvsvc (dcerpc_srvsvc.c): the request of NetrShareEnum(Sticky) / NetrShareGetInfo / NetrServerGetInfo
+ * (0, or -1 for another opnum), then its response stub into the same structure. */
+int dcerpc_srvsvc_decode(uint16_t opnum, const uint8_t *stub, size_t n, bool little_endian, struct dcerpc_srvsvc *out);
+void dcerpc_srvsvc_decode_response(const uint8_t *stub, size_t n, bool little_endian, struct dcerpc_srvsvc *out);
 
 extern const struct app_parser dcerpc_tcp_parser;
 

@@ -26,17 +26,11 @@
 #include <string.h>
 
 #include "app/dcerpc/dcerpc.h"
+#include "app/dcerpc/ndr.h"
 #include "app/smb/utf16.h"
 #include "core/bytes.h"
 
-struct ndr {
-    const uint8_t *p;
-    size_t n, off;
-    bool le;
-    bool err;
-};
-
-static void ndr_align(struct ndr *r, size_t a)
+void ndr_align(struct ndr *r, size_t a)
 {
     size_t pad = (a - (r->off % a)) % a;
     if (r->n - r->off < pad)
@@ -45,7 +39,7 @@ static void ndr_align(struct ndr *r, size_t a)
         r->off += pad;
 }
 
-static uint32_t ndr_u32(struct ndr *r)
+uint32_t ndr_u32(struct ndr *r)
 {
     ndr_align(r, 4);
     if (r->err || r->n - r->off < 4) {
@@ -57,7 +51,7 @@ static uint32_t ndr_u32(struct ndr *r)
     return r->le ? rd_le32(q) : rd_be32(q);
 }
 
-static void ndr_skip(struct ndr *r, size_t k)
+void ndr_skip(struct ndr *r, size_t k)
 {
     if (r->err || r->n - r->off < k)
         r->err = true;
@@ -65,8 +59,7 @@ static void ndr_skip(struct ndr *r, size_t k)
         r->off += k;
 }
 
-/* A conformant varying string (wide: UTF-16 units). */
-static void ndr_string(struct ndr *r, bool wide, char *out, size_t cap, bool *trunc)
+void ndr_string(struct ndr *r, bool wide, char *out, size_t cap, bool *trunc)
 {
     out[0] = '\0';
     uint32_t max = ndr_u32(r);
@@ -118,7 +111,7 @@ static void ndr_handle(struct ndr *r, struct dcerpc_svcctl *out)
     r->off += DCERPC_CTX_HANDLE_LEN;
 }
 
-static void ndr_unique_string(struct ndr *r, bool wide, char *out, size_t cap, bool *trunc)
+void ndr_unique_string(struct ndr *r, bool wide, char *out, size_t cap, bool *trunc)
 {
     out[0] = '\0';
     if (ndr_u32(r) != 0)
@@ -126,7 +119,7 @@ static void ndr_unique_string(struct ndr *r, bool wide, char *out, size_t cap, b
 }
 
 /* [unique, size_is(n)] byte array: referent, then max_count and the bytes (skipped). */
-static void ndr_unique_bytes_skip(struct ndr *r)
+void ndr_unique_bytes_skip(struct ndr *r)
 {
     if (ndr_u32(r) == 0)
         return;

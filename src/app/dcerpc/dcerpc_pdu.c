@@ -64,6 +64,7 @@ struct dcerpc_call {
     uint32_t stub_len, stub_cap;
     struct dcerpc_svcctl *svcctl;
     struct dcerpc_atsvc *atsvc;
+    struct dcerpc_srvsvc *srvsvc; /* its response stub is gathered into stub once the request is decoded */
     uint32_t age;
     /* response stub, svcctl calls only: its head (a returned handle) and its last 4 bytes (return code) */
     uint8_t resp_head[32];
@@ -136,6 +137,8 @@ static void dcerpc_call_release(struct app_ctx *ctx, struct dcerpc_call *k)
         app_free(ctx, k->svcctl, sizeof(*k->svcctl));
     if (k->atsvc)
         app_free(ctx, k->atsvc, sizeof(*k->atsvc));
+    if (k->srvsvc)
+        app_free(ctx, k->srvsvc, sizeof(*k->srvsvc));
     memset(k, 0, sizeof(*k));
 }
 
@@ -180,6 +183,7 @@ static void dcerpc_call_emit(struct app_ctx *ctx, struct dcerpc_conn *c, struct 
     ev.fault_status = fault_status;
     ev.svcctl = k->svcctl;
     ev.atsvc = k->atsvc;
+    ev.srvsvc = k->srvsvc;
     app_emit(ctx, EVENT_DCERPC, dir, &ev);
     dcerpc_call_release(ctx, k);
 }
@@ -401,6 +405,16 @@ static void dcerpc_decode_stub(struct app_ctx *ctx, struct dcerpc_conn *c, struc
             if (k->atsvc)
                 *k->atsvc = tmp;
         }
+    } else if (strcmp(pc->info->name, "srvsvc") == 0) {
+        if (!k->srvsvc) {
+            k->srvsvc = app_alloc(ctx, sizeof(*k->srvsvc));
+            if (!k->srvsvc)
+                return;
+        }
+        if (dcerpc_srvsvc_decode(k->opnum, k->stub, k->stub_len, le, k->srvsvc) != 0) {
+            app_free(ctx, k->srvsvc, sizeof(*k->srvsvc));
+            k->srvsvc = NULL;
+        }
     }
 }
 
@@ -601,15 +615,18 @@ static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, cons
         size_t end;
         if (dcerpc_stub_bounds(p, fl, auth_len, 24, &end)) {
             k->resp_stub += end - 24;
-            if (k->svcctl) {
-                if (auth_len && p[fl - auth_len - 8 + 1] == 6)
-                    k->resp_sealed = true;
-                else
-                    dcerpc_resp_keep(k, p + 24, end - 24);
-            }
+            bool sealed = auth_len && p[fl - auth_len - 8 + 1] == 6;
+            if (sealed)
+                k->resp_sealed = true;
+            else if (k->svcctl)
+                dcerpc_resp_keep(k, p + 24, end - 24);
+            else if (k->srvsvc)
+                dcerpc_stub_append(ctx, k, p + 24, end - 24);
         }
         if (flags & PFC_LAST_FRAG) {
             dcerpc_svcctl_response(ctx, c, k, le);
+            if (k->srvsvc && k->stub && !k->stub_truncated && !k->resp_sealed)
+                dcerpc_srvsvc_decode_response(k->stub, k->stub_len, le, k->srvsvc);
             dcerpc_call_emit(ctx, c, k, DCERPC_RESPONSE, 0, EVENT_DIR_TOCLIENT);
         }
         break;
