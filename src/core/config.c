@@ -75,6 +75,7 @@ static const struct config_key config_keys[] = {
     KEY_INT("capture.snaplen", snaplen, 64, 262144),
     KEY_BOOL("capture.promisc", promisc),
     KEY_U32("decoder.max-vlan-layers", decode.max_vlan_layers, 1, DECODE_MAX_VLAN),
+    KEY_U32("decoder.vxlan-port", decode.vxlan_port, 0, 65535),
     KEY_SIZE("defrag.memcap", decode.defrag_memcap, 64 * KB, 64 * GB),
     KEY_U32("defrag.timeout", decode.defrag_timeout_s, 1, 3600),
     KEY_U32("defrag.max-frags", decode.defrag_max_frags, 1, 65535),
@@ -120,6 +121,7 @@ void config_defaults(struct config *c)
     c->promisc = true;
 
     c->decode.max_vlan_layers = DECODE_MAX_VLAN;
+    c->decode.vxlan_port = DECODE_VXLAN_PORT;
     c->decode.defrag_memcap = 32 * MB;
     c->decode.defrag_timeout_s = 60;
     c->decode.defrag_max_frags = 256;

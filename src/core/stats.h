@@ -22,6 +22,14 @@
     X(NULL_PKT_TOO_SMALL, "null", "pkt_too_small")                     \
     X(NULL_UNSUPPORTED_TYPE, "null", "unsupported_type")               \
     X(IPRAW_INVALID_IPV, "ipraw", "invalid_ip_version")                \
+    X(PPP_PKT_TOO_SMALL, "ppp", "pkt_too_small")                       \
+    X(PPPOE_PKT_TOO_SMALL, "pppoe", "pkt_too_small")                   \
+    X(PPPOE_WRONG_CODE, "pppoe", "wrong_code")                         \
+    X(GRE_PKT_TOO_SMALL, "gre", "pkt_too_small")                       \
+    X(GRE_UNSUPPORTED, "gre", "version_or_routing_unsupported")        \
+    X(ERSPAN_PKT_TOO_SMALL, "erspan", "pkt_too_small")                 \
+    X(ERSPAN_UNSUPPORTED_VERSION, "erspan", "unsupported_version")     \
+    X(TUNNEL_TOO_DEEP, "tunnel", "too_many_layers")                    \
     X(IPV4_PKT_TOO_SMALL, "ipv4", "pkt_too_small")                     \
     X(IPV4_HLEN_TOO_SMALL, "ipv4", "hlen_too_small")                   \
     X(IPV4_IPLEN_SMALLER_THAN_HLEN, "ipv4", "iplen_smaller_than_hlen") \
@@ -73,6 +81,8 @@ struct stats {
     uint64_t truncated_pkts; /* caplen < wirelen (snaplen cut) */
     uint64_t ethernet, vlan, vlan_qinq, sll, sll2, null, raw;
     uint64_t ipv4, ipv6, tcp, udp, icmpv4, icmpv6, other_ipproto, non_ip;
+    uint64_t ppp, pppoe, ipip, gre, erspan, vxlan; /* encapsulations taken off */
+    uint64_t tunneled;                             /* packets analysed from inside a tunnel */
     uint64_t decode_events[DEV__COUNT];
 
     /* defrag */

@@ -12,6 +12,10 @@
  *   DLT_LOOP        108  OpenBSD loopback, family big-endian     null.c
  *   DLT_RAW         12 (Linux) / 14 (BSD/OS), LINKTYPE_RAW 101   decode_raw below
  *   DLT_IPV4        228, DLT_IPV6 229: raw IP of one version
+ *   DLT_PPP         9, DLT_PPP_SERIAL 50: PPP (RFC 1661/1662)      tunnel.c
+ *
+ * A tunnel decoder (tunnel.c) returns DECODE_TUNNEL with the inner packet in
+ * d->next_*; decode_packet() decodes it in a loop, DECODE_MAX_TUNNELS deep.
  *
  * Everything else is DEV_LINK_UNSUPPORTED.  Nothing here allocates except the
  * defragmenter, set up once in decode_ctx_init().
@@ -101,8 +105,44 @@ static enum decode_result decode_link(struct decode_ctx *ctx, struct decoded *d,
     case DLT_LOOP: return decode_null(ctx, d, p, len);
     case DLT_IPV4: ctx->stats->raw++; return decode_ipv4(ctx, d, p, len);
     case DLT_IPV6: ctx->stats->raw++; return decode_ipv6(ctx, d, p, len);
+    case DLT_PPP:
+    case DLT_PPP_SERIAL: return decode_ppp(ctx, d, p, len);
     default: decode_anomaly(ctx, d, DEV_LINK_UNSUPPORTED); return DECODE_INVALID;
     }
+}
+
+/* Forget the outer packet's network and transport fields and decode the inner packet d->next_* points at. */
+static enum decode_result decode_tunnel_inner(struct decode_ctx *ctx, struct decoded *d)
+{
+    if (d->tunnel_depth++ == 0) {
+        d->outer_ip_version = d->ip_version;
+        d->outer_src = d->src;
+        d->outer_dst = d->dst;
+    }
+    uint16_t next = d->next_ethertype;
+    const uint8_t *p = d->next_p;
+    uint32_t len = d->next_len;
+    d->ip_version = 0;
+    d->ipproto = 0;
+    d->ttl = 0;
+    d->l3 = d->l4 = d->payload = NULL;
+    d->l3_len = d->l4_len = d->payload_len = d->payload_missing = 0;
+    d->reassembled = false;
+    d->sport = d->dport = 0;
+    d->icmp_type = d->icmp_code = 0;
+    d->tcp_flags = 0;
+    d->tcp_seq = d->tcp_ack = d->tcp_tsval = d->tcp_tsecr = 0;
+    d->tcp_win = d->tcp_mss = 0;
+    d->tcp_wscale = 0;
+    d->tcp_has_wscale = d->tcp_sack_permitted = d->tcp_has_ts = false;
+    d->next_p = NULL;
+    d->next_len = 0;
+    if (next == DECODE_NEXT_ETHERNET) {
+        /* a mirrored or bridged frame: its own MACs and VLAN tags, not the transport's */
+        d->vlan_count = 0;
+        return decode_ethernet(ctx, d, p, len);
+    }
+    return decode_ethertype(ctx, d, next, p, len);
 }
 
 enum decode_result decode_packet(struct decode_ctx *ctx, const struct packet *pkt, struct decoded *d)
@@ -114,6 +154,17 @@ enum decode_result decode_packet(struct decode_ctx *ctx, const struct packet *pk
     if (!p)
         p = (const uint8_t *)"";
     enum decode_result r = decode_link(ctx, d, pkt->linktype, p, len);
+    /* Encapsulations, innermost last: each pass takes one off or ends; DECODE_MAX_TUNNELS passes at most. */
+    while (r == DECODE_TUNNEL) {
+        if (d->tunnel_depth >= DECODE_MAX_TUNNELS) {
+            decode_anomaly(ctx, d, DEV_TUNNEL_TOO_DEEP);
+            r = DECODE_INVALID;
+            break;
+        }
+        r = decode_tunnel_inner(ctx, d);
+    }
+    if (d->tunnel_depth && r == DECODE_OK)
+        ctx->stats->tunneled++;
     if (r == DECODE_INVALID)
         ctx->stats->invalid++;
     else if (r == DECODE_NOT_IP)
@@ -149,11 +200,19 @@ enum decode_result decode_transport(struct decode_ctx *ctx, struct decoded *d, u
     d->ipproto = ipproto;
     switch (ipproto) {
     case IPPROTO_NUM_TCP: return decode_tcp(ctx, d, p, len);
-    case IPPROTO_NUM_UDP: return decode_udp(ctx, d, p, len);
+    case IPPROTO_NUM_UDP: {
+        enum decode_result r = decode_udp(ctx, d, p, len);
+        if (r == DECODE_OK && decode_vxlan(ctx, d))
+            return DECODE_TUNNEL;
+        return r;
+    }
+    case IPPROTO_NUM_IPIP:
+    case IPPROTO_NUM_IPV6: return decode_ipip(ctx, d, ipproto, p, len);
+    case IPPROTO_NUM_GRE: return decode_gre(ctx, d, p, len);
     case IPPROTO_NUM_ICMP: return decode_icmpv4(ctx, d, p, len);
     case IPPROTO_NUM_ICMPV6: return decode_icmpv6(ctx, d, p, len);
     default:
-        /* ESP, GRE, SCTP, No Next Header, ...: known by number only. */
+        /* ESP, SCTP, No Next Header, ...: known by number only. */
         ctx->stats->other_ipproto++;
         d->l4 = p;
         d->l4_len = len;

@@ -9,7 +9,9 @@
  *
  * Files: ethernet.c (Ethernet, 802.1Q, QinQ 802.1ad), sll.c (Linux SLL, SLL2),
  * null.c (BSD NULL/LOOP), ipv4.c, ipv6.c (extension header chain), tcp.c,
- * udp.c, icmp.c, defrag.c (IPv4 RFC 791 / IPv6 RFC 8200 section 4.5 reassembly).
+ * udp.c, icmp.c, defrag.c (IPv4 RFC 791 / IPv6 RFC 8200 section 4.5 reassembly),
+ * tunnel.c (IP in IP, GRE, ERSPAN, VXLAN, PPP, PPPoE: the inner packet is the
+ * one analysed, decoded in decode_packet()'s loop, DECODE_MAX_TUNNELS deep).
  */
 #ifndef MEDSENTRY_DECODE_DECODE_H
 #define MEDSENTRY_DECODE_DECODE_H
@@ -22,7 +24,9 @@
 #include "core/packet.h"
 #include "core/stats.h"
 
-#define DECODE_MAX_VLAN 2
+#define DECODE_MAX_VLAN    2
+#define DECODE_MAX_TUNNELS 3 /* encapsulations decoded inside one frame; deeper is an anomaly */
+#define DECODE_VXLAN_PORT  4789
 
 /* TCP flag bits as in the header. */
 #define TH_FIN  0x01
@@ -67,6 +71,15 @@ struct decoded {
     bool tcp_has_wscale, tcp_sack_permitted, tcp_has_ts;
     uint32_t tcp_tsval, tcp_tsecr;
 
+    /* tunnels: the fields above describe the innermost packet; the outermost tunnel's endpoints are here */
+    uint8_t tunnel_depth; /* encapsulations taken off (0: none) */
+    uint8_t outer_ip_version;
+    struct ip_addr outer_src, outer_dst;
+    /* set by a tunnel decoder returning DECODE_TUNNEL: what comes next (an ethertype, or DECODE_NEXT_ETHERNET) */
+    uint16_t next_ethertype;
+    const uint8_t *next_p;
+    uint32_t next_len;
+
     /* application payload (TCP/UDP data) */
     const uint8_t *payload;
     uint32_t payload_len;
@@ -87,6 +100,7 @@ enum decode_result {
     DECODE_FRAGMENT, /* an IP fragment held by the defragmenter; nothing more to do yet */
     DECODE_NOT_IP,   /* ARP, LLDP, ...: counted, not analysed */
     DECODE_INVALID,  /* malformed; an anomaly was reported */
+    DECODE_TUNNEL,   /* internal to the decoder: an encapsulation, d->next_* is the inner packet */
 };
 
 struct defrag; /* defrag.c */
@@ -96,6 +110,7 @@ struct decode_cfg {
     uint32_t defrag_timeout_s; /* a datagram not complete after this (packet time) is dropped */
     uint32_t defrag_max_frags; /* fragments per datagram; more is an anomaly and the datagram is dropped */
     uint32_t max_vlan_layers;  /* up to DECODE_MAX_VLAN */
+    uint32_t vxlan_port;       /* UDP destination port of VXLAN (decoder.vxlan-port); 0 = VXLAN not decoded */
 };
 
 struct decode_ctx {

@@ -22,14 +22,24 @@
 #define ETHERTYPE_QINQ     0x88a8 /* 802.1ad S-tag */
 #define ETHERTYPE_QINQ_OLD 0x9100 /* pre-standard QinQ, still seen on switches */
 #define ETHERTYPE_MIN      0x0600 /* below: an 802.3 length field, not a type */
+#define ETHERTYPE_PPPOE    0x8864 /* PPPoE session stage (RFC 2516) */
+#define ETHERTYPE_TEB      0x6558 /* transparent Ethernet bridging: an Ethernet frame (GRE) */
+#define ETHERTYPE_PPP      0x880b /* PPP (GRE) */
+#define ETHERTYPE_ERSPAN   0x88be /* ERSPAN type I and II (GRE) */
+#define ETHERTYPE_ERSPAN3  0x22eb /* ERSPAN type III (GRE) */
+/* d->next_ethertype of a tunnel that carries an Ethernet frame (0 is no ethertype: below ETHERTYPE_MIN) */
+#define DECODE_NEXT_ETHERNET 0
 
 /* IP protocol numbers (IANA "Assigned Internet Protocol Numbers"). */
 #define IPPROTO_NUM_HOPOPTS  0
 #define IPPROTO_NUM_ICMP     1
+#define IPPROTO_NUM_IPIP     4 /* IPv4 in IP */
 #define IPPROTO_NUM_TCP      6
 #define IPPROTO_NUM_UDP      17
+#define IPPROTO_NUM_IPV6     41 /* IPv6 in IP */
 #define IPPROTO_NUM_ROUTING  43
 #define IPPROTO_NUM_FRAGMENT 44
+#define IPPROTO_NUM_GRE      47
 #define IPPROTO_NUM_ESP      50
 #define IPPROTO_NUM_AH       51
 #define IPPROTO_NUM_ICMPV6   58
@@ -94,6 +104,16 @@ enum decode_result decode_tcp(struct decode_ctx *ctx, struct decoded *d, const u
 enum decode_result decode_udp(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len);
 enum decode_result decode_icmpv4(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len);
 enum decode_result decode_icmpv6(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len);
+
+/* Tunnel decoders (tunnel.c): each checks its header and returns DECODE_TUNNEL with d->next_* set to the
+ * inner packet, which decode_packet() decodes next; or DECODE_NOT_IP / DECODE_INVALID. */
+enum decode_result decode_ipip(struct decode_ctx *ctx, struct decoded *d, uint8_t ipproto, const uint8_t *p,
+                               uint32_t len);
+enum decode_result decode_gre(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len);
+enum decode_result decode_ppp(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len);
+enum decode_result decode_pppoe_session(struct decode_ctx *ctx, struct decoded *d, const uint8_t *p, uint32_t len);
+/* A decoded UDP datagram to the VXLAN port with a valid header: d->next_* set, true. */
+bool decode_vxlan(struct decode_ctx *ctx, struct decoded *d);
 
 /* The packet time of the frame being decoded (0 when a unit test calls a layer decoder directly). */
 static inline uint64_t decode_now(const struct decoded *d)

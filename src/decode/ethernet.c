@@ -74,6 +74,7 @@ enum decode_result decode_ethertype(struct decode_ctx *ctx, struct decoded *d, u
     switch (ethertype) {
     case ETHERTYPE_IPV4: return decode_ipv4(ctx, d, p, len);
     case ETHERTYPE_IPV6: return decode_ipv6(ctx, d, p, len);
+    case ETHERTYPE_PPPOE: return decode_pppoe_session(ctx, d, p, len);
     default:
         /* ARP, LLDP, 802.3 length fields (< 0x0600), ...: not analysed. */
         return DECODE_NOT_IP;

@@ -66,6 +66,13 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "icmpv6", s->icmpv6);
     jw_u64(w, "other_ipproto", s->other_ipproto);
     jw_u64(w, "non_ip", s->non_ip);
+    jw_u64(w, "ppp", s->ppp);
+    jw_u64(w, "pppoe", s->pppoe);
+    jw_u64(w, "ipip", s->ipip);
+    jw_u64(w, "gre", s->gre);
+    jw_u64(w, "erspan", s->erspan);
+    jw_u64(w, "vxlan", s->vxlan);
+    jw_u64(w, "tunneled", s->tunneled);
     decoder_events(w, s);
     jw_close_obj(w);
 

@@ -23,7 +23,7 @@ TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d{4}$")
 
 def check_capture(cap, rel):
     problems = []
-    run = mslib.run_medsentry(cap, mslib.CORPUS_ARGS)
+    run = mslib.run_medsentry(cap, mslib.corpus_args(cap))
     path = os.path.join(run.logdir, "eve.json")
     if run.rc != 0:
         problems.append("%s: medsentry exit %d: %s" % (rel, run.rc, run.stderr.strip()[-200:]))

@@ -52,7 +52,7 @@ def check_capture(rel):
     cap = os.path.join(mslib.CORPUS, rel)
     problems, notes = [], []
     ref = mslib.tshark_conv(cap)
-    run = mslib.run_medsentry(cap, mslib.CORPUS_ARGS)
+    run = mslib.run_medsentry(cap, mslib.corpus_args(cap))
     if run.rc != 0:
         problems.append("%s: medsentry exit %d: %s" % (rel, run.rc, run.stderr.strip()[-300:]))
         if not run.events:

@@ -50,7 +50,7 @@ def check_capture(rel):
     problems, notes = [], []
     conv = mslib.tshark_conv(cap)
     fol = mslib.tshark_follow(cap)
-    run = mslib.run_medsentry(cap, mslib.CORPUS_ARGS)
+    run = mslib.run_medsentry(cap, mslib.corpus_args(cap))
     if run.rc != 0:
         problems.append("%s: medsentry exit %d: %s" % (rel, run.rc, run.stderr.strip()[-300:]))
         if not run.events:

@@ -1,7 +1,8 @@
 /*
  * test_decode.c - unit tests of the decode layer (src/decode/) short of
  * reassembly: link types, VLAN tags, IPv4 and its options, the IPv6 extension
- * header chain, TCP/UDP/ICMP, truncation at every length, and a mutation run.
+ * header chain, TCP/UDP/ICMP, truncation at every length, a mutation run, and
+ * the tunnels (IP in IP, GRE, ERSPAN I/II/III, VXLAN, PPP, PPPoE, nesting).
  *
  * Frames are built here byte by byte from the header layouts in the RFCs
  * (RFC 791, 8200, 9293, 768, 792, 4443; IEEE 802.1Q; the tcpdump.org link-type
@@ -827,16 +828,255 @@ static void test_udp_icmp_other(void **state)
     assert_int_equal(run(t, DLT_RAW, b, 44), DECODE_INVALID);
     assert_int_equal(has_event(t, DEV_ICMPV6_PKT_TOO_SMALL), 1);
 
-    /* GRE: known by number. */
-    n = put_ipv4(b, 20, NULL, 24, 47);
+    /* ESP: known by number. */
+    n = put_ipv4(b, 20, NULL, 24, 50);
     memset(b + n, 0, 4);
     assert_int_equal(run(t, DLT_RAW, b, 24), DECODE_OK);
-    assert_int_equal(t->d.ipproto, 47);
+    assert_int_equal(t->d.ipproto, 50);
     assert_int_equal(t->d.sport, 0);
     assert_int_equal(t->d.l4_len, 4);
     assert_int_equal(t->st.icmpv4, 2);
     assert_int_equal(t->st.icmpv6, 2);
     assert_int_equal(t->st.other_ipproto, 1);
+}
+
+/* ---- tunnels (tunnel.c) ------------------------------------------------- */
+
+/* The inner packet every tunnel test carries: IPv4 (20) + UDP (8) + "hello", 33 bytes, 10.9.9.1 -> 10.9.9.2. */
+static size_t put_inner(uint8_t *p)
+{
+    size_t n = put_ipv4(p, 20, NULL, 33, 17);
+    p[12] = 10, p[13] = 9, p[14] = 9, p[15] = 1;
+    p[16] = 10, p[17] = 9, p[18] = 9, p[19] = 2;
+    n += put_udp(p + n, 13);
+    memcpy(p + n, PAYLOAD, sizeof(PAYLOAD));
+    return n + sizeof(PAYLOAD);
+}
+
+static void assert_inner(const struct tst *t, uint8_t depth)
+{
+    const struct decoded *d = &t->d;
+    assert_int_equal(d->tunnel_depth, depth);
+    assert_int_equal(d->ip_version, 4);
+    assert_int_equal(d->src.b[12], 10);
+    assert_int_equal(d->src.b[15], 1);
+    assert_int_equal(d->dst.b[15], 2);
+    assert_int_equal(d->ipproto, 17);
+    assert_int_equal(d->dport, 53);
+    assert_int_equal(d->payload_len, 5);
+    assert_memory_equal(d->payload, "hello", 5);
+    /* the outermost tunnel's endpoints */
+    assert_int_equal(d->outer_src.b[12], IP4_SRC[0]);
+    assert_int_equal(d->outer_dst.b[15], IP4_DST[3]);
+}
+
+/* Ethernet + IPv4(proto) + hdr (hlen bytes) + inner: returns the frame length */
+static size_t build_tunnel(uint8_t *b, uint8_t proto, const uint8_t *hdr, size_t hlen, bool inner_eth)
+{
+    size_t n = put_eth(b, 0x0800);
+    size_t ip = n;
+    n += 20;
+    if (hlen)
+        memcpy(b + n, hdr, hlen);
+    n += hlen;
+    if (inner_eth)
+        n += put_eth(b + n, 0x0800);
+    n += put_inner(b + n);
+    put_ipv4(b + ip, 20, NULL, (uint32_t)(n - ip), proto);
+    return n;
+}
+
+static void test_tunnel_ipip_gre(void **state)
+{
+    struct tst *t = *state;
+    uint8_t b[256];
+    /* IPv4 in IPv4 */
+    size_t n = build_tunnel(b, 4, NULL, 0, false);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_OK);
+    assert_inner(t, 1);
+    assert_int_equal(t->st.ipip, 1);
+    assert_int_equal(t->st.tunneled, 1);
+    /* GRE, plain and with checksum + key + sequence number */
+    static const uint8_t gre[4] = {0x00, 0x00, 0x08, 0x00};
+    n = build_tunnel(b, 47, gre, 4, false);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_OK);
+    assert_inner(t, 1);
+    static const uint8_t gre_cks[16] = {0xb0, 0x00, 0x08, 0x00, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 7};
+    n = build_tunnel(b, 47, gre_cks, 16, false);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_OK);
+    assert_inner(t, 1);
+    /* GRE transparent Ethernet bridging: the inner frame's MACs and VLANs replace the outer ones */
+    static const uint8_t gre_teb[4] = {0x00, 0x00, 0x65, 0x58};
+    n = build_tunnel(b, 47, gre_teb, 4, true);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_OK);
+    assert_inner(t, 1);
+    assert_int_equal(t->st.gre, 3);
+    /* GRE with routing, version 2, and version 1 without PPP: refused */
+    static const uint8_t gre_bad[3][4] = {{0x40, 0x00, 0x08, 0x00}, {0x00, 0x02, 0x08, 0x00}, {0x20, 0x01, 0x08, 0x00}};
+    for (int i = 0; i < 3; i++) {
+        n = build_tunnel(b, 47, gre_bad[i], 4, false);
+        assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_INVALID);
+        assert_int_equal(has_event(t, DEV_GRE_UNSUPPORTED), 1);
+    }
+    /* GRE keepalive-like unknown protocol: not IP, no anomaly */
+    static const uint8_t gre_other[4] = {0x00, 0x00, 0x88, 0x47};
+    n = build_tunnel(b, 47, gre_other, 4, false);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_NOT_IP);
+    assert_int_equal(t->nev, 0);
+    /* GRE header cut short: key announced, not there */
+    static const uint8_t gre_key[4] = {0x20, 0x00, 0x08, 0x00};
+    n = put_eth(b, 0x0800);
+    put_ipv4(b + n, 20, NULL, 26, 47);
+    memcpy(b + n + 20, gre_key, 4);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n + 26), DECODE_INVALID);
+    assert_int_equal(has_event(t, DEV_GRE_PKT_TOO_SMALL), 1);
+}
+
+static void test_tunnel_erspan_vxlan(void **state)
+{
+    struct tst *t = *state;
+    uint8_t b[256];
+    /* ERSPAN type II: GRE with S bit, 0x88be, 8-byte header version 1 */
+    static const uint8_t e2[16] = {0x10, 0x00, 0x88, 0xbe, 0, 0, 0, 1, 0x10, 0x64, 0x00, 0x05, 0, 0, 0, 0};
+    size_t n = build_tunnel(b, 47, e2, 16, true);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_OK);
+    assert_inner(t, 1);
+    /* type I: no sequence number, no ERSPAN header */
+    static const uint8_t e1[4] = {0x00, 0x00, 0x88, 0xbe};
+    n = build_tunnel(b, 47, e1, 4, true);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_OK);
+    assert_inner(t, 1);
+    /* type III with the platform-specific subheader (O bit) */
+    uint8_t e3[4 + 4 + 12 + 8] = {0x10, 0x00, 0x22, 0xeb, 0, 0, 0, 9, 0x20, 0x64};
+    e3[8 + 11] = 0x01;
+    n = build_tunnel(b, 47, e3, sizeof(e3), true);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_OK);
+    assert_inner(t, 1);
+    assert_int_equal(t->st.erspan, 3);
+    /* a type II header claiming version 2 */
+    uint8_t e2bad[16];
+    memcpy(e2bad, e2, 16);
+    e2bad[8] = 0x20;
+    n = build_tunnel(b, 47, e2bad, 16, true);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_INVALID);
+    assert_int_equal(has_event(t, DEV_ERSPAN_UNSUPPORTED_VERSION), 1);
+
+    /* VXLAN: UDP to 4789 with the I flag */
+    t->ctx.cfg.vxlan_port = DECODE_VXLAN_PORT;
+    n = put_eth(b, 0x0800);
+    size_t ip = n;
+    n += 20;
+    size_t udp = n;
+    n += 8;
+    static const uint8_t vx[8] = {0x08, 0, 0, 0, 0, 0, 0x2a, 0};
+    memcpy(b + n, vx, 8);
+    n += 8;
+    n += put_eth(b + n, 0x0800);
+    n += put_inner(b + n);
+    put_ipv4(b + ip, 20, NULL, (uint32_t)(n - ip), 17);
+    put_udp(b + udp, (uint32_t)(n - udp));
+    be16(b + udp + 2, 4789);
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_OK);
+    assert_inner(t, 1);
+    assert_int_equal(t->st.vxlan, 1);
+    /* without the I flag it stays a UDP datagram to 4789 */
+    b[udp + 8] = 0;
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_OK);
+    assert_int_equal(t->d.tunnel_depth, 0);
+    assert_int_equal(t->d.dport, 4789);
+    /* and with decoder.vxlan-port 0 too */
+    b[udp + 8] = 0x08;
+    t->ctx.cfg.vxlan_port = 0;
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)n), DECODE_OK);
+    assert_int_equal(t->d.tunnel_depth, 0);
+}
+
+static void test_tunnel_ppp(void **state)
+{
+    struct tst *t = *state;
+    uint8_t b[256];
+    /* DLT_PPP with address/control and a two-byte protocol */
+    b[0] = 0xff, b[1] = 0x03, b[2] = 0x00, b[3] = 0x21;
+    size_t n = 4 + put_inner(b + 4);
+    assert_int_equal(run(t, DLT_PPP, b, (uint32_t)n), DECODE_OK);
+    assert_int_equal(t->d.tunnel_depth, 1);
+    assert_int_equal(t->d.dport, 53);
+    /* without address/control, protocol field compressed to one byte */
+    b[0] = 0x21;
+    n = 1 + put_inner(b + 1);
+    assert_int_equal(run(t, DLT_PPP_SERIAL, b, (uint32_t)n), DECODE_OK);
+    assert_int_equal(t->d.payload_len, 5);
+    /* LCP: not IP */
+    b[0] = 0xc0, b[1] = 0x21;
+    assert_int_equal(run(t, DLT_PPP, b, 8), DECODE_NOT_IP);
+    /* PPPoE session: version/type 0x11, code 0, session, length (PPP frame), then PPP without address/control */
+    n = put_eth(b, 0x8864);
+    b[n] = 0x11, b[n + 1] = 0, b[n + 2] = 0x12, b[n + 3] = 0x34;
+    size_t inner = put_inner(b + n + 8);
+    be16(b + n + 4, (uint32_t)(inner + 2));
+    b[n + 6] = 0x00, b[n + 7] = 0x21;
+    size_t len = n + 8 + inner;
+    memset(b + len, 0xee, 6); /* Ethernet padding after the PPP frame */
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)len + 6), DECODE_OK);
+    assert_int_equal(t->d.dport, 53);
+    assert_int_equal(t->st.pppoe, 1);
+    b[n + 2] = 0;
+    b[n + 1] = 0x09; /* PADI code in a session frame */
+    assert_int_equal(run(t, DLT_EN10MB, b, (uint32_t)len), DECODE_INVALID);
+    assert_int_equal(has_event(t, DEV_PPPOE_WRONG_CODE), 1);
+    assert_int_equal(run(t, DLT_PPP, b, 0), DECODE_INVALID);
+    assert_int_equal(has_event(t, DEV_PPP_PKT_TOO_SMALL), 1);
+}
+
+/* IP in IP in IP ...: three encapsulations are decoded, a fourth is an anomaly, never a loop. */
+static void test_tunnel_depth_and_truncation(void **state)
+{
+    struct tst *t = *state;
+    uint8_t b[512];
+    for (int depth = 1; depth <= DECODE_MAX_TUNNELS + 1; depth++) {
+        size_t n = 0;
+        size_t total = (size_t)depth * 20 + 33;
+        for (int i = 0; i < depth; i++, total -= 20)
+            n += put_ipv4(b + n, 20, NULL, (uint32_t)total, 4);
+        n += put_inner(b + n);
+        enum decode_result r = run(t, DLT_RAW, b, (uint32_t)n);
+        if (depth <= DECODE_MAX_TUNNELS) {
+            assert_int_equal(r, DECODE_OK);
+            assert_int_equal(t->d.tunnel_depth, depth);
+            assert_int_equal(t->d.payload_len, 5);
+        } else {
+            assert_int_equal(r, DECODE_INVALID);
+            assert_int_equal(has_event(t, DEV_TUNNEL_TOO_DEEP), 1);
+        }
+    }
+    /* every truncation of every kind of tunnel frame: no read past the end (ASan), a defined result */
+    static const uint8_t e3[20] = {0x10, 0x00, 0x22, 0xeb, 0, 0, 0, 9, 0x20, 0x64};
+    static const uint8_t gre_ppp[12] = {0x30, 0x01, 0x88, 0x0b, 0, 8, 0, 0, 0, 0, 0, 1};
+    struct {
+        uint8_t proto;
+        const uint8_t *hdr;
+        size_t hlen;
+        bool eth;
+    } kinds[] = {{47, e3, sizeof(e3), true}, {47, gre_ppp, sizeof(gre_ppp), false}, {4, NULL, 0, false}};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        uint8_t full[256];
+        size_t n;
+        if (kinds[k].hdr == gre_ppp) {
+            /* GRE v1 + PPP (address/control, IPv4) */
+            uint8_t h[16];
+            memcpy(h, gre_ppp, 12);
+            h[12] = 0xff, h[13] = 0x03, h[14] = 0x00, h[15] = 0x21;
+            n = build_tunnel(full, 47, h, 16, false);
+        } else {
+            n = build_tunnel(full, kinds[k].proto, kinds[k].hdr, kinds[k].hlen, kinds[k].eth);
+        }
+        assert_int_equal(run(t, DLT_EN10MB, full, (uint32_t)n), DECODE_OK);
+        assert_inner(t, 1);
+        for (size_t cut = 0; cut < n; cut++) {
+            enum decode_result r = run(t, DLT_EN10MB, full, (uint32_t)cut);
+            assert_true(r == DECODE_OK || r == DECODE_INVALID || r == DECODE_NOT_IP);
+        }
+    }
 }
 
 /* Anomaly counters and the event callback agree. */
@@ -933,6 +1173,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_udp_icmp_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_anomaly_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tunnel_ipip_gre, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tunnel_erspan_vxlan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tunnel_ppp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tunnel_depth_and_truncation, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
