@@ -8,7 +8,10 @@
  * across chunks (a no-progress loop found by fuzz_dcerpc, fixed in 1729011),
  * the svcctl CreateServiceW stub, and the svcctl handle table (handles
  * returned by OpenSCManagerW/OpenServiceW/CreateServiceW name the service of
- * later StartServiceW/ControlService/DeleteService/QueryServiceStatus calls).
+ * later StartServiceW/ControlService/DeleteService/QueryServiceStatus calls),
+ * and the interface table: every named interface's UUID, name and the length
+ * of its operation table (the specification's last opnum + 1), exact UUID
+ * matching in wire byte order, operation names carried into the events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -657,6 +660,261 @@ static void test_bind_contexts(void **st)
     h_free(h);
 }
 
+/* ---- the interface table [dcerpc_iface.c] ---- */
+
+/* "367abb81-9844-35f1-ad32-98f038001003" -> the 16 bytes as a little-endian (drep 0x10) bind carries them
+ * [C706 Appendix A: time_low, time_mid, time_hi_and_version are integers; the rest are bytes] */
+static void uuid_from_text(const char *s, struct dcerpc_uuid *u)
+{
+    unsigned int tl = 0, tm = 0, th = 0, c[8] = {0};
+    int n = sscanf(s, "%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x", &tl, &tm, &th, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5],
+                   &c[6], &c[7]);
+    assert_int_equal(n, 11);
+    put32(u->b, tl);
+    put16(u->b + 4, (uint16_t)tm);
+    put16(u->b + 6, (uint16_t)th);
+    for (size_t i = 0; i < 8; i++)
+        u->b[8 + i] = (uint8_t)c[i];
+}
+
+/* Every named interface: its UUID and name, the length of its operation table (the last opnum of the
+ * specification's IDL + 1, section in the comment) and some operations checked by name. */
+struct iface_want {
+    const char *uuid, *name;
+    uint16_t n_ops;
+    struct {
+        uint16_t opnum;
+        const char *name;
+    } op[3];
+};
+static const struct iface_want IFACE_WANT[] = {
+    /* the tables tshark checks keep Wireshark's names; past Wireshark's last opnum the specification's */
+    {"367abb81-9844-35f1-ad32-98f038001003",
+     "svcctl",
+     65,
+     {{12, "CreateServiceW"}, {45, "CreateServiceWOW64W"}, {64, "OpenSCManager2"}}}, /* MS-SCMR 3.1.4 */
+    {"12345778-1234-abcd-ef00-0123456789ab",
+     "lsarpc",
+     142,
+     {{44, "lsa_OpenPolicy2"}, {81, "lsa_LSARADTREPORTSECURITYEVENT"}, {130, "LsarOpenPolicy3"}}}, /* MS-LSAD 3.1.4 */
+    {"12345778-1234-abcd-ef00-0123456789ac",
+     "samr",
+     78,
+     {{64, "Connect5"}, {67, "ValidatePassword"}, {73, "SamrUnicodeChangePasswordUser4"}}}, /* MS-SAMR 3.1.5 */
+    {"4b324fc8-1670-01d3-1278-5a47bf6ee188",
+     "srvsvc",
+     58,
+     {{15, "NetShareEnumAll"}, {36, "NetShareEnum"}, {57, "NetrShareDelEx"}}},                /* MS-SRVS 3.1.4 */
+    {"1ff70682-0a51-30e8-076d-740be8cee98b", "atsvc", 4, {{0, "JobAdd"}, {3, "JobGetInfo"}}}, /* MS-TSCH 3.2.5.2 */
+    {"86d35949-83c9-4044-b424-db363231fd0c",
+     "ITaskSchedulerService",
+     20,
+     {{1, "SchRpcRegisterTask"}, {19, "SchRpcEnableTask"}}}, /* MS-TSCH 3.2.5.4 */
+    {"338cd001-2244-31f1-aaaa-900038001003",
+     "winreg",
+     36,
+     {{2, "OpenHKLM"}, {22, "SetValue"}, {35, "DeleteKeyEx"}}},                               /* MS-RRP 3.1.5 */
+    {"e1af8308-5d1f-11c9-91a4-08002b14a0fa", "epmapper", 7, {{3, "Map"}, {6, "MgmtDelete"}}}, /* C706 Appendix O */
+    /* the specifications' names */
+    {"12345678-1234-abcd-ef00-01234567cffb",
+     "netlogon",
+     60,
+     {{4, "NetrServerReqChallenge"},
+      {30, "NetrServerPasswordSet2"},
+      {59, "NetrServerAuthenticateKerberos"}}}, /* MS-NRPC 3.5.4 */
+    {"e3514235-4b06-11d1-ab04-00c04fc2dcd2",
+     "drsuapi",
+     31,
+     {{0, "DRSBind"}, {3, "DRSGetNCChanges"}, {30, "DRSReadNgcKey"}}},               /* MS-DRSR 4.1 */
+    {"7c44d7d4-31d5-424c-bd5e-2b3e1f323d22", "dsaop", 2, {{1, "DSAExecuteScript"}}}, /* MS-DRSR 4.2 */
+    {"3919286a-b10c-11d0-9ba8-00c04fd92ef5",
+     "dssetup",
+     12,
+     {{0, "DsRolerGetPrimaryDomainInformation"},
+      {9, "DsRolerUpgradeDownlevelServer"},
+      {11, "Opnum11NotUsedOnWire"}}}, /* MS-DSSP 3.2.5 */
+    {"afa8bd80-7d8a-11c9-bef4-08002b102989",
+     "mgmt",
+     5,
+     {{0, "inq_if_ids"}, {4, "inq_princ_name"}}}, /* C706 Appendix Q */
+    {"6bffd098-a112-3610-9833-46c3f87e345a",
+     "wkssvc",
+     38,
+     {{3, "Opnum3NotUsedOnWire"},
+      {27, "NetrAddAlternateComputerName"},
+      {37, "NetrSetPrimaryComputerName2"}}}, /* MS-WKST 3.2.4 */
+    {"12345678-1234-abcd-ef00-0123456789ab",
+     "spoolss",
+     117,
+     {{65, "RpcRemoteFindFirstPrinterChangeNotificationEx"},
+      {89, "RpcAddPrinterDriverEx"},
+      {116, "RpcLogJobInfoForBranchOffice"}}}, /* MS-RPRN 3.1.4 */
+    {"76f03f96-cdfd-44fc-a22c-64950a001209",
+     "IRemoteWinspool",
+     75,
+     {{39, "RpcAsyncAddPrinterDriver"}, {74, "RpcAsyncLogJobInfoForBranchOffice"}}}, /* MS-PAR 3.1.4 */
+    {"c681d488-d850-11d0-8c52-00c04fd90f7e",
+     "efsrpc",
+     45,
+     {{0, "EfsRpcOpenFileRaw"}, {4, "EfsRpcEncryptFileSrv"}, {44, "Opnum44NotUsedOnWire"}}}, /* MS-EFSR 3.1.4 */
+    {"df1941c5-fe89-4e79-bf10-463657acf44d",
+     "efsrpc",
+     45,
+     {{0, "EfsRpcOpenFileRaw"}, {22, "EfsRpcQueryProtectors"}}}, /* MS-EFSR 3.1.4 */
+    {"4fc742e0-4a10-11cf-8273-00aa004ae673",
+     "netdfs",
+     26,
+     {{12, "NetrDfsAddStdRoot"},
+      {13, "NetrDfsRemoveStdRoot"},
+      {25, "NetrDfsGetSupportedNamespaceVersion"}}}, /* MS-DFSNM 3.1.4 */
+    {"a8e0653c-2744-4389-a61d-7373df8b2292",
+     "FileServerVssAgent",
+     13,
+     {{8, "IsPathSupported"}, {12, "PrepareShadowCopySet"}}}, /* MS-FSRVP 3.1.4 */
+    {"82273fdc-e32a-18c3-3f78-827929dc23ea",
+     "eventlog",
+     27,
+     {{0, "ElfrClearELFW"}, {23, "Opnum23NotUsedOnWire"}, {26, "ElfrReportEventExA"}}}, /* MS-EVEN 3.1.4 */
+    {"f6beaff7-1e19-4fbb-9f8f-b89e2018337c",
+     "IEventService",
+     29,
+     {{6, "EvtRpcClearLog"}, {28, "EvtRpcGetClassicLogDisplayName"}}},             /* MS-EVEN6 3.1.4 */
+    {"3dde7c30-165d-11d1-ab8f-00805f14db40", "BackupKey", 1, {{0, "BackuprKey"}}}, /* MS-BKRP 3.1.4 */
+    {"378e52b0-c0a9-11cf-822d-00aa0051e40f",
+     "sasec",
+     4,
+     {{0, "SASetAccountInformation"}, {3, "SAGetAccountInformation"}}}, /* MS-TSCH 3.2.5.3 */
+    {"00000131-0000-0000-c000-000000000046",
+     "IRemUnknown",
+     6,
+     {{0, "Opnum0NotUsedOnWire"}, {5, "RemRelease"}}}, /* MS-DCOM 3.1.1.5.6 */
+    {"00000143-0000-0000-c000-000000000046",
+     "IRemUnknown2",
+     7,
+     {{3, "RemQueryInterface"}, {5, "RemRelease"}, {6, "RemQueryInterface2"}}}, /* MS-DCOM 3.1.1.5.7 */
+    {"000001a0-0000-0000-c000-000000000046",
+     "IRemoteSCMActivator",
+     5,
+     {{3, "RemoteGetClassObject"}, {4, "RemoteCreateInstance"}}},                          /* MS-DCOM 3.1.2.5.2.2 */
+    {"4d9f4ab8-7d1c-11cf-861e-0020af6e7c57", "IActivation", 1, {{0, "RemoteActivation"}}}, /* MS-DCOM 3.1.2.5.2.1 */
+    {"99fcfec4-5260-101b-bbcb-00aa0021347a",
+     "IObjectExporter",
+     6,
+     {{0, "ResolveOxid"}, {5, "ServerAlive2"}}},                                         /* MS-DCOM 3.1.2.5.1 */
+    {"f309ad18-d86a-11d0-a075-00c04fb68820", "IWbemLevel1Login", 7, {{6, "NTLMLogin"}}}, /* MS-WMI 3.1.4.1 */
+    {"9556dc99-828c-11cf-a37e-00aa003240c7",
+     "IWbemServices",
+     26,
+     {{3, "OpenNamespace"}, {24, "ExecMethod"}, {25, "ExecMethodAsync"}}}, /* MS-WMI 3.1.4.3 */
+};
+
+static void test_iface_tables(void **st)
+{
+    (void)st;
+    for (size_t i = 0; i < sizeof(IFACE_WANT) / sizeof(IFACE_WANT[0]); i++) {
+        const struct iface_want *w = &IFACE_WANT[i];
+        struct dcerpc_uuid u;
+        uuid_from_text(w->uuid, &u);
+        char text[37];
+        dcerpc_uuid_format(&u, text);
+        assert_string_equal(text, w->uuid);
+        const struct dcerpc_iface_info *info = dcerpc_iface_lookup(&u);
+        assert_non_null(info);
+        assert_string_equal(info->name, w->name);
+        assert_int_equal(info->n_opnames, w->n_ops); /* the specification's last opnum + 1 */
+        for (uint16_t op = 0; op < info->n_opnames; op++) {
+            const char *name = dcerpc_opnum_name(info, op);
+            assert_non_null(name);
+            assert_true(name[0] != '\0');
+            /* one name per operation; only the specifications' placeholders repeat (in other tables) */
+            for (uint16_t k = 0; k < op; k++)
+                assert_true(strcmp(name, dcerpc_opnum_name(info, k)) != 0);
+        }
+        for (size_t k = 0; k < 3 && w->op[k].name; k++)
+            assert_string_equal(dcerpc_opnum_name(info, w->op[k].opnum), w->op[k].name);
+        /* past the last opnum: no name, as for an unknown interface */
+        assert_null(dcerpc_opnum_name(info, w->n_ops));
+        assert_null(dcerpc_opnum_name(info, 0xffff));
+    }
+    assert_null(dcerpc_opnum_name(NULL, 0));
+}
+
+static void test_iface_lookup_exact(void **st)
+{
+    (void)st;
+    struct dcerpc_uuid u;
+    uuid_from_text("367abb81-9844-35f1-ad32-98f038001003", &u);
+    assert_non_null(dcerpc_iface_lookup(&u));
+    /* every one of the 16 bytes takes part: a UUID one bit away from a known one is unknown */
+    for (size_t i = 0; i < 16; i++) {
+        struct dcerpc_uuid v = u;
+        v.b[i] ^= 0x01;
+        assert_null(dcerpc_iface_lookup(&v));
+    }
+    /* the integer fields are compared in wire order: the same bytes read big-endian are unknown */
+    struct dcerpc_uuid be = u;
+    for (size_t i = 0; i < 4; i++)
+        be.b[i] = u.b[3 - i];
+    assert_null(dcerpc_iface_lookup(&be));
+    /* lsarpc and samr, spoolss and netlogon differ in one byte each: each finds its own */
+    uuid_from_text("12345778-1234-abcd-ef00-0123456789ab", &u);
+    assert_string_equal(dcerpc_iface_lookup(&u)->name, "lsarpc");
+    uuid_from_text("12345678-1234-abcd-ef00-0123456789ab", &u);
+    assert_string_equal(dcerpc_iface_lookup(&u)->name, "spoolss");
+    memset(u.b, 0, sizeof(u.b));
+    assert_null(dcerpc_iface_lookup(&u));
+    memset(u.b, 0xff, sizeof(u.b));
+    assert_null(dcerpc_iface_lookup(&u));
+}
+
+/* a bind of netlogon and drsuapi, then calls: the operation names reach the event; an opnum past the table
+ * has none */
+static void test_iface_operation_names(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    struct buf *b = calloc(1, sizeof(*b));
+    uint8_t(*u)[16] = calloc(2, 16);
+    struct dcerpc_uuid x;
+    uuid_from_text("12345678-1234-abcd-ef00-01234567cffb", &x);
+    memcpy(u[0], x.b, 16);
+    uuid_from_text("e3514235-4b06-11d1-ab04-00c04fc2dcd2", &x);
+    memcpy(u[1], x.b, 16);
+    bind(b, 1, (const uint8_t(*)[16])u, 2);
+    feed(h, 0, b->b, b->n, 0);
+    b->n = 0;
+    const uint16_t res[2] = {0, 0}, reason[2] = {0, 0};
+    bind_ack(b, 1, res, reason, 2);
+    feed(h, 1, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 1);
+    assert_string_equal(h->rec.e[0].ctx[0].name, "netlogon");
+    assert_string_equal(h->rec.e[0].ctx[1].name, "drsuapi");
+    struct buf *s = calloc(1, sizeof(*s));
+    b_u32(s, 0);
+    b->n = 0;
+    request(b, 3, 2, 0, 4, s->b, s->n);  /* netlogon NetrServerReqChallenge */
+    request(b, 3, 3, 1, 3, s->b, s->n);  /* drsuapi DRSGetNCChanges (DCSync) */
+    request(b, 3, 4, 0, 60, s->b, s->n); /* netlogon: past the last opnum */
+    feed(h, 0, b->b, b->n, 0);
+    b->n = 0;
+    response(b, 2, s->b, s->n);
+    response(b, 3, s->b, s->n);
+    response(b, 4, s->b, s->n);
+    feed(h, 1, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 4);
+    assert_string_equal(h->rec.e[1].iface, "netlogon");
+    assert_string_equal(h->rec.e[1].op, "NetrServerReqChallenge");
+    assert_string_equal(h->rec.e[2].iface, "drsuapi");
+    assert_string_equal(h->rec.e[2].op, "DRSGetNCChanges");
+    assert_string_equal(h->rec.e[3].iface, "netlogon");
+    assert_int_equal(h->rec.e[3].opnum, 60);
+    assert_string_equal(h->rec.e[3].op, "");
+    free(s);
+    free(u);
+    free(b);
+    h_free(h);
+}
+
 /* ---- fault ---- */
 
 static void test_fault(void **st)
@@ -895,6 +1153,8 @@ int main(void)
         cmocka_unit_test(test_bind_contexts),          cmocka_unit_test(test_fault),
         cmocka_unit_test(test_header_only_split),      cmocka_unit_test(test_svcctl_handles),
         cmocka_unit_test(test_svcctl_handle_eviction), cmocka_unit_test(test_last_frag_twice),
+        cmocka_unit_test(test_iface_tables),           cmocka_unit_test(test_iface_lookup_exact),
+        cmocka_unit_test(test_iface_operation_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
