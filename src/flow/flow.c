@@ -27,6 +27,12 @@
 #define FLOW_ID_SEED     0x6d656473656e7472ULL /* "medsentr": fixed, so a capture gives the same ids on every run */
 #define FLOW_EVICT_TRIES 8
 
+/* Bytes a flow of this IP protocol takes: TCP adds its two stream directions. */
+static size_t flow_alloc_size(uint8_t ipproto)
+{
+    return sizeof(struct flow) + (ipproto == 6 ? 2 * sizeof(struct tcp_stream) : 0);
+}
+
 static const char *const tcp_state_names[] = {
     [TCP_NONE] = "none",         [TCP_SYN_SENT] = "syn_sent",
     [TCP_SYN_RECV] = "syn_recv", [TCP_ESTABLISHED] = "established",
@@ -130,7 +136,7 @@ static void flow_end(struct flow_table *ft, struct flow *f, enum flow_end_reason
     }
     if (ft->on_end)
         ft->on_end(ft->on_end_user, f);
-    mc_free(&ft->mc, f, sizeof(*f));
+    mc_free(&ft->mc, f, flow_alloc_size(f->ipproto));
 }
 
 void flow_table_flush(struct flow_table *ft, enum flow_end_reason reason)
@@ -227,24 +233,28 @@ static struct flow *flow_find(struct flow_table *ft, const struct flow_key *k, u
     return NULL;
 }
 
-static struct flow *flow_alloc(struct flow_table *ft)
+/* A TCP flow carries its two reassembly directions after it, in the same allocation. */
+static struct flow *flow_alloc(struct flow_table *ft, uint8_t ipproto)
 {
-    struct flow *f = mc_calloc(&ft->mc, sizeof(*f));
-    if (f)
-        return f;
-    ft->stats->flows_memcap_hits++;
-    for (int i = 0; i < FLOW_EVICT_TRIES && ft->lru_tail; i++) {
-        flow_end(ft, ft->lru_tail, FLOW_END_EVICTED);
-        f = mc_calloc(&ft->mc, sizeof(*f));
-        if (f)
-            return f;
+    size_t size = flow_alloc_size(ipproto);
+    struct flow *f = mc_calloc(&ft->mc, size);
+    if (!f) {
+        ft->stats->flows_memcap_hits++;
+        for (int i = 0; i < FLOW_EVICT_TRIES && ft->lru_tail && !f; i++) {
+            flow_end(ft, ft->lru_tail, FLOW_END_EVICTED);
+            f = mc_calloc(&ft->mc, size);
+        }
+        if (!f)
+            return NULL;
     }
-    return NULL;
+    if (ipproto == 6)
+        f->stream = (struct tcp_stream *)(f + 1);
+    return f;
 }
 
 static struct flow *flow_create(struct flow_table *ft, const struct flow_key *k, uint32_t h, const struct decoded *d)
 {
-    struct flow *f = flow_alloc(ft);
+    struct flow *f = flow_alloc(ft, d->ipproto);
     if (!f)
         return NULL;
     f->key = *k;

@@ -76,9 +76,10 @@ struct flow {
 
     /* TCP */
     enum tcp_state tcp_state;
-    uint8_t tcp_flags[2]; /* OR of flags seen per direction */
-    bool saw_syn;         /* the handshake was seen (not midstream) */
-    struct tcp_stream stream[2];
+    uint8_t tcp_flags[2];      /* OR of flags seen per direction */
+    bool saw_syn;              /* the handshake was seen (not midstream) */
+    struct tcp_stream *stream; /* [2] (0 to server, 1 to client): TCP flows only, allocated with the flow
+                                * in the same block; NULL for UDP, ICMP and other flows, which need none */
 
     /* app layer */
     struct app_flow app;

@@ -16,7 +16,9 @@
 
 static struct flow *tcp_flow(void)
 {
-    struct flow *f = calloc(1, sizeof(*f));
+    /* laid out as flow.c allocates a TCP flow: its two stream directions after it */
+    struct flow *f = calloc(1, sizeof(*f) + 2 * sizeof(struct tcp_stream));
+    f->stream = (struct tcp_stream *)(f + 1);
     uint8_t c[4] = {192, 168, 1, 10}, s[4] = {10, 0, 0, 5};
     ip_addr_set4(&f->client, c);
     ip_addr_set4(&f->server, s);

@@ -113,6 +113,33 @@ static void test_handshake_direction_and_counters(void **state)
     assert_int_equal(ft.mc.used, 0);
 }
 
+/* A TCP flow carries its two stream directions; a UDP or ICMP flow is charged only for struct flow. */
+static void test_stream_state_only_for_tcp(void **state)
+{
+    (void)state;
+    struct stats st = {0};
+    struct ended e = {0};
+    struct flow_table ft;
+    struct flow_cfg c = cfg_default();
+    assert_int_equal(flow_table_init(&ft, &c, &st, on_end, &e), 0);
+    struct pk p;
+    int dir;
+    uint64_t base = ft.mc.used;
+    struct flow *u = flow_packet(&ft, mk(&p, 17, 9, 5353, 1, 53, 0, 1 * SEC, 80), &dir);
+    assert_non_null(u);
+    assert_null(u->stream);
+    assert_int_equal(ft.mc.used - base, sizeof(struct flow));
+    base = ft.mc.used;
+    struct flow *t = flow_packet(&ft, mk(&p, 6, 9, 40000, 1, 104, TH_SYN, 1 * SEC, 74), &dir);
+    assert_non_null(t);
+    assert_non_null(t->stream);
+    assert_int_equal(ft.mc.used - base, sizeof(struct flow) + 2 * sizeof(struct tcp_stream));
+    assert_int_equal(t->stream[0].delivered + t->stream[1].delivered, 0); /* zeroed with the flow */
+    flow_table_free(&ft);
+    assert_int_equal(e.n, 2);
+    assert_int_equal(ft.mc.used, 0); /* each freed with the size it was charged */
+}
+
 static void test_synack_first_and_midstream(void **state)
 {
     (void)state;
@@ -273,13 +300,10 @@ static void test_flow_id_stable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_handshake_direction_and_counters),
-        cmocka_unit_test(test_synack_first_and_midstream),
-        cmocka_unit_test(test_timeouts_by_state),
-        cmocka_unit_test(test_port_reuse_starts_new_flow),
-        cmocka_unit_test(test_vlan_in_key),
-        cmocka_unit_test(test_memcap_evicts_least_recent),
-        cmocka_unit_test(test_flow_id_stable),
+        cmocka_unit_test(test_handshake_direction_and_counters), cmocka_unit_test(test_stream_state_only_for_tcp),
+        cmocka_unit_test(test_synack_first_and_midstream),       cmocka_unit_test(test_timeouts_by_state),
+        cmocka_unit_test(test_port_reuse_starts_new_flow),       cmocka_unit_test(test_vlan_in_key),
+        cmocka_unit_test(test_memcap_evicts_least_recent),       cmocka_unit_test(test_flow_id_stable),
     };
     return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
 }

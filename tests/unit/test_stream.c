@@ -38,6 +38,7 @@ struct fx {
     struct stream_ctx ctx;
     struct stats stats;
     struct flow flow;
+    struct tcp_stream streams[2]; /* flow.stream: a TCP flow's directions */
     struct sink_rec rec;
 };
 
@@ -81,6 +82,7 @@ static struct fx *fx_new(void **state, uint64_t memcap, uint32_t max_bytes, uint
 {
     struct fx *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
+    fx->flow.stream = fx->streams;
     *state = fx;
     struct stream_cfg cfg = {
         .memcap = memcap, .max_ooo_bytes = max_bytes, .max_ooo_segments = max_segs, .depth = depth};
