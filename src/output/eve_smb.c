@@ -1,13 +1,37 @@
 /*
  * eve_smb.c - the `smb` object.  Field names are Suricata's where Suricata has
  * the field (command, status, status_code, dialect, share, named_pipe,
- * share_type, filename, disposition, access, fuid, ntlmssp, client_dialects,
- * function, rename); medsentry's additions are documented in docs/EVE.md.
+ * share_type, filename, disposition, access, fuid, server_guid, created,
+ * accessed, modified, changed, ntlmssp, client_dialects, function, rename),
+ * and so are their value formats (GUID strings, DOS error names, FILETIMEs as
+ * unix seconds); medsentry's additions are documented in docs/EVE.md.
  */
 #include <stdio.h>
 
 #include "app/smb/smb.h"
 #include "output/eve_smb.h"
+
+/* Suricata's GUID text: the first three groups little-endian, then bytes 9 8, 11 10 and 15 14 13 12 (not the
+ * RFC 4122 order of the last two groups; kept so that values match Suricata's field by field). */
+static void guid_str(const uint8_t *g, char out[37])
+{
+    static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 9, 8, 11, 10, 15, 14, 13, 12};
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[g[order[i]] >> 4];
+        out[o++] = hex[g[order[i]] & 15];
+    }
+    out[o] = '\0';
+}
+
+/* FILETIME (100 ns since 1601) to unix seconds; 0 for times before 1970 (an unset time is 0), as Suricata */
+static uint64_t filetime_unix(uint64_t ft)
+{
+    return ft > 116444736000000000ull ? ft / 10000000u - 11644473600ull : 0;
+}
 
 static const char *share_type_name(uint8_t t)
 {
@@ -29,7 +53,24 @@ void eve_smb_body(struct jw *w, const struct eve_cfg *cfg, const struct event *e
     if (s->dialect)
         jw_str(w, "dialect", s->dialect);
     jw_str(w, "command", s->command_name ? s->command_name : "UNKNOWN");
-    if (s->has_status) {
+    if (s->has_status && s->dos_error) {
+        /* SMB1 ErrorClass (low byte) and ErrorCode (high 16 bits): Suricata's name, code as 0x%04x */
+        char name[32], hex[16];
+        uint16_t code = (uint16_t)(s->status >> 16);
+        jw_str(w, "status", smb1_dos_error_name((uint8_t)s->status, code, name, sizeof(name)));
+        snprintf(hex, sizeof(hex), "0x%04x", code);
+        jw_str(w, "status_code", hex);
+        /* status_code alone does not tell SRV 5 (ERRinvtid) from DOS 5 (ERRnoaccess) [MS-CIFS 2.2.2.4] */
+        uint8_t cls = (uint8_t)s->status;
+        if (cls == 0x01 || cls == 0x02 || cls == 0x03 || cls == 0xff)
+            jw_str(w, "error_class",
+                   cls == 0x01   ? "ERRDOS"
+                   : cls == 0x02 ? "ERRSRV"
+                   : cls == 0x03 ? "ERRHRD"
+                                 : "ERRCMD");
+        else
+            jw_u64(w, "error_class", cls);
+    } else if (s->has_status) {
         const char *sn = smb_status_name(s->status);
         char hex[16];
         snprintf(hex, sizeof(hex), "0x%x", s->status);
@@ -50,6 +91,11 @@ void eve_smb_body(struct jw *w, const struct eve_cfg *cfg, const struct event *e
         jw_bool(w, "signing_enabled", s->security_mode & 1);
         jw_bool(w, "signing_required", (s->security_mode & 2) != 0);
         jw_hex32(w, "capabilities", s->capabilities);
+    }
+    if (s->server_guid) {
+        char g[37];
+        guid_str(s->server_guid, g);
+        jw_str(w, "server_guid", g);
     }
     if (s->ntlmssp) {
         jw_open_obj(w, "ntlmssp");
@@ -95,19 +141,43 @@ void eve_smb_body(struct jw *w, const struct eve_cfg *cfg, const struct event *e
         jw_str(w, "share_type", share_type_name(s->share_type));
     if (s->filename)
         jw_str(w, "filename", s->filename);
+    if (s->subcommand)
+        jw_str(w, "subcommand", s->subcommand);
+    if (s->has_info_level)
+        jw_u64(w, "info_level", s->info_level);
     if (s->has_create) {
         jw_str(w, "disposition", smb2_disposition_name(s->disposition));
-        jw_hex32(w, "desired_access", s->desired_access);
-        jw_hex32(w, "create_options", s->create_options);
+        if (s->legacy_open) {
+            jw_hex32(w, "access_mode", s->access_mode);
+            jw_hex32(w, "open_function", s->open_function);
+        } else {
+            jw_hex32(w, "desired_access", s->desired_access);
+            jw_hex32(w, "create_options", s->create_options);
+        }
         if (s->has_status && s->status == 0) {
             jw_u64(w, "create_action", s->create_action);
+            if (s->has_times) {
+                jw_u64(w, "created", filetime_unix(s->created));
+                jw_u64(w, "accessed", filetime_unix(s->accessed));
+                jw_u64(w, "modified", filetime_unix(s->modified));
+                jw_u64(w, "changed", filetime_unix(s->changed));
+            }
             jw_u64(w, "size", s->size);
         }
     }
     if (s->filename || s->has_create)
         jw_str(w, "access", s->delete_on_close ? "delete on close" : "normal");
-    if (s->fid && s->fid_len)
+    if (s->fid && s->fid_len == 16) {
+        char g[37];
+        guid_str(s->fid, g);
+        jw_str(w, "fuid", g);
+    } else if (s->fid && s->fid_len == 2) {
+        char f[5];
+        snprintf(f, sizeof(f), "%02x%02x", s->fid[1], s->fid[0]); /* the SMB1 FID as a 16-bit number */
+        jw_str(w, "fuid", f);
+    } else if (s->fid && s->fid_len) {
         jw_hexbytes(w, "fuid", s->fid, s->fid_len);
+    }
     if (s->has_rw) {
         jw_open_obj(w, "io");
         jw_u64(w, "reads", s->reads);
@@ -127,16 +197,16 @@ void eve_smb_body(struct jw *w, const struct eve_cfg *cfg, const struct event *e
         jw_u64(w, "type", s->info_type);
         jw_u64(w, "class", s->info_class);
         jw_close_obj(w);
-        if (s->rename_to) {
-            jw_open_obj(w, "rename");
-            if (s->filename)
-                jw_str(w, "from", s->filename);
-            jw_str(w, "to", s->rename_to);
-            jw_close_obj(w);
-        }
-        if (s->delete_pending)
-            jw_bool(w, "delete_pending", true);
     }
+    if (s->rename_to) {
+        jw_open_obj(w, "rename");
+        if (s->filename)
+            jw_str(w, "from", s->filename);
+        jw_str(w, "to", s->rename_to);
+        jw_close_obj(w);
+    }
+    if (s->delete_pending)
+        jw_bool(w, "delete_pending", true);
     if (s->encrypted || s->compressed) {
         jw_bool(w, "encrypted", s->encrypted);
         jw_bool(w, "compressed", s->compressed);

@@ -13,10 +13,13 @@
 
 #include "app/app.h"
 #include "app/smb/smb.h"
+#include "app/smb/smb1.h"
 #include "app/smb/utf16.h"
 #include "core/config.h"
+#include "core/json.h"
 #include "core/stats.h"
 #include "files/files.h"
+#include "output/eve_smb.h"
 
 /* ---- a recording harness ---- */
 #define MAXREC 64
@@ -30,6 +33,7 @@ struct rec {
         uint32_t status;
         bool has_status, encrypted;
         uint64_t writes, bytes_written, size;
+        char json[1024]; /* SMB events: the EVE smb object as eve_smb_body writes it */
     } e[MAXREC];
     char last_anomaly[64];
 };
@@ -78,6 +82,16 @@ static void on_event(void *user, const struct event *ev)
             copy(r->e[i].domain, 32, s->ntlmssp->domain);
             copy(r->e[i].host, 32, s->ntlmssp->host);
         }
+        struct jw w;
+        struct eve_cfg cfg = {0};
+        jw_init(&w);
+        jw_open_obj(&w, NULL);
+        eve_smb_body(&w, &cfg, ev);
+        jw_close_obj(&w);
+        size_t l = w.len < sizeof(r->e[i].json) ? w.len : sizeof(r->e[i].json) - 1;
+        memcpy(r->e[i].json, w.buf, l);
+        r->e[i].json[l] = '\0';
+        jw_free(&w);
     } else if (ev->type == EVENT_FILEINFO) {
         const struct fileinfo_event *f = ev->body;
         copy(r->e[i].filename, 128, f->filename);
@@ -914,6 +928,803 @@ static void test_probe(void **s)
     assert_int_equal(smb_probe((const uint8_t *)"\x00\x00\x00\x45\xfeSMX", 8, 0), PROBE_NO);
 }
 
+/* ---- SMB1 OPEN_ANDX, TRANSACTION2, NT_TRANSACT, NEGOTIATE ServerGUID, DOS errors ---- */
+
+#define UNI_FLAGS2 0xc001 /* Unicode, NT status, long names */
+
+static void send1(struct harness *h, int dir, const struct buf *m)
+{
+    static struct buf w;
+    nbss(&w, m);
+    feed(h, dir, w.b, w.n, 0);
+}
+
+/* an event's EVE smb object contains this text */
+static bool has_json(const struct rec *r, int i, const char *text)
+{
+    return i >= 0 && strstr(r->e[i].json, text) != NULL;
+}
+
+/* the i-th (0-based) SMB event with command, -1 if none */
+static int find_nth(const struct rec *r, const char *command, int nth)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->e[i].type == EVENT_SMB && strcmp(r->e[i].command, command) == 0 && nth-- == 0)
+            return i;
+    return -1;
+}
+
+static void put_utf16z(struct buf *b, const char *s)
+{
+    put_utf16(b, s);
+    b->b[b->n++] = 0;
+    b->b[b->n++] = 0;
+}
+
+static void smb1_ids(struct buf *m, uint16_t tid, uint16_t mid)
+{
+    put16(m->b + 24, tid);
+    put16(m->b + 30, mid);
+}
+
+/* OPEN_ANDX request [MS-CIFS 2.2.4.41.1] for name, and its response with FID fid */
+static void msg_open_andx(struct buf *m, bool resp, uint16_t mid, const char *name, uint16_t fid, uint32_t status)
+{
+    smb1_hdr(m, 0x2d, resp, status, UNI_FLAGS2, status ? 0 : 15);
+    smb1_ids(m, 9, mid);
+    uint8_t *w = m->b + 33;
+    if (resp) {
+        if (!status) {
+            put16(w + 4, fid);
+            put32(w + 12, 1234); /* FileDataSize */
+            put16(w + 22, 2);    /* OpenResults: created */
+        }
+    } else {
+        put16(w + 6, 0x0042);  /* AccessMode: read/write, deny none */
+        put16(w + 16, 0x0012); /* OpenMode: create, truncate if it exists */
+        m->b[m->n++] = 0;      /* pad: the bytes start at 65 */
+        put_utf16z(m, name);
+    }
+    smb1_bytecount(m, m->b[32]);
+}
+
+/* WRITE_ANDX request [MS-CIFS 2.2.4.43.1] of len bytes at offset 0 */
+static void msg_write_andx(struct buf *m, uint16_t mid, uint16_t fid, const uint8_t *data, uint16_t len)
+{
+    smb1_hdr(m, 0x2f, false, 0, UNI_FLAGS2, 14);
+    smb1_ids(m, 9, mid);
+    uint8_t *w = m->b + 33;
+    put16(w + 4, fid);
+    put16(w + 20, len);
+    put16(w + 22, (uint16_t)(m->n + 1));
+    m->b[m->n++] = 0; /* pad */
+    memcpy(m->b + m->n, data, len);
+    m->n += len;
+    smb1_bytecount(m, 14);
+}
+
+static void msg_close1(struct buf *m, bool resp, uint16_t mid, uint16_t fid)
+{
+    smb1_hdr(m, 0x04, resp, 0, UNI_FLAGS2, resp ? 0 : 3);
+    smb1_ids(m, 9, mid);
+    if (!resp)
+        put16(m->b + 33, fid);
+    smb1_bytecount(m, m->b[32]);
+}
+
+static void test_smb1_open_andx(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m;
+    uint8_t data[300];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 11 + 5);
+    msg_open_andx(&m, false, 20, "dir\\evil.exe", 0, 0);
+    send1(h, 0, &m);
+    msg_open_andx(&m, true, 20, NULL, 0x4007, 0);
+    send1(h, 1, &m);
+    msg_write_andx(&m, 21, 0x4007, data, sizeof(data));
+    send1(h, 0, &m);
+    msg_close1(&m, false, 22, 0x4007);
+    send1(h, 0, &m);
+    msg_close1(&m, true, 22, 0);
+    send1(h, 1, &m);
+    int o = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_OPEN_ANDX");
+    assert_true(o >= 0);
+    assert_string_equal(h->rec.e[o].filename, "dir\\evil.exe");
+    assert_true(has_json(&h->rec, o, "\"disposition\":\"FILE_OVERWRITE_IF\""));
+    assert_true(has_json(&h->rec, o, "\"access_mode\":\"0x00000042\""));
+    assert_true(has_json(&h->rec, o, "\"open_function\":\"0x00000012\""));
+    assert_true(has_json(&h->rec, o, "\"create_action\":2"));
+    assert_true(has_json(&h->rec, o, "\"size\":1234"));
+    assert_true(has_json(&h->rec, o, "\"fuid\":\"4007\"")); /* Suricata's SMB1 FID format */
+    assert_false(has_json(&h->rec, o, "desired_access"));
+    int c = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_CLOSE");
+    assert_true(c >= 0);
+    assert_string_equal(h->rec.e[c].filename, "dir\\evil.exe");
+    assert_int_equal(h->rec.e[c].writes, 1);
+    assert_int_equal(h->rec.e[c].bytes_written, sizeof(data));
+    int f = find(&h->rec, EVENT_FILEINFO, NULL);
+    assert_true(f >= 0);
+    char want[65];
+    sha256_hex(data, sizeof(data), want);
+    assert_string_equal(h->rec.e[f].sha256, want);
+    assert_int_equal(h->rec.anomalies, 0);
+
+    /* a failed open: an event with the status, no file */
+    h->rec.n = 0;
+    msg_open_andx(&m, false, 23, "missing.txt", 0, 0);
+    send1(h, 0, &m);
+    msg_open_andx(&m, true, 23, NULL, 0, 0xc0000034);
+    send1(h, 1, &m);
+    o = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_OPEN_ANDX");
+    assert_true(o >= 0);
+    assert_int_equal(h->rec.e[o].status, 0xc0000034);
+    assert_string_equal(h->rec.e[o].filename, "missing.txt");
+    assert_false(has_json(&h->rec, o, "fuid"));
+    h_free(h);
+}
+
+static void test_smb1_open_disposition(void **s)
+{
+    (void)s;
+    assert_int_equal(smb1_open_disposition(0x0010), 2);          /* fail if exists, create: FILE_CREATE */
+    assert_int_equal(smb1_open_disposition(0x0001), 1);          /* open: FILE_OPEN */
+    assert_int_equal(smb1_open_disposition(0x0011), 3);          /* FILE_OPEN_IF */
+    assert_int_equal(smb1_open_disposition(0x0002), 4);          /* FILE_OVERWRITE */
+    assert_int_equal(smb1_open_disposition(0x0012), 5);          /* FILE_OVERWRITE_IF */
+    assert_int_equal(smb1_open_disposition(0x0000), 0xffffffff); /* fail either way: no disposition */
+    assert_int_equal(smb1_open_disposition(0x0013), 0xffffffff);
+}
+
+/* TRANSACTION2 request [MS-CIFS 2.2.4.46.1]: parameters and data 4-aligned after an empty Name */
+static void msg_trans2(struct buf *m, uint16_t mid, uint16_t sub, const uint8_t *par, uint16_t pc, const uint8_t *dat,
+                       uint16_t dc)
+{
+    smb1_hdr(m, 0x32, false, 0, UNI_FLAGS2, 15);
+    smb1_ids(m, 9, mid);
+    uint8_t *w = m->b + 33;
+    w[0] = 0;
+    put16(w + 0, pc); /* TotalParameterCount */
+    put16(w + 2, dc); /* TotalDataCount */
+    put16(w + 18, pc);
+    put16(w + 22, dc);
+    w[26] = 1; /* SetupCount */
+    put16(w + 28, sub);
+    m->b[m->n++] = 0; /* Name: empty */
+    while (m->n % 4)
+        m->b[m->n++] = 0;
+    put16(w + 20, (uint16_t)m->n);
+    memcpy(m->b + m->n, par, pc);
+    m->n += pc;
+    while (m->n % 4)
+        m->b[m->n++] = 0;
+    put16(w + 24, (uint16_t)m->n);
+    if (dc)
+        memcpy(m->b + m->n, dat, dc);
+    m->n += dc;
+    smb1_bytecount(m, 15);
+}
+
+/* TRANSACTION2 final response [MS-CIFS 2.2.4.46.2] with parameters par[pc], or an error (WordCount 0) */
+static void msg_trans2_resp(struct buf *m, uint16_t mid, uint32_t status, const uint8_t *par, uint16_t pc)
+{
+    smb1_hdr(m, 0x32, true, status, UNI_FLAGS2, status ? 0 : 10);
+    smb1_ids(m, 9, mid);
+    if (!status) {
+        uint8_t *w = m->b + 33;
+        w[0] = 0;
+        put16(w + 0, pc);
+        put16(w + 6, pc);
+        while (m->n % 4)
+            m->b[m->n++] = 0;
+        put16(w + 8, (uint16_t)m->n);
+        memcpy(m->b + m->n, par, pc);
+        m->n += pc;
+    }
+    smb1_bytecount(m, m->b[32]);
+}
+
+/* parameters: fixed bytes then a Unicode name with its terminator */
+static uint16_t params_with_name(uint8_t *par, size_t fixed, const char *name)
+{
+    size_t n = fixed;
+    for (const char *c = name; *c; c++) {
+        par[n++] = (uint8_t)*c;
+        par[n++] = 0;
+    }
+    par[n++] = 0;
+    par[n++] = 0;
+    return (uint16_t)n;
+}
+
+/* FILE_RENAME_INFORMATION_TYPE_1 [MS-FSCC 2.4.42.1] with a Unicode name */
+static uint16_t rename_info(uint8_t *d, const char *to)
+{
+    memset(d, 0, 12);
+    size_t n = 12;
+    for (const char *c = to; *c; c++) {
+        d[n++] = (uint8_t)*c;
+        d[n++] = 0;
+    }
+    put32(d + 8, (uint32_t)(n - 12));
+    return (uint16_t)n;
+}
+
+static void test_smb1_trans2(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m;
+    uint8_t par[256], dat[256], rp[64];
+    memset(rp, 0, sizeof(rp));
+
+    /* FIND_FIRST2 with its search pattern; an interim response first (only the final one is an event) */
+    memset(par, 0, sizeof(par));
+    put16(par + 6, 0x0104); /* SMB_FIND_FILE_BOTH_DIRECTORY_INFO */
+    uint16_t pc = params_with_name(par, 12, "\\share\\*");
+    msg_trans2(&m, 30, 0x0001, par, pc, NULL, 0);
+    send1(h, 0, &m);
+    smb1_hdr(&m, 0x32, true, 0, UNI_FLAGS2, 0); /* interim: success, no words */
+    smb1_ids(&m, 9, 30);
+    smb1_bytecount(&m, 0);
+    send1(h, 1, &m);
+    assert_int_equal(h->rec.n, 0);
+    msg_trans2_resp(&m, 30, 0, rp, 10);
+    send1(h, 1, &m);
+    int e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_TRANS2");
+    assert_true(e >= 0);
+    assert_string_equal(h->rec.e[e].filename, "\\share\\*");
+    assert_true(has_json(&h->rec, e, "\"subcommand\":\"TRANS2_FIND_FIRST2\""));
+    assert_true(has_json(&h->rec, e, "\"info_level\":260"));
+
+    /* QUERY_PATH_INFORMATION that fails */
+    h->rec.n = 0;
+    memset(par, 0, sizeof(par));
+    put16(par, 1004); /* FileBasicInformation pass-through */
+    pc = params_with_name(par, 6, "\\dir\\a.txt");
+    msg_trans2(&m, 31, 0x0005, par, pc, NULL, 0);
+    send1(h, 0, &m);
+    msg_trans2_resp(&m, 31, 0xc0000034, NULL, 0);
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_TRANS2");
+    assert_true(e >= 0);
+    assert_string_equal(h->rec.e[e].filename, "\\dir\\a.txt");
+    assert_int_equal(h->rec.e[e].status, 0xc0000034);
+    assert_true(has_json(&h->rec, e, "\"subcommand\":\"TRANS2_QUERY_PATH_INFORMATION\""));
+
+    /* SET_PATH_INFORMATION rename (pass-through FileRenameInformation, level 1010) */
+    h->rec.n = 0;
+    memset(par, 0, sizeof(par));
+    put16(par, 1010);
+    pc = params_with_name(par, 6, "\\old.txt");
+    uint16_t dc = rename_info(dat, "new.txt");
+    msg_trans2(&m, 32, 0x0006, par, pc, dat, dc);
+    send1(h, 0, &m);
+    msg_trans2_resp(&m, 32, 0, rp, 2);
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_TRANS2");
+    assert_true(e >= 0);
+    assert_true(has_json(&h->rec, e, "\"rename\":{\"from\":\"\\\\old.txt\",\"to\":\"new.txt\"}"));
+    assert_true(has_json(&h->rec, e, "\"set_info\":{\"type\":1,\"class\":10}"));
+
+    /* TRANS2_OPEN2 opens a file into the same table; SET_FILE_INFORMATION renames it, then marks it for delete
+     * (CIFS level SMB_SET_FILE_DISPOSITION_INFO); CLOSE reports the new name */
+    h->rec.n = 0;
+    memset(par, 0, sizeof(par));
+    put16(par + 2, 0x0002);  /* AccessMode: read/write */
+    put16(par + 12, 0x0011); /* OpenMode: open, create if absent */
+    pc = params_with_name(par, 28, "c.txt");
+    msg_trans2(&m, 33, 0x0000, par, pc, NULL, 0);
+    send1(h, 0, &m);
+    memset(rp, 0, sizeof(rp));
+    put16(rp, 0x0801);   /* FID */
+    put32(rp + 8, 99);   /* FileDataSize */
+    put16(rp + 18, 0x1); /* ActionTaken: opened */
+    msg_trans2_resp(&m, 33, 0, rp, 30);
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_TRANS2");
+    assert_true(e >= 0);
+    assert_string_equal(h->rec.e[e].filename, "c.txt");
+    assert_true(has_json(&h->rec, e, "\"subcommand\":\"TRANS2_OPEN2\""));
+    assert_true(has_json(&h->rec, e, "\"disposition\":\"FILE_OPEN_IF\""));
+    assert_true(has_json(&h->rec, e, "\"fuid\":\"0801\""));
+    assert_true(has_json(&h->rec, e, "\"size\":99"));
+    memset(par, 0, sizeof(par));
+    put16(par, 0x0801);
+    put16(par + 2, 1010);
+    dc = rename_info(dat, "d.txt");
+    msg_trans2(&m, 34, 0x0008, par, 6, dat, dc);
+    send1(h, 0, &m);
+    memset(rp, 0, sizeof(rp));
+    msg_trans2_resp(&m, 34, 0, rp, 2);
+    send1(h, 1, &m);
+    e = find_nth(&h->rec, "SMB1_COMMAND_TRANS2", 1);
+    assert_true(e >= 0);
+    assert_true(has_json(&h->rec, e, "\"rename\":{\"from\":\"c.txt\",\"to\":\"d.txt\"}"));
+    assert_true(has_json(&h->rec, e, "\"subcommand\":\"TRANS2_SET_FILE_INFORMATION\""));
+    put16(par + 2, 0x0102);
+    dat[0] = 1; /* DeletePending */
+    msg_trans2(&m, 35, 0x0008, par, 6, dat, 1);
+    send1(h, 0, &m);
+    msg_trans2_resp(&m, 35, 0, rp, 2);
+    send1(h, 1, &m);
+    e = find_nth(&h->rec, "SMB1_COMMAND_TRANS2", 2);
+    assert_true(e >= 0);
+    assert_string_equal(h->rec.e[e].filename, "d.txt");
+    assert_true(has_json(&h->rec, e, "\"delete_pending\":true"));
+    assert_true(has_json(&h->rec, e, "\"set_info\":{\"type\":1,\"class\":13}"));
+    msg_close1(&m, false, 36, 0x0801);
+    send1(h, 0, &m);
+    msg_close1(&m, true, 36, 0);
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_CLOSE");
+    assert_true(e >= 0);
+    assert_string_equal(h->rec.e[e].filename, "d.txt");
+    assert_true(has_json(&h->rec, e, "\"access\":\"delete on close\""));
+
+    /* a secondary request (the rest of a split transaction) is not answered and not an event */
+    h->rec.n = 0;
+    smb1_hdr(&m, 0x33, false, 0, UNI_FLAGS2, 9);
+    smb1_ids(&m, 9, 37);
+    smb1_bytecount(&m, 9);
+    send1(h, 0, &m);
+    assert_int_equal(h->rec.n, 0);
+    assert_int_equal(h->rec.anomalies, 0);
+    h_free(h);
+}
+
+/* NT_TRANSACT request [MS-CIFS 2.2.4.62.1] with function fn, setup words, parameters and data */
+static void msg_nt_trans(struct buf *m, uint16_t mid, uint16_t fn, const uint8_t *setup, uint8_t setup_count,
+                         const uint8_t *par, uint32_t pc, const uint8_t *dat, uint32_t dc)
+{
+    uint8_t wc = (uint8_t)(19 + setup_count);
+    smb1_hdr(m, 0xa0, false, 0, UNI_FLAGS2, wc);
+    smb1_ids(m, 9, mid);
+    uint8_t *w = m->b + 33;
+    w[0] = 0;
+    put32(w + 3, pc);
+    put32(w + 7, dc);
+    put32(w + 19, pc);
+    put32(w + 27, dc);
+    w[35] = setup_count;
+    put16(w + 36, fn);
+    if (setup_count)
+        memcpy(w + 38, setup, 2u * setup_count);
+    while (m->n % 4)
+        m->b[m->n++] = 0;
+    put32(w + 23, (uint32_t)m->n);
+    memcpy(m->b + m->n, par, pc);
+    m->n += pc;
+    while (m->n % 4)
+        m->b[m->n++] = 0;
+    put32(w + 31, (uint32_t)m->n);
+    if (dc)
+        memcpy(m->b + m->n, dat, dc);
+    m->n += dc;
+    smb1_bytecount(m, wc);
+}
+
+static void msg_nt_trans_resp(struct buf *m, uint16_t mid, uint32_t status, uint16_t flags2, const uint8_t *par,
+                              uint32_t pc)
+{
+    smb1_hdr(m, 0xa0, true, status, flags2, status ? 0 : 18);
+    smb1_ids(m, 9, mid);
+    if (!status) {
+        uint8_t *w = m->b + 33;
+        w[0] = 0;
+        put32(w + 3, pc);
+        put32(w + 11, pc);
+        while (m->n % 4)
+            m->b[m->n++] = 0;
+        put32(w + 15, (uint32_t)m->n);
+        memcpy(m->b + m->n, par, pc);
+        m->n += pc;
+    }
+    smb1_bytecount(m, m->b[32]);
+}
+
+#define FT_2017 131570589990000000ull /* 2017-12-06 18:36:39 UTC as a FILETIME: unix 1512585399 */
+
+static void test_smb1_nt_transact(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m;
+    uint8_t par[256], rp[80], setup[8], data[100];
+
+    /* NT_TRANSACT_CREATE: the name at 54 (53 + the Unicode pad) */
+    memset(par, 0, sizeof(par));
+    put32(par + 8, 0x00120196); /* DesiredAccess */
+    put32(par + 28, 2);         /* FILE_CREATE */
+    put32(par + 32, 0x00001040);
+    uint16_t pc = params_with_name(par, 54, "x\\y.exe");
+    put32(par + 44, pc - 54 - 2); /* NameLength without the terminator */
+    msg_nt_trans(&m, 40, 1, NULL, 0, par, pc, NULL, 0);
+    send1(h, 0, &m);
+    memset(rp, 0, sizeof(rp));
+    put16(rp + 2, 0x1234);
+    put32(rp + 4, 2); /* created */
+    put64(rp + 12, FT_2017);
+    put64(rp + 20, FT_2017);
+    put64(rp + 28, FT_2017);
+    put64(rp + 36, 0); /* never: 0 */
+    put64(rp + 56, 77);
+    msg_nt_trans_resp(&m, 40, 0, UNI_FLAGS2, rp, 69);
+    send1(h, 1, &m);
+    int e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_NT_TRANS");
+    assert_true(e >= 0);
+    assert_string_equal(h->rec.e[e].filename, "x\\y.exe");
+    assert_true(has_json(&h->rec, e, "\"subcommand\":\"NT_TRANSACT_CREATE\""));
+    assert_true(has_json(&h->rec, e, "\"disposition\":\"FILE_CREATE\""));
+    assert_true(has_json(&h->rec, e,
+                         "\"created\":1512585399,\"accessed\":1512585399,\"modified\":1512585399,"
+                         "\"changed\":0,\"size\":77"));
+    assert_true(has_json(&h->rec, e, "\"access\":\"delete on close\""));
+    assert_true(has_json(&h->rec, e, "\"fuid\":\"1234\""));
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)i;
+    msg_write_andx(&m, 41, 0x1234, data, sizeof(data));
+    send1(h, 0, &m);
+
+    /* NT_TRANSACT_IOCTL on that file: function code, file name */
+    h->rec.n = 0;
+    memset(setup, 0, sizeof(setup));
+    put32(setup, 0x000900c0); /* FSCTL_CREATE_OR_GET_OBJECT_ID */
+    put16(setup + 4, 0x1234);
+    setup[6] = 1;
+    msg_nt_trans(&m, 42, 2, setup, 4, par, 0, NULL, 0);
+    send1(h, 0, &m);
+    msg_nt_trans_resp(&m, 42, 0, UNI_FLAGS2, rp, 0);
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_NT_TRANS");
+    assert_true(e >= 0);
+    assert_string_equal(h->rec.e[e].filename, "x\\y.exe");
+    assert_true(has_json(&h->rec, e, "\"ioctl_code\":\"0x000900c0\""));
+    assert_true(has_json(&h->rec, e, "\"subcommand\":\"NT_TRANSACT_IOCTL\""));
+
+    /* NT_TRANSACT_RENAME (reserved): the server refuses it with a DOS-class error (ERRSRV/ERRerror) */
+    h->rec.n = 0;
+    msg_nt_trans(&m, 43, 5, NULL, 0, par, 8, NULL, 0);
+    send1(h, 0, &m);
+    msg_nt_trans_resp(&m, 43, 0x00010002, 0x8001, NULL, 0);
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_NT_TRANS");
+    assert_true(e >= 0);
+    assert_true(has_json(&h->rec, e, "\"status\":\"SRV_ERROR\",\"status_code\":\"0x0001\",\"error_class\":\"ERRSRV\""));
+    assert_true(has_json(&h->rec, e, "\"subcommand\":\"NT_TRANSACT_RENAME\""));
+    smb_parser.on_close(&h->ctx, h->st);
+    /* the open never closed: its summary at flow end */
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_CLOSE");
+    assert_true(e >= 0);
+    assert_int_equal(h->rec.e[e].bytes_written, sizeof(data));
+    assert_int_equal(h->rec.anomalies, 0);
+    h_free(h);
+}
+
+/* NEGOTIATE response ServerGUID (extended security) and a DOS-class error, as Suricata's smb1-02 test shows them */
+static void test_smb1_negotiate_guid_dos_error(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m;
+    smb1_hdr(&m, 0x72, false, 0, UNI_FLAGS2, 0);
+    memcpy(m.b + m.n, "\x02NT LM 0.12\0", 12);
+    m.n += 12;
+    smb1_bytecount(&m, 0);
+    send1(h, 0, &m);
+    smb1_hdr(&m, 0x72, true, 0, UNI_FLAGS2, 17);
+    m.b[33] = 0;                      /* DialectIndex 0 */
+    put32(m.b + 33 + 19, 0x8000e3fd); /* Capabilities with CAP_EXTENDED_SECURITY */
+    memcpy(m.b + m.n, "ts412\0\0\0\0\0\0\0\0\0\0\0", 16);
+    m.n += 16;
+    smb1_bytecount(&m, 17);
+    send1(h, 1, &m);
+    int e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_NEGOTIATE_PROTOCOL");
+    assert_true(e >= 0);
+    assert_true(has_json(&h->rec, e, "\"server_guid\":\"31347374-0032-0000-0000-000000000000\""));
+    assert_true(has_json(&h->rec, e, "\"dialect\":\"NT LM 0.12\""));
+
+    /* without extended security the bytes are the challenge: no GUID */
+    h->rec.n = 0;
+    smb1_hdr(&m, 0x72, false, 0, UNI_FLAGS2, 0);
+    memcpy(m.b + m.n, "\x02NT LM 0.12\0", 12);
+    m.n += 12;
+    smb1_bytecount(&m, 0);
+    send1(h, 0, &m);
+    smb1_hdr(&m, 0x72, true, 0, UNI_FLAGS2, 17);
+    m.b[33] = 0;
+    put32(m.b + 33 + 19, 0x0000e3fd);
+    memset(m.b + m.n, 0x41, 16);
+    m.n += 16;
+    smb1_bytecount(&m, 17);
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_NEGOTIATE_PROTOCOL");
+    assert_true(e >= 0);
+    assert_false(has_json(&h->rec, e, "server_guid"));
+
+    /* LOGOFF_ANDX refused with ERRSRV/ERRbaduid, Flags2 without NT_STATUS: SRV_BADUID / 0x005b */
+    h->rec.n = 0;
+    smb1_hdr(&m, 0x74, false, 0, 0x0001, 2);
+    smb1_bytecount(&m, 2);
+    send1(h, 0, &m);
+    smb1_hdr(&m, 0x74, true, 0x005b0002, 0x0001, 0);
+    smb1_bytecount(&m, 0);
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_LOGOFF_ANDX");
+    assert_true(e >= 0);
+    assert_true(
+        has_json(&h->rec, e, "\"status\":\"SRV_BADUID\",\"status_code\":\"0x005b\",\"error_class\":\"ERRSRV\""));
+    /* the same code as an NTSTATUS (Flags2 NT_STATUS set) stays an NTSTATUS */
+    h->rec.n = 0;
+    smb1_hdr(&m, 0x74, true, 0xc000006d, UNI_FLAGS2, 0);
+    smb1_bytecount(&m, 0);
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_LOGOFF_ANDX");
+    assert_true(e >= 0);
+    assert_true(has_json(&h->rec, e, "\"status\":\"STATUS_LOGON_FAILURE\",\"status_code\":\"0xc000006d\""));
+    assert_false(has_json(&h->rec, e, "error_class"));
+    h_free(h);
+
+    char buf[32];
+    assert_string_equal(smb1_dos_error_name(1, 5, buf, sizeof(buf)), "DOS_ACCESS_DENIED");
+    assert_string_equal(smb1_dos_error_name(1, 32, buf, sizeof(buf)), "32");
+    assert_string_equal(smb1_dos_error_name(2, 91, buf, sizeof(buf)), "SRV_BADUID");
+    assert_string_equal(smb1_dos_error_name(3, 31, buf, sizeof(buf)), "UNKNOWN_03_001f");
+    assert_string_equal(smb1_dos_error_name(0xff, 0xffff, buf, sizeof(buf)), "UNKNOWN_ff_ffff");
+}
+
+/* SMB2: NEGOTIATE ServerGuid, CREATE timestamps and the file id as Suricata prints them, and a SET_INFO rename
+ * whose CREATE completed asynchronously (STATUS_PENDING first): rename.from is the name before the rename */
+static void test_smb2_guid_times_rename(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m;
+    static const uint8_t guid[16] = {0x4d, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0xff, 0xff, 0xff, 0xff};
+    m.n = 0;
+    smb2_hdr(&m, SMB2_NEGOTIATE, false, 0, 0, 0);
+    memset(m.b + m.n, 0, 38);
+    put16(m.b + m.n, 36);
+    put16(m.b + m.n + 2, 1);
+    put16(m.b + m.n + 36, 0x0210);
+    m.n += 38;
+    send1(h, 0, &m);
+    m.n = 0;
+    smb2_hdr(&m, SMB2_NEGOTIATE, true, 0, 0, 0);
+    memset(m.b + m.n, 0, 64);
+    put16(m.b + m.n, 65);
+    put16(m.b + m.n + 4, 0x0210);
+    memcpy(m.b + m.n + 8, guid, 16);
+    m.n += 64;
+    send1(h, 1, &m);
+    int e = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_NEGOTIATE_PROTOCOL");
+    assert_true(e >= 0);
+    assert_true(has_json(&h->rec, e, "\"server_guid\":\"0000004d-0000-0000-0009-0000ffffffff\""));
+
+    h->rec.n = 0;
+    m.n = 0;
+    msg_create(&m, false, "a.pdf", 4, 0);
+    send1(h, 0, &m);
+    m.n = 0; /* interim async response */
+    smb2_hdr(&m, SMB2_CREATE, true, SMB_STATUS_PENDING, 4, 0);
+    put32(m.b + 16, 3); /* response, async */
+    memset(m.b + m.n, 0, 9);
+    put16(m.b + m.n, 9);
+    m.n += 9;
+    send1(h, 1, &m);
+    m.n = 0;
+    size_t o = m.n;
+    msg_create(&m, true, NULL, 4, 0);
+    put64(m.b + o + 64 + 8, FT_2017);
+    put64(m.b + o + 64 + 16, FT_2017);
+    put64(m.b + o + 64 + 24, 116444736000000000ull); /* the epoch itself: 0, as Suricata */
+    put64(m.b + o + 64 + 32, FT_2017 + 10000000);
+    memcpy(m.b + o + 64 + 64, guid, 16);
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_CREATE");
+    assert_true(e >= 0);
+    assert_true(has_json(&h->rec, e,
+                         "\"created\":1512585399,\"accessed\":1512585399,\"modified\":0,"
+                         "\"changed\":1512585400"));
+    assert_true(has_json(&h->rec, e, "\"fuid\":\"0000004d-0000-0000-0009-0000ffffffff\""));
+    m.n = 0;
+    smb2_hdr(&m, SMB2_SET_INFO, false, 0, 5, 7);
+    uint8_t *b = m.b + m.n;
+    memset(b, 0, 32);
+    put16(b, 33);
+    b[2] = 1;  /* file info */
+    b[3] = 10; /* FileRenameInformation */
+    put16(b + 8, 64 + 32);
+    memcpy(b + 16, guid, 16);
+    m.n += 32;
+    size_t ib = m.n;
+    memset(m.b + m.n, 0, 20);
+    m.n += 20;
+    put_utf16(&m, "a.pdf.enc");
+    put32(m.b + ib + 16, 18);
+    put32(b + 4, (uint32_t)(m.n - ib));
+    send1(h, 0, &m);
+    m.n = 0;
+    smb2_hdr(&m, SMB2_SET_INFO, true, 0, 5, 7);
+    put16(m.b + m.n, 2);
+    m.n += 2;
+    send1(h, 1, &m);
+    e = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_SET_INFO");
+    assert_true(e >= 0);
+    assert_true(has_json(&h->rec, e, "\"rename\":{\"from\":\"a.pdf\",\"to\":\"a.pdf.enc\"}"));
+    h_free(h);
+}
+
+/* Every message of an SMB1 conversation using the new decoders, cut at every length (the NetBIOS length says
+ * the cut one), with the others whole: no over-read (ASan), no leak, every allocation returned. */
+static void test_smb1_truncated_everywhere(void **s)
+{
+    (void)s;
+    enum { NMSG = 12 };
+    static struct buf msgs[NMSG];
+    int dirs[NMSG];
+    uint8_t par[256], dat[64], rp[80];
+    int k = 0;
+    memset(par, 0, sizeof(par));
+    memset(rp, 0, sizeof(rp));
+    msg_open_andx(&msgs[k], false, 20, "dir\\evil.exe", 0, 0);
+    dirs[k++] = 0;
+    msg_open_andx(&msgs[k], true, 20, NULL, 0x4007, 0);
+    dirs[k++] = 1;
+    put16(par + 6, 0x0104);
+    uint16_t pc = params_with_name(par, 12, "\\*");
+    msg_trans2(&msgs[k], 30, 0x0001, par, pc, NULL, 0);
+    dirs[k++] = 0;
+    msg_trans2_resp(&msgs[k], 30, 0, rp, 10);
+    dirs[k++] = 1;
+    memset(par, 0, sizeof(par));
+    put16(par, 1010);
+    pc = params_with_name(par, 6, "\\old.txt");
+    uint16_t dc = rename_info(dat, "new.txt");
+    msg_trans2(&msgs[k], 32, 0x0006, par, pc, dat, dc);
+    dirs[k++] = 0;
+    memset(par, 0, sizeof(par));
+    put16(par, 0x4007);
+    put16(par + 2, 1010);
+    msg_trans2(&msgs[k], 34, 0x0008, par, 6, dat, dc);
+    dirs[k++] = 0;
+    memset(par, 0, sizeof(par));
+    put32(par + 28, 2);
+    pc = params_with_name(par, 54, "x\\y.exe");
+    put32(par + 44, pc - 56);
+    msg_nt_trans(&msgs[k], 40, 1, NULL, 0, par, pc, NULL, 0);
+    dirs[k++] = 0;
+    put16(rp + 2, 0x1234);
+    msg_nt_trans_resp(&msgs[k], 40, 0, UNI_FLAGS2, rp, 69);
+    dirs[k++] = 1;
+    uint8_t setup[8] = {0x17, 0xc0, 0x11, 0x00, 0x34, 0x12, 1, 0};
+    msg_nt_trans(&msgs[k], 42, 2, setup, 4, dat, 8, dat, 16);
+    dirs[k++] = 0;
+    msg_nt_trans_resp(&msgs[k], 42, 0, UNI_FLAGS2, rp, 16);
+    dirs[k++] = 1;
+    smb1_hdr(&msgs[k], 0x72, true, 0, UNI_FLAGS2, 17);
+    put32(msgs[k].b + 33 + 19, 0x80000000u);
+    msgs[k].n += 16;
+    smb1_bytecount(&msgs[k], 17);
+    dirs[k++] = 1;
+    smb1_hdr(&msgs[k], 0x07, false, 0, UNI_FLAGS2, 1);
+    msgs[k].b[msgs[k].n++] = 4;
+    put_utf16z(&msgs[k], "a");
+    msgs[k].b[msgs[k].n++] = 4;
+    msgs[k].b[msgs[k].n++] = 0;
+    put_utf16z(&msgs[k], "b");
+    smb1_bytecount(&msgs[k], 1);
+    dirs[k++] = 0;
+    assert_int_equal(k, NMSG);
+    static struct buf w;
+    for (int i = 0; i < NMSG; i++) {
+        for (size_t cut = 0; cut <= msgs[i].n; cut++) {
+            struct harness *h = h_new();
+            for (int j = 0; j < NMSG; j++) {
+                struct buf *mj = &msgs[j];
+                size_t keep = mj->n;
+                if (j == i)
+                    mj->n = cut;
+                nbss(&w, mj);
+                mj->n = keep;
+                feed(h, dirs[j], w.b, w.n, 0);
+            }
+            h_free(h);
+        }
+    }
+}
+
+/* Counts and offsets that lie: parameters/data past the record, NameLength and FileNameLength past their
+ * block, SetupCount beyond the words, a huge WordCount claim.  Nothing is read outside the record. */
+static void test_smb1_trans_lying_lengths(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m;
+    uint8_t par[256], dat[64], rp[80];
+    memset(par, 0, sizeof(par));
+    memset(rp, 0, sizeof(rp));
+    /* TRANS2 ParameterOffset past the record */
+    put16(par + 6, 0x0104);
+    uint16_t pc = params_with_name(par, 12, "\\*");
+    msg_trans2(&m, 50, 0x0001, par, pc, NULL, 0);
+    put16(m.b + 33 + 20, 0xfff0);
+    send1(h, 0, &m);
+    /* ParameterCount past the record */
+    msg_trans2(&m, 51, 0x0001, par, pc, NULL, 0);
+    put16(m.b + 33 + 18, 0xffff);
+    send1(h, 0, &m);
+    /* SetupCount larger than the words */
+    msg_trans2(&m, 52, 0x0001, par, pc, NULL, 0);
+    m.b[33 + 26] = 200;
+    send1(h, 0, &m);
+    /* SET_PATH rename: FileNameLength past the data, then DataOffset past the record */
+    memset(par, 0, sizeof(par));
+    put16(par, 1010);
+    pc = params_with_name(par, 6, "\\x");
+    uint16_t dc = rename_info(dat, "y");
+    put32(dat + 8, 0xfffffff0u);
+    msg_trans2(&m, 53, 0x0006, par, pc, dat, dc);
+    send1(h, 0, &m);
+    msg_trans2_resp(&m, 53, 0, rp, 2);
+    send1(h, 1, &m);
+    int e = find(&h->rec, EVENT_SMB, "SMB1_COMMAND_TRANS2");
+    assert_true(e >= 0);
+    assert_false(has_json(&h->rec, e, "rename")); /* no target name read */
+    dc = rename_info(dat, "y");
+    msg_trans2(&m, 54, 0x0006, par, pc, dat, dc);
+    put16(m.b + 33 + 24, 0xfff0);
+    send1(h, 0, &m);
+    /* TRANS2 response: ParameterOffset past the record for an OPEN2: an event without a file */
+    memset(par, 0, sizeof(par));
+    pc = params_with_name(par, 28, "o.txt");
+    msg_trans2(&m, 55, 0x0000, par, pc, NULL, 0);
+    send1(h, 0, &m);
+    msg_trans2_resp(&m, 55, 0, rp, 30);
+    put16(m.b + 33 + 8, 0xfff0);
+    send1(h, 1, &m);
+    /* NT_TRANSACT_CREATE NameLength far past the parameters, then ParameterOffset/Count 32-bit huge */
+    memset(par, 0, sizeof(par));
+    pc = params_with_name(par, 54, "n.txt");
+    put32(par + 44, 0xffffffffu);
+    msg_nt_trans(&m, 56, 1, NULL, 0, par, pc, NULL, 0);
+    send1(h, 0, &m);
+    msg_nt_trans(&m, 57, 1, NULL, 0, par, pc, NULL, 0);
+    put32(m.b + 33 + 23, 0xfffffff0u);
+    send1(h, 0, &m);
+    msg_nt_trans(&m, 58, 1, NULL, 0, par, pc, NULL, 0);
+    put32(m.b + 33 + 19, 0xfffffff0u);
+    send1(h, 0, &m);
+    /* NT_TRANSACT response: counts past the record, a displacement (not the first part) */
+    msg_nt_trans_resp(&m, 56, 0, UNI_FLAGS2, rp, 69);
+    put32(m.b + 33 + 11, 0xffffffffu);
+    send1(h, 1, &m);
+    msg_nt_trans_resp(&m, 57, 0, UNI_FLAGS2, rp, 69);
+    put32(m.b + 33 + 19, 69);
+    send1(h, 1, &m);
+    /* NT_TRANSACT_IOCTL with fewer setup words than it needs, and SetupCount past the words */
+    uint8_t setup[8] = {0};
+    msg_nt_trans(&m, 59, 2, setup, 1, par, 0, NULL, 0);
+    send1(h, 0, &m);
+    msg_nt_trans(&m, 60, 2, setup, 4, par, 0, NULL, 0);
+    m.b[33 + 35] = 250;
+    send1(h, 0, &m);
+    /* OPEN_ANDX with a short WordCount, RENAME without its BufferFormat */
+    smb1_hdr(&m, 0x2d, false, 0, UNI_FLAGS2, 3);
+    smb1_bytecount(&m, 3);
+    send1(h, 0, &m);
+    smb1_hdr(&m, 0x07, false, 0, UNI_FLAGS2, 1);
+    m.b[m.n++] = 'a';
+    smb1_bytecount(&m, 1);
+    send1(h, 0, &m);
+    /* no open came out of any of it */
+    for (int i = 0; i < h->rec.n; i++)
+        assert_false(has_json(&h->rec, i, "fuid"));
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -937,6 +1748,14 @@ int main(void)
         cmocka_unit_test(test_smb_table_limit_from_config),
         cmocka_unit_test(test_smb1_native_strings),
         cmocka_unit_test(test_files_extract),
+        cmocka_unit_test(test_smb1_open_andx),
+        cmocka_unit_test(test_smb1_open_disposition),
+        cmocka_unit_test(test_smb1_trans2),
+        cmocka_unit_test(test_smb1_nt_transact),
+        cmocka_unit_test(test_smb1_negotiate_guid_dos_error),
+        cmocka_unit_test(test_smb2_guid_times_rename),
+        cmocka_unit_test(test_smb1_truncated_everywhere),
+        cmocka_unit_test(test_smb1_trans_lying_lengths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,7 @@ struct smb_event {
     uint32_t status;
     uint64_t session_id;
     uint32_t tree_id;
+    bool dos_error;      /* SMB1 Flags2 NT_STATUS clear: status is ErrorClass (low byte) and ErrorCode (high 16 bits) */
     const char *dialect; /* negotiated dialect of the flow, if known */
     /* NEGOTIATE */
     const char *client_dialects[SMB_MAX_DIALECTS];
@@ -106,6 +107,7 @@ struct smb_event {
     bool has_security_mode;
     uint16_t security_mode; /* of the response: 1 signing enabled, 2 required */
     uint32_t capabilities;
+    const uint8_t *server_guid; /* response ServerGUID, 16 bytes (SMB2; SMB1 with extended security) */
     /* SESSION_SETUP */
     const struct ntlmssp_info *ntlmssp; /* AUTHENTICATE identity, or NULL */
     bool kerberos;
@@ -120,6 +122,10 @@ struct smb_event {
     bool has_create;
     uint32_t disposition, desired_access, create_options, create_action;
     uint64_t size;
+    bool has_times; /* CREATE response: CreationTime, LastAccessTime, LastWriteTime, ChangeTime (FILETIME) */
+    uint64_t created, accessed, modified, changed;
+    bool legacy_open; /* SMB1 OPEN_ANDX / TRANS2_OPEN2: AccessMode and OpenMode instead of NT access and options */
+    uint16_t access_mode, open_function;
     const uint8_t *fid; /* 16 bytes (SMB2) or 2 (SMB1) */
     size_t fid_len;
     bool delete_on_close;
@@ -130,7 +136,11 @@ struct smb_event {
     bool has_set_info;
     uint8_t info_type, info_class;
     const char *rename_to;
-    bool delete_pending; /* SET_INFO FileDispositionInformation(Ex) set */
+    bool delete_pending; /* SET_INFO FileDispositionInformation(Ex) set, or SMB1 DELETE */
+    /* SMB1 TRANSACTION2 / NT_TRANSACT */
+    const char *subcommand; /* "TRANS2_FIND_FIRST2", "NT_TRANSACT_CREATE" ... */
+    bool has_info_level;
+    uint16_t info_level; /* TRANS2 QUERY/SET_PATH/FILE_INFORMATION, FIND_FIRST2 InformationLevel */
     /* SMB3 TRANSFORM / COMPRESSION headers */
     bool encrypted;
     bool compressed;
@@ -189,6 +199,9 @@ struct smb_pending {
     uint32_t length;
     uint32_t code; /* IOCTL: CtlCode; CREATE: disposition */
     uint32_t access, options;
+    uint16_t sub;           /* SMB1 TRANS2 / NT_TRANSACT subcommand */
+    uint16_t level;         /* SMB1 TRANS2 InformationLevel */
+    uint16_t open_function; /* SMB1 OPEN_ANDX / TRANS2_OPEN2 OpenMode; 0 for an NT create */
     uint8_t info_type, info_class;
     bool flag; /* SET_INFO delete pending; SESSION_SETUP kerberos */
     bool has_ntlm;
@@ -197,7 +210,10 @@ struct smb_pending {
     uint32_t age;
     union {
         char name[SMB_NAME_MAX]; /* CREATE file, TREE_CONNECT path, rename target, pattern */
-        struct {                 /* SESSION_SETUP */
+        struct {                 /* SMB1 path-based rename (TRANS2_SET_PATH_INFORMATION, RENAME) */
+            char from[SMB_NAME_MAX / 2], to[SMB_NAME_MAX / 2];
+        } ren;
+        struct { /* SESSION_SETUP */
             struct ntlmssp_info ntlm;
             char native_os[SMB_NATIVE_MAX], native_lm[SMB_NATIVE_MAX]; /* SMB1 request's strings */
         };
@@ -300,5 +316,11 @@ const char *smb1_command_name(uint8_t cmd);
 const char *smb2_dialect_name(uint16_t d);
 const char *smb2_disposition_name(uint32_t d);
 const char *smb_fsctl_name(uint32_t code);
+/* SMB1 DOS-class error [MS-CIFS 2.2.2.4] as Suricata names it: SRV_BADUID, DOS_ACCESS_DENIED ... (known codes),
+ * the decimal code for others of class 1 and 2, UNKNOWN_<class>_<code> otherwise; buf (>= 24 bytes) is used
+ * for the formatted ones. */
+const char *smb1_dos_error_name(uint8_t err_class, uint16_t code, char *buf, size_t cap);
+const char *smb1_trans2_name(uint16_t sub);
+const char *smb1_nt_transact_name(uint16_t sub);
 
 #endif

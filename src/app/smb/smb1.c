@@ -13,37 +13,22 @@
  *
  * AndX chains (2.2.3.4): the first two words of an AndX block are
  * AndXCommand (0xFF = none), reserved, AndXOffset (from the header start);
- * offsets must grow, at most SMB_MAX_CHAIN blocks.  Decoded: NEGOTIATE,
- * SESSION_SETUP_ANDX (extended security blob: NTLMSSP / Kerberos),
- * TREE_CONNECT_ANDX, NT_CREATE_ANDX, READ_ANDX, WRITE_ANDX, CLOSE, and
- * TRANSACTION TransactNmPipe on named pipes (its data goes to DCE/RPC).
- * Not decoded yet: OPEN_ANDX, TRANSACTION2, NT_TRANSACT, non-extended
- * (pre-NTLMSSP) session setup.
+ * offsets must grow, at most SMB_MAX_CHAIN blocks.  Decoded: NEGOTIATE
+ * (dialects, ServerGUID), SESSION_SETUP_ANDX (extended security blob:
+ * NTLMSSP / Kerberos; native OS/LAN manager strings), TREE_CONNECT_ANDX,
+ * NT_CREATE_ANDX, OPEN_ANDX, READ_ANDX, WRITE_ANDX, CLOSE, RENAME, DELETE,
+ * TRANSACTION TransactNmPipe on named pipes (its data goes to DCE/RPC), and
+ * in smb1_trans.c TRANSACTION2 and NT_TRANSACT.  The *_SECONDARY requests
+ * (parameters and data that did not fit the first request) are not
+ * reassembled: what the primary request carries is decoded.
+ *
+ * Status: NTSTATUS when Flags2 has NT_STATUS (0x4000), else a DOS-class
+ * error [MS-CIFS 2.2.2.4]: ErrorClass (byte 5), reserved, ErrorCode (7-8).
  */
 #include <string.h>
 
-#include "app/smb/smb.h"
+#include "app/smb/smb1.h"
 #include "app/smb/utf16.h"
-
-#define SMB1_HDR_LEN                32
-#define SMB1_FLAGS_REPLY            0x80
-#define SMB1_CMD_NEGOTIATE          0x72
-#define SMB1_CMD_CLOSE              0x04
-#define SMB1_CMD_TRANS              0x25
-#define SMB1_CMD_READ_ANDX          0x2e
-#define SMB1_CMD_WRITE_ANDX         0x2f
-#define SMB1_CMD_SESSION_SETUP_ANDX 0x73
-#define SMB1_CMD_TREE_CONNECT_ANDX  0x75
-#define SMB1_CMD_NT_CREATE_ANDX     0xa2
-#define SMB1_FLAGS2_UNICODE         0x8000
-
-struct smb1_hdr {
-    uint8_t cmd;
-    uint32_t status;
-    uint8_t flags;
-    uint16_t flags2, tid, uid, mid;
-    bool reply;
-};
 
 static int smb1_hdr_parse(const uint8_t *p, size_t n, struct smb1_hdr *h)
 {
@@ -57,10 +42,16 @@ static int smb1_hdr_parse(const uint8_t *p, size_t n, struct smb1_hdr *h)
     h->uid = rd_le16(p + 28);
     h->mid = rd_le16(p + 30);
     h->reply = h->flags & SMB1_FLAGS_REPLY;
+    h->dos = !(h->flags2 & SMB1_FLAGS2_NT_STATUS);
     return 0;
 }
 
-static void smb1_event_init(struct smb_state *st, struct smb_event *ev, const struct smb1_hdr *h)
+bool smb1_more_data(const struct smb1_hdr *h)
+{
+    return h->dos ? h->status == SMB1_DOS_MOREDATA : h->status == SMB_STATUS_BUFFER_OVERFLOW;
+}
+
+void smb1_event_init(struct smb_state *st, struct smb_event *ev, const struct smb1_hdr *h)
 {
     memset(ev, 0, sizeof(*ev));
     ev->version = 1;
@@ -72,6 +63,7 @@ static void smb1_event_init(struct smb_state *st, struct smb_event *ev, const st
     if (h->reply) {
         ev->has_status = true;
         ev->status = h->status;
+        ev->dos_error = h->dos && h->status != 0; /* 0 is success in both forms */
     }
     smb_event_fill_tree(st, ev);
 }
@@ -80,7 +72,7 @@ static bool smb1_is_andx(uint8_t cmd)
 {
     switch (cmd) {
     case 0x24:
-    case 0x2d:
+    case SMB1_CMD_OPEN_ANDX:
     case SMB1_CMD_READ_ANDX:
     case SMB1_CMD_WRITE_ANDX:
     case SMB1_CMD_SESSION_SETUP_ANDX:
@@ -91,9 +83,7 @@ static bool smb1_is_andx(uint8_t cmd)
     }
 }
 
-/* A NUL-terminated string at off, ending by n: UTF-16LE (2-aligned from the header start) or OEM.
- * Returns the offset just past its terminator (n if it runs to the end), where a next string starts. */
-static size_t smb1_str(const uint8_t *p, size_t n, size_t off, bool unicode, char *out, size_t cap)
+size_t smb1_str(const uint8_t *p, size_t n, size_t off, bool unicode, char *out, size_t cap)
 {
     out[0] = '\0';
     if (unicode && (off & 1))
@@ -113,20 +103,44 @@ static size_t smb1_str(const uint8_t *p, size_t n, size_t off, bool unicode, cha
     return off + len + 1 <= n ? off + len + 1 : n;
 }
 
+void smb1_name(const uint8_t *p, size_t n, size_t off, size_t len, bool unicode, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (off >= n)
+        return;
+    if (len > n - off)
+        len = n - off;
+    if (unicode)
+        utf16le_to_utf8(p + off, len & ~(size_t)1, out, cap, NULL);
+    else
+        ascii_copy(p + off, len, out, cap);
+}
+
+const uint8_t *smb1_buf(const uint8_t *p, size_t n, uint64_t off, uint64_t len)
+{
+    if (off > n || len > n - off)
+        return NULL;
+    return p + off;
+}
+
+uint32_t smb1_open_disposition(uint16_t open_mode)
+{
+    /* OpenMode: bits 0-1 FileExistsOpts (0 fail, 1 open, 2 truncate), bit 4 CreateFile (1 create if absent) */
+    bool create = open_mode & 0x0010;
+    switch (open_mode & 0x0003) {
+    case 0: return create ? 2u : 0xffffffffu; /* FILE_CREATE */
+    case 1: return create ? 3u : 1u;          /* FILE_OPEN_IF / FILE_OPEN */
+    case 2: return create ? 5u : 4u;          /* FILE_OVERWRITE_IF / FILE_OVERWRITE */
+    default: return 0xffffffffu;
+    }
+}
+
 /* NativeOS then NativeLanMan, from off [MS-CIFS 2.2.4.53.1/2]. */
 static void smb1_native(const uint8_t *p, size_t n, size_t off, bool unicode, char *os, char *lm)
 {
     off = smb1_str(p, n, off, unicode, os, SMB_NATIVE_MAX);
     smb1_str(p, n, off, unicode, lm, SMB_NATIVE_MAX);
 }
-
-struct smb1_block {
-    uint8_t cmd;
-    uint8_t wc;
-    size_t wo;   /* offset of the words */
-    size_t bo;   /* offset of the bytes */
-    uint16_t bc; /* byte count, clamped to the record */
-};
 
 static void smb1_negotiate(struct app_ctx *ctx, struct smb_state *st, const struct smb1_hdr *h, const uint8_t *p,
                            const struct smb1_block *b, struct smb_pending *pd)
@@ -171,6 +185,10 @@ static void smb1_negotiate(struct app_ctx *ctx, struct smb_state *st, const stru
             ev.dialect = st->smb1_dialect;
         }
     }
+    /* NT LM 0.12 response [MS-SMB 2.2.4.5.2.1]: WordCount 17, word 19 Capabilities; with CAP_EXTENDED_SECURITY
+     * (0x80000000) the bytes begin with the 16-byte ServerGUID (else with the challenge: no GUID) */
+    if (b->wc == 17 && (rd_le32(p + b->wo + 19) & 0x80000000u) && b->bc >= 16)
+        ev.server_guid = p + b->bo;
     app_emit(ctx, EVENT_SMB, EVENT_DIR_TOCLIENT, &ev);
 }
 
@@ -242,6 +260,47 @@ static void smb1_request(struct app_ctx *ctx, struct smb_state *st, const struct
         pd->code = rd_le32(w + 35);
         pd->options = rd_le32(w + 39);
         smb1_str(p, b->bo + b->bc, b->bo, uni, pd->u.name, SMB_NAME_MAX);
+        break;
+    case SMB1_CMD_OPEN_ANDX:
+        /* [MS-CIFS 2.2.4.41.1] words: AndX 4, 4 Flags, 6 AccessMode, 8 SearchAttrs, 10 FileAttrs,
+         * 12 CreationTime, 16 OpenMode, 18 AllocationSize, 22 Timeout, 26 Reserved; bytes: FileName */
+        if (b->wc < 15)
+            break;
+        pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
+        pd->tree_id = h->tid;
+        pd->session_id = h->uid;
+        pd->access = rd_le16(w + 6);
+        pd->open_function = rd_le16(w + 16);
+        pd->code = smb1_open_disposition(pd->open_function);
+        smb1_str(p, b->bo + b->bc, b->bo, uni, pd->u.name, SMB_NAME_MAX);
+        break;
+    case SMB1_CMD_RENAME: {
+        /* [MS-CIFS 2.2.4.8.1] words: SearchAttributes; bytes: 0x04 OldFileName 0x04 NewFileName */
+        if (b->wc < 1 || b->bc < 1 || p[b->bo] != 0x04)
+            break;
+        pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
+        pd->tree_id = h->tid;
+        size_t end = b->bo + b->bc;
+        size_t o = smb1_str(p, end, b->bo + 1, uni, pd->u.ren.from, sizeof(pd->u.ren.from));
+        pd->u.ren.to[0] = '\0';
+        if (o < end && p[o] == 0x04)
+            smb1_str(p, end, o + 1, uni, pd->u.ren.to, sizeof(pd->u.ren.to));
+        break;
+    }
+    case SMB1_CMD_DELETE:
+        /* [MS-CIFS 2.2.4.7.1] words: SearchAttributes; bytes: 0x04 FileName (wildcards allowed) */
+        if (b->wc < 1 || b->bc < 1 || p[b->bo] != 0x04)
+            break;
+        pd = smb_pending_add(ctx, st, 1, h->mid, b->cmd);
+        pd->tree_id = h->tid;
+        smb1_str(p, b->bo + b->bc, b->bo + 1, uni, pd->u.name, SMB_NAME_MAX);
+        break;
+    case SMB1_CMD_TRANS2: smb1_trans2_request(ctx, st, h, p, n, b); break;
+    case SMB1_CMD_NT_TRANS: smb1_nt_trans_request(ctx, st, h, p, n, b); break;
+    case SMB1_CMD_TRANS_SECONDARY:
+    case SMB1_CMD_TRANS2_SECONDARY:
+    case SMB1_CMD_NT_TRANS_SECONDARY:
+        /* the rest of a transaction's parameters/data: not reassembled, and the server does not answer it */
         break;
     case SMB1_CMD_CLOSE:
         if (b->wc < 3)
@@ -322,6 +381,11 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
 {
     const uint8_t *w = p + b->wo;
     struct smb_pending *pd = smb_pending_find(st, 1, h->mid, b->cmd);
+    /* interim response to a transaction whose parameters or data continue in secondary requests
+     * [MS-CIFS 2.2.4.46.2, 3.2.5.1.4]: success and no words; the final response follows under the same MID */
+    if ((b->cmd == SMB1_CMD_TRANS || b->cmd == SMB1_CMD_TRANS2 || b->cmd == SMB1_CMD_NT_TRANS) && h->status == 0 &&
+        b->wc == 0)
+        return;
     struct smb_event ev;
     struct smb1_hdr hb = *h;
     hb.cmd = b->cmd;
@@ -391,15 +455,61 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
             ev.tree_id = pd->tree_id;
             smb_event_fill_tree(st, &ev);
         }
+        /* words: 4 OplockLevel, 5 FID, 7 CreateAction, 11 CreationTime, 19 LastAccessTime, 27 LastWriteTime,
+         * 35 LastChangeTime, 43 ExtFileAttributes, 47 AllocationSize, 55 EndOfFile [MS-CIFS 2.2.4.64.2] */
         if (ok && b->wc >= 34) {
             ev.fid = w + 5;
             ev.fid_len = 2;
             ev.create_action = rd_le32(w + 7);
+            ev.has_times = true;
+            ev.created = rd_le64(w + 11);
+            ev.accessed = rd_le64(w + 19);
+            ev.modified = rd_le64(w + 27);
+            ev.changed = rd_le64(w + 35);
             ev.size = rd_le64(w + 55);
             smb_file_opened(ctx, st, w + 5, 2, ev.tree_id, h->uid, pd, ev.create_action, ev.size);
         }
         emit = true;
         break;
+    case SMB1_CMD_OPEN_ANDX:
+        if (pd) {
+            ev.filename = pd->u.name;
+            ev.has_create = true;
+            ev.legacy_open = true;
+            ev.disposition = pd->code;
+            ev.access_mode = (uint16_t)pd->access;
+            ev.open_function = pd->open_function;
+            ev.tree_id = pd->tree_id;
+            smb_event_fill_tree(st, &ev);
+        }
+        /* [MS-CIFS 2.2.4.41.2] words: AndX 4, 4 FID, 6 FileAttrs, 8 LastWriteTime, 12 FileDataSize,
+         * 16 AccessRights, 18 ResourceType, 20 NMPipeStatus, 22 OpenResults (bits 0-1: 1 opened, 2 created,
+         * 3 truncated: the NT CreateAction values) */
+        if (ok && b->wc >= 15) {
+            ev.fid = w + 4;
+            ev.fid_len = 2;
+            ev.create_action = rd_le16(w + 22) & 3u;
+            ev.size = rd_le32(w + 12);
+            smb_file_opened(ctx, st, w + 4, 2, ev.tree_id, h->uid, pd, ev.create_action, ev.size);
+        }
+        emit = true;
+        break;
+    case SMB1_CMD_RENAME:
+        if (pd) {
+            ev.filename = pd->u.ren.from;
+            ev.rename_to = pd->u.ren.to;
+        }
+        emit = true;
+        break;
+    case SMB1_CMD_DELETE:
+        if (pd) {
+            ev.filename = pd->u.name;
+            ev.delete_pending = ok;
+        }
+        emit = true;
+        break;
+    case SMB1_CMD_TRANS2: smb1_trans2_response(ctx, st, &hb, p, n, b, pd, &ev); break;
+    case SMB1_CMD_NT_TRANS: smb1_nt_trans_response(ctx, st, &hb, p, n, b, pd, &ev); break;
     case SMB1_CMD_CLOSE: {
         struct smb_file *f = pd ? smb_file_get(st, pd->fid, 2) : NULL;
         if (f)
@@ -412,7 +522,7 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
     case SMB1_CMD_READ_ANDX: {
         /* words: 10 DataLength, 12 DataOffset, 14 DataLengthHigh */
         struct smb_file *f = pd ? smb_file_get(st, pd->fid, 2) : NULL;
-        if ((ok || h->status == SMB_STATUS_BUFFER_OVERFLOW) && b->wc >= 12 && f) {
+        if ((ok || smb1_more_data(h)) && b->wc >= 12 && f) {
             uint32_t dlen = rd_le16(w + 10) | (uint32_t)rd_le16(w + 14) << 16;
             uint16_t doff = rd_le16(w + 12);
             f->reads++;
@@ -422,13 +532,13 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
             else
                 smb_file_gap(ctx, f, 1);
         }
-        emit = !ok && h->status != SMB_STATUS_BUFFER_OVERFLOW;
+        emit = !ok && !smb1_more_data(h);
         break;
     }
     case SMB1_CMD_TRANS: {
         /* words: 12 DataCount, 14 DataOffset */
         struct smb_file *f = pd ? smb_file_get(st, pd->fid, 2) : NULL;
-        if ((ok || h->status == SMB_STATUS_BUFFER_OVERFLOW) && b->wc >= 10 && f) {
+        if ((ok || smb1_more_data(h)) && b->wc >= 10 && f) {
             uint16_t dc = rd_le16(w + 12), doff = rd_le16(w + 14);
             if (doff <= n && dc <= n - doff) {
                 f->reads++;
@@ -436,7 +546,7 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
                 smb_file_data(ctx, st, f, 1, 0, p + doff, dc);
             }
         }
-        emit = !ok && h->status != SMB_STATUS_BUFFER_OVERFLOW;
+        emit = !ok && !smb1_more_data(h);
         break;
     }
     default:

@@ -343,10 +343,11 @@ static void smb2_response(struct app_ctx *ctx, struct smb_state *st, const struc
 
     switch (h->cmd) {
     case SMB2_NEGOTIATE:
-        /* 2.2.4: 2 SecurityMode, 4 DialectRevision, 24 Capabilities */
+        /* 2.2.4: 2 SecurityMode, 4 DialectRevision, 8 ServerGuid, 24 Capabilities */
         if (!error_body && bl >= 28) {
             ev.has_security_mode = true;
             ev.security_mode = rd_le16(b + 2);
+            ev.server_guid = b + 8;
             ev.capabilities = rd_le32(b + 24);
             st->dialect = rd_le16(b + 4);
             ev.dialect = smb2_dialect_name(st->dialect);
@@ -405,9 +406,15 @@ static void smb2_response(struct app_ctx *ctx, struct smb_state *st, const struc
             ev.create_options = pd->options;
             ev.delete_on_close = pd->options & FILE_DELETE_ON_CLOSE;
         }
-        /* 2.2.14: 4 CreateAction, 48 EndofFile, 64 FileId */
+        /* 2.2.14: 4 CreateAction, 8 CreationTime, 16 LastAccessTime, 24 LastWriteTime, 32 ChangeTime,
+         * 48 EndofFile, 64 FileId */
         if (ok && bl >= 80) {
             ev.create_action = rd_le32(b + 4);
+            ev.has_times = true;
+            ev.created = rd_le64(b + 8);
+            ev.accessed = rd_le64(b + 16);
+            ev.modified = rd_le64(b + 24);
+            ev.changed = rd_le64(b + 32);
             ev.size = rd_le64(b + 48);
             ev.fid = b + 64;
             ev.fid_len = 16;
@@ -482,12 +489,13 @@ static void smb2_response(struct app_ctx *ctx, struct smb_state *st, const struc
             if (pd->info_class == 10 && pd->u.name[0])
                 ev.rename_to = pd->u.name;
             ev.delete_pending = pd->flag;
-            if (f && ok && pd->flag)
-                f->delete_on_close = true;
-            if (f && ok && ev.rename_to)
-                memcpy(f->name, pd->u.name, SMB_NAME_MAX);
         }
-        emit = true;
+        /* emitted before the open takes its new name: ev.filename (rename.from) is f->name */
+        smb2_emit(ctx, h, &ev);
+        if (f && ok && pd && pd->flag)
+            f->delete_on_close = true;
+        if (f && ok && ev.rename_to)
+            memcpy(f->name, pd->u.name, SMB_NAME_MAX);
         break;
     }
     default: emit = error_body && !smb2_has_event(h->cmd); break;

@@ -150,6 +150,7 @@ struct smb_pending *smb_pending_add(struct app_ctx *ctx, struct smb_state *st, u
     p->length = 0;
     p->code = p->access = p->options = 0;
     p->info_type = p->info_class = 0;
+    p->sub = p->level = p->open_function = 0;
     p->flag = false;
     p->has_ntlm = false;
     p->n_dialects = 0;

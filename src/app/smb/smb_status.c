@@ -6,6 +6,7 @@
 #include "app/smb/smb.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct status_name {
     uint32_t code;
@@ -117,27 +118,110 @@ const char *smb2_command_name(uint16_t cmd)
 
 const char *smb1_command_name(uint8_t cmd)
 {
+    /* MS-CIFS 2.2.2.1 command codes, with Suricata's SMB1_COMMAND_ prefix */
     switch (cmd) {
+    case 0x00: return "SMB1_COMMAND_CREATE_DIRECTORY";
+    case 0x01: return "SMB1_COMMAND_DELETE_DIRECTORY";
+    case 0x02: return "SMB1_COMMAND_OPEN";
+    case 0x03: return "SMB1_COMMAND_CREATE";
     case 0x04: return "SMB1_COMMAND_CLOSE";
+    case 0x05: return "SMB1_COMMAND_FLUSH";
     case 0x06: return "SMB1_COMMAND_DELETE";
     case 0x07: return "SMB1_COMMAND_RENAME";
+    case 0x08: return "SMB1_COMMAND_QUERY_INFORMATION";
+    case 0x09: return "SMB1_COMMAND_SET_INFORMATION";
+    case 0x0a: return "SMB1_COMMAND_READ";
+    case 0x0b: return "SMB1_COMMAND_WRITE";
+    case 0x10: return "SMB1_COMMAND_CHECK_DIRECTORY";
     case 0x24: return "SMB1_COMMAND_LOCKING_ANDX";
     case 0x25: return "SMB1_COMMAND_TRANS";
+    case 0x26: return "SMB1_COMMAND_TRANS_SECONDARY";
     case 0x2b: return "SMB1_COMMAND_ECHO";
+    case 0x2c: return "SMB1_COMMAND_WRITE_AND_CLOSE";
     case 0x2d: return "SMB1_COMMAND_OPEN_ANDX";
     case 0x2e: return "SMB1_COMMAND_READ_ANDX";
     case 0x2f: return "SMB1_COMMAND_WRITE_ANDX";
     case 0x32: return "SMB1_COMMAND_TRANS2";
+    case 0x33: return "SMB1_COMMAND_TRANS2_SECONDARY";
+    case 0x34: return "SMB1_COMMAND_FIND_CLOSE2";
     case 0x71: return "SMB1_COMMAND_TREE_DISCONNECT";
     case 0x72: return "SMB1_COMMAND_NEGOTIATE_PROTOCOL";
     case 0x73: return "SMB1_COMMAND_SESSION_SETUP_ANDX";
     case 0x74: return "SMB1_COMMAND_LOGOFF_ANDX";
     case 0x75: return "SMB1_COMMAND_TREE_CONNECT_ANDX";
+    case 0x80: return "SMB1_COMMAND_QUERY_INFO_DISK";
     case 0xa0: return "SMB1_COMMAND_NT_TRANS";
+    case 0xa1: return "SMB1_COMMAND_NT_TRANS_SECONDARY";
     case 0xa2: return "SMB1_COMMAND_NT_CREATE_ANDX";
     case 0xa4: return "SMB1_COMMAND_NT_CANCEL";
+    case 0xa5: return "SMB1_COMMAND_NT_RENAME";
     default: return "SMB1_COMMAND_UNKNOWN";
     }
+}
+
+/* SMB1 DOS-class errors [MS-CIFS 2.2.2.4]: the few Suricata names, with its fallbacks (the decimal code for
+ * ERRDOS and ERRSRV, UNKNOWN_<class>_<code> for the other classes), so that rules written for it still match. */
+const char *smb1_dos_error_name(uint8_t err_class, uint16_t code, char *buf, size_t cap)
+{
+    if (err_class == 0x01) { /* ERRDOS */
+        switch (code) {
+        case 0: return "DOS_SUCCESS";
+        case 1: return "DOS_BAD_FUNC";            /* ERRbadfunc */
+        case 2: return "DOS_BAD_FILE";            /* ERRbadfile */
+        case 3: return "DOS_BAD_PATH";            /* ERRbadpath */
+        case 4: return "DOS_TOO_MANY_OPEN_FILES"; /* ERRnofids */
+        case 5: return "DOS_ACCESS_DENIED";       /* ERRnoaccess */
+        default: snprintf(buf, cap, "%u", code); return buf;
+        }
+    }
+    if (err_class == 0x02) { /* ERRSRV */
+        switch (code) {
+        case 1: return "SRV_ERROR";   /* ERRerror */
+        case 2: return "SRV_BADPW";   /* ERRbadpw */
+        case 3: return "SRV_BADTYPE"; /* ERRbadtype */
+        case 4: return "SRV_ACCESS";  /* ERRaccess */
+        case 91: return "SRV_BADUID"; /* ERRbaduid: the UID is not a valid session */
+        default: snprintf(buf, cap, "%u", code); return buf;
+        }
+    }
+    snprintf(buf, cap, "UNKNOWN_%02x_%04x", err_class, code);
+    return buf;
+}
+
+/* TRANS2 subcommands [MS-CIFS 2.2.6] */
+const char *smb1_trans2_name(uint16_t sub)
+{
+    static const char *const names[] = {
+        [0x00] = "TRANS2_OPEN2",
+        [0x01] = "TRANS2_FIND_FIRST2",
+        [0x02] = "TRANS2_FIND_NEXT2",
+        [0x03] = "TRANS2_QUERY_FS_INFORMATION",
+        [0x04] = "TRANS2_SET_FS_INFORMATION",
+        [0x05] = "TRANS2_QUERY_PATH_INFORMATION",
+        [0x06] = "TRANS2_SET_PATH_INFORMATION",
+        [0x07] = "TRANS2_QUERY_FILE_INFORMATION",
+        [0x08] = "TRANS2_SET_FILE_INFORMATION",
+        [0x09] = "TRANS2_FSCTL",
+        [0x0a] = "TRANS2_IOCTL2",
+        [0x0b] = "TRANS2_FIND_NOTIFY_FIRST",
+        [0x0c] = "TRANS2_FIND_NOTIFY_NEXT",
+        [0x0d] = "TRANS2_CREATE_DIRECTORY",
+        [0x0e] = "TRANS2_SESSION_SETUP",
+        [0x10] = "TRANS2_GET_DFS_REFERRAL",
+        [0x11] = "TRANS2_REPORT_DFS_INCONSISTENCY",
+    };
+    return sub < sizeof(names) / sizeof(names[0]) && names[sub] ? names[sub] : "TRANS2_UNKNOWN";
+}
+
+/* NT_TRANSACT subcommands [MS-CIFS 2.2.7, MS-SMB 2.2.7] */
+const char *smb1_nt_transact_name(uint16_t sub)
+{
+    static const char *const names[] = {
+        [1] = "NT_TRANSACT_CREATE",        [2] = "NT_TRANSACT_IOCTL",     [3] = "NT_TRANSACT_SET_SECURITY_DESC",
+        [4] = "NT_TRANSACT_NOTIFY_CHANGE", [5] = "NT_TRANSACT_RENAME",    [6] = "NT_TRANSACT_QUERY_SECURITY_DESC",
+        [7] = "NT_TRANSACT_QUERY_QUOTA",   [8] = "NT_TRANSACT_SET_QUOTA",
+    };
+    return sub < sizeof(names) / sizeof(names[0]) && names[sub] ? names[sub] : "NT_TRANSACT_UNKNOWN";
 }
 
 const char *smb2_dialect_name(uint16_t d)
