@@ -4,7 +4,10 @@ DCE/RPC: the generated tests/data/corpus/generated/pcaps/smb_*.pcap and the publ
 captures (tests/data/corpus/public/suricata-verify/tests/{smb,dcerpc,dce,filestore-filecontainer-smb}*).
 
   smb/     one seed per TCP conversation on 445/139: records [dir u8][len u16 LE][TCP payload]
-           (fuzz_smb.c's input; dir 0 = from the client), capped at 64 KiB
+           (fuzz_smb.c's input; dir 0 = from the client), capped at 64 KiB; and for SMB1 conversations
+           with TRANSACTION2 / NT_TRANSACT / OPEN_ANDX, a second seed (<name>_trans_<stream>) of only the
+           segments that carry those and the set-up commands before them (negotiate, session setup, tree
+           connect, creates), so that the 64 KiB cap does not cut them off
   dcerpc/  one seed per conversation: the DCE/RPC PDUs tshark found (over SMB pipes or TCP) as
            [dir][len u16 LE][PDU] records (fuzz_dcerpc.c's input), capped at 64 KiB
   ntlmssp/ one seed per distinct NTLMSSP message (fuzz_ntlmssp.c takes raw bytes)
@@ -100,6 +103,35 @@ def smb_seeds(name, pcap, w):
     return len(flows)
 
 
+# SMB1 commands kept in the _trans_ seeds: negotiate, session setup, tree connect, NT_CREATE_ANDX, OPEN_ANDX,
+# WRITE_ANDX, CLOSE, RENAME, DELETE, TRANSACTION2 (+secondary), NT_TRANSACT (+secondary)
+TRANS_CMDS = {0x72, 0x73, 0x75, 0xa2, 0x2d, 0x2f, 0x04, 0x07, 0x06, 0x32, 0x33, 0xa0, 0xa1}
+
+
+def smb1_trans_seeds(name, pcap, w):
+    rows = tshark(["-r", pcap, "-Y", "smb.cmd == 0x32 || smb.cmd == 0xa0 || smb.cmd == 0x2d", "-T", "fields",
+                   "-e", "tcp.stream"])
+    streams = {l.strip() for l in rows.splitlines() if l.strip()}
+    if not streams:
+        return 0
+    rows = tshark(["-r", pcap, "-Y", "smb && tcp.len>0", "-T", "fields", "-e", "tcp.stream", "-e", "tcp.srcport",
+                   "-e", "tcp.dstport", "-e", "smb.cmd", "-e", "tcp.payload"])
+    flows = {}
+    for line in rows.splitlines():
+        parts = line.split("\t")
+        if len(parts) != 5 or parts[0] not in streams or not parts[4]:
+            continue
+        s, sp, dp, cmds, pl = parts
+        if not any(int(c, 16) in TRANS_CMDS for c in cmds.split(",") if c):
+            continue
+        buf = flows.setdefault(s, bytearray())
+        if len(buf) <= CAP:
+            buf += record(0 if dp in SMB_PORTS else 1, bytes.fromhex(pl.replace(":", "")))
+    for s, buf in flows.items():
+        w.put("%s_trans_%s" % (name, s), buf)
+    return len(flows)
+
+
 def raw_list(v):
     """tshark -x JSON: <proto>_raw is [hex, offset, len, bitmask, type] or a list of those."""
     if not v:
@@ -157,7 +189,7 @@ def main():
     failed = 0
     for name, pcap in captures():
         try:
-            nflows = smb_seeds(name, pcap, ws)
+            nflows = smb_seeds(name, pcap, ws) + smb1_trans_seeds(name, pcap, ws)
             ndc, nnt = pdu_seeds(name, pcap, wd, wn)
             print("%-48s smb flows %3d  dcerpc PDUs %4d  ntlmssp %3d" % (name, nflows, ndc, nnt))
         except (RuntimeError, ValueError, KeyError, OSError) as e:
