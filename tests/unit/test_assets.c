@@ -1,0 +1,634 @@
+/*
+ * test_assets.c - the asset inventory fed synthetic `smb` and `dicom` events:
+ * OS hints from SMB1 native strings and the NTLMSSP VERSION (and their
+ * ranking), workstation names and domains but never user names, dialects and
+ * the SMB1 flag, served shares, one `asset` event per new fact (no flood),
+ * bounded lists and strings, the inventory cap.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+#include "app/dicom/dicom.h"
+#include "app/smb/smb.h"
+#include "assets/assets.h"
+#include "core/json.h"
+#include "flow/flow.h"
+
+/* ---- harness: an inventory on a bus, counting the asset events it publishes ---- */
+struct harness {
+    struct event_bus bus;
+    struct asset_inventory inv;
+    struct flow flow;
+    int n_new, n_changed;
+    uint64_t ts;
+};
+
+static void on_asset(void *user, const struct event *ev)
+{
+    struct harness *h = user;
+    const struct asset_event *ae = ev->body;
+    if (strcmp(ae->change, "new") == 0)
+        h->n_new++;
+    else
+        h->n_changed++;
+}
+
+static struct harness *harness_new(void)
+{
+    struct harness *h = calloc(1, sizeof(*h));
+    assert_non_null(h);
+    assert_int_equal(asset_inventory_init(&h->inv, &h->bus), 0);
+    assert_int_equal(event_bus_subscribe(&h->bus, EVENT_MASK(EVENT_ASSET), on_asset, h), 0);
+    static const uint8_t cli[4] = {10, 1, 2, 3}, srv[4] = {10, 1, 2, 200};
+    ip_addr_set4(&h->flow.client, cli);
+    ip_addr_set4(&h->flow.server, srv);
+    h->flow.client_port = 49152;
+    h->flow.server_port = 445;
+    h->ts = 1700000000000000ull;
+    return h;
+}
+
+static void harness_free(struct harness *h)
+{
+    asset_inventory_free(&h->inv);
+    free(h);
+}
+
+static void feed(struct harness *h, enum event_type type, const void *body)
+{
+    struct event ev = {
+        .type = type, .ts_us = h->ts += 1000, .flow = &h->flow, .pkt = NULL, .dir = EVENT_DIR_TOCLIENT, .body = body};
+    event_publish(&h->bus, &ev);
+}
+
+static void feed_smb(struct harness *h, const struct smb_event *se)
+{
+    feed(h, EVENT_SMB, se);
+}
+
+static const struct asset *find(const struct harness *h, const struct ip_addr *ip)
+{
+    for (size_t i = 0; i < h->inv.n; i++)
+        if (ip_addr_eq(&h->inv.assets[i].ip, ip))
+            return &h->inv.assets[i];
+    return NULL;
+}
+
+static const struct asset *client(const struct harness *h)
+{
+    const struct asset *a = find(h, &h->flow.client);
+    assert_non_null(a);
+    return a;
+}
+
+static const struct asset *server(const struct harness *h)
+{
+    const struct asset *a = find(h, &h->flow.server);
+    assert_non_null(a);
+    return a;
+}
+
+/* The record's JSON members, as the asset event and assets.json write them. */
+static char *json_of(const struct asset *a)
+{
+    struct jw w;
+    jw_init(&w);
+    jw_open_obj(&w, NULL);
+    asset_json(&w, a);
+    jw_close_obj(&w);
+    char *s = malloc(w.len + 1);
+    assert_non_null(s);
+    memcpy(s, w.buf, w.len);
+    s[w.len] = '\0';
+    jw_free(&w);
+    return s;
+}
+
+static struct smb_event smb1_ev(uint16_t cmd)
+{
+    struct smb_event se;
+    memset(&se, 0, sizeof(se));
+    se.version = 1;
+    se.command = cmd;
+    se.command_name = "SMB1_COMMAND";
+    se.has_status = true;
+    se.status = SMB_STATUS_SUCCESS;
+    se.dialect = "NT LM 0.12";
+    return se;
+}
+
+static struct smb_event smb2_ev(uint16_t cmd, const char *dialect)
+{
+    struct smb_event se;
+    memset(&se, 0, sizeof(se));
+    se.version = 2;
+    se.command = cmd;
+    se.command_name = "SMB2_COMMAND";
+    se.has_status = true;
+    se.status = SMB_STATUS_SUCCESS;
+    se.dialect = dialect;
+    return se;
+}
+
+static struct ntlmssp_info ntlm_auth(const char *host, const char *domain, const char *user, uint8_t major,
+                                     uint8_t minor, uint16_t build, uint8_t rev)
+{
+    struct ntlmssp_info nt;
+    memset(&nt, 0, sizeof(nt));
+    nt.type = NTLMSSP_AUTH;
+    snprintf(nt.host, sizeof(nt.host), "%s", host);
+    snprintf(nt.domain, sizeof(nt.domain), "%s", domain);
+    snprintf(nt.user, sizeof(nt.user), "%s", user);
+    nt.has_version = true;
+    nt.ver_major = major;
+    nt.ver_minor = minor;
+    nt.ver_build = build;
+    nt.ver_revision = rev;
+    return nt;
+}
+
+/* ---- the OS hint functions ---- */
+
+static void expect_native(const char *os, const char *lm, const char *want)
+{
+    char out[ASSET_OS_LEN];
+    bool ok = asset_os_from_native(os, lm, out, sizeof(out));
+    if (!want) {
+        assert_false(ok);
+        assert_string_equal(out, "");
+    } else {
+        assert_true(ok);
+        assert_string_equal(out, want);
+    }
+}
+
+static void test_os_from_native(void **state)
+{
+    (void)state;
+    /* XP as a server and as a client (its native OS names "Windows 2002") */
+    expect_native("Windows 5.1", "Windows 2000 LAN Manager", "Windows XP");
+    expect_native("Windows 2002 Service Pack 3 2600", "Windows 2002 5.1", "Windows XP Service Pack 3 2600");
+    expect_native("Windows 5.0", "Windows 2000 LAN Manager", "Windows 2000");
+    expect_native("Windows 6.1", NULL, "Windows 7 / Server 2008 R2");
+    /* descriptive strings as they are */
+    expect_native("Windows 7 Professional 7601 Service Pack 1", "Windows 7 Professional 6.1",
+                  "Windows 7 Professional 7601 Service Pack 1");
+    expect_native("Windows Server 2019 Standard 17763", "Windows Server 2019 Standard 6.3",
+                  "Windows Server 2019 Standard 17763");
+    expect_native("Mac OS X 10.10", "SMBFS 3.0.0", "Mac OS X 10.10");
+    /* Samba: the LAN manager string decides, whatever Windows version the server claims */
+    expect_native("Windows 6.1", "Samba 4.17.12-Debian", "Unix (Samba 4.17.12-Debian)");
+    expect_native("Unix", "Samba", "Unix (Samba)");
+    expect_native("QTS", "Samba 4.4.16", "QTS (Samba 4.4.16)");
+    expect_native("Unix", "", "Unix");
+    /* not recognised: no hint */
+    expect_native("Windows 99.9", "", NULL);
+    expect_native("Windows 123.1", "", NULL);
+    expect_native("Windows 6.", "", "Windows 6."); /* not a bare version: passed on as the host wrote it */
+    expect_native("Windows 8.1 9600", "Windows 8.1 6.3", "Windows 8.1 9600");
+    expect_native("nt", "pysmb", NULL);
+    expect_native("", "Windows 2000 LAN Manager", NULL);
+    expect_native(NULL, NULL, NULL);
+    /* a small output buffer is cut, never overrun */
+    char small[8];
+    assert_true(asset_os_from_native("Windows 5.1", NULL, small, sizeof(small)));
+    assert_string_equal(small, "Windows");
+}
+
+static void expect_ntlm(uint8_t major, uint8_t minor, uint16_t build, uint8_t rev, const char *want)
+{
+    char out[ASSET_OS_LEN];
+    bool ok = asset_os_from_ntlm(major, minor, build, rev, out, sizeof(out));
+    if (!want) {
+        assert_false(ok);
+        assert_string_equal(out, "");
+    } else {
+        assert_true(ok);
+        assert_string_equal(out, want);
+    }
+}
+
+static void test_os_from_ntlm(void **state)
+{
+    (void)state;
+    expect_ntlm(6, 1, 7601, 15, "Windows 7 / Server 2008 R2 (build 7601)");
+    expect_ntlm(5, 1, 2600, 15, "Windows XP (build 2600)");
+    expect_ntlm(6, 0, 6001, 15, "Windows Vista / Server 2008 (build 6001)");
+    expect_ntlm(6, 3, 9600, 15, "Windows 8.1 / Server 2012 R2 (build 9600)");
+    expect_ntlm(10, 0, 17763, 15, "Windows 10 / Server 2019 (build 17763)");
+    expect_ntlm(10, 0, 14393, 15, "Windows 10 / Server 2016 (build 14393)");
+    expect_ntlm(10, 0, 20348, 15, "Windows Server 2022 (build 20348)");
+    expect_ntlm(10, 0, 19041, 15, "Windows 10 (build 19041)");
+    expect_ntlm(10, 0, 22631, 15, "Windows 11 (build 22631)");
+    expect_ntlm(10, 0, 26100, 15, "Windows 11 / Server 2025 (build 26100)");
+    /* Samba (build 0), Apple (revision 0), unknown versions: no hint */
+    expect_ntlm(6, 1, 0, 15, NULL);
+    expect_ntlm(6, 1, 7600, 0, NULL);
+    expect_ntlm(7, 0, 1234, 15, NULL);
+    expect_ntlm(255, 255, 65535, 15, NULL);
+}
+
+/* ---- the inventory fed smb events ---- */
+
+/* The brief's case: an old Windows XP console talking SMB1 to an XP server. */
+static void test_smb1_native_os(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    const char *offered[] = {"PC NETWORK PROGRAM 1.0", "LANMAN1.0", "NT LM 0.12"};
+    struct smb_event neg = smb1_ev(0x72);
+    for (size_t i = 0; i < 3; i++)
+        neg.client_dialects[neg.n_client_dialects++] = offered[i];
+    feed_smb(h, &neg);
+    assert_int_equal(h->n_new, 2);
+    assert_int_equal(h->n_changed, 0);
+
+    struct smb_event ss = smb1_ev(0x73);
+    ss.status = SMB_STATUS_MORE_PROCESSING;
+    ss.req_native_os = "Windows 2002 Service Pack 3 2600";
+    ss.req_native_lm = "Windows 2002 5.1";
+    ss.resp_native_os = "Windows 5.1";
+    ss.resp_native_lm = "Windows 2000 LAN Manager";
+    feed_smb(h, &ss);
+    assert_int_equal(h->n_changed, 2);
+
+    const struct asset *c = client(h), *s = server(h);
+    assert_string_equal(c->os, "Windows XP Service Pack 3 2600");
+    assert_int_equal(c->os_source, ASSET_OS_SMB_NATIVE);
+    assert_string_equal(s->os, "Windows XP");
+    assert_true(c->smb.client && !c->smb.server && c->smb.smb1 && c->smb.smb1_offered);
+    assert_true(s->smb.server && !s->smb.client && s->smb.smb1 && !s->smb.smb1_offered);
+    assert_int_equal(c->smb.n_offered, 3);
+    assert_int_equal(c->smb.n_dialects, 1);
+    assert_string_equal(c->smb.dialects[0], "NT LM 0.12");
+    assert_string_equal(s->smb.native_lm[0], "Windows 2000 LAN Manager");
+
+    char *js = json_of(c);
+    assert_non_null(strstr(js, "\"os\":\"Windows XP Service Pack 3 2600\""));
+    assert_non_null(strstr(js, "\"os_source\":\"smb_native_os\""));
+    assert_non_null(strstr(js, "\"role\":\"client\""));
+    assert_non_null(strstr(js, "\"smb1\":true"));
+    assert_non_null(strstr(js, "\"native_os\":[\"Windows 2002 Service Pack 3 2600\"]"));
+    free(js);
+    js = json_of(s);
+    assert_non_null(strstr(js, "\"role\":\"server\""));
+    assert_non_null(strstr(js, "\"shares\":[]"));
+    free(js);
+
+    /* the same facts again (the final leg repeats the strings): nothing new, no event */
+    ss.status = SMB_STATUS_SUCCESS;
+    for (int i = 0; i < 100; i++)
+        feed_smb(h, &ss);
+    feed_smb(h, &neg);
+    assert_int_equal(h->n_new, 2);
+    assert_int_equal(h->n_changed, 2);
+    harness_free(h);
+}
+
+static void test_ntlm_identity_no_user(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    struct ntlmssp_info nt = ntlm_auth("MRI-CONSOLE1", "RADIOLOGY", "tech.jsmith", 6, 1, 7601, 15);
+    struct smb_event ss = smb2_ev(SMB2_SESSION_SETUP, "2.10");
+    ss.ntlmssp = &nt;
+    feed_smb(h, &ss);
+    const struct asset *c = client(h), *s = server(h);
+    assert_string_equal(c->os, "Windows 7 / Server 2008 R2 (build 7601)");
+    assert_int_equal(c->os_source, ASSET_OS_NTLMSSP);
+    assert_int_equal(c->n_hostnames, 1);
+    assert_string_equal(c->hostnames[0], "MRI-CONSOLE1");
+    assert_int_equal(c->smb.n_domains, 1);
+    assert_string_equal(c->smb.domains[0], "RADIOLOGY");
+    assert_false(c->smb.smb1);
+    /* the server learns nothing from the client's AUTHENTICATE */
+    assert_string_equal(s->os, "");
+    assert_int_equal(s->n_hostnames, 0);
+
+    char *js = json_of(c);
+    assert_null(strstr(js, "jsmith")); /* user names never enter the inventory */
+    assert_non_null(strstr(js, "\"hostnames\":[\"MRI-CONSOLE1\"]"));
+    assert_non_null(strstr(js, "\"ntlm_versions\":[\"6.1 build 7601 rev 15\"]"));
+    assert_non_null(strstr(js, "\"os_source\":\"ntlmssp_version\""));
+    assert_non_null(strstr(js, "\"domains\":[\"RADIOLOGY\"]"));
+    assert_non_null(strstr(js, "\"smb1\":false"));
+    free(js);
+    js = json_of(s);
+    assert_null(strstr(js, "jsmith"));
+    free(js);
+
+    /* same name in other case: one name; another user from the same host: no change */
+    int changed = h->n_changed;
+    nt = ntlm_auth("mri-console1", "radiology", "other.user", 6, 1, 7601, 15);
+    feed_smb(h, &ss);
+    assert_int_equal(h->n_changed, changed);
+    /* a CHALLENGE (server's message) is not the client's identity */
+    struct ntlmssp_info ch = ntlm_auth("SRV", "DOM", "", 10, 0, 17763, 15);
+    ch.type = NTLMSSP_CHALLENGE;
+    ss.ntlmssp = &ch;
+    feed_smb(h, &ss);
+    assert_int_equal(client(h)->n_hostnames, 1);
+    assert_string_equal(client(h)->os, "Windows 7 / Server 2008 R2 (build 7601)");
+    harness_free(h);
+}
+
+static void test_os_ranking(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    /* Samba client: NTLM 6.1 build 0 gives no hint; its native strings do */
+    struct ntlmssp_info nt = ntlm_auth("RADWS01", "RADIOLOGY", "radadmin", 6, 1, 0, 15);
+    struct smb_event ss = smb1_ev(0x73);
+    ss.ntlmssp = &nt;
+    feed_smb(h, &ss);
+    assert_string_equal(client(h)->os, "");
+    assert_int_equal(client(h)->os_source, ASSET_OS_NONE);
+
+    /* an NTLM hint first, then the native strings outrank it */
+    nt = ntlm_auth("RADWS01", "RADIOLOGY", "radadmin", 6, 1, 7601, 15);
+    feed_smb(h, &ss);
+    assert_string_equal(client(h)->os, "Windows 7 / Server 2008 R2 (build 7601)");
+    assert_int_equal(client(h)->smb.n_ntlm_versions, 2);
+    ss.ntlmssp = NULL;
+    ss.req_native_os = "Windows 7 Professional 7601 Service Pack 1";
+    ss.req_native_lm = "Windows 7 Professional 6.1";
+    feed_smb(h, &ss);
+    assert_string_equal(client(h)->os, "Windows 7 Professional 7601 Service Pack 1");
+    assert_int_equal(client(h)->os_source, ASSET_OS_SMB_NATIVE);
+
+    /* a weaker source never replaces it; another native string of the same rank neither (first stays: no flapping
+     * between two hosts behind one address), but its raw strings are kept */
+    nt = ntlm_auth("RADWS01", "RADIOLOGY", "radadmin", 10, 0, 19041, 15);
+    ss.ntlmssp = &nt;
+    ss.req_native_os = "Windows 10 Pro 19045";
+    ss.req_native_lm = "Windows 10 Pro 6.3";
+    feed_smb(h, &ss);
+    const struct asset *c = client(h);
+    assert_string_equal(c->os, "Windows 7 Professional 7601 Service Pack 1");
+    assert_int_equal(c->smb.n_native_os, 2);
+    assert_string_equal(c->smb.native_os[1], "Windows 10 Pro 19045");
+    assert_int_equal(c->smb.n_ntlm_versions, 3);
+    /* the alternation repeated changes nothing more */
+    int changed = h->n_changed;
+    for (int i = 0; i < 10; i++) {
+        ss.req_native_os = i % 2 ? "Windows 10 Pro 19045" : "Windows 7 Professional 7601 Service Pack 1";
+        feed_smb(h, &ss);
+    }
+    assert_int_equal(h->n_changed, changed);
+    harness_free(h);
+}
+
+static void test_smb2_dialects_shares(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    /* the multi-protocol answer "2.??" is not a dialect */
+    struct smb_event neg = smb2_ev(SMB2_NEGOTIATE, "2.??");
+    feed_smb(h, &neg);
+    assert_int_equal(client(h)->smb.n_dialects, 0);
+    const char *offered[] = {"2.02", "2.10", "3.00", "3.02", "3.11"};
+    neg = smb2_ev(SMB2_NEGOTIATE, "3.11");
+    for (size_t i = 0; i < 5; i++)
+        neg.client_dialects[neg.n_client_dialects++] = offered[i];
+    feed_smb(h, &neg);
+    const struct asset *c = client(h), *s = server(h);
+    assert_int_equal(c->smb.n_offered, 5);
+    assert_false(c->smb.smb1_offered);
+    assert_int_equal(s->smb.n_offered, 0);
+    assert_int_equal(s->smb.n_dialects, 1);
+    assert_string_equal(s->smb.dialects[0], "3.11");
+
+    /* shares the server served: only successful tree connects, the share name without \\server\ */
+    struct smb_event tc = smb2_ev(SMB2_TREE_CONNECT, "3.11");
+    tc.share = "\\\\PACS-WS01\\ADMIN$";
+    tc.share_type = SMB_SHARE_DISK;
+    feed_smb(h, &tc);
+    tc.share = "\\\\PACS-WS01\\secret";
+    tc.status = 0xc0000022; /* STATUS_ACCESS_DENIED */
+    feed_smb(h, &tc);
+    tc.share = "\\\\10.1.2.200\\admin$"; /* the same share named by address, other case */
+    tc.status = SMB_STATUS_SUCCESS;
+    feed_smb(h, &tc);
+    tc.share = "IMAGES"; /* no backslash at all */
+    feed_smb(h, &tc);
+    s = server(h);
+    assert_int_equal(s->smb.n_shares, 2);
+    assert_string_equal(s->smb.shares[0], "ADMIN$");
+    assert_string_equal(s->smb.shares[1], "IMAGES");
+    assert_int_equal(client(h)->smb.n_shares, 0);
+    char *js = json_of(s);
+    assert_non_null(strstr(js, "\"shares\":[\"ADMIN$\",\"IMAGES\"]"));
+    assert_non_null(strstr(js, "\"dialects\":[\"3.11\"]"));
+    free(js);
+    harness_free(h);
+}
+
+/* Hostile input: many distinct and overlong strings stay within the lists' bounds, with one event per new fact. */
+static void test_bounds(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    char name[NTLMSSP_NAME_MAX], os[300], share[300], dialect[64];
+    for (int i = 0; i < 200; i++) {
+        struct ntlmssp_info nt = ntlm_auth("", "", "u", (uint8_t)(i % 11), 0, (uint16_t)(i + 1), 15);
+        snprintf(name, sizeof(name), "HOST-%03d-%0100d", i, 0);
+        snprintf(nt.host, sizeof(nt.host), "%s", name);
+        snprintf(nt.domain, sizeof(nt.domain), "DOM%d", i);
+        memset(os, 'A' + i % 26, sizeof(os) - 1);
+        os[sizeof(os) - 1] = '\0';
+        snprintf(share, sizeof(share), "\\\\srv\\share%03d-%0200d", i, 0);
+        snprintf(dialect, sizeof(dialect), "DIALECT %d", i);
+        struct smb_event se = smb1_ev(0x73);
+        se.ntlmssp = &nt;
+        se.req_native_os = os;
+        se.req_native_lm = os;
+        se.resp_native_os = os;
+        se.share = share;
+        se.dialect = dialect;
+        se.client_dialects[0] = dialect;
+        se.n_client_dialects = 1;
+        feed_smb(h, &se);
+        feed_smb(h, &se); /* twice: the cut strings compare equal, nothing is added again */
+    }
+    const struct asset *c = client(h), *s = server(h);
+    assert_int_equal(c->n_hostnames, ASSET_MAX_NAMES);
+    assert_int_equal(c->smb.n_domains, ASSET_MAX_NAMES);
+    assert_int_equal(c->smb.n_native_os, ASSET_MAX_NATIVE);
+    assert_int_equal(c->smb.n_ntlm_versions, ASSET_MAX_NTLM_VERS);
+    assert_int_equal(c->smb.n_dialects, ASSET_MAX_DIALECTS);
+    assert_int_equal(c->smb.n_offered, ASSET_MAX_DIALECTS);
+    assert_int_equal(s->smb.n_shares, ASSET_MAX_SHARES);
+    assert_int_equal(strlen(c->hostnames[0]), ASSET_NAME_LEN - 1);
+    assert_int_equal(strlen(c->smb.native_os[0]), ASSET_NATIVE_LEN - 1);
+    assert_int_equal(strlen(s->smb.shares[0]), ASSET_SHARE_LEN - 1);
+    assert_true(strlen(c->os) < ASSET_OS_LEN);
+    /* at most one event per fact that fits: the lists filled, then silence */
+    assert_int_equal(h->n_new, 2);
+    assert_true(h->n_changed <= 2 * ASSET_MAX_SHARES + 2 * ASSET_MAX_DIALECTS + 16);
+    /* the raw list is full, but a native string still outranks the NTLMSSP hint: one change, then none */
+    assert_int_equal(c->os_source, ASSET_OS_NTLMSSP);
+    int changed = h->n_changed;
+    struct smb_event se = smb1_ev(0x73);
+    se.req_native_os = "Windows 5.1";
+    feed_smb(h, &se);
+    feed_smb(h, &se);
+    assert_int_equal(h->n_changed, changed + 1);
+    assert_string_equal(client(h)->os, "Windows XP");
+    assert_int_equal(client(h)->smb.n_native_os, ASSET_MAX_NATIVE);
+    harness_free(h);
+}
+
+/* A string cut at its bound ends on a UTF-8 character boundary. */
+static void test_utf8_cut(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    char os[200] = "Windows ";
+    while (strlen(os) + 2 < sizeof(os))
+        strcat(os, "\xc3\xa9"); /* U+00E9, two bytes each, after an even-length prefix... */
+    char odd[200] = "Windows XP ";
+    while (strlen(odd) + 2 < sizeof(odd))
+        strcat(odd, "\xc3\xa9"); /* ...and after an odd one, so one of them is cut inside a character */
+    struct smb_event se = smb1_ev(0x73);
+    se.req_native_os = os;
+    se.resp_native_os = odd;
+    feed_smb(h, &se);
+    const char *cut[2] = {client(h)->smb.native_os[0], server(h)->smb.native_os[0]};
+    for (int k = 0; k < 2; k++) {
+        size_t l = strlen(cut[k]);
+        assert_true(l >= ASSET_NATIVE_LEN - 2 && l <= ASSET_NATIVE_LEN - 1);
+        assert_true(((unsigned char)cut[k][l - 1] & 0xc0) == 0x80); /* ends with a whole é */
+    }
+    assert_true(((unsigned char)client(h)->os[strlen(client(h)->os) - 1] & 0xc0) == 0x80);
+    harness_free(h);
+}
+
+/* One host seen in DICOM and in SMB is one record carrying both. */
+static void test_dicom_and_smb_merge(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    h->flow.server_port = 104;
+    struct dicom_assoc as;
+    memset(&as, 0, sizeof(as));
+    snprintf(as.calling_ae, sizeof(as.calling_ae), "MRI_CONSOLE");
+    snprintf(as.called_ae, sizeof(as.called_ae), "PACS");
+    as.ui_rq.present = true;
+    snprintf(as.ui_rq.impl_class_uid, sizeof(as.ui_rq.impl_class_uid), "1.2.276.0.7230010.3.0.3.6.7");
+    snprintf(as.ui_rq.impl_version, sizeof(as.ui_rq.impl_version), "OFFIS_DCMTK_367");
+    struct dicom_event de = {.kind = DICOM_EV_REQUEST, .assoc = &as, .op = NULL, .end = NULL};
+    feed(h, EVENT_DICOM, &de);
+    de.kind = DICOM_EV_ACCEPT;
+    feed(h, EVENT_DICOM, &de);
+    assert_int_equal(h->n_new, 2);
+    const struct asset *c = client(h);
+    assert_true(c->scu);
+    assert_true(server(h)->scp);
+    assert_string_equal(c->ae_calling[0], "MRI_CONSOLE");
+    assert_string_equal(c->software, "DCMTK");
+    assert_false(c->smb.seen);
+    char *js = json_of(c);
+    assert_null(strstr(js, "\"smb\""));
+    assert_null(strstr(js, "\"os\""));
+    free(js);
+
+    /* the console then writes to a share on the same server over SMB1 */
+    h->flow.server_port = 445;
+    struct smb_event ss = smb1_ev(0x73);
+    ss.req_native_os = "Windows 5.1";
+    ss.req_native_lm = "Windows 2000 LAN Manager";
+    feed_smb(h, &ss);
+    assert_int_equal(h->inv.n, 2);
+    c = client(h);
+    assert_string_equal(c->os, "Windows XP");
+    assert_true(c->smb.smb1);
+    js = json_of(c);
+    assert_non_null(strstr(js, "\"dicom_role\":\"SCU\""));
+    assert_non_null(strstr(js, "\"os\":\"Windows XP\""));
+    assert_non_null(strstr(js, "\"smb1\":true"));
+    free(js);
+    harness_free(h);
+}
+
+static void test_inventory_cap(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    struct smb_event se = smb2_ev(SMB2_TREE_CONNECT, "3.11");
+    for (uint32_t i = 0; i < ASSET_MAX / 2 + 10; i++) {
+        uint8_t a[4] = {10, 2, (uint8_t)(i >> 8), (uint8_t)i}, b[4] = {10, 3, (uint8_t)(i >> 8), (uint8_t)i};
+        ip_addr_set4(&h->flow.client, a);
+        ip_addr_set4(&h->flow.server, b);
+        feed_smb(h, &se);
+    }
+    assert_int_equal(h->inv.n, ASSET_MAX);
+    assert_true(h->inv.dropped > 0);
+    assert_int_equal(h->n_new, ASSET_MAX);
+    harness_free(h);
+}
+
+/* Both ends on one address (a capture on loopback): one record, one event per change. */
+static void test_same_address(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    h->flow.server = h->flow.client;
+    struct smb_event tc = smb2_ev(SMB2_TREE_CONNECT, "3.11");
+    tc.share = "\\\\localhost\\IPC$";
+    feed_smb(h, &tc);
+    assert_int_equal(h->inv.n, 1);
+    assert_int_equal(h->n_new, 1);
+    assert_int_equal(h->n_changed, 0);
+    feed_smb(h, &tc);
+    assert_int_equal(h->n_changed, 0);
+    struct smb_event ss = smb1_ev(0x73);
+    ss.resp_native_os = "Windows 5.1"; /* a change of the server side only */
+    feed_smb(h, &ss);
+    assert_int_equal(h->n_new, 1);
+    assert_int_equal(h->n_changed, 1);
+    const struct asset *a = client(h);
+    assert_true(a->smb.client && a->smb.server);
+    assert_string_equal(a->os, "Windows XP");
+    char *js = json_of(a);
+    assert_non_null(strstr(js, "\"role\":\"both\""));
+    free(js);
+    harness_free(h);
+}
+
+/* Events without a flow or with another type are ignored. */
+static void test_ignored(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    struct smb_event se = smb2_ev(SMB2_NEGOTIATE, "3.11");
+    struct event ev = {.type = EVENT_SMB, .ts_us = 1, .flow = NULL, .pkt = NULL, .dir = EVENT_DIR_NONE, .body = &se};
+    asset_on_event(&h->inv, &ev);
+    ev.type = EVENT_TLS;
+    ev.flow = &h->flow;
+    asset_on_event(&h->inv, &ev);
+    assert_int_equal(h->inv.n, 0);
+    assert_int_equal(h->n_new, 0);
+    harness_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_os_from_native),
+        cmocka_unit_test(test_os_from_ntlm),
+        cmocka_unit_test(test_smb1_native_os),
+        cmocka_unit_test(test_ntlm_identity_no_user),
+        cmocka_unit_test(test_os_ranking),
+        cmocka_unit_test(test_smb2_dialects_shares),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_utf8_cut),
+        cmocka_unit_test(test_dicom_and_smb_merge),
+        cmocka_unit_test(test_inventory_cap),
+        cmocka_unit_test(test_same_address),
+        cmocka_unit_test(test_ignored),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
