@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "app/dcerpc/dcerpc.h"
 #include "app/dicom/dicom.h"
 #include "app/smb/smb.h"
 #include "flow/flow.h"
@@ -36,7 +37,8 @@ int asset_inventory_init(struct asset_inventory *inv, struct event_bus *bus)
 {
     memset(inv, 0, sizeof(*inv));
     inv->bus = bus;
-    return event_bus_subscribe(bus, EVENT_MASK(EVENT_DICOM) | EVENT_MASK(EVENT_SMB), asset_on_event, inv);
+    return event_bus_subscribe(bus, EVENT_MASK(EVENT_DICOM) | EVENT_MASK(EVENT_SMB) | EVENT_MASK(EVENT_DCERPC),
+                               asset_on_event, inv);
 }
 
 void asset_inventory_free(struct asset_inventory *inv)
@@ -374,6 +376,34 @@ static void asset_on_smb(struct asset_inventory *inv, const struct event *ev)
     pair_publish(inv, ev, &p);
 }
 
+/* A srvsvc answer describes the RPC server (the flow's server): NetrServerGetInfo its name and version,
+ * NetrShareEnum its shares. */
+static void asset_on_dcerpc(struct asset_inventory *inv, const struct event *ev)
+{
+    const struct dcerpc_event *de = ev->body;
+    const struct dcerpc_srvsvc *sv = de->srvsvc;
+    if (!sv || !sv->present || !sv->has_return || sv->return_code != 0 || (!sv->has_server_info && !sv->n_shares))
+        return;
+    struct asset_pair p;
+    if (!pair_get(inv, ev, &p))
+        return;
+    struct asset *s = p.s;
+    bool sch = p.sch;
+    if (sv->has_server_info) {
+        char hint[ASSET_OS_LEN];
+        if (sv->has_version && asset_os_from_srvsvc(sv->platform_id, sv->version_major, sv->version_minor,
+                                                    sv->server_type, hint, sizeof(hint)))
+            sch |= os_offer(s, ASSET_OS_SRVSVC, hint);
+        if (sv->server_name[0])
+            sch |= STRLIST_ADD(s->hostnames, s->n_hostnames, sv->server_name, true);
+    }
+    for (size_t i = 0; i < sv->n_shares; i++)
+        if (sv->shares[i].name[0])
+            sch |= STRLIST_ADD(s->smb.shares, s->smb.n_shares, sv->shares[i].name, true);
+    p.sch = sch;
+    pair_publish(inv, ev, &p);
+}
+
 void asset_on_event(void *user, const struct event *ev)
 {
     struct asset_inventory *inv = user;
@@ -383,6 +413,8 @@ void asset_on_event(void *user, const struct event *ev)
         asset_on_dicom(inv, ev);
     else if (ev->type == EVENT_SMB)
         asset_on_smb(inv, ev);
+    else if (ev->type == EVENT_DCERPC)
+        asset_on_dcerpc(inv, ev);
 }
 
 static void jw_strlist(struct jw *w, const char *key, const char *list, size_t width, unsigned n)
@@ -483,7 +515,10 @@ void asset_json(struct jw *w, const struct asset *a)
     jw_close_arr(w);
     if (a->os[0]) {
         jw_str(w, "os", a->os);
-        jw_str(w, "os_source", a->os_source == ASSET_OS_SMB_NATIVE ? "smb_native_os" : "ntlmssp_version");
+        static const char *const sources[] = {[ASSET_OS_SRVSVC] = "srvsvc_server_info",
+                                              [ASSET_OS_NTLMSSP] = "ntlmssp_version",
+                                              [ASSET_OS_SMB_NATIVE] = "smb_native_os"};
+        jw_str(w, "os_source", sources[a->os_source]);
     }
     if (a->n_hostnames) {
         jw_open_arr(w, "hostnames");

@@ -48,7 +48,8 @@
 
 /* Where the OS hint came from, weakest first: a stronger source replaces a weaker one's hint, never the reverse,
  * and the first hint of a source stays (so two hosts behind one address cannot make the record flap). */
-enum asset_os_source { ASSET_OS_NONE = 0, ASSET_OS_NTLMSSP, ASSET_OS_SMB_NATIVE };
+/* Where the os hint came from, weakest first: a later source replaces an earlier one only if it ranks higher. */
+enum asset_os_source { ASSET_OS_NONE = 0, ASSET_OS_SRVSVC, ASSET_OS_NTLMSSP, ASSET_OS_SMB_NATIVE };
 
 struct asset_ntlm_version {
     uint8_t major, minor, revision;
@@ -139,5 +140,9 @@ bool asset_os_from_native(const char *native_os, const char *native_lm, char *ou
  * Only Windows's own form counts: NTLMRevisionCurrent 15 and a non-zero build (Samba sends 6.1 build 0, Apple
  * 6.1 build 7600 revision 0). */
 bool asset_os_from_ntlm(uint8_t major, uint8_t minor, uint16_t build, uint8_t revision, char *out, size_t cap);
+/* The server's own NetrServerGetInfo answer [MS-SRVS 2.2.4.41]: platform 500 (NT) without SV_TYPE_SERVER_UNIX is
+ * Windows major.minor; SV_TYPE_SERVER_UNIX (Samba sets it) is "Unix".  False if neither. */
+bool asset_os_from_srvsvc(uint32_t platform_id, uint32_t major, uint32_t minor, uint32_t server_type, char *out,
+                          size_t cap);
 
 #endif

@@ -17,6 +17,10 @@
  *     Samba sends 6.1 build 0 and Apple's SMB client 6.1 build 7600 with
  *     revision 0, so only revision 15 with a non-zero build is taken as
  *     Windows.
+ *   - the srvsvc NetrServerGetInfo answer (SERVER_INFO_101/102 [MS-SRVS
+ *     2.2.4.41]): platform 500 and version major.minor, with SV_TYPE_SERVER_UNIX
+ *     (0x800) in the server type when it is Samba or another Unix server.
+ *     Version only, so it ranks below the other two.
  * The major.minor -> product names are Microsoft's version numbers (one
  * number is shared by a client and a server release, so both are named).
  * Anything not recognised gives no hint; the raw strings stay in the record.
@@ -158,5 +162,27 @@ bool asset_os_from_ntlm(uint8_t major, uint8_t minor, uint16_t build, uint8_t re
     char buf[ASSET_OS_LEN];
     snprintf(buf, sizeof(buf), "%s (build %u)", name, (unsigned)build);
     copy_cut(out, cap, buf);
+    return true;
+}
+
+#define SRVSVC_PLATFORM_NT  500
+#define SV_TYPE_SERVER_UNIX 0x00000800u
+
+bool asset_os_from_srvsvc(uint32_t platform_id, uint32_t major, uint32_t minor, uint32_t server_type, char *out,
+                          size_t cap)
+{
+    if (cap == 0)
+        return false;
+    out[0] = '\0';
+    if (server_type & SV_TYPE_SERVER_UNIX) {
+        copy_cut(out, cap, "Unix");
+        return true;
+    }
+    if (platform_id != SRVSVC_PLATFORM_NT || major > 255 || minor > 255)
+        return false;
+    const char *name = windows_name(major, minor, 0);
+    if (!name)
+        return false;
+    copy_cut(out, cap, name);
     return true;
 }

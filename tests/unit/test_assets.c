@@ -15,6 +15,7 @@
 #include "app/smb/smb.h"
 #include "assets/assets.h"
 #include "core/json.h"
+#include "app/dcerpc/dcerpc.h"
 #include "flow/flow.h"
 
 /* ---- harness: an inventory on a bus, counting the asset events it publishes ---- */
@@ -381,6 +382,65 @@ static void test_os_ranking(void **state)
     harness_free(h);
 }
 
+/* srvsvc NetrServerGetInfo: Windows by version, Unix by SV_TYPE_SERVER_UNIX; ranked below NTLM and the native
+ * strings; the server name and NetrShareEnum's shares go to the server's record. */
+static void test_srvsvc_server_info(void **state)
+{
+    (void)state;
+    char out[ASSET_OS_LEN];
+    assert_true(asset_os_from_srvsvc(500, 5, 1, 0x00001003, out, sizeof(out)));
+    assert_string_equal(out, "Windows XP");
+    assert_true(asset_os_from_srvsvc(500, 6, 1, 0x00809a03, out, sizeof(out))); /* Samba claims 6.1 */
+    assert_string_equal(out, "Unix");
+    assert_false(asset_os_from_srvsvc(400, 6, 1, 0x1003, out, sizeof(out))); /* not NT */
+    assert_false(asset_os_from_srvsvc(500, 7, 9, 0x1003, out, sizeof(out))); /* no such Windows */
+    assert_false(asset_os_from_srvsvc(500, 0x106, 1, 0x1003, out, sizeof(out)));
+
+    struct harness *h = harness_new();
+    static struct dcerpc_srvsvc sv; /* 13 KB: off the stack */
+    memset(&sv, 0, sizeof(sv));
+    sv.present = true;
+    sv.opnum = 21;
+    sv.has_server_info = sv.has_version = sv.has_return = true;
+    sv.platform_id = 500;
+    sv.version_major = 6;
+    sv.version_minor = 1;
+    sv.server_type = 0x00001003;
+    snprintf(sv.server_name, sizeof(sv.server_name), "CT-CONSOLE");
+    struct dcerpc_event de;
+    memset(&de, 0, sizeof(de));
+    de.ptype = DCERPC_REQUEST;
+    de.srvsvc = &sv;
+    feed(h, EVENT_DCERPC, &de);
+    const struct asset *s = server(h);
+    assert_string_equal(s->os, "Windows 7 / Server 2008 R2");
+    assert_int_equal(s->os_source, ASSET_OS_SRVSVC);
+    assert_int_equal(s->n_hostnames, 1);
+    assert_string_equal(s->hostnames[0], "CT-CONSOLE");
+    char *j = json_of(s);
+    assert_non_null(strstr(j, "\"os_source\":\"srvsvc_server_info\""));
+    free(j);
+    /* the same answer again: no new fact, no event */
+    int changed = h->n_changed;
+    feed(h, EVENT_DCERPC, &de);
+    assert_int_equal(h->n_changed, changed);
+    /* a failed call teaches nothing */
+    sv.return_code = 5;
+    sv.version_major = 5;
+    feed(h, EVENT_DCERPC, &de);
+    assert_string_equal(server(h)->os, "Windows 7 / Server 2008 R2");
+    /* shares listed by NetrShareEnum */
+    memset(&sv, 0, sizeof(sv));
+    sv.present = sv.has_return = true;
+    sv.opnum = 15;
+    sv.n_shares = 2;
+    snprintf(sv.shares[0].name, sizeof(sv.shares[0].name), "ADMIN$");
+    snprintf(sv.shares[1].name, sizeof(sv.shares[1].name), "IMAGES");
+    feed(h, EVENT_DCERPC, &de);
+    assert_int_equal(server(h)->smb.n_shares, 2);
+    harness_free(h);
+}
+
 static void test_smb2_dialects_shares(void **state)
 {
     (void)state;
@@ -622,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_smb1_native_os),
         cmocka_unit_test(test_ntlm_identity_no_user),
         cmocka_unit_test(test_os_ranking),
+        cmocka_unit_test(test_srvsvc_server_info),
         cmocka_unit_test(test_smb2_dialects_shares),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_utf8_cut),
