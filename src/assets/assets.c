@@ -23,6 +23,7 @@
  */
 #include "assets/assets.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,7 +395,10 @@ static void asset_on_dcerpc(struct asset_inventory *inv, const struct event *ev)
         if (sv->has_version && asset_os_from_srvsvc(sv->platform_id, sv->version_major, sv->version_minor,
                                                     sv->server_type, hint, sizeof(hint)))
             sch |= os_offer(s, ASSET_OS_SRVSVC, hint);
-        if (sv->server_name[0])
+        /* a server may answer with the address it was asked by ("192.168.24.100"): that is no host name */
+        unsigned char addr[16];
+        if (sv->server_name[0] && inet_pton(AF_INET, sv->server_name, addr) != 1 &&
+            inet_pton(AF_INET6, sv->server_name, addr) != 1)
             sch |= STRLIST_ADD(s->hostnames, s->n_hostnames, sv->server_name, true);
     }
     for (size_t i = 0; i < sv->n_shares; i++)

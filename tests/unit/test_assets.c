@@ -420,6 +420,11 @@ static void test_srvsvc_server_info(void **state)
     char *j = json_of(s);
     assert_non_null(strstr(j, "\"os_source\":\"srvsvc_server_info\""));
     free(j);
+    /* a server name that is an address is not a host name */
+    snprintf(sv.server_name, sizeof(sv.server_name), "192.168.24.100");
+    feed(h, EVENT_DCERPC, &de);
+    assert_int_equal(server(h)->n_hostnames, 1);
+    snprintf(sv.server_name, sizeof(sv.server_name), "CT-CONSOLE");
     /* the same answer again: no new fact, no event */
     int changed = h->n_changed;
     feed(h, EVENT_DCERPC, &de);
