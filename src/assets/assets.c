@@ -32,6 +32,7 @@
 #include "app/dcerpc/dcerpc.h"
 #include "app/dicom/dicom.h"
 #include "app/smb/smb.h"
+#include "core/str.h"
 #include "flow/flow.h"
 
 int asset_inventory_init(struct asset_inventory *inv, struct event_bus *bus)
@@ -77,19 +78,6 @@ static struct asset *asset_get(struct asset_inventory *inv, const struct ip_addr
     return a;
 }
 
-/* Copy s into out (cap bytes), cut at a UTF-8 character boundary. */
-static void str_cut(char *out, size_t cap, const char *s)
-{
-    size_t l = strlen(s);
-    if (l >= cap) {
-        l = cap - 1;
-        while (l > 0 && ((unsigned char)s[l] & 0xc0) == 0x80)
-            l--;
-    }
-    memcpy(out, s, l);
-    out[l] = '\0';
-}
-
 /* Add s to a fixed list of *n strings of width bytes each (at most max); true if it was not there.  s is compared
  * as it would be stored (cut to width), so a long string is not added again and again; nocase for Windows names. */
 static bool strlist_add(char *list, size_t width, uint8_t *n, size_t max, const char *s, bool nocase)
@@ -97,7 +85,7 @@ static bool strlist_add(char *list, size_t width, uint8_t *n, size_t max, const 
     if (!s || !s[0] || *n >= max)
         return false;
     char cut[128]; /* wider than every list's strings */
-    str_cut(cut, width < sizeof(cut) ? width : sizeof(cut), s);
+    (void)str_copy_utf8(cut, width < sizeof(cut) ? width : sizeof(cut), s);
     for (uint8_t i = 0; i < *n; i++)
         if ((nocase ? strcasecmp(list + i * width, cut) : strcmp(list + i * width, cut)) == 0)
             return false;
@@ -276,7 +264,7 @@ static bool os_offer(struct asset *a, enum asset_os_source src, const char *hint
 {
     if (!hint[0] || src <= a->os_source)
         return false;
-    str_cut(a->os, sizeof(a->os), hint);
+    (void)str_copy_utf8(a->os, sizeof(a->os), hint);
     a->os_source = src;
     return true;
 }

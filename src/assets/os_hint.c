@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "assets/assets.h"
+#include "core/str.h"
 
 static const struct {
     uint8_t major, minor;
@@ -66,19 +67,6 @@ static const char *windows_name(unsigned major, unsigned minor, unsigned build)
         if (windows_versions[i].major == major && windows_versions[i].minor == minor)
             return windows_versions[i].name;
     return NULL;
-}
-
-/* Copy s into out (cap bytes), cut at a UTF-8 character boundary. */
-static void copy_cut(char *out, size_t cap, const char *s)
-{
-    size_t l = strlen(s);
-    if (l >= cap) {
-        l = cap - 1;
-        while (l > 0 && ((unsigned char)s[l] & 0xc0) == 0x80)
-            l--;
-    }
-    memcpy(out, s, l);
-    out[l] = '\0';
 }
 
 static bool has_prefix(const char *s, const char *p)
@@ -145,7 +133,7 @@ bool asset_os_from_native(const char *native_os, const char *native_lm, char *ou
     } else {
         return false;
     }
-    copy_cut(out, cap, buf);
+    (void)str_copy_utf8(out, cap, buf);
     return true;
 }
 
@@ -161,7 +149,7 @@ bool asset_os_from_ntlm(uint8_t major, uint8_t minor, uint16_t build, uint8_t re
         return false;
     char buf[ASSET_OS_LEN];
     snprintf(buf, sizeof(buf), "%s (build %u)", name, (unsigned)build);
-    copy_cut(out, cap, buf);
+    (void)str_copy_utf8(out, cap, buf);
     return true;
 }
 
@@ -175,7 +163,7 @@ bool asset_os_from_srvsvc(uint32_t platform_id, uint32_t major, uint32_t minor, 
         return false;
     out[0] = '\0';
     if (server_type & SV_TYPE_SERVER_UNIX) {
-        copy_cut(out, cap, "Unix");
+        (void)str_copy_utf8(out, cap, "Unix");
         return true;
     }
     if (platform_id != SRVSVC_PLATFORM_NT || major > 255 || minor > 255)
@@ -183,6 +171,6 @@ bool asset_os_from_srvsvc(uint32_t platform_id, uint32_t major, uint32_t minor, 
     const char *name = windows_name(major, minor, 0);
     if (!name)
         return false;
-    copy_cut(out, cap, name);
+    (void)str_copy_utf8(out, cap, name);
     return true;
 }

@@ -30,6 +30,7 @@
 #include "app/dcerpc/dcerpc.h"
 #include "app/dcerpc/ndr.h"
 #include "core/bytes.h"
+#include "core/str.h"
 
 #define LAYOUT_MAX 13 /* fields of SERVER_INFO_102, the longest */
 
@@ -103,42 +104,26 @@ static void ndr_structs(struct ndr *r, const char *layout, uint32_t count, uint3
         }
 }
 
-static void copy_str(char *dst, size_t cap, const char *s, bool *trunc)
-{
-    size_t l = strlen(s);
-    if (l >= cap) {
-        l = cap - 1;
-        /* do not cut a UTF-8 sequence in two */
-        while (l > 0 && ((unsigned char)s[l] & 0xc0) == 0x80)
-            l--;
-        *trunc = true;
-    }
-    memcpy(dst, s, l);
-    dst[l] = '\0';
-}
-
 static void take_share(void *user, uint32_t idx, size_t field, const char *s, bool truncated)
 {
     struct dcerpc_srvsvc *o = user;
     struct dcerpc_srvsvc_share *sh = &o->shares[idx];
-    if (truncated)
-        o->truncated = true;
     if (field == 0)
-        copy_str(sh->name, sizeof(sh->name), s, &o->truncated);
+        truncated |= str_copy_utf8(sh->name, sizeof(sh->name), s);
     else if (field == 6)
-        copy_str(sh->path, sizeof(sh->path), s, &o->truncated);
+        truncated |= str_copy_utf8(sh->path, sizeof(sh->path), s);
+    o->truncated |= truncated;
 }
 
 static void take_server(void *user, uint32_t idx, size_t field, const char *s, bool truncated)
 {
     struct dcerpc_srvsvc *o = user;
     (void)idx;
-    if (truncated)
-        o->truncated = true;
     if (field == 1)
-        copy_str(o->server_name, sizeof(o->server_name), s, &o->truncated);
+        truncated |= str_copy_utf8(o->server_name, sizeof(o->server_name), s);
     else if (field == 5)
-        copy_str(o->comment, sizeof(o->comment), s, &o->truncated);
+        truncated |= str_copy_utf8(o->comment, sizeof(o->comment), s);
+    o->truncated |= truncated;
 }
 
 /* Shares of a SHARE_INFO_<level> array (or a single one): names, types and paths kept. */
