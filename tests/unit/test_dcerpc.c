@@ -660,7 +660,7 @@ static void test_bind_contexts(void **st)
     h_free(h);
 }
 
-/* ---- the interface table [dcerpc_iface.c] ---- */
+/* ---- the interface table [dcerpc_opnames.c, dcerpc_iface.c] ---- */
 
 /* "367abb81-9844-35f1-ad32-98f038001003" -> the 16 bytes as a little-endian (drep 0x10) bind carries them
  * [C706 Appendix A: time_low, time_mid, time_hi_and_version are integers; the rest are bytes] */

@@ -3,13 +3,14 @@
  * named pipes and over TCP.
  *
  * Files, one per layer:
- *   dcerpc_pdu.c    PDU framing per direction (a byte stream: a PDU may span
- *                   several pipe writes, one write may hold several PDUs),
- *                   bind/alter-context/bind_ack, request/response/fault,
- *                   fragment reassembly of stub data with a cap, the TCP parser
- *   dcerpc_iface.c  interface UUID -> name, opnum -> operation name
- *   dcerpc_ndr.c    a bounded NDR reader (ndr.h) and the svcctl/atsvc stub decoders
- *   dcerpc_srvsvc.c the srvsvc stub decoder: share enumeration, server info
+ *   dcerpc_pdu.c      PDU framing per direction (a byte stream: a PDU may span
+ *                     several pipe writes, one write may hold several PDUs),
+ *                     bind/alter-context/bind_ack, request/response/fault,
+ *                     fragment reassembly of stub data with a cap, the TCP parser
+ *   dcerpc_iface.c    interface UUID -> name, opnum -> operation name
+ *   dcerpc_opnames.c  the named interfaces' UUIDs and operation-name tables
+ *   dcerpc_ndr.c      a bounded NDR reader (ndr.h) and the svcctl/atsvc stub decoders
+ *   dcerpc_srvsvc.c   the srvsvc stub decoder: share enumeration, server info
  *
  * An SMB open of a named pipe owns one `struct dcerpc_conn` and feeds it the
  * pipe's bytes (dir 0 = written by the client, 1 = read by it); a TCP flow
@@ -75,6 +76,14 @@ struct dcerpc_iface_info {
     const char *const *opnames; /* operation names by opnum */
     uint16_t n_opnames;
 };
+/* The interfaces medsentry names (dcerpc_opnames.c): the UUID as dcerpc_uuid_format prints it (lower case). */
+struct dcerpc_iface_entry {
+    const char *uuid;
+    struct dcerpc_iface_info info;
+};
+extern const struct dcerpc_iface_entry dcerpc_ifaces[];
+extern const size_t dcerpc_n_ifaces;
+
 /* Looks the interface up by UUID; NULL if unknown. */
 const struct dcerpc_iface_info *dcerpc_iface_lookup(const struct dcerpc_uuid *u);
 /* Operation name, or NULL. */

@@ -476,13 +476,13 @@ static void dcerpc_bind(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_
         }
         uint16_t vmaj = le ? rd_le16(p + off + 20) : rd_be16(p + off + 20);
         uint16_t vmin = le ? rd_le16(p + off + 22) : rd_be16(p + off + 22);
+        const struct dcerpc_iface_info *info = dcerpc_iface_lookup(&u);
         if (ev->n_ctx < DCERPC_MAX_BIND_CTX) {
             size_t j = ev->n_ctx++;
             ev->ctx[j].ctx_id = id;
             ev->ctx[j].uuid = u;
             ev->ctx[j].ver_major = vmaj;
             ev->ctx[j].ver_minor = vmin;
-            const struct dcerpc_iface_info *info = dcerpc_iface_lookup(&u);
             ev->ctx[j].name = info ? info->name : NULL;
         }
         /* record the context now; a rejection in bind_ack removes it again */
@@ -499,7 +499,7 @@ static void dcerpc_bind(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_
             slot->uuid = u;
             slot->ver_major = vmaj;
             slot->ver_minor = vmin;
-            slot->info = dcerpc_iface_lookup(&u);
+            slot->info = info;
         } else {
             app_anomaly(ctx, 0, "dcerpc_contexts_full", "more presentation contexts than the limit");
         }
