@@ -23,6 +23,7 @@
 #include "decode/decode.h"
 
 #include <pcap/dlt.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "decode/decode_int.h"
@@ -122,19 +123,8 @@ static enum decode_result decode_tunnel_inner(struct decode_ctx *ctx, struct dec
     uint16_t next = d->next_ethertype;
     const uint8_t *p = d->next_p;
     uint32_t len = d->next_len;
-    d->ip_version = 0;
-    d->ipproto = 0;
-    d->ttl = 0;
-    d->l3 = d->l4 = d->payload = NULL;
-    d->l3_len = d->l4_len = d->payload_len = d->payload_missing = 0;
-    d->reassembled = false;
-    d->sport = d->dport = 0;
-    d->icmp_type = d->icmp_code = 0;
-    d->tcp_flags = 0;
-    d->tcp_seq = d->tcp_ack = d->tcp_tsval = d->tcp_tsecr = 0;
-    d->tcp_win = d->tcp_mss = 0;
-    d->tcp_wscale = 0;
-    d->tcp_has_wscale = d->tcp_sack_permitted = d->tcp_has_ts = false;
+    size_t from = offsetof(struct decoded, ip_version);
+    memset((uint8_t *)d + from, 0, sizeof(*d) - from);
     d->next_p = NULL;
     d->next_len = 0;
     if (next == DECODE_NEXT_ETHERNET) {

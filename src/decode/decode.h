@@ -47,6 +47,17 @@ struct decoded {
     uint8_t vlan_count;
     uint16_t vlan[DECODE_MAX_VLAN]; /* VLAN ids, outermost first */
 
+    /* tunnels: the fields below describe the innermost packet; the outermost tunnel's endpoints are here */
+    uint8_t tunnel_depth; /* encapsulations taken off (0: none) */
+    uint8_t outer_ip_version;
+    struct ip_addr outer_src, outer_dst;
+    /* set by a tunnel decoder returning DECODE_TUNNEL: what comes next (an ethertype, or DECODE_NEXT_ETHERNET) */
+    uint16_t next_ethertype;
+    const uint8_t *next_p;
+    uint32_t next_len;
+
+    /* From here to the end: one packet's network, transport and payload fields, cleared together when a tunnel's
+     * inner packet replaces the outer one (decode_packet). */
     /* network */
     uint8_t ip_version; /* 4, 6, or 0 if not IP */
     struct ip_addr src, dst;
@@ -70,15 +81,6 @@ struct decoded {
     uint8_t tcp_wscale; /* valid if tcp_has_wscale */
     bool tcp_has_wscale, tcp_sack_permitted, tcp_has_ts;
     uint32_t tcp_tsval, tcp_tsecr;
-
-    /* tunnels: the fields above describe the innermost packet; the outermost tunnel's endpoints are here */
-    uint8_t tunnel_depth; /* encapsulations taken off (0: none) */
-    uint8_t outer_ip_version;
-    struct ip_addr outer_src, outer_dst;
-    /* set by a tunnel decoder returning DECODE_TUNNEL: what comes next (an ethertype, or DECODE_NEXT_ETHERNET) */
-    uint16_t next_ethertype;
-    const uint8_t *next_p;
-    uint32_t next_len;
 
     /* application payload (TCP/UDP data) */
     const uint8_t *payload;
