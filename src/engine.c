@@ -26,12 +26,11 @@ static void engine_emit(struct engine *e, enum event_type type, const struct flo
     event_publish(&e->bus, &ev);
 }
 
+/* Decoder, stream and (through app_anomaly) parser anomalies all go to one limiter: core/anomaly.h. */
 static void on_decode_event(void *user, const struct decoded *d, enum decode_event ev)
 {
     struct engine *e = user;
-    struct anomaly_event a = {
-        .type = "decode", .layer = decode_event_layer(ev), .event = decode_event_name(ev), .detail = NULL};
-    engine_emit(e, EVENT_ANOMALY, NULL, d, EVENT_DIR_NONE, &a);
+    anomaly_decode(&e->anomalies, e->now_us, d, ev);
 }
 
 /* --dump-streams: append a direction's bytes to <dir>/<flow_id>-to_server.bin (test and debug aid). */
@@ -66,8 +65,7 @@ static void stream_on_gap(void *user, struct flow *f, int dir, uint64_t len)
 static void stream_on_anomaly(void *user, struct flow *f, int dir, const char *event)
 {
     struct engine *e = user;
-    struct anomaly_event a = {.type = "stream", .layer = "tcp", .event = event, .detail = NULL};
-    engine_emit(e, EVENT_ANOMALY, f, NULL, dir ? EVENT_DIR_TOCLIENT : EVENT_DIR_TOSERVER, &a);
+    anomaly_stream(&e->anomalies, e->now_us, f, dir, event);
 }
 
 static void on_flow_end(void *user, struct flow *f)
@@ -88,6 +86,7 @@ static void engine_stats(struct engine *e, bool final)
     struct stats_event se = {
         .stats = &e->stats,
         .memcaps = memcaps,
+        .anomalies = &e->anomalies,
         .uptime_us = e->now_us - e->first_ts_us,
         .final = final,
         .capture_truncated = e->capture_truncated,
@@ -118,6 +117,7 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         event_bus_subscribe(&e->bus, EVENT_MASK_ALL, eve_on_event, &e->eve);
     }
 
+    anomaly_ctx_init(&e->anomalies, cfg->anomaly_rate_limit, &e->stats, &e->bus);
     if (decode_ctx_init(&e->dec, &cfg->decode, &e->stats) < 0) {
         snprintf(err, errlen, "cannot set up the decoder (defrag.memcap too small?)");
         return -1;
@@ -136,6 +136,7 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         return -1;
     }
     app_layer_init(&e->app, &cfg->app, &e->stats, &e->bus, cfg);
+    e->app.anomaly = &e->anomalies;
     e->app.files = files_tracker_new(&cfg->files, &e->stats); /* SMB (later HTTP) file data: SHA-256, magic */
     /* Consumers of events that keep per-worker state (asset inventory, detectors) are set up here. */
     asset_inventory_init(&e->assets, &e->bus);

@@ -10,6 +10,7 @@
 
 #include "app/app.h"
 #include "assets/assets.h"
+#include "core/anomaly.h"
 #include "core/config.h"
 #include "core/event.h"
 #include "core/stats.h"
@@ -22,6 +23,7 @@ struct engine {
     const struct config *cfg;
     struct stats stats;
     struct event_bus bus;
+    struct anomaly_ctx anomalies; /* the one rate-limited way out for decode, stream and parser anomalies */
     struct decode_ctx dec;
     struct flow_table flows;
     struct stream_ctx stream;

@@ -83,17 +83,18 @@ void app_emit(struct app_ctx *ctx, enum event_type type, int dir, const void *bo
     event_publish(ctx->al->bus, &ev);
 }
 
+_Static_assert(APP__COUNT <= ANOMALY_PARSERS, "one anomaly table per app protocol");
+
 void app_anomaly(struct app_ctx *ctx, int dir, const char *event, const char *detail)
 {
+    struct app_layer *al = ctx->al;
+    if (!al->anomaly) {
+        anomaly_ctx_init(&al->anomaly_local, 0, al->stats, al->bus);
+        al->anomaly = &al->anomaly_local;
+    }
     const struct app_parser *p = ctx->flow ? ctx->flow->app.parser : NULL;
-    struct anomaly_event a = {
-        .type = "applayer",
-        .layer = p ? p->name : "app",
-        .event = event,
-        .detail = detail,
-    };
-    ctx->al->stats->app_anomalies++;
-    app_emit(ctx, EVENT_ANOMALY, dir, &a);
+    anomaly_applayer(al->anomaly, ctx->ts_us, ctx->flow, dir == 1 ? EVENT_DIR_TOCLIENT : EVENT_DIR_TOSERVER,
+                     p ? (unsigned)p->proto : APP_UNKNOWN, p ? p->name : "app", event, detail);
 }
 
 static struct app_ctx app_ctx_for(struct app_layer *al, struct flow *f)

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/anomaly.h"
 #include "core/event.h"
 #include "core/memcap.h"
 #include "core/stats.h"
@@ -105,6 +106,10 @@ struct app_layer {
     const struct config *config; /* full configuration, for parser limits */
     struct file_tracker *files;  /* per-worker file tracker (src/files/); NULL = no file tracking */
     uint64_t now_us;             /* packet time of the packet being processed */
+    /* Where app_anomaly() reports: the worker's limiter (the engine sets it).  Left NULL (an app layer driven
+     * without an engine, as in parser unit tests), anomaly_local is used, without a rate budget. */
+    struct anomaly_ctx *anomaly;
+    struct anomaly_ctx anomaly_local;
 };
 
 /* What a parser callback gets: the flow, the clock, and the way out for events. */
@@ -128,7 +133,8 @@ void app_on_close(struct app_layer *al, struct flow *f);
 
 /* For parsers: publish a typed event of this flow (ts and flow filled in). */
 void app_emit(struct app_ctx *ctx, enum event_type type, int dir, const void *body);
-/* For parsers: report a malformed-input anomaly (counted, published as EVE anomaly type "applayer"). */
+/* For parsers: report a malformed-input anomaly (type "applayer"): always counted, written as an event at most once
+ * per flow and kind and within anomaly.rate-limit (core/anomaly.h).  event: a static string, not packet bytes. */
 void app_anomaly(struct app_ctx *ctx, int dir, const char *event, const char *detail);
 /* For parsers: memory charged to the app memcap. */
 void *app_alloc(struct app_ctx *ctx, size_t n); /* zeroed; NULL on cap */

@@ -8,6 +8,7 @@
  * code path and one set of checks.
  */
 #include "core/config.h"
+#include "core/anomaly.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -58,6 +59,7 @@ static const struct config_key config_keys[] = {
     KEY_BOOL("outputs.eve.enabled", eve_enabled),
     KEY_STR("outputs.eve.filename", eve_filename),
     KEY_U32("outputs.stats.interval", stats_interval_s, 0, DAY),
+    KEY_U32("anomaly.rate-limit", anomaly_rate_limit, 0, 1000000),
     KEY_BOOL("privacy.log-phi", log_phi),
     KEY_STR("privacy.key-file", phi_key_file),
     KEY_U32("dicom.max-pdu-length", dicom_max_pdu, 4096, 1u << 30),
@@ -117,6 +119,7 @@ void config_defaults(struct config *c)
     c->dcerpc_max_stub = 1 * MB;
     files_cfg_defaults(&c->files);
     c->stats_interval_s = 0;
+    c->anomaly_rate_limit = ANOMALY_RATE_LIMIT_DEFAULT;
     c->snaplen = 65535;
     c->promisc = true;
 

@@ -45,6 +45,8 @@ struct config {
     uint32_t stats_interval_s; /* 0 = one stats event at the end only */
     int snaplen;               /* live capture */
     bool promisc;              /* live capture */
+
+    uint32_t anomaly_rate_limit; /* anomaly.rate-limit: anomaly events per second of packet time; 0 = no budget */
 };
 
 void config_defaults(struct config *c);

@@ -54,11 +54,13 @@ struct anomaly_event {
 
 struct stats;
 struct memcap;
+struct anomaly_ctx;
 
 /* EVENT_STATS body: counters plus the memcaps they refer to. */
 struct stats_event {
     const struct stats *stats;
     const struct memcap *const *memcaps; /* NULL-terminated */
+    const struct anomaly_ctx *anomalies; /* per-kind anomaly counts (core/anomaly.h); may be NULL */
     uint64_t uptime_us;                  /* packet time from first to last packet */
     bool final;                          /* the last stats event of the run */
     bool capture_truncated;              /* the capture file ended in the middle of a packet */

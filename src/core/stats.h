@@ -115,6 +115,12 @@ struct stats {
     /* app layer */
     uint64_t app_flows[16]; /* by enum app_proto */
     uint64_t app_anomalies; /* parser-reported anomalies */
+
+    /* anomalies (core/anomaly.c): every report counted, `anomaly` events written within limits */
+    uint64_t anomaly_decode, anomaly_stream; /* reports per type (applayer: app_anomalies) */
+    uint64_t anomaly_events;                 /* written as `anomaly` events */
+    uint64_t anomaly_suppressed_repeat;      /* kind already written for the flow (outside flows: this second) */
+    uint64_t anomaly_suppressed_rate;        /* over anomaly.rate-limit */
     uint64_t app_memcap_hits;
     uint64_t app_probe_failed; /* flows no parser recognised */
 

@@ -84,6 +84,8 @@ struct flow {
     /* app layer */
     struct app_flow app;
 
+    uint64_t anomaly_written; /* a bit per anomaly kind already written as an event (core/anomaly.h) */
+
     enum flow_end_reason end_reason;
     bool ending; /* being torn down: no more events into it */
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "core/anomaly.h"
 #include "core/memcap.h"
 #include "core/stats.h"
 #include "output/eve.h"
@@ -26,6 +27,33 @@ static void decoder_events(struct jw *w, const struct stats *s)
     }
     if (layer)
         jw_close_obj(w);
+    jw_close_obj(w);
+}
+
+/* stats.anomaly: reports per type, events written and suppressed, and per layer and name (core/anomaly.h). */
+static void anomaly_counts(struct jw *w, const struct stats *s, const struct anomaly_ctx *ac)
+{
+    jw_open_obj(w, "anomaly");
+    jw_u64(w, "decode", s->anomaly_decode);
+    jw_u64(w, "stream", s->anomaly_stream);
+    jw_u64(w, "applayer", s->app_anomalies);
+    jw_u64(w, "events", s->anomaly_events);
+    jw_u64(w, "suppressed", s->anomaly_suppressed_repeat + s->anomaly_suppressed_rate);
+    jw_u64(w, "suppressed_repeat", s->anomaly_suppressed_repeat);
+    jw_u64(w, "suppressed_rate", s->anomaly_suppressed_rate);
+    jw_open_obj(w, "event");
+    for (int i = -1; ac && i < ANOMALY_PARSERS; i++) {
+        const struct anomaly_table *t = i < 0 ? &ac->stream : &ac->app[i];
+        if (!t->layer)
+            continue;
+        jw_open_obj(w, t->layer);
+        for (uint32_t k = 0; k < t->n; k++)
+            jw_u64(w, t->name[k], t->count[k]);
+        if (t->other)
+            jw_u64(w, "other", t->other);
+        jw_close_obj(w);
+    }
+    jw_close_obj(w);
     jw_close_obj(w);
 }
 
@@ -134,6 +162,8 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "anomalies", s->app_anomalies);
     jw_u64(w, "memcap_hits", s->app_memcap_hits);
     jw_close_obj(w);
+
+    anomaly_counts(w, s, se->anomalies);
 
     jw_open_obj(w, "files");
     jw_u64(w, "opened", s->files_opened);

@@ -31,8 +31,7 @@
 #include "core/bytes.h"
 #include "core/config.h"
 
-#define ASSOC_BODY_MAX         (256u * 1024) /* association control PDUs buffered whole up to this */
-#define MAX_ANOMALIES_PER_FLOW 64            /* after that, only counted */
+#define ASSOC_BODY_MAX (256u * 1024) /* association control PDUs buffered whole up to this */
 
 struct dicom_msg {
     bool active; /* a command has started */
@@ -74,7 +73,6 @@ struct dicom_state {
     struct dicom_dir d[2];
     struct dicom_op *pending[2][DICOM_MAX_PENDING]; /* by direction of the request */
     bool summary_done;
-    uint32_t n_anomalies;
     struct dicom_phi_cache phi_cache; /* lim.phi_cache points here */
 };
 
@@ -92,8 +90,7 @@ const char *dicom_event_kind_name(enum dicom_event_kind k)
 static void anomaly(struct app_ctx *ctx, struct dicom_state *s, int dir, const char *event, const char *detail)
 {
     s->a.anomalies++;
-    if (s->n_anomalies++ < MAX_ANOMALIES_PER_FLOW)
-        app_anomaly(ctx, dir, event, detail);
+    app_anomaly(ctx, dir, event, detail); /* counted there; written once per kind and flow (core/anomaly.h) */
 }
 
 static void emit(struct app_ctx *ctx, struct dicom_state *s, int dir, enum dicom_event_kind kind,

@@ -35,8 +35,6 @@
 #include "core/bytes.h"
 #include "flow/flow.h"
 
-#define MAX_ANOMALIES_PER_FLOW 32
-
 /* SHA-256("HelloRetryRequest"): the random of a HelloRetryRequest (RFC 8446 4.1.3). */
 static const uint8_t hrr_random[32] = {
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
@@ -72,7 +70,6 @@ struct tls_state {
     struct tls_session s;
     struct tls_dir d[2];
     bool handshake_emitted;
-    uint32_t n_anomalies;
 };
 
 /* ---- names ---------------------------------------------------------------------------------- */
@@ -391,8 +388,7 @@ static void tls_state_free(struct app_ctx *ctx, void *state)
 static void anomaly(struct app_ctx *ctx, struct tls_state *st, int dir, const char *event, const char *detail)
 {
     st->s.anomalies++;
-    if (st->n_anomalies++ < MAX_ANOMALIES_PER_FLOW)
-        app_anomaly(ctx, dir, event, detail);
+    app_anomaly(ctx, dir, event, detail); /* counted there; written once per kind and flow (core/anomaly.h) */
 }
 
 static void emit(struct app_ctx *ctx, struct tls_state *st, int dir, enum tls_event_kind kind)
