@@ -266,6 +266,40 @@ static void test_events_and_anomalies(void **state)
     fx_free(x);
 }
 
+/* app_anomaly() goes through the worker's limiter (core/anomaly.h): counted every time, written once per flow and
+ * kind, within the budget, under the parser's name and the flow's packet time. */
+static void test_anomalies_limited_per_flow_and_kind(void **state)
+{
+    (void)state;
+    struct fixture *x = fx_new(104, 64);
+    struct anomaly_ctx ac;
+    anomaly_ctx_init(&ac, 1, &x->st, &x->bus);
+    x->al.anomaly = &ac;
+    x->al.now_us = 7000000;
+    feed(x, 0, "ALPHA");
+    for (int i = 0; i < 100; i++)
+        feed(x, 0, "BAD");
+    assert_int_equal(x->rec.anomalies, 1);
+    assert_int_equal(x->st.app_anomalies, 100);
+    assert_int_equal(x->st.anomaly_events, 1);
+    assert_int_equal(x->st.anomaly_suppressed_repeat, 99);
+    assert_string_equal(ac.app[APP_DICOM].layer, "dicom");
+    assert_string_equal(ac.app[APP_DICOM].name[0], "bad_thing");
+    assert_int_equal(ac.app[APP_DICOM].count[0], 100);
+    /* a second flow in the same second of packet time: counted, stopped by the budget of 1 per second */
+    struct flow g = {.ipproto = 6, .server_port = 104};
+    app_on_data(&x->al, &g, 0, (const uint8_t *)"ALPHA", 5);
+    app_on_data(&x->al, &g, 0, (const uint8_t *)"BAD", 3);
+    assert_int_equal(x->rec.anomalies, 1);
+    assert_int_equal(x->st.anomaly_suppressed_rate, 1);
+    x->al.now_us = 8000000; /* the next second */
+    app_on_data(&x->al, &g, 0, (const uint8_t *)"BAD", 3);
+    assert_int_equal(x->rec.anomalies, 2);
+    assert_ptr_equal(x->rec.last_flow, &g);
+    app_on_close(&x->al, &g);
+    fx_free(x);
+}
+
 /* A chunk that decides detection is probed where it lies: no probe buffer is allocated at all. */
 static void test_decided_chunk_not_buffered(void **state)
 {
@@ -317,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_failed_when_buffer_fills_undecided),
         cmocka_unit_test(test_gap_before_and_after_detection),
         cmocka_unit_test(test_events_and_anomalies),
+        cmocka_unit_test(test_anomalies_limited_per_flow_and_kind),
         cmocka_unit_test(test_decided_chunk_not_buffered),
         cmocka_unit_test(test_close_frees_state),
         cmocka_unit_test(test_memcap_refuses_probe_buffer),
