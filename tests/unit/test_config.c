@@ -130,12 +130,32 @@ static void test_smb_files_keys(void **state)
     assert_int_equal(c.files.max_hash_bytes, 1);
 }
 
+/* anomaly.rate-limit: anomaly events per second of packet time, 100 by default, 0 = no per-second budget. */
+static void test_anomaly_rate_limit(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    assert_int_equal(c.anomaly_rate_limit, 100);
+    assert_int_equal(config_set(&c, "anomaly.rate-limit", "0", err, sizeof(err)), 0);
+    assert_int_equal(c.anomaly_rate_limit, 0);
+    assert_int_equal(config_set(&c, "anomaly.rate-limit", "1000000", err, sizeof(err)), 0);
+    assert_int_equal(c.anomaly_rate_limit, 1000000);
+    assert_int_equal(config_set(&c, "anomaly.rate-limit", "1000001", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "anomaly.rate-limit"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),    cmocka_unit_test(test_load_repository_file),
-        cmocka_unit_test(test_load_values), cmocka_unit_test(test_errors_name_line_and_key),
-        cmocka_unit_test(test_set),         cmocka_unit_test(test_smb_files_keys),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_load_repository_file),
+        cmocka_unit_test(test_load_values),
+        cmocka_unit_test(test_errors_name_line_and_key),
+        cmocka_unit_test(test_set),
+        cmocka_unit_test(test_smb_files_keys),
+        cmocka_unit_test(test_anomaly_rate_limit),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
