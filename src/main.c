@@ -255,6 +255,12 @@ static void print_summary(const struct engine *e, const char *name)
             n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu", event_type_name((enum event_type)t),
                                   (unsigned long long)s->events_by_type[t]);
     log_info("%s", line);
+    if (s->anomaly_suppressed_repeat || s->anomaly_suppressed_rate)
+        log_info("anomaly events: %llu of %llu anomalies written; not written: %llu repeats, %llu over "
+                 "anomaly.rate-limit (all counted in stats.anomaly)",
+                 (unsigned long long)s->anomaly_events,
+                 (unsigned long long)(s->anomaly_decode + s->anomaly_stream + s->app_anomalies),
+                 (unsigned long long)s->anomaly_suppressed_repeat, (unsigned long long)s->anomaly_suppressed_rate);
     if (s->decode_events[0] || s->invalid || s->tcp_reassembly_gaps || s->flows_memcap_hits ||
         s->tcp_stream_memcap_hits || s->frag_memcap_hits || s->app_memcap_hits)
         log_info("anomalies: %llu invalid packets, %llu reassembly gaps; memcap hits: flow %llu, stream %llu, "
