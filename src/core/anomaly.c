@@ -62,8 +62,9 @@ static bool budget_take(struct anomaly_ctx *ac, uint64_t ts_us)
 }
 
 /*
- * The one decision.  seen: the bit of this kind in the flow's bitmap (NULL outside a flow); sec_seen: the
- * kind's last-written second + 1 (outside a flow, decode kinds; NULL otherwise).  Publishes when it passes.
+ * The one decision.  bitmap, bit: the flow's record of kinds written and this kind's bit in it (bitmap NULL
+ * outside a flow); sec_seen: the decode kind's last-written second + 1 (NULL for stream and applayer kinds).
+ * A report is a repeat, or stopped by the budget, or published; only a published one marks its kind.
  */
 static void anomaly_gate(struct anomaly_ctx *ac, const struct event *ev, uint64_t *bitmap, uint64_t bit,
                          uint64_t *sec_seen)
