@@ -85,14 +85,19 @@ static uint32_t asset_bucket(const struct asset_inventory *inv, const struct ip_
     return (uint32_t)hash_bytes(ip->b, sizeof(ip->b), inv->hash_seed ^ ip->family) & inv->mask;
 }
 
-const struct asset *asset_find(const struct asset_inventory *inv, const struct ip_addr *ip)
+static struct asset *asset_lookup(const struct asset_inventory *inv, const struct ip_addr *ip)
 {
     if (!inv->buckets)
         return NULL;
-    for (const struct asset *a = inv->buckets[asset_bucket(inv, ip)]; a; a = a->hnext)
+    for (struct asset *a = inv->buckets[asset_bucket(inv, ip)]; a; a = a->hnext)
         if (ip_addr_eq(&a->ip, ip))
             return a;
     return NULL;
+}
+
+const struct asset *asset_find(const struct asset_inventory *inv, const struct ip_addr *ip)
+{
+    return asset_lookup(inv, ip);
 }
 
 /* ---- lists ---- */
@@ -309,7 +314,7 @@ static void asset_index_grow(struct asset_inventory *inv)
 static struct asset *asset_get(struct asset_inventory *inv, const struct ip_addr *ip, uint64_t ts, bool *created)
 {
     *created = false;
-    struct asset *a = (struct asset *)asset_find(inv, ip);
+    struct asset *a = asset_lookup(inv, ip);
     if (a) {
         lru_unlink(inv, a);
         lru_push_head(inv, a);

@@ -57,10 +57,11 @@ struct stats;
 #define ASSET_MAX_SHARES    16
 #define ASSET_SHARE_LEN     64
 
-/* Default assets.memcap.  A host costs (x86-64, docs/DESIGN.md "Assets"): 104 bytes of core record plus 8 to 16
- * of hash index; one seen in DICOM adds its DICOM block and lists (about 0.5 KB for one association, 5.6 KB at
- * every list's bound); one seen in SMB its SMB block and lists (about 0.4 KB for one connection, 3.5 KB at every
- * bound).  64 MiB holds 65,536 hosts with a first association or connection each, and ~550,000 bare records. */
+/* Default assets.memcap.  A host costs (x86-64, docs/DESIGN.md "Assets") 104 bytes of core record plus 8 to 16 of
+ * hash index; one seen in DICOM adds its DICOM block and lists (about 0.4 KB for a first association, 5.3 KB with
+ * every list full), one seen in SMB its SMB block and lists (about 0.4 KB for a first connection, 3.3 KB full).
+ * 64 MiB holds 65,536 hosts with a first association and a first SMB connection each (~890 bytes), ~550,000 bare
+ * records. */
 #define ASSET_MEMCAP_DEFAULT (64ULL << 20)
 
 struct asset_cfg {
