@@ -1,40 +1,44 @@
 /*
  * fuzz_dcerpc.c - libFuzzer harness for the DCE/RPC PDU layer, fragment
  * reassembly and the svcctl/atsvc/srvsvc NDR decoders.  Input format as fuzz_smb.c
- * ([tag][len u16][bytes], tag bit 0 = direction, 0xfe/0xff = gap).
+ * ([tag][len u16][bytes], tag bit 0 = direction, bits 1-6 = server, 0xfe/0xff =
+ * gap).  Events go through the EVE formatter and the asset inventory
+ * (fuzz_app.h), which learns from srvsvc answers.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_app.h"
 #include "app/app.h"
 #include "app/dcerpc/dcerpc.h"
 #include "core/stats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void sink(void *user, const struct event *ev)
-{
-    (void)user;
-    (void)ev;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct app_layer al;
     struct event_bus bus;
     struct stats stats;
+    struct fuzz_sinks sinks;
+    struct flow f;
     memset(&al, 0, sizeof(al));
     memset(&bus, 0, sizeof(bus));
     memset(&stats, 0, sizeof(stats));
     memcap_init(&al.mc, "app", 64u << 20);
     al.stats = &stats;
     al.bus = &bus;
-    event_bus_subscribe(&bus, EVENT_MASK_ALL, sink, NULL);
-    struct app_ctx ctx = {.al = &al};
+    if (fuzz_sinks_init(&sinks, &bus, &stats, true) < 0)
+        abort();
+    fuzz_flow_init(&f, 135);
+    fuzz_flow_server(&f, 0);
+    struct app_ctx ctx = {.al = &al, .flow = &f};
     struct dcerpc_conn *c = dcerpc_conn_new(&ctx, DCERPC_TRANSPORT_TCP, NULL);
-    if (!c)
+    if (!c) {
+        fuzz_sinks_free(&sinks);
         return 0;
+    }
     size_t o = 0;
     while (o + 3 <= size) {
         uint8_t tag = data[o];
@@ -46,10 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (len > size - o)
             len = size - o;
+        fuzz_flow_server(&f, tag);
         dcerpc_conn_feed(&ctx, c, tag & 1, data + o, len);
         o += len;
     }
     dcerpc_conn_free(&ctx, c);
+    fuzz_sinks_free(&sinks);
     /* the stub decoders on the raw input too */
     struct dcerpc_svcctl sv;
     struct dcerpc_atsvc at;

@@ -6,11 +6,18 @@
  * Input: byte 0 picks the link type; then records of [u16 length][u8 time step]
  * [frame bytes], so one input is a short capture whose packets can build
  * flows, fragments and streams across packets.  Memcaps are small so the
- * limit paths run too.
+ * limit paths run too (the asset inventory's included: eviction).  Every
+ * event goes through the EVE formatter (fuzz_app.h) and into the engine's
+ * asset inventory, which writes assets.json into a scratch directory at the
+ * end of each input.
  */
 #include <pcap/dlt.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "fuzz_app.h"
 
 #include "core/config.h"
 #include "engine.h"
@@ -23,9 +30,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
+    static char logdir[] = "/tmp/fuzz_packet.XXXXXX";
+    static bool have_logdir;
+    if (!have_logdir) {
+        if (!mkdtemp(logdir))
+            __builtin_trap();
+        have_logdir = true;
+    }
     static struct config cfg;
     config_defaults(&cfg);
-    cfg.eve_enabled = false;
+    snprintf(cfg.logdir, sizeof(cfg.logdir), "%s", logdir);
+    cfg.eve_enabled = false; /* the formatter below instead of a file */
+    cfg.assets.memcap = FUZZ_ASSETS_MEMCAP;
     cfg.flow.memcap = 1 << 20;
     cfg.flow.hash_size = 1024;
     cfg.stream.memcap = 256 << 10;
@@ -39,6 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct engine e;
     char err[256];
     if (engine_init(&e, &cfg, NULL, err, sizeof(err)) < 0)
+        __builtin_trap();
+    struct fuzz_sinks sinks;
+    if (fuzz_sinks_init(&sinks, &e.bus, &e.stats, false) < 0)
         __builtin_trap();
     int lt = linktypes[data[0] % (sizeof(linktypes) / sizeof(linktypes[0]))];
     size_t off = 1;
@@ -56,5 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     engine_finish(&e);
     engine_free(&e);
+    if (e.assets.mc.used != 0)
+        __builtin_trap(); /* the inventory gave back all it was charged */
+    fuzz_sinks_free(&sinks);
     return 0;
 }

@@ -2,8 +2,9 @@
  * fuzz_tls.c - libFuzzer harness for the TLS record-layer parser (src/app/tls/).
  *
  * Input format: a stream of records, each `dir(1) len(2 BE) bytes`, replayed
- * into the parser in order; dir bit 0 picks the direction, dir bit 7 turns the
- * record into a gap of `len` bytes instead of data.  The probe runs on the
+ * into the parser in order; dir bit 0 picks the direction, bits 1-6 the
+ * server, dir bit 7 turns the record into a gap of `len` bytes instead of
+ * data.  Events go through the EVE formatter (fuzz_app.h).  The probe runs on the
  * first record.  Seeds in fuzz/corpus/tls/ are the TCP payloads of the
  * corpus TLS captures in this format (fuzz/make_tls_seeds.py regenerates them).
  * Build:  clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc fuzz/fuzz_tls.c <lib objects> ...
@@ -30,8 +31,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.app.memcap = 64u << 20;
         init = 1;
     }
-    struct flow f; /* a flow to port 2762, so the dicom hint path runs too */
-    memset(&f, 0, sizeof(f));
-    f.server_port = 2762;
-    return fuzz_app_parser(&tls_parser, &cfg, &f, data, size);
+    /* a flow to port 2762, so the dicom hint path runs too */
+    return fuzz_app_parser(&tls_parser, &cfg, 2762, data, size);
 }

@@ -81,8 +81,9 @@ static void on_flow_end(void *user, struct flow *f)
 
 static void engine_stats(struct engine *e, bool final)
 {
-    const struct memcap *memcaps[] = {
-        &e->flows.mc, &e->stream.mc, &e->dec.defrag_mc, &e->app.mc, e->app.files ? &e->app.files->mc : NULL, NULL};
+    const struct memcap *memcaps[] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc,
+                                      &e->app.mc,   &e->assets.mc, e->app.files ? &e->app.files->mc : NULL,
+                                      NULL};
     struct stats_event se = {
         .stats = &e->stats,
         .memcaps = memcaps,
@@ -139,7 +140,8 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
     e->app.anomaly = &e->anomalies;
     e->app.files = files_tracker_new(&cfg->files, &e->stats); /* SMB (later HTTP) file data: SHA-256, magic */
     /* Consumers of events that keep per-worker state (asset inventory, detectors) are set up here. */
-    asset_inventory_init(&e->assets, &e->bus);
+    if (asset_inventory_init(&e->assets, &cfg->assets, &e->bus, &e->stats, err, errlen) < 0)
+        return -1;
     return 0;
 }
 

@@ -20,6 +20,13 @@
  * one of its lists, flags or identities changes (not when only its last-seen
  * time moves), so the event rate follows change, not traffic: every list is
  * bounded and a fact already known changes nothing.
+ *
+ * Storage (see assets.h): records are allocated one by one and never move;
+ * the hash index holds pointers to them, chained per bucket, and doubles when
+ * it holds more records than buckets (if the memcap allows; chains just grow
+ * otherwise).  Every allocation goes through inv_alloc(), which evicts least
+ * recently seen hosts until the budget has room, never one of the two hosts of
+ * the event being handled (inv->pin), and gives up when nothing else is left.
  */
 #include "assets/assets.h"
 
@@ -28,106 +35,369 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "app/dcerpc/dcerpc.h"
 #include "app/dicom/dicom.h"
 #include "app/smb/smb.h"
+#include "core/hash.h"
+#include "core/stats.h"
 #include "core/str.h"
 #include "flow/flow.h"
 
-int asset_inventory_init(struct asset_inventory *inv, struct event_bus *bus)
+#define ASSET_HASH_MIN (1u << 10)
+#define ASSET_HASH_MAX (1u << 24)
+
+void asset_cfg_defaults(struct asset_cfg *cfg)
+{
+    cfg->memcap = ASSET_MEMCAP_DEFAULT;
+}
+
+int asset_inventory_init(struct asset_inventory *inv, const struct asset_cfg *cfg, struct event_bus *bus,
+                         struct stats *stats, char *err, size_t errlen)
 {
     memset(inv, 0, sizeof(*inv));
     inv->bus = bus;
-    return event_bus_subscribe(bus, EVENT_MASK(EVENT_DICOM) | EVENT_MASK(EVENT_SMB) | EVENT_MASK(EVENT_DCERPC),
-                               asset_on_event, inv);
+    inv->stats = stats;
+    memcap_init(&inv->mc, "assets", cfg->memcap);
+    inv->buckets = mc_calloc(&inv->mc, ASSET_HASH_MIN * sizeof(*inv->buckets));
+    if (!inv->buckets) {
+        snprintf(err, errlen, "assets.memcap (%llu bytes) cannot hold the asset hash index (%zu bytes)",
+                 (unsigned long long)cfg->memcap, ASSET_HASH_MIN * sizeof(*inv->buckets));
+        return -1;
+    }
+    inv->mask = ASSET_HASH_MIN - 1;
+    /* As the flow table's: the seed only spreads buckets and never shows in output. */
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    inv->hash_seed = hash_mix64((uint64_t)t.tv_nsec ^ ((uint64_t)t.tv_sec << 32) ^ (uintptr_t)inv);
+    if (event_bus_subscribe(bus, EVENT_MASK(EVENT_DICOM) | EVENT_MASK(EVENT_SMB) | EVENT_MASK(EVENT_DCERPC),
+                            asset_on_event, inv) < 0) {
+        snprintf(err, errlen, "the event bus has no room for the asset inventory");
+        asset_inventory_free(inv);
+        return -1;
+    }
+    return 0;
 }
 
-void asset_inventory_free(struct asset_inventory *inv)
+static uint32_t asset_bucket(const struct asset_inventory *inv, const struct ip_addr *ip)
 {
-    free(inv->assets);
-    inv->assets = NULL;
-    inv->n = inv->cap = 0;
+    return (uint32_t)hash_bytes(ip->b, sizeof(ip->b), inv->hash_seed ^ ip->family) & inv->mask;
 }
 
+static struct asset *asset_lookup(const struct asset_inventory *inv, const struct ip_addr *ip)
+{
+    if (!inv->buckets)
+        return NULL;
+    for (struct asset *a = inv->buckets[asset_bucket(inv, ip)]; a; a = a->hnext)
+        if (ip_addr_eq(&a->ip, ip))
+            return a;
+    return NULL;
+}
+
+const struct asset *asset_find(const struct asset_inventory *inv, const struct ip_addr *ip)
+{
+    return asset_lookup(inv, ip);
+}
+
+/* ---- lists ---- */
+
+static void list_init(struct asset_list *l, size_t width, size_t max)
+{
+    l->items = NULL;
+    l->n = l->cap = 0;
+    l->width = (uint8_t)width;
+    l->max = (uint8_t)max;
+}
+
+#define LIST_INIT(l, item_type, max) list_init(&(l), sizeof(item_type), (max))
+
+static void list_free(struct asset_inventory *inv, struct asset_list *l)
+{
+    mc_free(&inv->mc, l->items, (size_t)l->cap * l->width);
+    l->items = NULL;
+    l->n = l->cap = 0;
+}
+
+static void *inv_realloc(struct asset_inventory *inv, void *p, size_t old_n, size_t new_n);
+
+/* Room for one more item: a pointer to it (not yet counted in n), or NULL if the list is at its bound or the memcap
+ * cannot grow it. */
+static void *list_slot(struct asset_inventory *inv, struct asset_list *l)
+{
+    if (l->n >= l->max)
+        return NULL;
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? (size_t)l->cap * 2 : 2;
+        if (ncap > l->max)
+            ncap = l->max;
+        void *items = inv_realloc(inv, l->items, (size_t)l->cap * l->width, ncap * l->width);
+        if (!items)
+            return NULL;
+        l->items = items;
+        l->cap = (uint8_t)ncap;
+    }
+    return (char *)l->items + (size_t)l->n * l->width;
+}
+
+/* Add s to a list of strings; true if it was not there.  s is compared as it would be stored (cut to the list's
+ * width at a UTF-8 boundary), so a long string is not added again and again; nocase for Windows names. */
+static bool list_add_str(struct asset_inventory *inv, struct asset_list *l, const char *s, bool nocase)
+{
+    if (!s || !s[0] || l->n >= l->max)
+        return false;
+    char cut[128]; /* wider than every list's strings */
+    (void)str_copy_utf8(cut, l->width < sizeof(cut) ? l->width : sizeof(cut), s);
+    for (unsigned i = 0; i < l->n; i++)
+        if ((nocase ? strcasecmp(asset_list_str(l, i), cut) : strcmp(asset_list_str(l, i), cut)) == 0)
+            return false;
+    char *slot = list_slot(inv, l);
+    if (!slot)
+        return false;
+    memcpy(slot, cut, strlen(cut) + 1);
+    l->n++;
+    return true;
+}
+
+static bool peer_add(struct asset_inventory *inv, struct asset_dicom *d, const struct ip_addr *p)
+{
+    const struct ip_addr *peers = d->peers.items;
+    for (unsigned i = 0; i < d->peers.n; i++)
+        if (ip_addr_eq(&peers[i], p))
+            return false;
+    struct ip_addr *slot = list_slot(inv, &d->peers);
+    if (!slot)
+        return false;
+    *slot = *p;
+    d->peers.n++;
+    return true;
+}
+
+/* ---- records, the index, eviction ---- */
+
+static void lru_unlink(struct asset_inventory *inv, struct asset *a)
+{
+    if (a->lru_prev)
+        a->lru_prev->lru_next = a->lru_next;
+    else
+        inv->lru_head = a->lru_next;
+    if (a->lru_next)
+        a->lru_next->lru_prev = a->lru_prev;
+    else
+        inv->lru_tail = a->lru_prev;
+    a->lru_prev = a->lru_next = NULL;
+}
+
+static void lru_push_head(struct asset_inventory *inv, struct asset *a)
+{
+    a->lru_prev = NULL;
+    a->lru_next = inv->lru_head;
+    if (inv->lru_head)
+        inv->lru_head->lru_prev = a;
+    inv->lru_head = a;
+    if (!inv->lru_tail)
+        inv->lru_tail = a;
+}
+
+static void dicom_free(struct asset_inventory *inv, struct asset_dicom *d)
+{
+    if (!d)
+        return;
+    list_free(inv, &d->ae_calling);
+    list_free(inv, &d->ae_called);
+    list_free(inv, &d->sop_sent);
+    list_free(inv, &d->sop_received);
+    list_free(inv, &d->modalities);
+    list_free(inv, &d->peers);
+    mc_free(&inv->mc, d, sizeof(*d));
+}
+
+static void smb_free(struct asset_inventory *inv, struct asset_smb *m)
+{
+    if (!m)
+        return;
+    list_free(inv, &m->hostnames);
+    list_free(inv, &m->dialects);
+    list_free(inv, &m->offered);
+    list_free(inv, &m->native_os);
+    list_free(inv, &m->native_lm);
+    list_free(inv, &m->ntlm_versions);
+    list_free(inv, &m->domains);
+    list_free(inv, &m->shares);
+    mc_free(&inv->mc, m, sizeof(*m));
+}
+
+/* Take a out of the index and both lists and free it with everything it holds. */
+static void asset_remove(struct asset_inventory *inv, struct asset *a)
+{
+    struct asset **pp = &inv->buckets[asset_bucket(inv, &a->ip)];
+    while (*pp != a)
+        pp = &(*pp)->hnext;
+    *pp = a->hnext;
+    lru_unlink(inv, a);
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        inv->first = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    else
+        inv->last = a->prev;
+    dicom_free(inv, a->dicom);
+    smb_free(inv, a->smb);
+    mc_free(&inv->mc, a, sizeof(*a));
+    inv->n--;
+}
+
+/* Evict the least recently seen host that is not pinned.  false if there is none. */
+static bool asset_evict_one(struct asset_inventory *inv)
+{
+    struct asset *v = inv->lru_tail;
+    while (v && (v == inv->pin[0] || v == inv->pin[1]))
+        v = v->lru_prev;
+    if (!v)
+        return false;
+    asset_remove(inv, v);
+    if (inv->stats) {
+        inv->stats->assets_evicted++;
+        inv->stats->assets_hosts = inv->n;
+    }
+    return true;
+}
+
+/* Every allocation of the inventory: grow (or allocate, p NULL) a block from old_n to new_n bytes, evicting least
+ * recently seen hosts while the memcap has no room.  NULL, block untouched, if it cannot. */
+static void *inv_realloc(struct asset_inventory *inv, void *p, size_t old_n, size_t new_n)
+{
+    for (;;) {
+        void *q = p ? mc_realloc(&inv->mc, p, old_n, new_n) : mc_malloc(&inv->mc, new_n);
+        if (q)
+            return q;
+        if (!asset_evict_one(inv))
+            return NULL;
+    }
+}
+
+static void *inv_calloc(struct asset_inventory *inv, size_t n)
+{
+    void *p = inv_realloc(inv, NULL, 0, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+/* Double the index when it holds more records than buckets.  Records do not move, only the chains; without room in
+ * the memcap the index stays as it is (longer chains, same answers).  Never evicts for it. */
+static void asset_index_grow(struct asset_inventory *inv)
+{
+    uint32_t nb = inv->mask + 1;
+    if (inv->n <= nb || nb >= ASSET_HASH_MAX)
+        return;
+    struct asset **nbk = mc_calloc(&inv->mc, (size_t)nb * 2 * sizeof(*nbk));
+    if (!nbk)
+        return;
+    struct asset **old = inv->buckets;
+    inv->buckets = nbk;
+    inv->mask = nb * 2 - 1;
+    for (uint32_t i = 0; i < nb; i++)
+        for (struct asset *a = old[i], *next; a; a = next) {
+            next = a->hnext;
+            uint32_t h = asset_bucket(inv, &a->ip);
+            a->hnext = inv->buckets[h];
+            inv->buckets[h] = a;
+        }
+    mc_free(&inv->mc, old, (size_t)nb * sizeof(*old));
+}
+
+/* The record of ip, found or created; either way the most recently seen now.  NULL if the memcap cannot hold a new
+ * record even after evicting every unpinned host. */
 static struct asset *asset_get(struct asset_inventory *inv, const struct ip_addr *ip, uint64_t ts, bool *created)
 {
     *created = false;
-    for (size_t i = 0; i < inv->n; i++)
-        if (ip_addr_eq(&inv->assets[i].ip, ip))
-            return &inv->assets[i];
-    if (inv->n >= ASSET_MAX) {
-        inv->dropped++;
+    struct asset *a = asset_lookup(inv, ip);
+    if (a) {
+        lru_unlink(inv, a);
+        lru_push_head(inv, a);
+        return a;
+    }
+    a = inv_calloc(inv, sizeof(*a));
+    if (!a)
         return NULL;
-    }
-    if (inv->n == inv->cap) {
-        size_t ncap = inv->cap ? inv->cap * 2 : 16;
-        struct asset *na = realloc(inv->assets, ncap * sizeof(*na));
-        if (!na) {
-            inv->dropped++;
-            return NULL;
-        }
-        inv->assets = na;
-        inv->cap = ncap;
-    }
-    struct asset *a = &inv->assets[inv->n++];
-    memset(a, 0, sizeof(*a));
     a->ip = *ip;
     a->first_us = a->last_us = ts;
+    uint32_t h = asset_bucket(inv, ip);
+    a->hnext = inv->buckets[h];
+    inv->buckets[h] = a;
+    lru_push_head(inv, a);
+    a->prev = inv->last;
+    if (inv->last)
+        inv->last->next = a;
+    else
+        inv->first = a;
+    inv->last = a;
+    inv->n++;
+    asset_index_grow(inv);
+    if (inv->stats)
+        inv->stats->assets_hosts = inv->n;
     *created = true;
     return a;
 }
 
-/* Add s to a fixed list of *n strings of width bytes each (at most max); true if it was not there.  s is compared
- * as it would be stored (cut to width), so a long string is not added again and again; nocase for Windows names. */
-static bool strlist_add(char *list, size_t width, uint8_t *n, size_t max, const char *s, bool nocase)
+void asset_inventory_free(struct asset_inventory *inv)
 {
-    if (!s || !s[0] || *n >= max)
-        return false;
-    char cut[128]; /* wider than every list's strings */
-    (void)str_copy_utf8(cut, width < sizeof(cut) ? width : sizeof(cut), s);
-    for (uint8_t i = 0; i < *n; i++)
-        if ((nocase ? strcasecmp(list + i * width, cut) : strcmp(list + i * width, cut)) == 0)
-            return false;
-    memcpy(list + (size_t)*n * width, cut, strlen(cut) + 1);
-    (*n)++;
-    return true;
+    while (inv->first)
+        asset_remove(inv, inv->first);
+    mc_free(&inv->mc, inv->buckets, (size_t)(inv->mask + 1) * sizeof(*inv->buckets));
+    inv->buckets = NULL;
+    inv->mask = 0;
 }
 
-#define STRLIST_ADD(arr, n, s, nocase) \
-    strlist_add(&(arr)[0][0], sizeof((arr)[0]), &(n), sizeof(arr) / sizeof((arr)[0]), (s), (nocase))
-
-/* Add s to a fixed list of strings; true if it was not there. */
-static bool list_add(char (*list)[ASSET_UID_LEN], uint8_t *n, size_t max, const char *s)
+/* The DICOM / SMB block of a, allocated with its first fact; NULL if the memcap cannot hold it. */
+static struct asset_dicom *dicom_of(struct asset_inventory *inv, struct asset *a)
 {
-    return strlist_add(&list[0][0], ASSET_UID_LEN, n, max, s, false);
+    if (a->dicom)
+        return a->dicom;
+    struct asset_dicom *d = inv_calloc(inv, sizeof(*d));
+    if (!d)
+        return NULL;
+    LIST_INIT(d->ae_calling, char[ASSET_AE_LEN], ASSET_MAX_AE);
+    LIST_INIT(d->ae_called, char[ASSET_AE_LEN], ASSET_MAX_AE);
+    LIST_INIT(d->sop_sent, char[ASSET_UID_LEN], ASSET_MAX_SOP);
+    LIST_INIT(d->sop_received, char[ASSET_UID_LEN], ASSET_MAX_SOP);
+    LIST_INIT(d->modalities, char[ASSET_AE_LEN], ASSET_MAX_MODALITIES);
+    LIST_INIT(d->peers, struct ip_addr, ASSET_MAX_PEERS);
+    a->dicom = d;
+    return d;
 }
 
-static bool ae_add(char (*list)[ASSET_AE_LEN], uint8_t *n, const char *s)
+static struct asset_smb *smb_of(struct asset_inventory *inv, struct asset *a)
 {
-    return strlist_add(&list[0][0], ASSET_AE_LEN, n, ASSET_MAX_AE, s, false);
+    if (a->smb)
+        return a->smb;
+    struct asset_smb *m = inv_calloc(inv, sizeof(*m));
+    if (!m)
+        return NULL;
+    LIST_INIT(m->hostnames, char[ASSET_NAME_LEN], ASSET_MAX_NAMES);
+    LIST_INIT(m->dialects, char[ASSET_DIALECT_LEN], ASSET_MAX_DIALECTS);
+    LIST_INIT(m->offered, char[ASSET_DIALECT_LEN], ASSET_MAX_DIALECTS);
+    LIST_INIT(m->native_os, char[ASSET_NATIVE_LEN], ASSET_MAX_NATIVE);
+    LIST_INIT(m->native_lm, char[ASSET_NATIVE_LEN], ASSET_MAX_NATIVE);
+    LIST_INIT(m->ntlm_versions, struct asset_ntlm_version, ASSET_MAX_NTLM_VERS);
+    LIST_INIT(m->domains, char[ASSET_NAME_LEN], ASSET_MAX_NAMES);
+    LIST_INIT(m->shares, char[ASSET_SHARE_LEN], ASSET_MAX_SHARES);
+    a->smb = m;
+    return m;
 }
 
-static bool peer_add(struct asset *a, const struct ip_addr *p)
-{
-    for (uint8_t i = 0; i < a->n_peers; i++)
-        if (ip_addr_eq(&a->peers[i], p))
-            return false;
-    if (a->n_peers >= ASSET_MAX_PEERS)
-        return false;
-    a->peers[a->n_peers++] = *p;
-    return true;
-}
-
-static bool identity_set(struct asset *a, const struct dicom_user_info *ui)
+static bool identity_set(struct asset_dicom *d, const struct dicom_user_info *ui)
 {
     if (!ui->present || !ui->impl_class_uid[0])
         return false;
-    if (strcmp(a->impl_class_uid, ui->impl_class_uid) == 0 && strcmp(a->impl_version, ui->impl_version) == 0)
+    if (strcmp(d->impl_class_uid, ui->impl_class_uid) == 0 && strcmp(d->impl_version, ui->impl_version) == 0)
         return false;
-    snprintf(a->impl_class_uid, sizeof(a->impl_class_uid), "%s", ui->impl_class_uid);
-    snprintf(a->impl_version, sizeof(a->impl_version), "%s", ui->impl_version);
-    a->software = asset_impl_software(a->impl_class_uid, a->impl_version);
+    snprintf(d->impl_class_uid, sizeof(d->impl_class_uid), "%s", ui->impl_class_uid);
+    snprintf(d->impl_version, sizeof(d->impl_version), "%s", ui->impl_version);
+    d->software = asset_impl_software(d->impl_class_uid, d->impl_version);
     return true;
 }
 
@@ -148,7 +418,8 @@ static bool mac_real(const uint8_t *m)
     return memcmp(m, zero, 6) != 0;
 }
 
-/* The two ends of the event's flow: found or created, last seen now, MACs learnt.  false if the inventory is full. */
+/* The two ends of the event's flow: found or created, pinned, last seen now, MACs learnt.  false if the memcap
+ * cannot hold them. */
 struct asset_pair {
     struct asset *c, *s;
     bool cnew, snew; /* created by this event */
@@ -159,9 +430,14 @@ static bool pair_get(struct asset_inventory *inv, const struct event *ev, struct
 {
     const struct flow *f = ev->flow;
     memset(p, 0, sizeof(*p));
+    inv->pin[0] = inv->pin[1] = NULL;
+    /* Records never move, so c stays valid while s is found or made; pinned, neither is evicted to make room for
+     * the other or for their facts. */
     p->c = asset_get(inv, &f->client, ev->ts_us, &p->cnew);
+    inv->pin[0] = p->c;
     p->s = asset_get(inv, &f->server, ev->ts_us, &p->snew);
-    if (!p->c || !p->s) { /* the inventory is full: a record just created is still announced */
+    inv->pin[1] = p->s;
+    if (!p->c || !p->s) { /* no room even after eviction: a record just created is still announced */
         if (p->c && p->cnew)
             publish(inv, ev, p->c, true);
         if (p->s && p->snew)
@@ -195,6 +471,14 @@ static void pair_publish(struct asset_inventory *inv, const struct event *ev, st
         publish(inv, ev, p->s, p->snew);
 }
 
+static bool set_flag(bool *flag)
+{
+    if (*flag)
+        return false;
+    *flag = true;
+    return true;
+}
+
 static void asset_on_dicom(struct asset_inventory *inv, const struct event *ev)
 {
     const struct dicom_event *de = ev->body;
@@ -203,42 +487,42 @@ static void asset_on_dicom(struct asset_inventory *inv, const struct event *ev)
     struct asset_pair p;
     if (!pair_get(inv, ev, &p))
         return;
-    struct asset *c = p.c, *s = p.s;
+    struct asset_dicom *c = dicom_of(inv, p.c), *s = dicom_of(inv, p.s);
+    if (!c || !s) {
+        pair_publish(inv, ev, &p);
+        return;
+    }
     bool cch = p.cch, sch = p.sch;
-    cch |= peer_add(c, &f->server);
-    sch |= peer_add(s, &f->client);
+    cch |= peer_add(inv, c, &f->server);
+    sch |= peer_add(inv, s, &f->client);
     switch (de->kind) {
     case DICOM_EV_REQUEST:
-        cch |= ae_add(c->ae_calling, &c->n_ae_calling, as->calling_ae);
+        cch |= list_add_str(inv, &c->ae_calling, as->calling_ae, false);
         cch |= identity_set(c, &as->ui_rq);
         break;
     case DICOM_EV_ACCEPT:
-        sch |= ae_add(s->ae_called, &s->n_ae_called, as->called_ae);
+        sch |= list_add_str(inv, &s->ae_called, as->called_ae, false);
         sch |= identity_set(s, &as->ui_ac);
-        if (!c->scu)
-            c->scu = cch = true;
-        if (!s->scp)
-            s->scp = sch = true;
+        cch |= set_flag(&c->scu);
+        sch |= set_flag(&s->scp);
         break;
     case DICOM_EV_DIMSE: {
         const struct dicom_op *op = de->op;
         if (!op || !op->has_rq)
             break;
-        struct asset *rq = op->rq_dir == 0 ? c : s, *rp = op->rq_dir == 0 ? s : c;
+        struct asset_dicom *rq = op->rq_dir == 0 ? c : s, *rp = op->rq_dir == 0 ? s : c;
         bool *rqch = op->rq_dir == 0 ? &cch : &sch, *rpch = op->rq_dir == 0 ? &sch : &cch;
-        if (!rq->scu)
-            rq->scu = *rqch = true;
-        if (!rp->scp)
-            rp->scp = *rpch = true;
+        *rqch |= set_flag(&rq->scu);
+        *rpch |= set_flag(&rp->scp);
         const char *sop = op->rq.affected_sop_class[0] ? op->rq.affected_sop_class : op->rq.requested_sop_class;
-        *rqch |= list_add(rq->sop_sent, &rq->n_sop_sent, ASSET_MAX_SOP, sop);
-        *rpch |= list_add(rp->sop_received, &rp->n_sop_received, ASSET_MAX_SOP, sop);
+        *rqch |= list_add_str(inv, &rq->sop_sent, sop, false);
+        *rpch |= list_add_str(inv, &rp->sop_received, sop, false);
         if (op->rq.command_field == 0x0001) { /* C-STORE: the sender's kind of images */
             const char *mod = dicom_sop_class_modality(sop);
             if (!mod && op->rq_ds.modality[0])
                 mod = op->rq_ds.modality;
             if (mod)
-                *rqch |= ae_add(rq->modalities, &rq->n_modalities, mod);
+                *rqch |= list_add_str(inv, &rq->modalities, mod, false);
         }
         break;
     }
@@ -251,21 +535,13 @@ static void asset_on_dicom(struct asset_inventory *inv, const struct event *ev)
 
 /* ---- SMB ---- */
 
-static bool set_flag(bool *flag)
-{
-    if (*flag)
-        return false;
-    *flag = true;
-    return true;
-}
-
 /* A hint from src: taken if src outranks the current hint's source (the first hint of a source stays). */
-static bool os_offer(struct asset *a, enum asset_os_source src, const char *hint)
+static bool os_offer(struct asset_smb *m, enum asset_os_source src, const char *hint)
 {
-    if (!hint[0] || src <= a->os_source)
+    if (!hint[0] || src <= m->os_source)
         return false;
-    (void)str_copy_utf8(a->os, sizeof(a->os), hint);
-    a->os_source = src;
+    (void)str_copy_utf8(m->os, sizeof(m->os), hint);
+    m->os_source = src;
     return true;
 }
 
@@ -277,14 +553,14 @@ static bool dialect_is_smb1(const char *d)
 }
 
 /* The SMB1 NativeOS / NativeLanMan a host sent. */
-static bool smb_native(struct asset *a, const char *os, const char *lm)
+static bool smb_native(struct asset_inventory *inv, struct asset_smb *m, const char *os, const char *lm)
 {
     bool ch = false;
-    ch |= STRLIST_ADD(a->smb.native_os, a->smb.n_native_os, os, false);
-    ch |= STRLIST_ADD(a->smb.native_lm, a->smb.n_native_lm, lm, false);
+    ch |= list_add_str(inv, &m->native_os, os, false);
+    ch |= list_add_str(inv, &m->native_lm, lm, false);
     char hint[ASSET_OS_LEN];
     if (asset_os_from_native(os, lm, hint, sizeof(hint)))
-        ch |= os_offer(a, ASSET_OS_SMB_NATIVE, hint);
+        ch |= os_offer(m, ASSET_OS_SMB_NATIVE, hint);
     return ch;
 }
 
@@ -294,24 +570,27 @@ static bool ntlm_version_eq(const struct asset_ntlm_version *x, const struct ass
 }
 
 /* What an NTLMSSP AUTHENTICATE shows of the host that sent it: VERSION, Workstation, DomainName; never UserName. */
-static bool smb_ntlm(struct asset *a, const struct ntlmssp_info *nt)
+static bool smb_ntlm(struct asset_inventory *inv, struct asset_smb *m, const struct ntlmssp_info *nt)
 {
     bool ch = false;
-    ch |= STRLIST_ADD(a->hostnames, a->n_hostnames, nt->host, true);
-    ch |= STRLIST_ADD(a->smb.domains, a->smb.n_domains, nt->domain, true);
+    ch |= list_add_str(inv, &m->hostnames, nt->host, true);
+    ch |= list_add_str(inv, &m->domains, nt->domain, true);
     if (nt->has_version) {
         struct asset_ntlm_version v = {
             .major = nt->ver_major, .minor = nt->ver_minor, .build = nt->ver_build, .revision = nt->ver_revision};
-        bool known = false;
-        for (uint8_t i = 0; i < a->smb.n_ntlm_versions && !known; i++)
-            known = ntlm_version_eq(&a->smb.ntlm_versions[i], &v);
-        if (!known && a->smb.n_ntlm_versions < ASSET_MAX_NTLM_VERS) {
-            a->smb.ntlm_versions[a->smb.n_ntlm_versions++] = v;
+        const struct asset_ntlm_version *known = m->ntlm_versions.items;
+        bool seen = false;
+        for (unsigned i = 0; i < m->ntlm_versions.n && !seen; i++)
+            seen = ntlm_version_eq(&known[i], &v);
+        struct asset_ntlm_version *slot = seen ? NULL : list_slot(inv, &m->ntlm_versions);
+        if (slot) {
+            *slot = v;
+            m->ntlm_versions.n++;
             ch = true;
         }
         char hint[ASSET_OS_LEN];
         if (asset_os_from_ntlm(v.major, v.minor, v.build, v.revision, hint, sizeof(hint)))
-            ch |= os_offer(a, ASSET_OS_NTLMSSP, hint);
+            ch |= os_offer(m, ASSET_OS_NTLMSSP, hint);
     }
     return ch;
 }
@@ -329,37 +608,41 @@ static void asset_on_smb(struct asset_inventory *inv, const struct event *ev)
     struct asset_pair p;
     if (!pair_get(inv, ev, &p))
         return;
-    struct asset *c = p.c, *s = p.s;
+    struct asset_smb *c = smb_of(inv, p.c), *s = smb_of(inv, p.s);
+    if (!c || !s) {
+        pair_publish(inv, ev, &p);
+        return;
+    }
     bool cch = p.cch, sch = p.sch;
-    c->smb.seen = s->smb.seen = true;
-    cch |= set_flag(&c->smb.client);
-    sch |= set_flag(&s->smb.server);
+    c->seen = s->seen = true;
+    cch |= set_flag(&c->client);
+    sch |= set_flag(&s->server);
     if (se->version == 1) {
-        cch |= set_flag(&c->smb.smb1);
-        sch |= set_flag(&s->smb.smb1);
+        cch |= set_flag(&c->smb1);
+        sch |= set_flag(&s->smb1);
     }
     /* every event carries the flow's negotiated dialect; "2.??" only answers a multi-protocol negotiate */
     if (se->dialect && strcmp(se->dialect, "2.??") != 0) {
-        cch |= STRLIST_ADD(c->smb.dialects, c->smb.n_dialects, se->dialect, false);
-        sch |= STRLIST_ADD(s->smb.dialects, s->smb.n_dialects, se->dialect, false);
+        cch |= list_add_str(inv, &c->dialects, se->dialect, false);
+        sch |= list_add_str(inv, &s->dialects, se->dialect, false);
     }
     for (size_t i = 0; i < se->n_client_dialects && i < SMB_MAX_DIALECTS; i++) {
         const char *d = se->client_dialects[i];
         if (!d)
             continue;
-        cch |= STRLIST_ADD(c->smb.offered, c->smb.n_offered, d, false);
+        cch |= list_add_str(inv, &c->offered, d, false);
         if (se->version == 1 && dialect_is_smb1(d))
-            cch |= set_flag(&c->smb.smb1_offered);
+            cch |= set_flag(&c->smb1_offered);
     }
     if (se->req_native_os || se->req_native_lm)
-        cch |= smb_native(c, se->req_native_os, se->req_native_lm);
+        cch |= smb_native(inv, c, se->req_native_os, se->req_native_lm);
     if (se->resp_native_os || se->resp_native_lm)
-        sch |= smb_native(s, se->resp_native_os, se->resp_native_lm);
+        sch |= smb_native(inv, s, se->resp_native_os, se->resp_native_lm);
     if (se->ntlmssp && se->ntlmssp->type == NTLMSSP_AUTH)
-        cch |= smb_ntlm(c, se->ntlmssp);
+        cch |= smb_ntlm(inv, c, se->ntlmssp);
     /* a successful TREE_CONNECT, or any successful operation in a tree (its share comes from the tree table) */
     if (se->share && se->share[0] && se->has_status && se->status == SMB_STATUS_SUCCESS)
-        sch |= STRLIST_ADD(s->smb.shares, s->smb.n_shares, share_name(se->share), true);
+        sch |= list_add_str(inv, &s->shares, share_name(se->share), true);
     p.cch = cch;
     p.sch = sch;
     pair_publish(inv, ev, &p);
@@ -376,7 +659,11 @@ static void asset_on_dcerpc(struct asset_inventory *inv, const struct event *ev)
     struct asset_pair p;
     if (!pair_get(inv, ev, &p))
         return;
-    struct asset *s = p.s;
+    struct asset_smb *s = smb_of(inv, p.s);
+    if (!s) {
+        pair_publish(inv, ev, &p);
+        return;
+    }
     bool sch = p.sch;
     if (sv->has_server_info) {
         char hint[ASSET_OS_LEN];
@@ -387,11 +674,11 @@ static void asset_on_dcerpc(struct asset_inventory *inv, const struct event *ev)
         unsigned char addr[16];
         if (sv->server_name[0] && inet_pton(AF_INET, sv->server_name, addr) != 1 &&
             inet_pton(AF_INET6, sv->server_name, addr) != 1)
-            sch |= STRLIST_ADD(s->hostnames, s->n_hostnames, sv->server_name, true);
+            sch |= list_add_str(inv, &s->hostnames, sv->server_name, true);
     }
     for (size_t i = 0; i < sv->n_shares; i++)
         if (sv->shares[i].name[0])
-            sch |= STRLIST_ADD(s->smb.shares, s->smb.n_shares, sv->shares[i].name, true);
+            sch |= list_add_str(inv, &s->shares, sv->shares[i].name, true);
     p.sch = sch;
     pair_publish(inv, ev, &p);
 }
@@ -407,17 +694,31 @@ void asset_on_event(void *user, const struct event *ev)
         asset_on_smb(inv, ev);
     else if (ev->type == EVENT_DCERPC)
         asset_on_dcerpc(inv, ev);
+    inv->pin[0] = inv->pin[1] = NULL;
 }
 
-static void jw_strlist(struct jw *w, const char *key, const char *list, size_t width, unsigned n)
+/* A string list as a JSON array; an absent list (NULL) as an empty one. */
+static void jw_strlist(struct jw *w, const char *key, const struct asset_list *l)
 {
     jw_open_arr(w, key);
-    for (unsigned i = 0; i < n; i++)
-        jw_str(w, NULL, list + (size_t)i * width);
+    for (unsigned i = 0; l && i < l->n; i++)
+        jw_str(w, NULL, asset_list_str(l, i));
     jw_close_arr(w);
 }
 
-#define JW_STRLIST(w, key, arr, n) jw_strlist((w), (key), &(arr)[0][0], sizeof((arr)[0]), (n))
+static void jw_sop_list(struct jw *w, const char *key, const struct asset_list *l)
+{
+    jw_open_arr(w, key);
+    for (unsigned i = 0; l && i < l->n; i++) {
+        jw_open_obj(w, NULL);
+        jw_str(w, "uid", asset_list_str(l, i));
+        const char *n = dicom_uid_name(asset_list_str(l, i));
+        if (n)
+            jw_str(w, "name", n);
+        jw_close_obj(w);
+    }
+    jw_close_arr(w);
+}
 
 static void asset_smb_json(struct jw *w, const struct asset_smb *m)
 {
@@ -425,101 +726,74 @@ static void asset_smb_json(struct jw *w, const struct asset_smb *m)
     jw_str(w, "role", m->client && m->server ? "both" : m->server ? "server" : "client");
     jw_bool(w, "smb1", m->smb1);
     jw_bool(w, "smb1_offered", m->smb1_offered);
-    JW_STRLIST(w, "dialects", m->dialects, m->n_dialects);
-    JW_STRLIST(w, "dialects_offered", m->offered, m->n_offered);
-    if (m->n_native_os)
-        JW_STRLIST(w, "native_os", m->native_os, m->n_native_os);
-    if (m->n_native_lm)
-        JW_STRLIST(w, "native_lm", m->native_lm, m->n_native_lm);
-    if (m->n_ntlm_versions) {
+    jw_strlist(w, "dialects", &m->dialects);
+    jw_strlist(w, "dialects_offered", &m->offered);
+    if (m->native_os.n)
+        jw_strlist(w, "native_os", &m->native_os);
+    if (m->native_lm.n)
+        jw_strlist(w, "native_lm", &m->native_lm);
+    if (m->ntlm_versions.n) {
         /* as the smb event writes ntlmssp.version */
         jw_open_arr(w, "ntlm_versions");
-        for (unsigned i = 0; i < m->n_ntlm_versions; i++) {
-            const struct asset_ntlm_version *v = &m->ntlm_versions[i];
+        const struct asset_ntlm_version *vs = m->ntlm_versions.items;
+        for (unsigned i = 0; i < m->ntlm_versions.n; i++) {
+            const struct asset_ntlm_version *v = &vs[i];
             char s[48];
             snprintf(s, sizeof(s), "%u.%u build %u rev %u", v->major, v->minor, v->build, v->revision);
             jw_str(w, NULL, s);
         }
         jw_close_arr(w);
     }
-    if (m->n_domains)
-        JW_STRLIST(w, "domains", m->domains, m->n_domains);
-    if (m->server || m->n_shares)
-        JW_STRLIST(w, "shares", m->shares, m->n_shares);
+    if (m->domains.n)
+        jw_strlist(w, "domains", &m->domains);
+    if (m->server || m->shares.n)
+        jw_strlist(w, "shares", &m->shares);
     jw_close_obj(w);
 }
 
 void asset_json(struct jw *w, const struct asset *a)
 {
     char buf[IP_ADDR_STRLEN];
+    const struct asset_dicom *d = a->dicom;
+    const struct asset_smb *m = a->smb;
     jw_str(w, "ip", ip_addr_str(&a->ip, buf, sizeof(buf)));
     if (a->has_mac) {
-        char m[18];
-        snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0], a->mac[1], a->mac[2], a->mac[3], a->mac[4],
-                 a->mac[5]);
-        jw_str(w, "mac", m);
+        char mac[18];
+        snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0], a->mac[1], a->mac[2], a->mac[3],
+                 a->mac[4], a->mac[5]);
+        jw_str(w, "mac", mac);
     }
     jw_ts(w, "first_seen", a->first_us);
     jw_ts(w, "last_seen", a->last_us);
-    const char *role = a->scu && a->scp ? "both" : a->scu ? "SCU" : a->scp ? "SCP" : "unknown";
-    jw_str(w, "dicom_role", role);
-    jw_open_arr(w, "ae_titles_calling");
-    for (unsigned i = 0; i < a->n_ae_calling; i++)
-        jw_str(w, NULL, a->ae_calling[i]);
-    jw_close_arr(w);
-    jw_open_arr(w, "ae_titles_called");
-    for (unsigned i = 0; i < a->n_ae_called; i++)
-        jw_str(w, NULL, a->ae_called[i]);
-    jw_close_arr(w);
-    if (a->impl_class_uid[0])
-        jw_str(w, "implementation_class_uid", a->impl_class_uid);
-    if (a->impl_version[0])
-        jw_str(w, "implementation_version_name", a->impl_version);
-    if (a->software)
-        jw_str(w, "software", a->software);
-    jw_open_arr(w, "sop_classes_sent");
-    for (unsigned i = 0; i < a->n_sop_sent; i++) {
-        jw_open_obj(w, NULL);
-        jw_str(w, "uid", a->sop_sent[i]);
-        const char *n = dicom_uid_name(a->sop_sent[i]);
-        if (n)
-            jw_str(w, "name", n);
-        jw_close_obj(w);
-    }
-    jw_close_arr(w);
-    jw_open_arr(w, "sop_classes_received");
-    for (unsigned i = 0; i < a->n_sop_received; i++) {
-        jw_open_obj(w, NULL);
-        jw_str(w, "uid", a->sop_received[i]);
-        const char *n = dicom_uid_name(a->sop_received[i]);
-        if (n)
-            jw_str(w, "name", n);
-        jw_close_obj(w);
-    }
-    jw_close_arr(w);
-    jw_open_arr(w, "modalities");
-    for (unsigned i = 0; i < a->n_modalities; i++)
-        jw_str(w, NULL, a->modalities[i]);
-    jw_close_arr(w);
+    bool scu = d && d->scu, scp = d && d->scp;
+    jw_str(w, "dicom_role", scu && scp ? "both" : scu ? "SCU" : scp ? "SCP" : "unknown");
+    jw_strlist(w, "ae_titles_calling", d ? &d->ae_calling : NULL);
+    jw_strlist(w, "ae_titles_called", d ? &d->ae_called : NULL);
+    if (d && d->impl_class_uid[0])
+        jw_str(w, "implementation_class_uid", d->impl_class_uid);
+    if (d && d->impl_version[0])
+        jw_str(w, "implementation_version_name", d->impl_version);
+    if (d && d->software)
+        jw_str(w, "software", d->software);
+    jw_sop_list(w, "sop_classes_sent", d ? &d->sop_sent : NULL);
+    jw_sop_list(w, "sop_classes_received", d ? &d->sop_received : NULL);
+    jw_strlist(w, "modalities", d ? &d->modalities : NULL);
     jw_open_arr(w, "peers");
-    for (unsigned i = 0; i < a->n_peers; i++)
-        jw_str(w, NULL, ip_addr_str(&a->peers[i], buf, sizeof(buf)));
+    const struct ip_addr *peers = d ? d->peers.items : NULL;
+    for (unsigned i = 0; d && i < d->peers.n; i++)
+        jw_str(w, NULL, ip_addr_str(&peers[i], buf, sizeof(buf)));
     jw_close_arr(w);
-    if (a->os[0]) {
-        jw_str(w, "os", a->os);
+    if (m && m->os[0]) {
+        jw_str(w, "os", m->os);
         static const char *const sources[] = {[ASSET_OS_SRVSVC] = "srvsvc_server_info",
                                               [ASSET_OS_NTLMSSP] = "ntlmssp_version",
                                               [ASSET_OS_SMB_NATIVE] = "smb_native_os"};
-        jw_str(w, "os_source", sources[a->os_source]);
+        jw_str(w, "os_source", sources[m->os_source]);
     }
-    if (a->n_hostnames) {
-        jw_open_arr(w, "hostnames");
-        for (unsigned i = 0; i < a->n_hostnames; i++)
-            jw_str(w, NULL, a->hostnames[i]);
-        jw_close_arr(w);
-    }
-    if (a->smb.seen)
-        asset_smb_json(w, &a->smb);
+    if (m && m->hostnames.n)
+        jw_strlist(w, "hostnames", &m->hostnames);
+    if (m && m->seen)
+        asset_smb_json(w, m);
     jw_u64(w, "changes", a->changes);
 }
 
@@ -533,13 +807,13 @@ int asset_inventory_write(const struct asset_inventory *inv, const char *path, c
     struct jw w;
     jw_init(&w);
     fputs("[\n", fp);
-    for (size_t i = 0; i < inv->n; i++) {
+    for (const struct asset *a = inv->first; a; a = a->next) {
         jw_reset(&w);
         jw_open_obj(&w, NULL);
-        asset_json(&w, &inv->assets[i]);
+        asset_json(&w, a);
         jw_close_obj(&w);
         fwrite(w.buf, 1, w.len, fp);
-        fputs(i + 1 < inv->n ? ",\n" : "\n", fp);
+        fputs(a->next ? ",\n" : "\n", fp);
     }
     fputs("]\n", fp);
     jw_free(&w);

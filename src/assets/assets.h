@@ -12,8 +12,17 @@
  * AUTHENTICATE messages (never the user name), the shares it served, and an
  * operating system hint derived from those.  A record that is new or changes
  * is published as an `asset` event; the whole inventory is written to
- * <logdir>/assets.json at exit.  One inventory per worker; bounded
- * (ASSET_MAX records, fixed-size lists and strings).
+ * <logdir>/assets.json at exit.  One inventory per worker.
+ *
+ * Memory: everything is charged to one budget, `assets.memcap`.  A host costs
+ * what it has shown: a small core record (address, MAC, times, links) that
+ * never moves once allocated; a DICOM block and an SMB block allocated the
+ * first time the host shows such a fact; and lists that grow with what they
+ * hold (2, 4, 8 ... items up to each list's bound).  Records are found through
+ * a hash index by address (per-table random seed) and kept in a list by last
+ * seen: when the budget is full, the least recently seen host is evicted
+ * (counted in stats.assets.evicted) to make room; if it comes back it is a new
+ * record.  The hosts of the event being handled are never the ones evicted.
  */
 #ifndef MEDSENTRY_ASSETS_ASSETS_H
 #define MEDSENTRY_ASSETS_ASSETS_H
@@ -26,8 +35,10 @@
 #include "core/addr.h"
 #include "core/event.h"
 #include "core/json.h"
+#include "core/memcap.h"
 
-#define ASSET_MAX            4096
+struct stats;
+
 #define ASSET_MAX_AE         8
 #define ASSET_MAX_SOP        32
 #define ASSET_MAX_MODALITIES 8
@@ -46,9 +57,35 @@
 #define ASSET_MAX_SHARES    16
 #define ASSET_SHARE_LEN     64
 
+/* Default assets.memcap.  A host costs (x86-64, docs/DESIGN.md "Assets") 104 bytes of core record plus 8 to 16 of
+ * hash index; one seen in DICOM adds its DICOM block and lists (about 0.4 KB for a first association, 5.3 KB with
+ * every list full), one seen in SMB its SMB block and lists (about 0.4 KB for a first connection, 3.3 KB full).
+ * 64 MiB holds 65,536 hosts with a first association and a first SMB connection each (~890 bytes), ~550,000 bare
+ * records. */
+#define ASSET_MEMCAP_DEFAULT (64ULL << 20)
+
+struct asset_cfg {
+    uint64_t memcap; /* assets.memcap: bytes for records, their facts and the hash index */
+};
+
+void asset_cfg_defaults(struct asset_cfg *cfg);
+
+/* A bounded list of fixed-width items (strings of width bytes, addresses, versions) whose storage grows with what it
+ * holds: 2, 4, 8 ... items, up to max, charged to the inventory's memcap. */
+struct asset_list {
+    void *items;
+    uint8_t n, cap; /* items held, items allocated */
+    uint8_t max;    /* the list's bound */
+    uint8_t width;  /* bytes per item */
+};
+
+static inline const char *asset_list_str(const struct asset_list *l, unsigned i)
+{
+    return (const char *)l->items + (size_t)i * l->width;
+}
+
 /* Where the OS hint came from, weakest first: a stronger source replaces a weaker one's hint, never the reverse,
  * and the first hint of a source stays (so two hosts behind one address cannot make the record flap). */
-/* Where the os hint came from, weakest first: a later source replaces an earlier one only if it ranks higher. */
 enum asset_os_source { ASSET_OS_NONE = 0, ASSET_OS_SRVSVC, ASSET_OS_NTLMSSP, ASSET_OS_SMB_NATIVE };
 
 struct asset_ntlm_version {
@@ -56,52 +93,49 @@ struct asset_ntlm_version {
     uint16_t build;
 };
 
-/* What SMB traffic showed of a host. */
-struct asset_smb {
-    bool seen;
-    bool client, server;           /* sent requests / answered them */
-    bool smb1;                     /* exchanged SMB1 messages (negotiated an SMB1 dialect) */
-    bool smb1_offered;             /* offered an SMB1 dialect in a NEGOTIATE it sent */
-    uint8_t n_dialects, n_offered; /* negotiated (either role) / offered (as client) */
-    char dialects[ASSET_MAX_DIALECTS][ASSET_DIALECT_LEN];
-    char offered[ASSET_MAX_DIALECTS][ASSET_DIALECT_LEN];
-    uint8_t n_native_os, n_native_lm; /* SMB1 SESSION_SETUP_ANDX strings it sent */
-    char native_os[ASSET_MAX_NATIVE][ASSET_NATIVE_LEN];
-    char native_lm[ASSET_MAX_NATIVE][ASSET_NATIVE_LEN];
-    uint8_t n_ntlm_versions; /* NTLMSSP VERSION of the AUTHENTICATE messages it sent */
-    struct asset_ntlm_version ntlm_versions[ASSET_MAX_NTLM_VERS];
-    uint8_t n_domains; /* NTLMSSP AUTHENTICATE DomainName (logon domains) */
-    char domains[ASSET_MAX_NAMES][ASSET_NAME_LEN];
-    uint8_t n_shares; /* shares it served (successful tree connects to it), without the \\server\ part */
-    char shares[ASSET_MAX_SHARES][ASSET_SHARE_LEN];
+/* What DICOM traffic showed of a host; allocated with its first DICOM event. */
+struct asset_dicom {
+    bool scu, scp;
+    struct asset_list ae_calling; /* char[ASSET_AE_LEN]: AE titles it called from */
+    struct asset_list ae_called;  /* char[ASSET_AE_LEN]: AE titles it answered to (accepted) */
+    char impl_class_uid[ASSET_UID_LEN];
+    char impl_version[ASSET_AE_LEN];
+    const char *software;
+    struct asset_list sop_sent, sop_received; /* char[ASSET_UID_LEN] */
+    struct asset_list modalities;             /* char[ASSET_AE_LEN] */
+    struct asset_list peers;                  /* struct ip_addr: addresses it spoke DICOM with */
 };
 
+/* What SMB traffic (and DCE/RPC srvsvc answers) showed of a host; allocated with its first such event. */
+struct asset_smb {
+    bool seen;             /* in SMB traffic (a srvsvc answer over TCP alone does not set it) */
+    bool client, server;   /* sent requests / answered them */
+    bool smb1;             /* exchanged SMB1 messages (negotiated an SMB1 dialect) */
+    bool smb1_offered;     /* offered an SMB1 dialect in a NEGOTIATE it sent */
+    char os[ASSET_OS_LEN]; /* OS hint, "" if none */
+    enum asset_os_source os_source;
+    struct asset_list hostnames;     /* char[ASSET_NAME_LEN]: NTLMSSP Workstation names, srvsvc server name */
+    struct asset_list dialects;      /* char[ASSET_DIALECT_LEN]: negotiated (either role) */
+    struct asset_list offered;       /* char[ASSET_DIALECT_LEN]: offered (as client) */
+    struct asset_list native_os;     /* char[ASSET_NATIVE_LEN]: SMB1 SESSION_SETUP_ANDX strings it sent */
+    struct asset_list native_lm;     /* char[ASSET_NATIVE_LEN] */
+    struct asset_list ntlm_versions; /* struct asset_ntlm_version of the AUTHENTICATE messages it sent */
+    struct asset_list domains;       /* char[ASSET_NAME_LEN]: NTLMSSP AUTHENTICATE DomainName (logon domains) */
+    struct asset_list shares;        /* char[ASSET_SHARE_LEN]: shares it served, without the \\server\ part */
+};
+
+/* One host.  Allocated once and never moved, so a pointer to it stays valid until it is evicted. */
 struct asset {
     struct ip_addr ip;
     bool has_mac;
     uint8_t mac[6];
-    uint64_t first_us, last_us;
-    uint8_t n_ae_calling, n_ae_called;
-    char ae_calling[ASSET_MAX_AE][ASSET_AE_LEN]; /* AE titles it called from */
-    char ae_called[ASSET_MAX_AE][ASSET_AE_LEN];  /* AE titles it answered to (accepted) */
-    bool scu, scp;
-    char impl_class_uid[ASSET_UID_LEN];
-    char impl_version[ASSET_AE_LEN];
-    const char *software;
-    uint8_t n_sop_sent, n_sop_received;
-    char sop_sent[ASSET_MAX_SOP][ASSET_UID_LEN];
-    char sop_received[ASSET_MAX_SOP][ASSET_UID_LEN];
-    uint8_t n_modalities;
-    char modalities[ASSET_MAX_MODALITIES][ASSET_AE_LEN];
-    uint8_t n_peers;
-    struct ip_addr peers[ASSET_MAX_PEERS];
-    /* host facts from SMB */
-    char os[ASSET_OS_LEN]; /* OS hint, "" if none */
-    enum asset_os_source os_source;
-    uint8_t n_hostnames; /* NTLMSSP AUTHENTICATE Workstation names it sent */
-    char hostnames[ASSET_MAX_NAMES][ASSET_NAME_LEN];
-    struct asset_smb smb;
     uint32_t changes; /* times it changed after first seen */
+    uint64_t first_us, last_us;
+    struct asset_dicom *dicom;         /* NULL until a DICOM fact */
+    struct asset_smb *smb;             /* NULL until an SMB (or srvsvc) fact */
+    struct asset *hnext;               /* hash chain */
+    struct asset *lru_prev, *lru_next; /* by last seen, most recent first */
+    struct asset *prev, *next;         /* by creation: the order of assets.json */
 };
 
 /* EVENT_ASSET body. */
@@ -111,17 +145,27 @@ struct asset_event {
 };
 
 struct asset_inventory {
-    struct asset *assets;
-    size_t n, cap;
-    uint64_t dropped;            /* records refused at ASSET_MAX */
-    const struct event_bus *bus; /* where asset events go */
+    struct memcap mc; /* assets.memcap */
+    struct asset **buckets;
+    uint32_t mask; /* buckets - 1 (a power of two) */
+    uint64_t hash_seed;
+    size_t n;                          /* records held */
+    struct asset *first, *last;        /* by creation */
+    struct asset *lru_head, *lru_tail; /* most / least recently seen */
+    const struct asset *pin[2];        /* the hosts of the event being handled: never evicted for it */
+    struct stats *stats;               /* stats.assets_hosts, assets_evicted */
+    const struct event_bus *bus;       /* where asset events go */
 };
 
-/* Subscribe to bus for `dicom` and `smb` events and publish `asset` events on it.  0, or -1 if the bus is full. */
-int asset_inventory_init(struct asset_inventory *inv, struct event_bus *bus);
+/* Subscribe to bus for `dicom`, `smb` and `dcerpc` events and publish `asset` events on it; counters go to stats.
+ * 0, or -1 with one sentence in err (the bus is full, or the memcap cannot hold the hash index). */
+int asset_inventory_init(struct asset_inventory *inv, const struct asset_cfg *cfg, struct event_bus *bus,
+                         struct stats *stats, char *err, size_t errlen);
 void asset_inventory_free(struct asset_inventory *inv);
 /* The event bus subscriber (exposed for tests). */
 void asset_on_event(void *user, const struct event *ev);
+/* The record of ip, or NULL.  Does not count as seeing the host. */
+const struct asset *asset_find(const struct asset_inventory *inv, const struct ip_addr *ip);
 /* Write every record as a JSON array to path.  0, or -1 with one sentence in err. */
 int asset_inventory_write(const struct asset_inventory *inv, const char *path, char *err, size_t errlen);
 

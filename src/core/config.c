@@ -74,6 +74,7 @@ static const struct config_key config_keys[] = {
     KEY_U32("files.max-open", files.max_open, 1, 1u << 24),
     KEY_SIZE("files.max-hash-bytes", files.max_hash_bytes, 0, 1ULL << 62),
     KEY_SIZE("files.extract-max-size", files.extract_max_size, 1, 64 * GB),
+    KEY_SIZE("assets.memcap", assets.memcap, 64 * KB, 64 * GB),
     KEY_INT("capture.snaplen", snaplen, 64, 262144),
     KEY_BOOL("capture.promisc", promisc),
     KEY_U32("decoder.max-vlan-layers", decode.max_vlan_layers, 1, DECODE_MAX_VLAN),
@@ -118,6 +119,7 @@ void config_defaults(struct config *c)
     c->smb_max_pending = 64;
     c->dcerpc_max_stub = 1 * MB;
     files_cfg_defaults(&c->files);
+    asset_cfg_defaults(&c->assets);
     c->stats_interval_s = 0;
     c->anomaly_rate_limit = ANOMALY_RATE_LIMIT_DEFAULT;
     c->snaplen = 65535;

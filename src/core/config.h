@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "app/app.h"
+#include "assets/assets.h"
 #include "decode/decode.h"
 #include "files/files.h"
 #include "flow/flow.h"
@@ -38,6 +39,7 @@ struct config {
     uint32_t smb_max_pending;      /* smb.max-pending: requests awaiting a response, per flow */
     uint64_t dcerpc_max_stub;      /* dcerpc.max-stub-size: reassembled stub bytes per call and direction */
     struct files_cfg files;        /* files.*: file tracker memcap, open tracks, hashing and extraction caps */
+    struct asset_cfg assets;       /* assets.*: the inventory's memcap */
     struct decode_cfg decode;
     struct flow_cfg flow;
     struct stream_cfg stream;

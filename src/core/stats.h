@@ -131,6 +131,10 @@ struct stats {
     uint64_t files_bytes_hashed; /* bytes fed to SHA-256 */
     uint64_t files_extracted;    /* complete files stored as --extract-files DIR/<sha256> */
 
+    /* asset inventory (src/assets/) */
+    uint64_t assets_hosts;   /* records held now */
+    uint64_t assets_evicted; /* least recently seen hosts dropped to make room (assets.memcap) */
+
     /* output */
     uint64_t events_written;
     uint64_t events_by_type[16]; /* by enum event_type */

@@ -173,6 +173,11 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "extracted", s->files_extracted);
     jw_close_obj(w);
 
+    jw_open_obj(w, "assets");
+    jw_u64(w, "hosts", s->assets_hosts);
+    jw_u64(w, "evicted", s->assets_evicted);
+    jw_close_obj(w);
+
     jw_open_obj(w, "memcap");
     for (const struct memcap *const *m = se->memcaps; m && *m; m++) {
         jw_open_obj(w, (*m)->name);

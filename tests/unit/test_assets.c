@@ -3,11 +3,14 @@
  * OS hints from SMB1 native strings and the NTLMSSP VERSION (and their
  * ranking), workstation names and domains but never user names, dialects and
  * the SMB1 flag, served shares, one `asset` event per new fact (no flood),
- * bounded lists and strings, the inventory cap.
+ * bounded lists and strings; storage: one client talking to many servers
+ * (the records never move), the hash index with 70,000 hosts at the default
+ * memcap, eviction of the least recently seen host at a small memcap.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -15,12 +18,14 @@
 #include "app/smb/smb.h"
 #include "assets/assets.h"
 #include "core/json.h"
+#include "core/stats.h"
 #include "app/dcerpc/dcerpc.h"
 #include "flow/flow.h"
 
 /* ---- harness: an inventory on a bus, counting the asset events it publishes ---- */
 struct harness {
     struct event_bus bus;
+    struct stats stats;
     struct asset_inventory inv;
     struct flow flow;
     int n_new, n_changed;
@@ -37,11 +42,16 @@ static void on_asset(void *user, const struct event *ev)
         h->n_changed++;
 }
 
-static struct harness *harness_new(void)
+static struct harness *harness_new_memcap(uint64_t memcap)
 {
     struct harness *h = calloc(1, sizeof(*h));
     assert_non_null(h);
-    assert_int_equal(asset_inventory_init(&h->inv, &h->bus), 0);
+    struct asset_cfg cfg;
+    asset_cfg_defaults(&cfg);
+    if (memcap)
+        cfg.memcap = memcap;
+    char err[256];
+    assert_int_equal(asset_inventory_init(&h->inv, &cfg, &h->bus, &h->stats, err, sizeof(err)), 0);
     assert_int_equal(event_bus_subscribe(&h->bus, EVENT_MASK(EVENT_ASSET), on_asset, h), 0);
     static const uint8_t cli[4] = {10, 1, 2, 3}, srv[4] = {10, 1, 2, 200};
     ip_addr_set4(&h->flow.client, cli);
@@ -52,9 +62,15 @@ static struct harness *harness_new(void)
     return h;
 }
 
+static struct harness *harness_new(void)
+{
+    return harness_new_memcap(0);
+}
+
 static void harness_free(struct harness *h)
 {
     asset_inventory_free(&h->inv);
+    assert_int_equal(h->inv.mc.used, 0); /* everything the inventory allocated was charged and given back */
     free(h);
 }
 
@@ -72,10 +88,7 @@ static void feed_smb(struct harness *h, const struct smb_event *se)
 
 static const struct asset *find(const struct harness *h, const struct ip_addr *ip)
 {
-    for (size_t i = 0; i < h->inv.n; i++)
-        if (ip_addr_eq(&h->inv.assets[i].ip, ip))
-            return &h->inv.assets[i];
-    return NULL;
+    return asset_find(&h->inv, ip);
 }
 
 static const struct asset *client(const struct harness *h)
@@ -257,15 +270,15 @@ static void test_smb1_native_os(void **state)
     assert_int_equal(h->n_changed, 2);
 
     const struct asset *c = client(h), *s = server(h);
-    assert_string_equal(c->os, "Windows XP Service Pack 3 2600");
-    assert_int_equal(c->os_source, ASSET_OS_SMB_NATIVE);
-    assert_string_equal(s->os, "Windows XP");
-    assert_true(c->smb.client && !c->smb.server && c->smb.smb1 && c->smb.smb1_offered);
-    assert_true(s->smb.server && !s->smb.client && s->smb.smb1 && !s->smb.smb1_offered);
-    assert_int_equal(c->smb.n_offered, 3);
-    assert_int_equal(c->smb.n_dialects, 1);
-    assert_string_equal(c->smb.dialects[0], "NT LM 0.12");
-    assert_string_equal(s->smb.native_lm[0], "Windows 2000 LAN Manager");
+    assert_string_equal(c->smb->os, "Windows XP Service Pack 3 2600");
+    assert_int_equal(c->smb->os_source, ASSET_OS_SMB_NATIVE);
+    assert_string_equal(s->smb->os, "Windows XP");
+    assert_true(c->smb->client && !c->smb->server && c->smb->smb1 && c->smb->smb1_offered);
+    assert_true(s->smb->server && !s->smb->client && s->smb->smb1 && !s->smb->smb1_offered);
+    assert_int_equal(c->smb->offered.n, 3);
+    assert_int_equal(c->smb->dialects.n, 1);
+    assert_string_equal(asset_list_str(&c->smb->dialects, 0), "NT LM 0.12");
+    assert_string_equal(asset_list_str(&s->smb->native_lm, 0), "Windows 2000 LAN Manager");
 
     char *js = json_of(c);
     assert_non_null(strstr(js, "\"os\":\"Windows XP Service Pack 3 2600\""));
@@ -298,16 +311,16 @@ static void test_ntlm_identity_no_user(void **state)
     ss.ntlmssp = &nt;
     feed_smb(h, &ss);
     const struct asset *c = client(h), *s = server(h);
-    assert_string_equal(c->os, "Windows 7 / Server 2008 R2 (build 7601)");
-    assert_int_equal(c->os_source, ASSET_OS_NTLMSSP);
-    assert_int_equal(c->n_hostnames, 1);
-    assert_string_equal(c->hostnames[0], "MRI-CONSOLE1");
-    assert_int_equal(c->smb.n_domains, 1);
-    assert_string_equal(c->smb.domains[0], "RADIOLOGY");
-    assert_false(c->smb.smb1);
+    assert_string_equal(c->smb->os, "Windows 7 / Server 2008 R2 (build 7601)");
+    assert_int_equal(c->smb->os_source, ASSET_OS_NTLMSSP);
+    assert_int_equal(c->smb->hostnames.n, 1);
+    assert_string_equal(asset_list_str(&c->smb->hostnames, 0), "MRI-CONSOLE1");
+    assert_int_equal(c->smb->domains.n, 1);
+    assert_string_equal(asset_list_str(&c->smb->domains, 0), "RADIOLOGY");
+    assert_false(c->smb->smb1);
     /* the server learns nothing from the client's AUTHENTICATE */
-    assert_string_equal(s->os, "");
-    assert_int_equal(s->n_hostnames, 0);
+    assert_string_equal(s->smb->os, "");
+    assert_int_equal(s->smb->hostnames.n, 0);
 
     char *js = json_of(c);
     assert_null(strstr(js, "jsmith")); /* user names never enter the inventory */
@@ -331,8 +344,8 @@ static void test_ntlm_identity_no_user(void **state)
     ch.type = NTLMSSP_CHALLENGE;
     ss.ntlmssp = &ch;
     feed_smb(h, &ss);
-    assert_int_equal(client(h)->n_hostnames, 1);
-    assert_string_equal(client(h)->os, "Windows 7 / Server 2008 R2 (build 7601)");
+    assert_int_equal(client(h)->smb->hostnames.n, 1);
+    assert_string_equal(client(h)->smb->os, "Windows 7 / Server 2008 R2 (build 7601)");
     harness_free(h);
 }
 
@@ -345,20 +358,20 @@ static void test_os_ranking(void **state)
     struct smb_event ss = smb1_ev(0x73);
     ss.ntlmssp = &nt;
     feed_smb(h, &ss);
-    assert_string_equal(client(h)->os, "");
-    assert_int_equal(client(h)->os_source, ASSET_OS_NONE);
+    assert_string_equal(client(h)->smb->os, "");
+    assert_int_equal(client(h)->smb->os_source, ASSET_OS_NONE);
 
     /* an NTLM hint first, then the native strings outrank it */
     nt = ntlm_auth("RADWS01", "RADIOLOGY", "radadmin", 6, 1, 7601, 15);
     feed_smb(h, &ss);
-    assert_string_equal(client(h)->os, "Windows 7 / Server 2008 R2 (build 7601)");
-    assert_int_equal(client(h)->smb.n_ntlm_versions, 2);
+    assert_string_equal(client(h)->smb->os, "Windows 7 / Server 2008 R2 (build 7601)");
+    assert_int_equal(client(h)->smb->ntlm_versions.n, 2);
     ss.ntlmssp = NULL;
     ss.req_native_os = "Windows 7 Professional 7601 Service Pack 1";
     ss.req_native_lm = "Windows 7 Professional 6.1";
     feed_smb(h, &ss);
-    assert_string_equal(client(h)->os, "Windows 7 Professional 7601 Service Pack 1");
-    assert_int_equal(client(h)->os_source, ASSET_OS_SMB_NATIVE);
+    assert_string_equal(client(h)->smb->os, "Windows 7 Professional 7601 Service Pack 1");
+    assert_int_equal(client(h)->smb->os_source, ASSET_OS_SMB_NATIVE);
 
     /* a weaker source never replaces it; another native string of the same rank neither (first stays: no flapping
      * between two hosts behind one address), but its raw strings are kept */
@@ -368,10 +381,10 @@ static void test_os_ranking(void **state)
     ss.req_native_lm = "Windows 10 Pro 6.3";
     feed_smb(h, &ss);
     const struct asset *c = client(h);
-    assert_string_equal(c->os, "Windows 7 Professional 7601 Service Pack 1");
-    assert_int_equal(c->smb.n_native_os, 2);
-    assert_string_equal(c->smb.native_os[1], "Windows 10 Pro 19045");
-    assert_int_equal(c->smb.n_ntlm_versions, 3);
+    assert_string_equal(c->smb->os, "Windows 7 Professional 7601 Service Pack 1");
+    assert_int_equal(c->smb->native_os.n, 2);
+    assert_string_equal(asset_list_str(&c->smb->native_os, 1), "Windows 10 Pro 19045");
+    assert_int_equal(c->smb->ntlm_versions.n, 3);
     /* the alternation repeated changes nothing more */
     int changed = h->n_changed;
     for (int i = 0; i < 10; i++) {
@@ -413,17 +426,17 @@ static void test_srvsvc_server_info(void **state)
     de.srvsvc = &sv;
     feed(h, EVENT_DCERPC, &de);
     const struct asset *s = server(h);
-    assert_string_equal(s->os, "Windows 7 / Server 2008 R2");
-    assert_int_equal(s->os_source, ASSET_OS_SRVSVC);
-    assert_int_equal(s->n_hostnames, 1);
-    assert_string_equal(s->hostnames[0], "CT-CONSOLE");
+    assert_string_equal(s->smb->os, "Windows 7 / Server 2008 R2");
+    assert_int_equal(s->smb->os_source, ASSET_OS_SRVSVC);
+    assert_int_equal(s->smb->hostnames.n, 1);
+    assert_string_equal(asset_list_str(&s->smb->hostnames, 0), "CT-CONSOLE");
     char *j = json_of(s);
     assert_non_null(strstr(j, "\"os_source\":\"srvsvc_server_info\""));
     free(j);
     /* a server name that is an address is not a host name */
     snprintf(sv.server_name, sizeof(sv.server_name), "192.168.24.100");
     feed(h, EVENT_DCERPC, &de);
-    assert_int_equal(server(h)->n_hostnames, 1);
+    assert_int_equal(server(h)->smb->hostnames.n, 1);
     snprintf(sv.server_name, sizeof(sv.server_name), "CT-CONSOLE");
     /* the same answer again: no new fact, no event */
     int changed = h->n_changed;
@@ -433,7 +446,7 @@ static void test_srvsvc_server_info(void **state)
     sv.return_code = 5;
     sv.version_major = 5;
     feed(h, EVENT_DCERPC, &de);
-    assert_string_equal(server(h)->os, "Windows 7 / Server 2008 R2");
+    assert_string_equal(server(h)->smb->os, "Windows 7 / Server 2008 R2");
     /* shares listed by NetrShareEnum */
     memset(&sv, 0, sizeof(sv));
     sv.present = sv.has_return = true;
@@ -442,7 +455,7 @@ static void test_srvsvc_server_info(void **state)
     snprintf(sv.shares[0].name, sizeof(sv.shares[0].name), "ADMIN$");
     snprintf(sv.shares[1].name, sizeof(sv.shares[1].name), "IMAGES");
     feed(h, EVENT_DCERPC, &de);
-    assert_int_equal(server(h)->smb.n_shares, 2);
+    assert_int_equal(server(h)->smb->shares.n, 2);
     harness_free(h);
 }
 
@@ -453,18 +466,18 @@ static void test_smb2_dialects_shares(void **state)
     /* the multi-protocol answer "2.??" is not a dialect */
     struct smb_event neg = smb2_ev(SMB2_NEGOTIATE, "2.??");
     feed_smb(h, &neg);
-    assert_int_equal(client(h)->smb.n_dialects, 0);
+    assert_int_equal(client(h)->smb->dialects.n, 0);
     const char *offered[] = {"2.02", "2.10", "3.00", "3.02", "3.11"};
     neg = smb2_ev(SMB2_NEGOTIATE, "3.11");
     for (size_t i = 0; i < 5; i++)
         neg.client_dialects[neg.n_client_dialects++] = offered[i];
     feed_smb(h, &neg);
     const struct asset *c = client(h), *s = server(h);
-    assert_int_equal(c->smb.n_offered, 5);
-    assert_false(c->smb.smb1_offered);
-    assert_int_equal(s->smb.n_offered, 0);
-    assert_int_equal(s->smb.n_dialects, 1);
-    assert_string_equal(s->smb.dialects[0], "3.11");
+    assert_int_equal(c->smb->offered.n, 5);
+    assert_false(c->smb->smb1_offered);
+    assert_int_equal(s->smb->offered.n, 0);
+    assert_int_equal(s->smb->dialects.n, 1);
+    assert_string_equal(asset_list_str(&s->smb->dialects, 0), "3.11");
 
     /* shares the server served: only successful tree connects, the share name without \\server\ */
     struct smb_event tc = smb2_ev(SMB2_TREE_CONNECT, "3.11");
@@ -480,10 +493,10 @@ static void test_smb2_dialects_shares(void **state)
     tc.share = "IMAGES"; /* no backslash at all */
     feed_smb(h, &tc);
     s = server(h);
-    assert_int_equal(s->smb.n_shares, 2);
-    assert_string_equal(s->smb.shares[0], "ADMIN$");
-    assert_string_equal(s->smb.shares[1], "IMAGES");
-    assert_int_equal(client(h)->smb.n_shares, 0);
+    assert_int_equal(s->smb->shares.n, 2);
+    assert_string_equal(asset_list_str(&s->smb->shares, 0), "ADMIN$");
+    assert_string_equal(asset_list_str(&s->smb->shares, 1), "IMAGES");
+    assert_int_equal(client(h)->smb->shares.n, 0);
     char *js = json_of(s);
     assert_non_null(strstr(js, "\"shares\":[\"ADMIN$\",\"IMAGES\"]"));
     assert_non_null(strstr(js, "\"dialects\":[\"3.11\"]"));
@@ -519,30 +532,30 @@ static void test_bounds(void **state)
         feed_smb(h, &se); /* twice: the cut strings compare equal, nothing is added again */
     }
     const struct asset *c = client(h), *s = server(h);
-    assert_int_equal(c->n_hostnames, ASSET_MAX_NAMES);
-    assert_int_equal(c->smb.n_domains, ASSET_MAX_NAMES);
-    assert_int_equal(c->smb.n_native_os, ASSET_MAX_NATIVE);
-    assert_int_equal(c->smb.n_ntlm_versions, ASSET_MAX_NTLM_VERS);
-    assert_int_equal(c->smb.n_dialects, ASSET_MAX_DIALECTS);
-    assert_int_equal(c->smb.n_offered, ASSET_MAX_DIALECTS);
-    assert_int_equal(s->smb.n_shares, ASSET_MAX_SHARES);
-    assert_int_equal(strlen(c->hostnames[0]), ASSET_NAME_LEN - 1);
-    assert_int_equal(strlen(c->smb.native_os[0]), ASSET_NATIVE_LEN - 1);
-    assert_int_equal(strlen(s->smb.shares[0]), ASSET_SHARE_LEN - 1);
-    assert_true(strlen(c->os) < ASSET_OS_LEN);
+    assert_int_equal(c->smb->hostnames.n, ASSET_MAX_NAMES);
+    assert_int_equal(c->smb->domains.n, ASSET_MAX_NAMES);
+    assert_int_equal(c->smb->native_os.n, ASSET_MAX_NATIVE);
+    assert_int_equal(c->smb->ntlm_versions.n, ASSET_MAX_NTLM_VERS);
+    assert_int_equal(c->smb->dialects.n, ASSET_MAX_DIALECTS);
+    assert_int_equal(c->smb->offered.n, ASSET_MAX_DIALECTS);
+    assert_int_equal(s->smb->shares.n, ASSET_MAX_SHARES);
+    assert_int_equal(strlen(asset_list_str(&c->smb->hostnames, 0)), ASSET_NAME_LEN - 1);
+    assert_int_equal(strlen(asset_list_str(&c->smb->native_os, 0)), ASSET_NATIVE_LEN - 1);
+    assert_int_equal(strlen(asset_list_str(&s->smb->shares, 0)), ASSET_SHARE_LEN - 1);
+    assert_true(strlen(c->smb->os) < ASSET_OS_LEN);
     /* at most one event per fact that fits: the lists filled, then silence */
     assert_int_equal(h->n_new, 2);
     assert_true(h->n_changed <= 2 * ASSET_MAX_SHARES + 2 * ASSET_MAX_DIALECTS + 16);
     /* the raw list is full, but a native string still outranks the NTLMSSP hint: one change, then none */
-    assert_int_equal(c->os_source, ASSET_OS_NTLMSSP);
+    assert_int_equal(c->smb->os_source, ASSET_OS_NTLMSSP);
     int changed = h->n_changed;
     struct smb_event se = smb1_ev(0x73);
     se.req_native_os = "Windows 5.1";
     feed_smb(h, &se);
     feed_smb(h, &se);
     assert_int_equal(h->n_changed, changed + 1);
-    assert_string_equal(client(h)->os, "Windows XP");
-    assert_int_equal(client(h)->smb.n_native_os, ASSET_MAX_NATIVE);
+    assert_string_equal(client(h)->smb->os, "Windows XP");
+    assert_int_equal(client(h)->smb->native_os.n, ASSET_MAX_NATIVE);
     harness_free(h);
 }
 
@@ -561,13 +574,13 @@ static void test_utf8_cut(void **state)
     se.req_native_os = os;
     se.resp_native_os = odd;
     feed_smb(h, &se);
-    const char *cut[2] = {client(h)->smb.native_os[0], server(h)->smb.native_os[0]};
+    const char *cut[2] = {asset_list_str(&client(h)->smb->native_os, 0), asset_list_str(&server(h)->smb->native_os, 0)};
     for (int k = 0; k < 2; k++) {
         size_t l = strlen(cut[k]);
         assert_true(l >= ASSET_NATIVE_LEN - 2 && l <= ASSET_NATIVE_LEN - 1);
         assert_true(((unsigned char)cut[k][l - 1] & 0xc0) == 0x80); /* ends with a whole é */
     }
-    assert_true(((unsigned char)client(h)->os[strlen(client(h)->os) - 1] & 0xc0) == 0x80);
+    assert_true(((unsigned char)client(h)->smb->os[strlen(client(h)->smb->os) - 1] & 0xc0) == 0x80);
     harness_free(h);
 }
 
@@ -590,11 +603,11 @@ static void test_dicom_and_smb_merge(void **state)
     feed(h, EVENT_DICOM, &de);
     assert_int_equal(h->n_new, 2);
     const struct asset *c = client(h);
-    assert_true(c->scu);
-    assert_true(server(h)->scp);
-    assert_string_equal(c->ae_calling[0], "MRI_CONSOLE");
-    assert_string_equal(c->software, "DCMTK");
-    assert_false(c->smb.seen);
+    assert_true(c->dicom->scu);
+    assert_true(server(h)->dicom->scp);
+    assert_string_equal(asset_list_str(&c->dicom->ae_calling, 0), "MRI_CONSOLE");
+    assert_string_equal(c->dicom->software, "DCMTK");
+    assert_null(c->smb);
     char *js = json_of(c);
     assert_null(strstr(js, "\"smb\""));
     assert_null(strstr(js, "\"os\""));
@@ -608,8 +621,8 @@ static void test_dicom_and_smb_merge(void **state)
     feed_smb(h, &ss);
     assert_int_equal(h->inv.n, 2);
     c = client(h);
-    assert_string_equal(c->os, "Windows XP");
-    assert_true(c->smb.smb1);
+    assert_string_equal(c->smb->os, "Windows XP");
+    assert_true(c->smb->smb1);
     js = json_of(c);
     assert_non_null(strstr(js, "\"dicom_role\":\"SCU\""));
     assert_non_null(strstr(js, "\"os\":\"Windows XP\""));
@@ -618,21 +631,196 @@ static void test_dicom_and_smb_merge(void **state)
     harness_free(h);
 }
 
-static void test_inventory_cap(void **state)
+static void set4(struct ip_addr *ip, uint8_t a, uint8_t b, uint32_t i)
+{
+    uint8_t v[4] = {a, b, (uint8_t)(i >> 8), (uint8_t)i};
+    ip_addr_set4(ip, v);
+}
+
+static bool peers_have(const struct asset *a, const struct ip_addr *p)
+{
+    const struct ip_addr *peers = a->dicom->peers.items;
+    for (unsigned i = 0; i < a->dicom->peers.n; i++)
+        if (ip_addr_eq(&peers[i], p))
+            return true;
+    return false;
+}
+
+/* DICOM association request and accept from the harness flow's client to its server. */
+static void feed_association(struct harness *h, const char *calling, const char *called)
+{
+    struct dicom_assoc as;
+    memset(&as, 0, sizeof(as));
+    snprintf(as.calling_ae, sizeof(as.calling_ae), "%s", calling);
+    snprintf(as.called_ae, sizeof(as.called_ae), "%s", called);
+    as.ui_rq.present = as.ui_ac.present = true;
+    snprintf(as.ui_rq.impl_class_uid, sizeof(as.ui_rq.impl_class_uid), "1.2.276.0.7230010.3.0.3.6.7");
+    snprintf(as.ui_ac.impl_class_uid, sizeof(as.ui_ac.impl_class_uid), "1.2.826.0.1.3680043.9.3811.2.0.2");
+    struct dicom_event de = {.kind = DICOM_EV_REQUEST, .assoc = &as, .op = NULL, .end = NULL};
+    feed(h, EVENT_DICOM, &de);
+    de.kind = DICOM_EV_ACCEPT;
+    feed(h, EVENT_DICOM, &de);
+}
+
+/* Issue 8: one workstation associating with 40 PACS.  The client's record was kept across the creation of the
+ * server's, which could move the array under it (heap-use-after-free under ASan).  All 41 hosts are there, each
+ * server knows the client, and the client's peers stop at their bound. */
+static void test_one_client_many_servers(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    h->flow.server_port = 104;
+    const int n_servers = 40;
+    for (int i = 0; i < n_servers; i++) {
+        set4(&h->flow.server, 10, 9, (uint32_t)i + 1);
+        feed_association(h, "WORKSTATION", "PACS");
+    }
+    assert_int_equal(h->inv.n, n_servers + 1);
+    assert_int_equal(h->n_new, n_servers + 1);
+    assert_int_equal(h->stats.assets_hosts, n_servers + 1);
+    const struct asset *c = client(h);
+    assert_true(c->dicom->scu);
+    assert_int_equal(c->dicom->peers.n, ASSET_MAX_PEERS);
+    assert_string_equal(asset_list_str(&c->dicom->ae_calling, 0), "WORKSTATION");
+    for (int i = 0; i < n_servers; i++) {
+        struct ip_addr ip;
+        set4(&ip, 10, 9, (uint32_t)i + 1);
+        const struct asset *s = find(h, &ip);
+        assert_non_null(s);
+        assert_true(s->dicom->scp);
+        assert_int_equal(s->dicom->peers.n, 1);
+        assert_true(peers_have(s, &h->flow.client));
+        assert_string_equal(asset_list_str(&s->dicom->ae_called, 0), "PACS");
+        if (i < ASSET_MAX_PEERS) /* the first 32 servers are the client's peers, in order */
+            assert_true(peers_have(c, &ip));
+        else
+            assert_false(peers_have(c, &ip));
+    }
+    /* assets.json lists every host once, in the order they were first seen, the client first */
+    char path[] = "/tmp/test_assets_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[256];
+    assert_int_equal(asset_inventory_write(&h->inv, path, err, sizeof(err)), 0);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char line[8192];
+    int records = 0;
+    while (fgets(line, sizeof(line), fp))
+        if (strncmp(line, "{\"ip\":", 6) == 0) {
+            char want[64];
+            snprintf(want, sizeof(want), "{\"ip\":\"10.%s", records == 0 ? "1.2.3\"" : "9.0.");
+            assert_memory_equal(line, want, strlen(want));
+            records++;
+        }
+    fclose(fp);
+    unlink(path);
+    assert_int_equal(records, n_servers + 1);
+    assert_int_equal(h->stats.assets_evicted, 0);
+    harness_free(h);
+}
+
+/* 70,000 client/server pairs of SMB tree connects (140,000 hosts) at the default memcap: all held, all found
+ * through the index, none evicted, the index grown with them. */
+static void test_many_hosts_default_memcap(void **state)
 {
     (void)state;
     struct harness *h = harness_new();
     struct smb_event se = smb2_ev(SMB2_TREE_CONNECT, "3.11");
-    for (uint32_t i = 0; i < ASSET_MAX / 2 + 10; i++) {
-        uint8_t a[4] = {10, 2, (uint8_t)(i >> 8), (uint8_t)i}, b[4] = {10, 3, (uint8_t)(i >> 8), (uint8_t)i};
-        ip_addr_set4(&h->flow.client, a);
-        ip_addr_set4(&h->flow.server, b);
+    const uint32_t pairs = 70000;
+    for (uint32_t i = 0; i < pairs; i++) {
+        set4(&h->flow.client, 10, (uint8_t)(20 + (i >> 16)), i);
+        set4(&h->flow.server, 10, (uint8_t)(40 + (i >> 16)), i);
         feed_smb(h, &se);
     }
-    assert_int_equal(h->inv.n, ASSET_MAX);
-    assert_true(h->inv.dropped > 0);
-    assert_int_equal(h->n_new, ASSET_MAX);
+    assert_int_equal(h->inv.n, 2 * pairs);
+    assert_int_equal(h->n_new, 2 * pairs);
+    assert_int_equal(h->stats.assets_evicted, 0);
+    assert_int_equal(h->inv.mc.hits, 0);
+    assert_true(h->inv.mc.used <= ASSET_MEMCAP_DEFAULT);
+    assert_true(h->inv.mask + 1 >= 2 * pairs); /* the index doubled as records came */
+    for (uint32_t i = 0; i < pairs; i++) {
+        struct ip_addr c, s;
+        set4(&c, 10, (uint8_t)(20 + (i >> 16)), i);
+        set4(&s, 10, (uint8_t)(40 + (i >> 16)), i);
+        const struct asset *ca = find(h, &c), *sa = find(h, &s);
+        assert_non_null(ca);
+        assert_non_null(sa);
+        assert_true(ca->smb->client && sa->smb->server);
+    }
+    struct ip_addr absent;
+    set4(&absent, 10, 99, 1);
+    assert_null(find(h, &absent));
     harness_free(h);
+}
+
+/* At a small memcap a new host evicts the least recently seen one (not the oldest record), counted in stats; an
+ * evicted host that comes back is new again; the hosts of the event are never the victims. */
+static void test_eviction_lru(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new_memcap(64 << 10);
+    h->flow.server_port = 104;
+    set4(&h->flow.server, 10, 9, 0); /* one PACS, hosts 10.8.x.y call it */
+    uint32_t i = 0;
+    while (h->stats.assets_evicted == 0) {
+        set4(&h->flow.client, 10, 8, i++);
+        feed_association(h, "MODALITY", "PACS");
+        assert_true(i < 1000);
+    }
+    size_t held = h->inv.n;
+    assert_true(held > 20);
+    assert_true(h->inv.mc.used <= 64 << 10);
+    assert_true(h->inv.mc.hits > 0);
+    /* the first client (10.8.0.0) was the least recently seen: it went, the PACS (seen every time) stayed */
+    struct ip_addr ip;
+    set4(&ip, 10, 8, 0);
+    assert_null(find(h, &ip));
+    assert_non_null(server(h));
+    set4(&ip, 10, 8, 1);
+    assert_non_null(find(h, &ip));
+    /* see 10.8.0.1 again: now 10.8.0.2 is the least recently seen and the next new host evicts it */
+    uint64_t evicted = h->stats.assets_evicted;
+    set4(&h->flow.client, 10, 8, 1);
+    feed_association(h, "MODALITY", "PACS");
+    set4(&h->flow.client, 10, 8, i++);
+    int before = h->n_new;
+    feed_association(h, "MODALITY", "PACS");
+    assert_int_equal(h->n_new, before + 1);
+    assert_true(h->stats.assets_evicted > evicted);
+    set4(&ip, 10, 8, 1);
+    assert_non_null(find(h, &ip));
+    set4(&ip, 10, 8, 2);
+    assert_null(find(h, &ip));
+    assert_int_equal(h->stats.assets_hosts, h->inv.n);
+    /* 10.8.0.0 comes back: a new record, published as new */
+    set4(&h->flow.client, 10, 8, 0);
+    before = h->n_new;
+    feed_association(h, "MODALITY", "PACS");
+    assert_int_equal(h->n_new, before + 1);
+    const struct asset *back = client(h);
+    assert_int_equal(back->changes, 1); /* new with the request, changed once by the accept (SCU) */
+    assert_string_equal(asset_list_str(&back->dicom->ae_calling, 0), "MODALITY");
+    /* the PACS's peers still name evicted hosts: they are only addresses */
+    assert_int_equal(server(h)->dicom->peers.n, ASSET_MAX_PEERS);
+    assert_true(h->inv.n <= held + 1);
+    harness_free(h);
+}
+
+/* A memcap too small for the index is an error at start, with a sentence. */
+static void test_memcap_too_small(void **state)
+{
+    (void)state;
+    struct event_bus bus;
+    struct stats stats;
+    struct asset_inventory inv;
+    memset(&bus, 0, sizeof(bus));
+    memset(&stats, 0, sizeof(stats));
+    struct asset_cfg cfg = {.memcap = 1024};
+    char err[256] = "";
+    assert_int_equal(asset_inventory_init(&inv, &cfg, &bus, &stats, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "assets.memcap"));
 }
 
 /* Both ends on one address (a capture on loopback): one record, one event per change. */
@@ -655,8 +843,8 @@ static void test_same_address(void **state)
     assert_int_equal(h->n_new, 1);
     assert_int_equal(h->n_changed, 1);
     const struct asset *a = client(h);
-    assert_true(a->smb.client && a->smb.server);
-    assert_string_equal(a->os, "Windows XP");
+    assert_true(a->smb->client && a->smb->server);
+    assert_string_equal(a->smb->os, "Windows XP");
     char *js = json_of(a);
     assert_non_null(strstr(js, "\"role\":\"both\""));
     free(js);
@@ -692,7 +880,10 @@ int main(void)
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_utf8_cut),
         cmocka_unit_test(test_dicom_and_smb_merge),
-        cmocka_unit_test(test_inventory_cap),
+        cmocka_unit_test(test_one_client_many_servers),
+        cmocka_unit_test(test_many_hosts_default_memcap),
+        cmocka_unit_test(test_eviction_lru),
+        cmocka_unit_test(test_memcap_too_small),
         cmocka_unit_test(test_same_address),
         cmocka_unit_test(test_ignored),
     };
