@@ -150,10 +150,12 @@ void engine_tick(struct engine *e, uint64_t now_us)
     if (now_us > e->now_us)
         e->now_us = now_us;
     now_us = e->now_us;
+    e->app.now_us = now_us; /* events of what the tick frees (timed-out holes, ended flows) carry this time */
     if (now_us >= e->next_expire_us) {
         decode_expire(&e->dec, now_us);
         e->next_expire_us = now_us + 1000000;
     }
+    stream_timeout(&e->stream, now_us); /* holes pending past stream.reassembly.gap-timeout in quiet flows */
     flow_table_timeout(&e->flows, now_us);
     if (e->live && e->eve_open && now_us >= e->next_flush_us) {
         fflush(e->eve.fp); /* a SIEM tailing eve.json sees events within a second */
@@ -179,7 +181,6 @@ void engine_packet(struct engine *e, const struct packet *pkt)
     if (!e->first_ts_us)
         e->first_ts_us = pkt->ts_us;
     engine_tick(e, pkt->ts_us);
-    e->app.now_us = e->now_us;
 
     struct decoded d;
     if (decode_packet(&e->dec, pkt, &d) != DECODE_OK)
@@ -189,7 +190,7 @@ void engine_packet(struct engine *e, const struct packet *pkt)
     if (!f)
         return;
     if (d.ipproto == 6)
-        stream_packet(&e->stream, f, dir, &d);
+        stream_packet(&e->stream, f, dir, &d, e->now_us);
     else if (d.ipproto == 17 && d.payload_len)
         app_on_data(&e->app, f, dir, d.payload, d.payload_len);
 }

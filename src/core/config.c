@@ -95,6 +95,7 @@ static const struct config_key config_keys[] = {
     KEY_SIZE("stream.reassembly.max-ooo-bytes", stream.max_ooo_bytes, 0, 1 * GB),
     KEY_U32("stream.reassembly.max-ooo-segments", stream.max_ooo_segments, 0, 1u << 20),
     KEY_SIZE("stream.reassembly.depth", stream.depth, 0, 1ULL << 62),
+    KEY_U32("stream.reassembly.gap-timeout", stream.gap_timeout_s, 0, DAY),
     KEY_U32("app-layer.probe-depth", app.probe_depth, 16, 65536),
     KEY_SIZE("app-layer.memcap", app.memcap, 64 * KB, 64 * GB),
     KEY_BOOL("app-layer.protocols.dicom.enabled", app.enabled[APP_DICOM]),
@@ -145,6 +146,7 @@ void config_defaults(struct config *c)
     c->stream.max_ooo_bytes = 1 * MB;
     c->stream.max_ooo_segments = 1024;
     c->stream.depth = 0;
+    c->stream.gap_timeout_s = 2;
 
     c->app.probe_depth = 4096;
     c->app.memcap = 256 * MB;

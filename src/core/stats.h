@@ -106,7 +106,12 @@ struct stats {
     uint64_t tcp_overlaps;        /* segments overlapping seen data */
     uint64_t tcp_overlaps_diff;   /* ... where the bytes differ (evasion or corruption) */
     uint64_t tcp_ooo_segments;    /* segments buffered out of order */
-    uint64_t tcp_reassembly_gaps; /* holes skipped (loss, cap) */
+    uint64_t tcp_reassembly_gaps; /* holes skipped (loss, cap): the sum of the five below */
+    uint64_t tcp_gaps_acked;      /* ... because the receiver acknowledged data beyond the hole */
+    uint64_t tcp_gaps_timeout;    /* ... pending for stream.reassembly.gap-timeout */
+    uint64_t tcp_gaps_limit;      /* ... for max-ooo-bytes/-segments or the stream memcap */
+    uint64_t tcp_gaps_flow_end;   /* ... still pending when the flow ended */
+    uint64_t tcp_gaps_snaplen;    /* ... the tail of a segment cut by the snap length */
     uint64_t tcp_gap_bytes;
     uint64_t tcp_stream_memcap_hits; /* segments not buffered for the stream memcap */
     uint64_t tcp_stream_depth_reached;

@@ -80,6 +80,8 @@ struct flow {
     bool saw_syn;              /* the handshake was seen (not midstream) */
     struct tcp_stream *stream; /* [2] (0 to server, 1 to client): TCP flows only, allocated with the flow
                                 * in the same block; NULL for UDP, ICMP and other flows, which need none */
+    /* stream.c: links in the list of flows holding data behind a hole (for the gap timeout) */
+    struct flow *held_prev, *held_next;
 
     /* app layer */
     struct app_flow app;

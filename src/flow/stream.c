@@ -38,6 +38,41 @@
  * overlap; one carrying only seen bytes is also a retransmission; different
  * bytes add overlaps_diff and one "overlap_different_data" anomaly per segment.
  *
+ * The gap policy.  A SPAN port drops packets; waiting for a lost segment that
+ * will never come stalls the direction and re-dates everything behind it.  So
+ * the hole before the first held segment is given up (skip_to, on_gap, then
+ * the held run is delivered) for the first of these reasons, each counted:
+ *   - acked: the other direction acknowledges (ACK flag set) a number at or
+ *     beyond the first held byte.  The receiver has the hole; only we missed
+ *     it, and nobody will send it again.  Holes further on that the same ACK
+ *     covers go too.  An ACK inside the hole (the receiver has only part of it)
+ *     declares nothing: nothing could be delivered after such a partial gap,
+ *     and the rest may still be retransmitted.  An ACK beyond every byte seen
+ *     (tail loss, or a window-probe oddity) declares no more than the holes in
+ *     front of held data: bytes never seen and with nothing seen after them
+ *     are declared when later data arrives (this rule then applies at once, as
+ *     the ACK is remembered) or when the flow ends (only up to a seen FIN), as
+ *     before.  Duplicate ACKs at the hole's start (the receiver misses it too)
+ *     change nothing.  An ACK counts only when it lies after next_seq and
+ *     within STREAM_MAX_DISTANCE of it (modular), and only once this
+ *     direction's start is known (SYN seen, or first data when picked up
+ *     midstream); a new ISN forgets it.  The ACK's own packet is processed
+ *     after the bytes it frees, which come first in time.
+ *   - timeout: cfg.gap_timeout_s of packet time after the data behind the
+ *     hole was first seen.  Each held segment carries that time (the earliest
+ *     arrival among itself and the segments after it, so the first segment's
+ *     is the hole's), checked on every packet of the flow, both directions,
+ *     and by stream_timeout() for flows that went quiet: the flows holding
+ *     data are kept in a list with the earliest due time, so a tick with
+ *     nothing due costs one comparison.  A sender that delays a hole's fill
+ *     past the timeout gets its late bytes counted, not parsed; the gap shows
+ *     in tcp.gap_bytes and in the parser's gap events.
+ *   - limit: a held segment does not fit (see above).
+ *   - flow end: the flow ended with data still held.
+ * Bytes delivered after a gap reach the sink while the packet that freed them
+ * is processed, so their events carry that packet's time.  A RST declares
+ * nothing by itself: the timeout or the flow's end does.
+ *
  * FIN fixes the end of the direction at the first FIN's seq + payload length;
  * later bytes are ignored.  A segment more than STREAM_MAX_DISTANCE away from
  * next_seq either way is garbage and ignored.  cfg.depth stops a direction
@@ -66,10 +101,14 @@
 
 struct tcp_segment {
     struct tcp_segment *next;
+    uint64_t ts_us; /* when the hole before it became known: the earliest arrival of it and the segments after it */
     uint32_t seq;
     uint32_t len;
     uint8_t data[];
 };
+
+/* Why a hole is given up (which counter it adds to). */
+enum gap_reason { GAP_ACKED, GAP_TIMEOUT, GAP_LIMIT, GAP_FLOW_END, GAP_SNAPLEN };
 
 static size_t segment_size(uint32_t len)
 {
@@ -106,6 +145,8 @@ int stream_ctx_init(struct stream_ctx *ctx, const struct stream_cfg *cfg, struct
     if (getrandom(&key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key))
         key = (uint64_t)(uintptr_t)ctx ^ 0x5bd1e9955bd1e995u; /* only collision resistance depends on it */
     ctx->hash_key = key;
+    ctx->held_next_check_us = UINT64_MAX;
+    ctx->gap_timeout_us = (uint64_t)cfg->gap_timeout_s * 1000000;
     return 0;
 }
 
@@ -201,7 +242,7 @@ static void emit(struct stream_ctx *ctx, struct flow *f, int dir, const uint8_t 
 }
 
 /* Declare the bytes from next_seq up to seq lost. */
-static void skip_to(struct stream_ctx *ctx, struct flow *f, int dir, uint32_t seq)
+static void skip_to(struct stream_ctx *ctx, struct flow *f, int dir, uint32_t seq, enum gap_reason why)
 {
     struct tcp_stream *st = &f->stream[dir];
     if (!SEQ_GT(seq, st->next_seq))
@@ -214,6 +255,13 @@ static void skip_to(struct stream_ctx *ctx, struct flow *f, int dir, uint32_t se
     st->gap_bytes += hole;
     STAT_ADD(ctx, tcp_reassembly_gaps, 1);
     STAT_ADD(ctx, tcp_gap_bytes, hole);
+    switch (why) {
+    case GAP_ACKED: STAT_ADD(ctx, tcp_gaps_acked, 1); break;
+    case GAP_TIMEOUT: STAT_ADD(ctx, tcp_gaps_timeout, 1); break;
+    case GAP_LIMIT: STAT_ADD(ctx, tcp_gaps_limit, 1); break;
+    case GAP_FLOW_END: STAT_ADD(ctx, tcp_gaps_flow_end, 1); break;
+    case GAP_SNAPLEN: STAT_ADD(ctx, tcp_gaps_snaplen, 1); break;
+    }
     if (ctx->sink.on_gap)
         ctx->sink.on_gap(ctx->sink.user, f, dir, hole);
 }
@@ -254,7 +302,7 @@ static void deliver(struct stream_ctx *ctx, struct flow *f, int dir, uint32_t ps
  * when a bound or the memcap stops it (the pieces copied so far stay held).
  */
 static bool hold(struct stream_ctx *ctx, struct tcp_stream *st, uint32_t s, const uint8_t *p, uint32_t len,
-                 bool *memcap_hit)
+                 uint64_t now_us, bool *memcap_hit)
 {
     uint32_t e = s + len;
     uint32_t cur = s;
@@ -281,6 +329,8 @@ static bool hold(struct stream_ctx *ctx, struct tcp_stream *st, uint32_t s, cons
         }
         n->seq = cur;
         n->len = plen;
+        /* the worker's clock never goes back, so a successor (held earlier) has the earlier time */
+        n->ts_us = h ? h->ts_us : now_us;
         memcpy(n->data, p + (cur - s), plen);
         n->next = h;
         *link = n;
@@ -353,7 +403,7 @@ static void drop_after_fin(struct stream_ctx *ctx, struct tcp_stream *st)
     }
 }
 
-static void stream_segment(struct stream_ctx *ctx, struct flow *f, int dir, const struct decoded *d)
+static void stream_segment(struct stream_ctx *ctx, struct flow *f, int dir, const struct decoded *d, uint64_t now_us)
 {
     struct tcp_stream *st = &f->stream[dir];
     uint32_t s = d->tcp_seq;
@@ -370,6 +420,7 @@ static void stream_segment(struct stream_ctx *ctx, struct flow *f, int dir, cons
             st->isn = s;
             st->next_seq = s + 1;
             st->isn_known = true;
+            st->ack_valid = false; /* acknowledgments of the old numbers mean nothing now */
             /* A FIN or RST sent before this SYN, with no data in between, belonged to no connection we follow:
              * forget it, or the real data would look like it came after the FIN (an evasion trick). */
             st->fin_seen = false;
@@ -429,7 +480,7 @@ static void stream_segment(struct stream_ctx *ctx, struct flow *f, int dir, cons
             break;
         }
         uint32_t before = st->ooo_count;
-        bool ok = hold(ctx, st, s, p, len, &memcap_hit);
+        bool ok = hold(ctx, st, s, p, len, now_us, &memcap_hit);
         if (st->ooo_count != before && !counted_ooo) {
             STAT_ADD(ctx, tcp_ooo_segments, 1);
             counted_ooo = true;
@@ -438,9 +489,9 @@ static void stream_segment(struct stream_ctx *ctx, struct flow *f, int dir, cons
             break;
         /* A bound was hit: give up the first hole and try again. */
         if (st->ooo && SEQ_LT(st->ooo->seq, s))
-            skip_to(ctx, f, dir, st->ooo->seq);
+            skip_to(ctx, f, dir, st->ooo->seq, GAP_LIMIT);
         else
-            skip_to(ctx, f, dir, s);
+            skip_to(ctx, f, dir, s, GAP_LIMIT);
         deliver(ctx, f, dir, s, p, len);
     }
     if (memcap_hit)
@@ -461,34 +512,157 @@ static void stream_cut_tail(struct stream_ctx *ctx, struct flow *f, int dir, con
     if (st->fin_seen && SEQ_GT(wire_end, st->fin_seq))
         wire_end = st->fin_seq;
     if (SEQ_LEQ(cap_end, st->next_seq) && SEQ_GT(wire_end, st->next_seq)) {
-        skip_to(ctx, f, dir, wire_end);
+        skip_to(ctx, f, dir, wire_end, GAP_SNAPLEN);
         deliver(ctx, f, dir, 0, NULL, 0);
     }
 }
 
-void stream_packet(struct stream_ctx *ctx, struct flow *f, int dir, const struct decoded *d)
+/* Give up the first hole of direction dir (reason why) and deliver the run after it. */
+static void give_up_first_hole(struct stream_ctx *ctx, struct flow *f, int dir, enum gap_reason why)
 {
-    if (!ctx || !f || !d || dir < 0 || dir > 1)
+    struct tcp_stream *st = &f->stream[dir];
+    skip_to(ctx, f, dir, st->ooo->seq, why);
+    deliver(ctx, f, dir, 0, NULL, 0);
+}
+
+/* The peer has acknowledged up to ack_max: holes in front of held data it covers are gaps (see the policy). */
+static void gaps_acked(struct stream_ctx *ctx, struct flow *f, int dir)
+{
+    struct tcp_stream *st = &f->stream[dir];
+    while (st->ack_valid && st->ooo && !st->depth_reached && SEQ_GEQ(st->ack_max, st->ooo->seq) &&
+           SEQ_GT(st->ack_max, st->next_seq) && SEQ_DIFF(st->ack_max, st->next_seq) <= (int32_t)STREAM_MAX_DISTANCE)
+        give_up_first_hole(ctx, f, dir, GAP_ACKED);
+}
+
+/* An acknowledgment number from the other side, for direction dir's bytes. */
+static void stream_ack(struct stream_ctx *ctx, struct flow *f, int dir, uint32_t ack)
+{
+    struct tcp_stream *st = &f->stream[dir];
+    if (!st->isn_known || st->depth_reached)
         return;
-    stream_segment(ctx, f, dir, d);
+    int32_t ahead = SEQ_DIFF(ack, st->next_seq);
+    if (ahead <= 0 || ahead > (int32_t)STREAM_MAX_DISTANCE)
+        return; /* nothing new (duplicate ACK, ACK of delivered bytes), or garbage */
+    if (!st->ack_valid || SEQ_LEQ(st->ack_max, st->next_seq) || SEQ_GT(ack, st->ack_max)) {
+        st->ack_max = ack;
+        st->ack_valid = true;
+    }
+    gaps_acked(ctx, f, dir);
+}
+
+/* Holes pending for the gap timeout at now_us are gaps. */
+static void gaps_timed_out(struct stream_ctx *ctx, struct flow *f, int dir, uint64_t now_us)
+{
+    struct tcp_stream *st = &f->stream[dir];
+    uint64_t t = ctx->gap_timeout_us;
+    while (t && st->ooo && !st->depth_reached && now_us >= st->ooo->ts_us && now_us - st->ooo->ts_us >= t)
+        give_up_first_hole(ctx, f, dir, GAP_TIMEOUT);
+}
+
+/* When the first hole of f (either direction) times out; UINT64_MAX if nothing is held. */
+static uint64_t held_due(const struct stream_ctx *ctx, const struct flow *f)
+{
+    uint64_t due = UINT64_MAX;
+    for (int dir = 0; dir < 2; dir++) {
+        const struct tcp_segment *h = f->stream[dir].ooo;
+        if (h && h->ts_us + ctx->gap_timeout_us < due)
+            due = h->ts_us + ctx->gap_timeout_us;
+    }
+    return due;
+}
+
+static bool held_listed(const struct stream_ctx *ctx, const struct flow *f)
+{
+    return f->held_prev || ctx->held == f;
+}
+
+static void held_unlink(struct stream_ctx *ctx, struct flow *f)
+{
+    if (!held_listed(ctx, f))
+        return;
+    if (f->held_prev)
+        f->held_prev->held_next = f->held_next;
+    else
+        ctx->held = f->held_next;
+    if (f->held_next)
+        f->held_next->held_prev = f->held_prev;
+    f->held_prev = f->held_next = NULL;
+}
+
+/*
+ * Keep f in the list of flows holding data iff it holds some (and the timeout is on).  A flow's due time only moves
+ * later while it stays listed (held times never exceed the clock, and segments are taken from the front), so the
+ * list's next check only needs lowering when a flow joins.
+ */
+static void held_track(struct stream_ctx *ctx, struct flow *f)
+{
+    bool holds = ctx->gap_timeout_us && (f->stream[0].ooo || f->stream[1].ooo);
+    if (!holds) {
+        held_unlink(ctx, f);
+        return;
+    }
+    if (held_listed(ctx, f))
+        return;
+    f->held_prev = NULL;
+    f->held_next = ctx->held;
+    if (ctx->held)
+        ctx->held->held_prev = f;
+    ctx->held = f;
+    uint64_t due = held_due(ctx, f);
+    if (due < ctx->held_next_check_us)
+        ctx->held_next_check_us = due;
+}
+
+void stream_packet(struct stream_ctx *ctx, struct flow *f, int dir, const struct decoded *d, uint64_t now_us)
+{
+    if (!ctx || !f || !f->stream || !d || dir < 0 || dir > 1)
+        return;
+    /* Older business first: holes that timed out, then what this packet acknowledges, then its own bytes. */
+    gaps_timed_out(ctx, f, dir ^ 1, now_us);
+    gaps_timed_out(ctx, f, dir, now_us);
+    if (d->tcp_flags & TH_ACK)
+        stream_ack(ctx, f, dir ^ 1, d->tcp_ack);
+    stream_segment(ctx, f, dir, d, now_us);
     if (d->payload_missing)
         stream_cut_tail(ctx, f, dir, d);
+    gaps_acked(ctx, f, dir); /* data just held behind a hole the receiver had already acknowledged */
+    held_track(ctx, f);
+}
+
+void stream_timeout(struct stream_ctx *ctx, uint64_t now_us)
+{
+    if (!ctx || now_us < ctx->held_next_check_us)
+        return;
+    uint64_t next = UINT64_MAX;
+    struct flow *f = ctx->held;
+    while (f) {
+        struct flow *later = f->held_next; /* f may leave the list below */
+        gaps_timed_out(ctx, f, 0, now_us);
+        gaps_timed_out(ctx, f, 1, now_us);
+        held_track(ctx, f);
+        if (held_listed(ctx, f)) {
+            uint64_t due = held_due(ctx, f);
+            if (due < next)
+                next = due;
+        }
+        f = later;
+    }
+    ctx->held_next_check_us = next;
 }
 
 void stream_flow_end(struct stream_ctx *ctx, struct flow *f)
 {
-    if (!ctx || !f)
+    if (!ctx || !f || !f->stream)
         return;
+    held_unlink(ctx, f);
     for (int dir = 0; dir < 2; dir++) {
         struct tcp_stream *st = &f->stream[dir];
-        while (st->ooo && !st->depth_reached) {
-            skip_to(ctx, f, dir, st->ooo->seq);
-            deliver(ctx, f, dir, 0, NULL, 0);
-        }
+        while (st->ooo && !st->depth_reached)
+            give_up_first_hole(ctx, f, dir, GAP_FLOW_END);
         /* Bytes missing before a FIN that was seen are lost too. */
         if (st->isn_known && st->fin_seen && !st->depth_reached && SEQ_GT(st->fin_seq, st->next_seq) &&
             (uint32_t)SEQ_DIFF(st->fin_seq, st->next_seq) <= STREAM_MAX_DISTANCE)
-            skip_to(ctx, f, dir, st->fin_seq);
+            skip_to(ctx, f, dir, st->fin_seq, GAP_FLOW_END);
         free_held(ctx, st);
     }
 }

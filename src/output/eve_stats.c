@@ -146,6 +146,11 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "overlap_diff", s->tcp_overlaps_diff);
     jw_u64(w, "ooo_segments", s->tcp_ooo_segments);
     jw_u64(w, "reassembly_gap", s->tcp_reassembly_gaps);
+    jw_u64(w, "gap_acked", s->tcp_gaps_acked);
+    jw_u64(w, "gap_timeout", s->tcp_gaps_timeout);
+    jw_u64(w, "gap_limit", s->tcp_gaps_limit);
+    jw_u64(w, "gap_flow_end", s->tcp_gaps_flow_end);
+    jw_u64(w, "gap_snaplen", s->tcp_gaps_snaplen);
     jw_u64(w, "gap_bytes", s->tcp_gap_bytes);
     jw_u64(w, "stream_memcap_hits", s->tcp_stream_memcap_hits);
     jw_u64(w, "stream_depth_reached", s->tcp_stream_depth_reached);

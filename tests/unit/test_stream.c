@@ -18,8 +18,9 @@
 #include "flow/flow.h"
 #include "flow/stream.h"
 
-#define OUT_MAX  16384
-#define GAPS_MAX 64
+#define OUT_MAX   16384
+#define GAPS_MAX  64
+#define CALLS_MAX 64
 
 struct sink_rec {
     uint8_t out[2][OUT_MAX];
@@ -32,7 +33,25 @@ struct sink_rec {
     int data_calls;
     const uint8_t *expect[2]; /* when set: the stream's bytes from offset 0 */
     size_t expect_len[2];
+    const uint64_t *clock; /* the fixture's packet time, read at each callback */
+    struct {
+        int dir;
+        bool gap;
+        uint64_t len, ts_us;
+    } calls[CALLS_MAX]; /* the first CALLS_MAX data and gap callbacks, in order */
+    size_t ncalls;
 };
+
+static void log_call(struct sink_rec *r, int dir, bool gap, uint64_t len)
+{
+    if (r->ncalls < CALLS_MAX) {
+        r->calls[r->ncalls].dir = dir;
+        r->calls[r->ncalls].gap = gap;
+        r->calls[r->ncalls].len = len;
+        r->calls[r->ncalls].ts_us = *r->clock;
+        r->ncalls++;
+    }
+}
 
 struct fx {
     struct stream_ctx ctx;
@@ -40,6 +59,7 @@ struct fx {
     struct flow flow;
     struct tcp_stream streams[2]; /* flow.stream: a TCP flow's directions */
     struct sink_rec rec;
+    uint64_t now_us; /* packet time of the next pkt() */
 };
 
 static void on_data(void *user, struct flow *f, int dir, const uint8_t *data, size_t len)
@@ -57,6 +77,7 @@ static void on_data(void *user, struct flow *f, int dir, const uint8_t *data, si
     r->out_len[dir] += len;
     r->pos[dir] += len;
     r->data_calls++;
+    log_call(r, dir, false, len);
 }
 
 static void on_gap(void *user, struct flow *f, int dir, uint64_t len)
@@ -67,6 +88,7 @@ static void on_gap(void *user, struct flow *f, int dir, uint64_t len)
     assert_true(r->ngaps[dir] < GAPS_MAX);
     r->gaps[dir][r->ngaps[dir]++] = len;
     r->pos[dir] += len;
+    log_call(r, dir, true, len);
 }
 
 static void on_anomaly(void *user, struct flow *f, int dir, const char *event)
@@ -78,17 +100,27 @@ static void on_anomaly(void *user, struct flow *f, int dir, const char *event)
     r->last_anomaly = event;
 }
 
-static struct fx *fx_new(void **state, uint64_t memcap, uint32_t max_bytes, uint32_t max_segs, uint64_t depth)
+static struct fx *fx_new_timeout(void **state, uint64_t memcap, uint32_t max_bytes, uint32_t max_segs, uint64_t depth,
+                                 uint32_t gap_timeout_s)
 {
     struct fx *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
     fx->flow.stream = fx->streams;
+    fx->rec.clock = &fx->now_us;
     *state = fx;
-    struct stream_cfg cfg = {
-        .memcap = memcap, .max_ooo_bytes = max_bytes, .max_ooo_segments = max_segs, .depth = depth};
+    struct stream_cfg cfg = {.memcap = memcap,
+                             .max_ooo_bytes = max_bytes,
+                             .max_ooo_segments = max_segs,
+                             .depth = depth,
+                             .gap_timeout_s = gap_timeout_s};
     struct stream_sink sink = {.on_data = on_data, .on_gap = on_gap, .on_anomaly = on_anomaly, .user = &fx->rec};
     assert_int_equal(stream_ctx_init(&fx->ctx, &cfg, &fx->stats, &sink), 0);
     return fx;
+}
+
+static struct fx *fx_new(void **state, uint64_t memcap, uint32_t max_bytes, uint32_t max_segs, uint64_t depth)
+{
+    return fx_new_timeout(state, memcap, max_bytes, max_segs, depth, 0);
 }
 
 static struct fx *fx_default(void **state)
@@ -107,16 +139,25 @@ static int teardown(void **state)
     return 0;
 }
 
-static void pkt(struct fx *fx, int dir, uint8_t flags, uint32_t seq, const void *data, size_t len)
+/* One segment with an explicit acknowledgment number (used when the ACK flag is set). */
+static void pkt_ack(struct fx *fx, int dir, uint8_t flags, uint32_t seq, uint32_t ack, const void *data, size_t len)
 {
     struct decoded d;
     memset(&d, 0, sizeof(d));
     d.ipproto = 6;
     d.tcp_flags = flags;
     d.tcp_seq = seq;
+    d.tcp_ack = ack;
     d.payload = data;
     d.payload_len = (uint32_t)len;
-    stream_packet(&fx->ctx, &fx->flow, dir, &d);
+    stream_packet(&fx->ctx, &fx->flow, dir, &d, fx->now_us);
+}
+
+/* One segment that acknowledges what the other direction has delivered so far: a receiver that misses nothing the
+ * capture missed, so its ACKs never declare a gap. */
+static void pkt(struct fx *fx, int dir, uint8_t flags, uint32_t seq, const void *data, size_t len)
+{
+    pkt_ack(fx, dir, flags, seq, fx->flow.stream[dir ^ 1].next_seq, data, len);
 }
 
 static void data(struct fx *fx, int dir, uint32_t seq, const char *s)
@@ -140,6 +181,9 @@ static void end_and_check_empty(struct fx *fx)
 {
     stream_flow_end(&fx->ctx, &fx->flow);
     assert_int_equal(fx->ctx.mc.used, 0);
+    assert_null(fx->ctx.held);
+    assert_null(fx->flow.held_prev);
+    assert_null(fx->flow.held_next);
     for (int dir = 0; dir < 2; dir++) {
         assert_null(fx->flow.stream[dir].ooo);
         assert_int_equal(fx->flow.stream[dir].ooo_bytes, 0);
@@ -161,7 +205,7 @@ static void test_snap_cut_segment(void **state)
     d.payload = (const uint8_t *)"hel";
     d.payload_len = 3;
     d.payload_missing = 2; /* "lo" was on the wire */
-    stream_packet(&fx->ctx, &fx->flow, 0, &d);
+    stream_packet(&fx->ctx, &fx->flow, 0, &d, fx->now_us);
     data(fx, 0, 1006, " world");
     assert_out(fx, 0, "hel world");
     assert_int_equal(fx->rec.ngaps[0], 1);
@@ -596,6 +640,318 @@ static void test_garbage_seq(void **state)
     assert_int_equal(fx->rec.ngaps[0], 0);
 }
 
+/* ---- the gap policy: a hole is given up once the receiver acknowledged past it, or after the gap timeout ---- */
+
+#define SEC 1000000ULL
+
+/* The sum of the by-reason counters is the gap counter. */
+static void assert_gap_reasons(const struct fx *fx, uint64_t acked, uint64_t timeout, uint64_t limit, uint64_t end)
+{
+    const struct stats *s = &fx->stats;
+    assert_int_equal(s->tcp_gaps_acked, acked);
+    assert_int_equal(s->tcp_gaps_timeout, timeout);
+    assert_int_equal(s->tcp_gaps_limit, limit);
+    assert_int_equal(s->tcp_gaps_flow_end, end);
+    assert_int_equal(s->tcp_reassembly_gaps, s->tcp_gaps_acked + s->tcp_gaps_timeout + s->tcp_gaps_limit +
+                                                 s->tcp_gaps_flow_end + s->tcp_gaps_snaplen);
+}
+
+/* A request loses a segment; the server's response acknowledges all of it: the gap is declared at that ACK, with
+ * its exact length, the held bytes follow at the ACK's time, and before the response's own bytes. */
+static void test_gap_acked(void **state)
+{
+    struct fx *fx = fx_new_timeout(state, 1u << 20, 65536, 256, 0, 2);
+    fx->now_us = 100 * SEC;
+    syn(fx, 0, 1000);
+    syn(fx, 1, 5000);
+    data(fx, 0, 1001, "aaa");
+    fx->now_us += 1000;
+    data(fx, 0, 1011, "ccc"); /* [1004, 1011) lost on the SPAN port */
+    assert_out(fx, 0, "aaa");
+    pkt_ack(fx, 1, TH_ACK, 5001, 1004, NULL, 0); /* duplicate ACK at the hole: the receiver misses it too */
+    pkt_ack(fx, 1, TH_ACK, 5001, 1008, NULL, 0); /* inside the hole: nothing held is covered */
+    pkt_ack(fx, 0, TH_ACK, 1014, 1011, NULL, 0); /* the sender's own direction acknowledges nothing of its own */
+    assert_int_equal(fx->rec.ngaps[0], 0);
+    assert_int_equal(fx->flow.stream[0].ooo_count, 1);
+    fx->now_us += 5000;
+    pkt_ack(fx, 1, TH_ACK | TH_PUSH, 5001, 1014, "resp", 4);
+    assert_out(fx, 0, "aaaccc");
+    assert_out(fx, 1, "resp");
+    assert_int_equal(fx->rec.ngaps[0], 1);
+    assert_int_equal(fx->rec.gaps[0][0], 7);
+    assert_int_equal(fx->flow.stream[0].gap_bytes, 7);
+    assert_int_equal(fx->stats.tcp_gap_bytes, 7);
+    assert_gap_reasons(fx, 1, 0, 0, 0);
+    /* the calls: "aaa", then at the ACK: gap, "ccc", "resp" */
+    assert_int_equal(fx->rec.ncalls, 4);
+    assert_true(fx->rec.calls[1].gap && fx->rec.calls[1].dir == 0 && fx->rec.calls[1].len == 7);
+    assert_true(!fx->rec.calls[2].gap && fx->rec.calls[2].dir == 0 && fx->rec.calls[2].len == 3);
+    assert_true(!fx->rec.calls[3].gap && fx->rec.calls[3].dir == 1);
+    for (size_t i = 1; i < 4; i++)
+        assert_int_equal(fx->rec.calls[i].ts_us, 100 * SEC + 6000);
+    assert_int_equal(fx->ctx.mc.used, 0);
+    assert_null(fx->ctx.held);
+    /* the lost bytes turning up later are old */
+    data(fx, 0, 1004, "bbbbbbb");
+    assert_out(fx, 0, "aaaccc");
+    end_and_check_empty(fx);
+    assert_gap_reasons(fx, 1, 0, 0, 0);
+}
+
+/* One ACK beyond two holes gives up both; the data after the last held byte (never seen) is not a gap yet. */
+static void test_gap_acked_two_holes_and_tail(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    syn(fx, 1, 0);
+    data(fx, 0, 1, "a");
+    data(fx, 0, 3, "c");
+    data(fx, 0, 5, "e");
+    pkt_ack(fx, 1, TH_ACK, 1, 9, NULL, 0); /* the receiver has 1..8; we saw 1, 3, 5 */
+    assert_out(fx, 0, "ace");
+    assert_int_equal(fx->rec.ngaps[0], 2);
+    assert_int_equal(fx->rec.gaps[0][0], 1);
+    assert_int_equal(fx->rec.gaps[0][1], 1);
+    assert_int_equal(fx->flow.stream[0].next_seq, 6); /* [6, 9) acknowledged, never seen: not declared */
+    /* data after the unseen tail: the remembered ACK covers the hole before it, so it goes at once */
+    data(fx, 0, 9, "i");
+    assert_out(fx, 0, "acei");
+    assert_int_equal(fx->rec.ngaps[0], 3);
+    assert_int_equal(fx->rec.gaps[0][2], 3);
+    /* beyond the ACK: held until something else gives it up */
+    data(fx, 0, 12, "l");
+    assert_out(fx, 0, "acei");
+    assert_gap_reasons(fx, 3, 0, 0, 0);
+    end_and_check_empty(fx);
+    assert_out(fx, 0, "aceil");
+    assert_gap_reasons(fx, 3, 0, 0, 1);
+}
+
+/* The lost segment is retransmitted (and seen) before the ACK: no gap at all. */
+static void test_gap_filled_before_ack(void **state)
+{
+    struct fx *fx = fx_new_timeout(state, 1u << 20, 65536, 256, 0, 2);
+    syn(fx, 0, 1000);
+    syn(fx, 1, 5000);
+    data(fx, 0, 1001, "aaa");
+    data(fx, 0, 1007, "ccc");
+    fx->now_us += SEC;
+    data(fx, 0, 1004, "bbb");
+    pkt_ack(fx, 1, TH_ACK, 5001, 1010, NULL, 0);
+    fx->now_us += 10 * SEC;
+    stream_timeout(&fx->ctx, fx->now_us);
+    assert_out(fx, 0, "aaabbbccc");
+    assert_int_equal(fx->stats.tcp_reassembly_gaps, 0);
+    assert_null(fx->ctx.held);
+    end_and_check_empty(fx);
+    assert_int_equal(fx->stats.tcp_reassembly_gaps, 0);
+}
+
+/* Sequence numbers wrapping at 2^32 between the hole and the held data, and an ACK past the wrap. */
+static void test_gap_acked_wraparound(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0xFFFFFFF0u);
+    syn(fx, 1, 77);
+    data(fx, 0, 0xFFFFFFF1u, "AAAA");                 /* next: 0xFFFFFFF5 */
+    data(fx, 0, 0x00000003u, "CCCC");                 /* hole [0xFFFFFFF5, 3): 14 bytes */
+    pkt_ack(fx, 1, TH_ACK, 78, 0x00000001u, NULL, 0); /* inside the hole, past the wrap */
+    assert_int_equal(fx->rec.ngaps[0], 0);
+    pkt_ack(fx, 1, TH_ACK, 78, 0xFFFFFFF0u, NULL, 0); /* behind next_seq: old */
+    assert_int_equal(fx->rec.ngaps[0], 0);
+    pkt_ack(fx, 1, TH_ACK, 78, 0x00000007u, NULL, 0);
+    assert_out(fx, 0, "AAAACCCC");
+    assert_int_equal(fx->rec.ngaps[0], 1);
+    assert_int_equal(fx->rec.gaps[0][0], 14);
+    assert_int_equal(fx->flow.stream[0].next_seq, 7);
+    end_and_check_empty(fx);
+    assert_gap_reasons(fx, 1, 0, 0, 0);
+}
+
+/* ACKs that mean nothing: far beyond anything (garbage), before this direction's start is known (midstream), or
+ * without the ACK flag. */
+static void test_gap_ack_invalid(void **state)
+{
+    struct fx *fx = fx_default(state);
+    pkt_ack(fx, 1, TH_ACK, 9000, 5050, NULL, 0); /* direction 0 not started: nothing to compare with */
+    data(fx, 0, 5000, "hello");                  /* midstream pickup starts here */
+    data(fx, 0, 5010, "world");                  /* hole [5005, 5010) */
+    pkt_ack(fx, 1, TH_ACK, 9000, 5005u + (1u << 30) + 1, NULL, 0); /* more than 2^30 ahead: garbage */
+    pkt_ack(fx, 1, 0, 9000, 5015, NULL, 0);                        /* number without the ACK flag */
+    pkt_ack(fx, 1, TH_RST, 9000, 5015, NULL, 0);                   /* same, on a RST */
+    assert_out(fx, 0, "hello");
+    assert_int_equal(fx->rec.ngaps[0], 0);
+    pkt_ack(fx, 1, TH_ACK | TH_RST, 9000, 5015, NULL, 0); /* a valid ACK, on a RST too */
+    assert_out(fx, 0, "helloworld");
+    assert_int_equal(fx->rec.gaps[0][0], 5);
+    end_and_check_empty(fx);
+    assert_gap_reasons(fx, 1, 0, 0, 0);
+}
+
+/* A keepalive (seq = next - 1, one byte) acknowledges normally; its ACK number of the peer counts as any other. */
+static void test_gap_acked_by_keepalive(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 100);
+    syn(fx, 1, 500);
+    data(fx, 0, 101, "abc");
+    data(fx, 1, 501, "xyz");
+    data(fx, 0, 108, "hij");                  /* hole [104, 108) */
+    pkt_ack(fx, 1, TH_ACK, 503, 111, "z", 1); /* keepalive from the server: seq 503 = next - 1 */
+    assert_out(fx, 0, "abchij");
+    assert_out(fx, 1, "xyz");
+    assert_int_equal(fx->rec.gaps[0][0], 4);
+    end_and_check_empty(fx);
+}
+
+/* No ACK (one-way capture, or the ACKs were lost too): the gap timeout gives the hole up, checked on the flow's
+ * packets of either direction; the bytes carry the time of the packet that made it fire. */
+static void test_gap_timeout_on_packet(void **state)
+{
+    struct fx *fx = fx_new_timeout(state, 1u << 20, 65536, 256, 0, 2);
+    fx->now_us = 50 * SEC;
+    syn(fx, 0, 0);
+    syn(fx, 1, 0);
+    data(fx, 0, 1, "aa");
+    data(fx, 0, 5, "ee"); /* hole [3, 5), known since 50 s */
+    fx->now_us = 51 * SEC;
+    data(fx, 0, 7, "gg");
+    fx->now_us = 52 * SEC - 1;
+    pkt(fx, 1, TH_ACK, 1, NULL, 0);
+    assert_out(fx, 0, "aa");
+    fx->now_us = 52 * SEC + 7;
+    pkt(fx, 1, TH_ACK, 1, NULL, 0); /* the other direction's packet: 2 s have passed */
+    assert_out(fx, 0, "aaeegg");
+    assert_int_equal(fx->rec.ngaps[0], 1);
+    assert_int_equal(fx->rec.gaps[0][0], 2);
+    assert_int_equal(fx->rec.calls[1].ts_us, 52 * SEC + 7);
+    assert_int_equal(fx->rec.calls[2].ts_us, 52 * SEC + 7);
+    assert_null(fx->ctx.held);
+    end_and_check_empty(fx);
+    assert_gap_reasons(fx, 0, 1, 0, 0);
+}
+
+/* A flow that goes quiet after a hole: the periodic sweep gives it up at the due time, not at the flow's end. */
+static void test_gap_timeout_sweep(void **state)
+{
+    struct fx *fx = fx_new_timeout(state, 1u << 20, 65536, 256, 0, 2);
+    fx->now_us = 10 * SEC;
+    syn(fx, 0, 0);
+    data(fx, 0, 1, "a");
+    data(fx, 0, 20, "t"); /* hole [2, 20), known since 10 s */
+    fx->now_us = 11 * SEC + SEC / 2;
+    data(fx, 0, 10, "j"); /* a second hole [11, 20) now; [2, 10) is still known since 10 s */
+    assert_non_null(fx->ctx.held);
+    fx->now_us = 12 * SEC - 1;
+    stream_timeout(&fx->ctx, fx->now_us);
+    assert_out(fx, 0, "a");
+    fx->now_us = 12 * SEC;
+    stream_timeout(&fx->ctx, fx->now_us);
+    /* both holes were there since 10 s: both go */
+    assert_out(fx, 0, "ajt");
+    assert_int_equal(fx->rec.ngaps[0], 2);
+    assert_int_equal(fx->rec.gaps[0][0], 8);
+    assert_int_equal(fx->rec.gaps[0][1], 9);
+    for (size_t i = 1; i < fx->rec.ncalls; i++)
+        assert_int_equal(fx->rec.calls[i].ts_us, 12 * SEC);
+    assert_null(fx->ctx.held);
+    assert_int_equal(fx->ctx.mc.used, 0);
+    end_and_check_empty(fx);
+    assert_gap_reasons(fx, 0, 2, 0, 0);
+}
+
+/* A hole that is filled while another is pending: the later hole's clock starts when the data after it came. */
+static void test_gap_timeout_second_hole_own_clock(void **state)
+{
+    struct fx *fx = fx_new_timeout(state, 1u << 20, 65536, 256, 0, 2);
+    fx->now_us = 0;
+    syn(fx, 0, 0);
+    data(fx, 0, 1, "a");
+    data(fx, 0, 3, "c"); /* hole [2, 3) since 0 s */
+    fx->now_us = SEC;
+    data(fx, 0, 5, "e"); /* hole [4, 5) since 1 s */
+    data(fx, 0, 2, "b"); /* first hole filled */
+    assert_out(fx, 0, "abc");
+    fx->now_us = 2 * SEC + 1;
+    stream_timeout(&fx->ctx, fx->now_us); /* due at 3 s, not 2 s */
+    assert_out(fx, 0, "abc");
+    fx->now_us = 3 * SEC;
+    stream_timeout(&fx->ctx, fx->now_us);
+    assert_out(fx, 0, "abce");
+    assert_int_equal(fx->rec.gaps[0][0], 1);
+    end_and_check_empty(fx);
+    assert_gap_reasons(fx, 0, 1, 0, 0);
+}
+
+/* Two flows holding data: the sweep serves each at its own due time, and a flow that ends leaves the list. */
+static void test_gap_timeout_two_flows(void **state)
+{
+    struct fx *fx = fx_new_timeout(state, 1u << 20, 65536, 256, 0, 2);
+    struct flow g;
+    struct tcp_stream gs[2];
+    memset(&g, 0, sizeof(g));
+    memset(gs, 0, sizeof(gs));
+    g.stream = gs;
+    struct flow h;
+    struct tcp_stream hs[2];
+    memset(&h, 0, sizeof(h));
+    memset(hs, 0, sizeof(hs));
+    h.stream = hs;
+    struct decoded d;
+    memset(&d, 0, sizeof(d));
+    d.ipproto = 6;
+    d.tcp_flags = TH_PUSH;
+
+    fx->now_us = SEC;
+    data(fx, 0, 100, "x");
+    data(fx, 0, 110, "y"); /* fx's flow: due at 3 s */
+    fx->now_us = 2 * SEC;
+    d.tcp_seq = 7;
+    d.payload = (const uint8_t *)"p";
+    d.payload_len = 1;
+    stream_packet(&fx->ctx, &g, 1, &d, fx->now_us);
+    d.tcp_seq = 9;
+    stream_packet(&fx->ctx, &g, 1, &d, fx->now_us); /* g: due at 4 s */
+    d.tcp_seq = 30;
+    stream_packet(&fx->ctx, &h, 0, &d, fx->now_us);
+    d.tcp_seq = 40;
+    stream_packet(&fx->ctx, &h, 0, &d, fx->now_us); /* h: due at 4 s, but ends first */
+    stream_flow_end(&fx->ctx, &h);
+    assert_true(h.held_prev == NULL && h.held_next == NULL && fx->ctx.held != &h);
+    fx->now_us = 3 * SEC;
+    stream_timeout(&fx->ctx, fx->now_us);
+    assert_int_equal(fx->flow.stream[0].delivered, 2); /* the sink is shared: count per flow */
+    assert_int_equal(fx->flow.stream[0].gap_bytes, 9);
+    assert_true(fx->ctx.held == &g);
+    assert_int_equal(g.stream[1].ooo_count, 1);
+    fx->now_us = 4 * SEC;
+    stream_timeout(&fx->ctx, fx->now_us);
+    assert_int_equal(g.stream[1].ooo_count, 0);
+    assert_true(g.held_prev == NULL && g.held_next == NULL);
+    assert_null(fx->ctx.held);
+    assert_int_equal(fx->stats.tcp_gaps_timeout, 2);
+    assert_int_equal(fx->stats.tcp_gaps_flow_end, 1);
+    stream_flow_end(&fx->ctx, &g);
+    end_and_check_empty(fx);
+}
+
+/* gap-timeout 0: only the ACK, a limit or the flow's end give a hole up (and nothing is listed). */
+static void test_gap_timeout_off(void **state)
+{
+    struct fx *fx = fx_default(state);
+    syn(fx, 0, 0);
+    data(fx, 0, 1, "a");
+    data(fx, 0, 3, "c");
+    assert_null(fx->ctx.held);
+    fx->now_us = 1000 * SEC;
+    stream_timeout(&fx->ctx, fx->now_us);
+    data(fx, 0, 4, "d");
+    assert_out(fx, 0, "a");
+    end_and_check_empty(fx);
+    assert_out(fx, 0, "acd");
+    assert_gap_reasons(fx, 0, 0, 0, 1);
+}
+
 /* xorshift64*: deterministic, so a failure replays */
 static uint64_t rnd(uint64_t *s)
 {
@@ -769,6 +1125,17 @@ int main(void)
         cmocka_unit_test_teardown(test_syn_retransmission, teardown),
         cmocka_unit_test_teardown(test_syn_payload, teardown),
         cmocka_unit_test_teardown(test_garbage_seq, teardown),
+        cmocka_unit_test_teardown(test_gap_acked, teardown),
+        cmocka_unit_test_teardown(test_gap_acked_two_holes_and_tail, teardown),
+        cmocka_unit_test_teardown(test_gap_filled_before_ack, teardown),
+        cmocka_unit_test_teardown(test_gap_acked_wraparound, teardown),
+        cmocka_unit_test_teardown(test_gap_ack_invalid, teardown),
+        cmocka_unit_test_teardown(test_gap_acked_by_keepalive, teardown),
+        cmocka_unit_test_teardown(test_gap_timeout_on_packet, teardown),
+        cmocka_unit_test_teardown(test_gap_timeout_sweep, teardown),
+        cmocka_unit_test_teardown(test_gap_timeout_second_hole_own_clock, teardown),
+        cmocka_unit_test_teardown(test_gap_timeout_two_flows, teardown),
+        cmocka_unit_test_teardown(test_gap_timeout_off, teardown),
         cmocka_unit_test(test_fuzz_exact),
         cmocka_unit_test(test_fuzz_limited),
     };
