@@ -17,6 +17,7 @@
 
 #include "app/app.h"
 #include "decode/decode.h"
+#include "detect/detect.h"
 #include "files/files.h"
 #include "flow/flow.h"
 #include "flow/stream.h"
@@ -42,6 +43,7 @@ struct config {
     struct flow_cfg flow;
     struct stream_cfg stream;
     struct app_cfg app;
+    struct detect_cfg detect;  /* detect.*: src/detect/detect_config.h */
     uint32_t stats_interval_s; /* 0 = one stats event at the end only */
     int snaplen;               /* live capture */
     bool promisc;              /* live capture */
