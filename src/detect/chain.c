@@ -42,15 +42,22 @@ static uint8_t step_kind(uint32_t sid)
     return sid == SID_ADMIN_SHARE_EXE ? KIND_WRITE : KIND_SERVICE;
 }
 
-void det_chain_step(struct detect_ctx *d, const struct alert_event *step)
+static void chain_add(struct detect_ctx *d, const struct alert_event *step, bool only_after_write)
 {
     if (!step->sig)
         return;
     const uint64_t window = (uint64_t)d->cfg.chain_window * 1000000;
     struct dkey k = {.a = step->src};
-    struct chain_entry *c = dtable_get(d, &d->chain, &k, true);
+    struct chain_entry *c = dtable_get(d, &d->chain, &k, !only_after_write);
     if (!c)
         return;
+    if (only_after_write) {
+        bool write = false;
+        for (uint8_t i = 0; i < c->n; i++)
+            write |= c->s[i].sid == SID_ADMIN_SHARE_EXE && c->s[i].ts + window >= step->first_us;
+        if (!write)
+            return;
+    }
     /* forget steps that left the window */
     uint8_t keep = 0;
     for (uint8_t i = 0; i < c->n; i++)
@@ -69,11 +76,11 @@ void det_chain_step(struct detect_ctx *d, const struct alert_event *step)
     s->flow_id = step->flow_id;
     s->ts = step->first_us;
     s->dst = step->dst;
-    char what[ALERT_STR + 16];
+    char what[ALERT_STR + 64];
     if (step->sig->sid == SID_ADMIN_SHARE_EXE)
         snprintf(what, sizeof(what), "file %s", step->filename);
     else
-        snprintf(what, sizeof(what), "service %s", step->service_name);
+        snprintf(what, sizeof(what), "%s %s", step->operation[0] ? step->operation : "service", step->service_name);
     str_copy_utf8(s->what, sizeof(s->what), what);
 
     uint8_t kinds = 0;
@@ -106,4 +113,14 @@ void det_chain_step(struct detect_ctx *d, const struct alert_event *step)
     snprintf(a.detail, sizeof(a.detail), "admin-share executable write and remote service from one source, %u step%s",
              a.n_steps, a.n_steps == 1 ? "" : "s");
     detect_alert(d, &a, step->first_us);
+}
+
+void det_chain_step(struct detect_ctx *d, const struct alert_event *step)
+{
+    chain_add(d, step, false);
+}
+
+void det_chain_step_if_open(struct detect_ctx *d, const struct alert_event *step)
+{
+    chain_add(d, step, true);
 }

@@ -146,6 +146,8 @@ void det_cmove_rogue(struct detect_ctx *d, const struct event *ev);   /* 17: dic
 void det_smb1_policy(struct detect_ctx *d, const struct event *ev);   /* 21: smb */
 /* The chain: admin-share write and remote service steps by source (chain.c). */
 void det_chain_step(struct detect_ctx *d, const struct alert_event *step);
+/* The same, for a step that only counts after an admin-share write of this source (a service start). */
+void det_chain_step_if_open(struct detect_ctx *d, const struct alert_event *step);
 
 /* Windows admin share: ADMIN$ or a one-letter drive share (C$, D$ ...), from "\\host\SHARE" or "SHARE". */
 bool detect_is_admin_share(const char *share);
