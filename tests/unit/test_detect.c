@@ -138,11 +138,14 @@ static void test_admin_share_exe(void **state)
     (void)state;
     struct harness *h = harness_new(NULL);
     write_file(h, 1 * SEC, "\\\\PACS\\IMAGES", "a.exe", "MZ\x90", SHA); /* not an admin share */
-    write_file(h, 2 * SEC, "\\\\PACS\\ADMIN$", "x.dcm", "DICM", SHA);    /* not an executable */
-    write_file(h, 3 * SEC, "\\\\PACS\\CC$", "a.exe", "MZ", SHA);         /* not a drive share */
+    write_file(h, 2 * SEC, "\\\\PACS\\ADMIN$", "x.dcm", "DICM", SHA);   /* not an executable */
+    write_file(h, 3 * SEC, "\\\\PACS\\CC$", "a.exe", "MZ", SHA);        /* not a drive share */
     assert_int_equal(h->n, 0);
     write_file(h, 4 * SEC, "\\\\PACS\\C$", "WINDOWS\\a.bin", "MZ", SHA); /* magic, not the name, decides */
-    write_file(h, 5 * SEC, "\\\\PACS\\admin$", "a", "\x7f" "ELF", NULL);
+    write_file(h, 5 * SEC, "\\\\PACS\\admin$", "a",
+               "\x7f"
+               "ELF",
+               NULL);
     assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 2);
     assert_int_equal(h->last.severity, 1);
     assert_string_equal(h->last.share, "\\\\PACS\\admin$");
@@ -237,7 +240,7 @@ static void test_service_identity(void **state)
     assert_int_equal(rules_parse_line(r, 0, l3, err, sizeof(err)), 0);
     svcctl(h, 1 * SEC, 16, "wmiApSrv", "WMI Performance Adapter", "C:\\Windows\\system32\\wbem\\WmiApSrv.exe");
     assert_int_equal(count_sid(h, SID_SERVICE_IDENTITY), 0); /* the real Windows service */
-    svcctl(h, 2 * SEC, 16, "WMIAPSRVEX", "", "");             /* case-insensitive, any svcctl request */
+    svcctl(h, 2 * SEC, 16, "WMIAPSRVEX", "", "");            /* case-insensitive, any svcctl request */
     assert_int_equal(count_sid(h, SID_SERVICE_IDENTITY), 1);
     h->flow.client.b[15]++;
     svcctl(h, 3 * SEC, 16, "Other", "x", "c:\\x.exe controltrace -embedding -k 1");
@@ -281,7 +284,7 @@ static void test_auth_failures(void **state)
     e.status = 0xc000006d;
     for (int i = 0; i < 4; i++)
         publish(h, EVENT_SMB, (uint64_t)i * 100 * SEC, &e); /* 0, 100, 200, 300 */
-    publish(h, EVENT_SMB, 300 * SEC + 1, &e);                /* the first just left the window: 4 inside */
+    publish(h, EVENT_SMB, 300 * SEC + 1, &e);               /* the first just left the window: 4 inside */
     assert_int_equal(count_sid(h, SID_AUTH_FAIL_BURST), 0);
     publish(h, EVENT_SMB, 300 * SEC + 2, &e);
     assert_int_equal(count_sid(h, SID_AUTH_FAIL_BURST), 1);
@@ -600,10 +603,17 @@ static void test_rules_lines(void **state)
     struct detect_rules r;
     memset(&r, 0, sizeof(r));
     char err[256];
-    const char *good[] = {"# comment", "   ", "domain DswSite.com", "url dswsite.com/login.php",
-                          "ip+path 101.11.98.119/groupusers/login.aspx", "ip 65.116.107.24", "ip ::1",
+    const char *good[] = {"# comment",
+                          "   ",
+                          "domain DswSite.com",
+                          "url dswsite.com/login.php",
+                          "ip+path 101.11.98.119/groupusers/login.aspx",
+                          "ip 65.116.107.24",
+                          "ip ::1",
                           "sha256 E49F70FDC4AC50A9A640C34040E8A386E91D868E9CA7C3A331C44C065137F5D7",
-                          "filename svcupdate.exe", "service WMI Performance Adapter Extension", "ae-title ANY-SCP",
+                          "filename svcupdate.exe",
+                          "service WMI Performance Adapter Extension",
+                          "ae-title ANY-SCP",
                           "domain dswsite.com"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         char line[256];
@@ -616,9 +626,18 @@ static void test_rules_lines(void **state)
     assert_non_null(rules_match(&r, IOC_SERVICE, "wmi performance adapter extension"));
     assert_null(rules_match(&r, IOC_SERVICE, "WMI Performance Adapter"));
     assert_null(rules_match(&r, IOC_DOMAIN, "site.com"));
-    const char *bad[] = {"domain", "nosuchtype x", "domain 1.2.3.4", "domain no_dot", "url http://x.com/a",
-                         "url x.com", "ip+path x.com/a", "ip 300.1.1.1", "sha256 abcd", "filename a\\b.exe",
-                         "ae-title SEVENTEEN_CHARS_XX", "domain a b.com"};
+    const char *bad[] = {"domain",
+                         "nosuchtype x",
+                         "domain 1.2.3.4",
+                         "domain no_dot",
+                         "url http://x.com/a",
+                         "url x.com",
+                         "ip+path x.com/a",
+                         "ip 300.1.1.1",
+                         "sha256 abcd",
+                         "filename a\\b.exe",
+                         "ae-title SEVENTEEN_CHARS_XX",
+                         "domain a b.com"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char line[256];
         snprintf(line, sizeof(line), "%s", bad[i]);
