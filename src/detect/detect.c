@@ -12,9 +12,11 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "core/hash.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "detect/detect_int.h"
 #include "flow/flow.h"
@@ -26,7 +28,7 @@ void detect_cfg_defaults(struct detect_cfg *c)
     memset(c, 0, sizeof(*c));
     c->enabled = true;
     c->memcap = 32ULL * 1024 * 1024;
-    snprintf(c->rules_dir, sizeof(c->rules_dir), "%s", "rules");
+    snprintf(c->rules_dir, sizeof(c->rules_dir), "%s", DETECT_DEFAULT_RULES_DIR);
     snprintf(c->internal_nets, sizeof(c->internal_nets), "%s",
              "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8, 169.254.0.0/16, fc00::/7, fe80::/10, ::1/128");
     c->rate_count = 5;
@@ -328,7 +330,7 @@ static int parse_severity(struct detect_ctx *d, const char *text, char *err, siz
     return 0;
 }
 
-static int parse_cfg(struct detect_ctx *d, char *err, size_t errlen)
+static int parse_cfg(struct detect_ctx *d, bool quiet, char *err, size_t errlen)
 {
     const struct detect_cfg *c = &d->cfg;
     if (parse_netlist(&d->imaging, "detect.zones.imaging", c->imaging_nets, err, errlen) < 0 ||
@@ -338,6 +340,14 @@ static int parse_cfg(struct detect_ctx *d, char *err, size_t errlen)
         parse_ae_pairs(d, c->dicom_aes, err, errlen) < 0 || parse_disable(d, c->disable, err, errlen) < 0 ||
         parse_severity(d, c->severity, err, errlen) < 0)
         return -1;
+    /* The default, relative "rules", is absent when the sensor runs from another directory: it starts without
+     * indicator lists and says so once.  A directory the operator named must exist. */
+    if (strcmp(c->rules_dir, DETECT_DEFAULT_RULES_DIR) == 0 && access(c->rules_dir, F_OK) != 0) {
+        if (!quiet)
+            log_warn("detect.rules-dir: no '%s' directory here; no indicator lists loaded (set detect.rules-dir)",
+                     c->rules_dir);
+        return 0;
+    }
     return rules_load_dir(&d->rules, c->rules_dir, err, errlen);
 }
 
@@ -349,7 +359,7 @@ int detect_check(const struct detect_cfg *cfg, char *err, size_t errlen)
         return -1;
     }
     d->cfg = *cfg;
-    int rc = parse_cfg(d, err, errlen);
+    int rc = parse_cfg(d, false, err, errlen);
     rules_free(&d->rules);
     free(d);
     return rc;
@@ -373,7 +383,7 @@ struct detect_ctx *detect_new(const struct detect_cfg *cfg, struct event_bus *bu
     d->cfg = *cfg;
     d->bus = bus;
     memcap_init(&d->mc, "detect", cfg->memcap);
-    if (parse_cfg(d, err, errlen) < 0) {
+    if (parse_cfg(d, true, err, errlen) < 0) { /* detect_check() warned already */
         detect_free(d);
         return NULL;
     }

@@ -31,7 +31,8 @@
 #include "core/memcap.h"
 
 /* ---- configuration (detect.* keys; the key table is DETECT_CONFIG_KEYS in detect_config.h) ---- */
-#define DETECT_LIST_LEN 1024 /* characters of one list-valued key (comma-separated) */
+#define DETECT_DEFAULT_RULES_DIR "rules" /* relative to the working directory */
+#define DETECT_LIST_LEN          1024    /* characters of one list-valued key (comma-separated) */
 
 struct detect_cfg {
     bool enabled;
