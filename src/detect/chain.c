@@ -108,7 +108,12 @@ static void chain_add(struct detect_ctx *d, const struct alert_event *step, bool
         alert_add_host(&a, &c->s[i].dst);
         alert_add_flow(&a, c->s[i].flow_id);
     }
-    a.dst = a.hosts[0];
+    /* the header is the step that completed the chain (its flow, its target); evidence has them all */
+    a.dst = step->dst;
+    a.src_port = step->src_port;
+    a.dst_port = step->dst_port;
+    a.proto = step->proto;
+    a.app_proto = step->app_proto;
     a.flow_id = step->flow_id;
     snprintf(a.detail, sizeof(a.detail), "admin-share executable write and remote service from one source, %u step%s",
              a.n_steps, a.n_steps == 1 ? "" : "s");
