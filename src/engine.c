@@ -81,9 +81,12 @@ static void on_flow_end(void *user, struct flow *f)
 
 static void engine_stats(struct engine *e, bool final)
 {
-    const struct memcap *memcaps[] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc,
-                                      &e->app.mc,   &e->assets.mc, e->app.files ? &e->app.files->mc : NULL,
-                                      NULL};
+    const struct memcap *memcaps[8] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc, &e->app.mc, &e->assets.mc};
+    size_t nmc = 5;
+    if (e->app.files)
+        memcaps[nmc++] = &e->app.files->mc;
+    if (e->detect)
+        memcaps[nmc++] = detect_get_memcap(e->detect);
     struct stats_event se = {
         .stats = &e->stats,
         .memcaps = memcaps,
@@ -95,6 +98,7 @@ static void engine_stats(struct engine *e, bool final)
         .kernel_packets = e->kernel_packets,
         .kernel_drops = e->kernel_drops,
         .kernel_ifdrops = e->kernel_ifdrops,
+        .detect = detect_get_stats(e->detect),
     };
     engine_emit(e, EVENT_STATS, NULL, NULL, EVENT_DIR_NONE, &se);
 }
@@ -141,6 +145,8 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
     e->app.files = files_tracker_new(&cfg->files, &e->stats); /* SMB (later HTTP) file data: SHA-256, magic */
     /* Consumers of events that keep per-worker state (asset inventory, detectors) are set up here. */
     if (asset_inventory_init(&e->assets, &cfg->assets, &e->bus, &e->stats, err, errlen) < 0)
+        return -1;
+    if (cfg->detect.enabled && !(e->detect = detect_new(&cfg->detect, &e->bus, err, errlen)))
         return -1;
     return 0;
 }
@@ -217,6 +223,8 @@ void engine_free(struct engine *e)
     files_tracker_delete(e->app.files);
     e->app.files = NULL;
     asset_inventory_free(&e->assets);
+    detect_free(e->detect);
+    e->detect = NULL;
     decode_ctx_free(&e->dec);
     if (e->eve_open)
         eve_close(&e->eve);

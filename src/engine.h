@@ -15,6 +15,7 @@
 #include "core/event.h"
 #include "core/stats.h"
 #include "decode/decode.h"
+#include "detect/detect.h"
 #include "flow/flow.h"
 #include "flow/stream.h"
 #include "output/eve.h"
@@ -31,6 +32,7 @@ struct engine {
     struct eve_writer eve;
     bool eve_open;
     struct asset_inventory assets; /* imaging asset inventory (src/assets/) */
+    struct detect_ctx *detect;     /* detectors (src/detect/); NULL when detect.enabled is no */
     const char *dump_dir;          /* --dump-streams: reassembled bytes per flow and direction */
     uint64_t first_ts_us, now_us;  /* packet time */
     uint64_t next_stats_us;

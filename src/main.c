@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "detect/detect.h"
 #include "core/phi.h"
 #include "core/log.h"
 #include "engine.h"
@@ -309,6 +310,11 @@ int main(int argc, char **argv)
             return 2;
         }
         snprintf(cfg.files.extract_dir, sizeof(cfg.files.extract_dir), "%s", c.extract_dir);
+    }
+    /* zones, allowlists and indicator lists: a mistake is a configuration error (exit 2), with -T or without */
+    if (cfg.detect.enabled && detect_check(&cfg.detect, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 2;
     }
     if (c.test_config) {
         printf("medsentry: configuration %s is valid\n", c.config_file ? c.config_file : "(defaults)");

@@ -18,6 +18,8 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "detect/detect_config.h"
+
 enum key_kind { K_BOOL, K_U32, K_SIZE, K_STR, K_INT };
 
 struct config_key {
@@ -101,6 +103,7 @@ static const struct config_key config_keys[] = {
     KEY_BOOL("app-layer.protocols.dicom.enabled", app.enabled[APP_DICOM]),
     KEY_BOOL("app-layer.protocols.smb.enabled", app.enabled[APP_SMB]),
     KEY_BOOL("app-layer.protocols.dcerpc.enabled", app.enabled[APP_DCERPC]),
+    DETECT_CONFIG_KEYS,
 };
 
 void config_defaults(struct config *c)
@@ -152,6 +155,7 @@ void config_defaults(struct config *c)
     c->app.memcap = 256 * MB;
     for (int p = 0; p < APP__COUNT; p++)
         c->app.enabled[p] = true;
+    detect_cfg_defaults(&c->detect);
 }
 
 static const struct config_key *config_key_find(const char *path)

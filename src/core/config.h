@@ -18,6 +18,7 @@
 #include "app/app.h"
 #include "assets/assets.h"
 #include "decode/decode.h"
+#include "detect/detect.h"
 #include "files/files.h"
 #include "flow/flow.h"
 #include "flow/stream.h"
@@ -44,6 +45,7 @@ struct config {
     struct flow_cfg flow;
     struct stream_cfg stream;
     struct app_cfg app;
+    struct detect_cfg detect;  /* detect.*: src/detect/detect_config.h */
     uint32_t stats_interval_s; /* 0 = one stats event at the end only */
     int snaplen;               /* live capture */
     bool promisc;              /* live capture */

@@ -24,6 +24,7 @@ enum event_type {
     EVENT_FILEINFO, /* body: struct fileinfo_event   (src/files/) */
     EVENT_ASSET,    /* body: struct asset_event      (src/assets/) */
     EVENT_TLS,      /* body: struct tls_event        (src/app/tls/) */
+    EVENT_ALERT,    /* body: struct alert_event      (src/detect/) */
     EVENT__COUNT
 };
 
@@ -55,6 +56,7 @@ struct anomaly_event {
 struct stats;
 struct memcap;
 struct anomaly_ctx;
+struct detect_stats;
 
 /* EVENT_STATS body: counters plus the memcaps they refer to. */
 struct stats_event {
@@ -66,6 +68,7 @@ struct stats_event {
     bool capture_truncated;              /* the capture file ended in the middle of a packet */
     bool live;                           /* kernel counters below are valid */
     uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
+    const struct detect_stats *detect; /* alerts by signature, suppressed; NULL without detection */
 };
 
 typedef void (*event_fn)(void *user, const struct event *ev);

@@ -82,6 +82,10 @@ static void eve_vlan(struct jw *w, const uint16_t *vlan, int n)
 void eve_format(struct jw *w, const struct eve_cfg *cfg, const struct event *ev)
 {
     char a[IP_ADDR_STRLEN], b[IP_ADDR_STRLEN], pn[8];
+    if (ev->type == EVENT_ALERT) {
+        eve_alert_format(w, cfg, ev);
+        return;
+    }
     jw_open_obj(w, NULL);
     jw_ts(w, "timestamp", ev->ts_us);
     const struct flow *f = ev->flow;

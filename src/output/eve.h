@@ -52,5 +52,7 @@ void eve_flow_tcp(struct jw *w, const struct eve_cfg *cfg, const struct event *e
 void eve_flow_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
 void eve_anomaly_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
 void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
+/* An alert: the whole object, header included (its addresses are the alert's, not one flow's). */
+void eve_alert_format(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
 
 #endif

@@ -3,12 +3,14 @@
  * Suricata groups its stats (decoder, defrag, flow, tcp, app_layer), plus the
  * memcaps and the capture's own counters.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "app/app.h"
 #include "core/anomaly.h"
 #include "core/memcap.h"
 #include "core/stats.h"
+#include "detect/detect.h"
 #include "output/eve.h"
 
 static void decoder_events(struct jw *w, const struct stats *s)
@@ -182,6 +184,28 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "hosts", s->assets_hosts);
     jw_u64(w, "evicted", s->assets_evicted);
     jw_close_obj(w);
+    if (se->detect) {
+        const struct detect_stats *ds = se->detect;
+        jw_open_obj(w, "detect");
+        jw_u64(w, "alerts", ds->alerts);
+        jw_u64(w, "suppressed", ds->suppressed);
+        jw_u64(w, "allowlisted", ds->allowlisted);
+        jw_u64(w, "memcap_hits", ds->memcap_hits);
+        jw_u64(w, "indicators", ds->indicators);
+        jw_open_obj(w, "signatures");
+        for (size_t i = 0; i < detect_n_sigs && i < 32; i++) {
+            if (!ds->by_sig_alerts[i] && !ds->by_sig_suppressed[i])
+                continue;
+            char sid[16];
+            snprintf(sid, sizeof(sid), "%u", detect_sigs[i].sid);
+            jw_open_obj(w, sid);
+            jw_u64(w, "alerts", ds->by_sig_alerts[i]);
+            jw_u64(w, "suppressed", ds->by_sig_suppressed[i]);
+            jw_close_obj(w);
+        }
+        jw_close_obj(w);
+        jw_close_obj(w);
+    }
 
     jw_open_obj(w, "memcap");
     for (const struct memcap *const *m = se->memcaps; m && *m; m++) {

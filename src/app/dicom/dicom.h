@@ -224,7 +224,8 @@ struct dicom_ds_info {
     char birth_date[DICOM_PHI_MAX + 1];   /* (0010,0030) */
     char accession[DICOM_PHI_MAX + 1];    /* (0008,0050) */
     bool has_patient_name, has_patient_id, has_birth_date, has_accession;
-    uint8_t n_phi; /* other PHI attributes present (pseudonymised) */
+    bool patient_name_wild, patient_id_wild; /* the key is empty or holds '*' / '?' (a query that matches many) */
+    uint8_t n_phi;                           /* other PHI attributes present (pseudonymised) */
     struct dicom_phi_value phi[DICOM_MAX_PHI_EXTRA];
     uint16_t n_keys; /* top-level attribute tags kept */
     uint32_t keys[DICOM_MAX_QUERY_KEYS];

@@ -184,6 +184,20 @@ static void put_phi_extra(struct dicom_ds_info *info, int attr, const uint8_t *v
     put_phi(pv->value, sizeof(pv->value), &has, v, n, lim);
 }
 
+/* A matching key that matches many patients (PS3.4 C.2.2.2): empty (universal matching), only padding, or
+ * with a wildcard '*' or '?'.  Seen before pseudonymisation, so detection can tell a sweep from a lookup. */
+static bool key_is_wild(const uint8_t *v, size_t n)
+{
+    bool content = false;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '*' || v[i] == '?')
+            return true;
+        if (v[i] != ' ' && v[i] != '\0' && v[i] != '^')
+            content = true;
+    }
+    return !content;
+}
+
 static void pick(struct dicom_ds_info *info, uint32_t tag, const uint8_t *v, size_t n, const struct dicom_limits *lim)
 {
     if (info->n_keys < DICOM_MAX_QUERY_KEYS)
@@ -201,9 +215,11 @@ static void pick(struct dicom_ds_info *info, uint32_t tag, const uint8_t *v, siz
     case TAG(0x0020, 0x000E): dicom_uid_copy(info->series_uid, v, n); break;
     case TAG(0x0010, 0x0010):
         put_phi(info->patient_name, sizeof(info->patient_name), &info->has_patient_name, v, n, lim);
+        info->patient_name_wild = key_is_wild(v, n);
         break;
     case TAG(0x0010, 0x0020):
         put_phi(info->patient_id, sizeof(info->patient_id), &info->has_patient_id, v, n, lim);
+        info->patient_id_wild = key_is_wild(v, n);
         break;
     case TAG(0x0010, 0x0030):
         put_phi(info->birth_date, sizeof(info->birth_date), &info->has_birth_date, v, n, lim);

@@ -1,0 +1,157 @@
+/*
+ * detect.h - the detection engine: detectors fed by the event bus, alerts
+ * published back on it as EVENT_ALERT.
+ *
+ * One subscriber (detect.c) receives `smb`, `dcerpc`, `fileinfo` and `dicom`
+ * events and hands each to the detectors that want its type (one file per
+ * detector in src/detect/, named after the KWAMPIRS.md §7 detection it
+ * implements).  Stateful detectors keep bounded state keyed by host or host
+ * pair in hash tables charged to `detect.memcap`; state expires on packet time,
+ * never on the wall clock.  A detector copies what it keeps: events live only
+ * during the call.
+ *
+ * An alert is a flat, owned `struct alert_event` (no pointer into parser
+ * state; `sig` points into the static signature table): every output sees it.
+ * Before it is published, the per-(signature, source) rate limit decides
+ * whether it is written or counted as suppressed (detect.rate-limit.*).
+ *
+ * Signature ids: 9300000 + 10 x (KWAMPIRS.md §7 detection number) + variant;
+ * the chain, which §7 does not number, is 9300300.  They never change meaning;
+ * docs/DETECTIONS.md has one section per id.
+ */
+#ifndef MEDSENTRY_DETECT_DETECT_H
+#define MEDSENTRY_DETECT_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/event.h"
+#include "core/memcap.h"
+
+/* ---- configuration (detect.* keys; the key table is DETECT_CONFIG_KEYS in detect_config.h) ---- */
+#define DETECT_DEFAULT_RULES_DIR "rules" /* relative to the working directory */
+#define DETECT_LIST_LEN          1024    /* characters of one list-valued key (comma-separated) */
+
+struct detect_cfg {
+    bool enabled;
+    uint64_t memcap;
+    char rules_dir[512];                   /* indicator lists (*.txt); "" = none */
+    char imaging_nets[DETECT_LIST_LEN];    /* zones.imaging: CIDRs of modalities, PACS, workstations */
+    char internal_nets[DETECT_LIST_LEN];   /* zones.internal: everything that is not the Internet */
+    char admin_hosts[DETECT_LIST_LEN];     /* allow.admin-hosts: may push executables and services */
+    char dicom_aes[DETECT_LIST_LEN];       /* allow.dicom-ae: "AE@address" pairs known to be legitimate */
+    char move_requesters[DETECT_LIST_LEN]; /* allow.dicom-move-requesters: may C-MOVE to third parties */
+    char disable[256];                     /* signatures.disable: sids */
+    char severity[256];                    /* signatures.severity: "sid=sev" pairs */
+    uint32_t rate_count, rate_seconds;     /* rate-limit: alerts per (signature, source) per window */
+    uint32_t chain_window;                 /* chain.window */
+    uint32_t fanout_hosts, fanout_window;  /* fanout.* */
+    uint32_t authfail_count, authfail_window;
+    uint32_t recon_kinds, recon_window;
+    uint32_t smb1_interval; /* smb1.interval: a client/server pair is reported once per this */
+    uint32_t ae_brute_count, ae_brute_window;
+    uint32_t cfind_count, cfind_window;
+    uint32_t cmove_window; /* seconds between a C-MOVE and its sub-association */
+};
+
+void detect_cfg_defaults(struct detect_cfg *c);
+
+/* ---- signatures (detect_sigs.c) ---- */
+enum detect_sid {
+    SID_FILE_SHA256 = 9300024,      /* 2: file whose SHA-256 is on an indicator list */
+    SID_FILE_NAME = 9300025,        /* 2: file whose name is on an indicator list */
+    SID_ADMIN_SHARE_EXE = 9300050,  /* 5 */
+    SID_REMOTE_SERVICE = 9300060,   /* 6 */
+    SID_SERVICE_IDENTITY = 9300070, /* 7 */
+    SID_FANOUT = 9300080,           /* 8: same file or service to many hosts */
+    SID_AUTH_FAIL_BURST = 9300081,  /* 8: many failed SMB logons */
+    SID_RECON_BURST = 9300090,      /* 9 */
+    SID_DICOM_NMAP = 9300130,       /* 13: nmap's DICOM probe defaults */
+    SID_DICOM_TOOL_AE = 9300131,    /* 13: a tool's default AE title (indicator list) */
+    SID_AE_BRUTE = 9300140,         /* 14 */
+    SID_AE_REJECTED = 9300141,      /* 14: one rejection, AE title not recognised */
+    SID_CFIND_SWEEP = 9300160,      /* 16 */
+    SID_QUERY_REFUSED = 9300161,    /* 16: a query the SCP answered with an abort */
+    SID_CMOVE_THIRD = 9300170,      /* 17 */
+    SID_CMOVE_FOLLOWED = 9300171,   /* 17: and the SCP connected to that third host */
+    SID_SMB1 = 9300210,             /* 21 */
+    SID_CHAIN = 9300300,            /* admin-share write -> remote service (-> C2) */
+};
+
+struct detect_sig {
+    uint32_t sid;
+    uint32_t rev;
+    const char *msg;
+    const char *category;
+    uint8_t severity;          /* 1 high ... 3 low */
+    const char *confidence;    /* "high", "medium", "low" */
+    const char *attack[3];     /* MITRE ATT&CK technique ids */
+    const char *references[3]; /* sources (KWAMPIRS.md ids, URLs) */
+    const char *spec;          /* "KWAMPIRS.md §7.5" */
+};
+extern const struct detect_sig detect_sigs[];
+extern const size_t detect_n_sigs;
+const struct detect_sig *detect_sig_find(uint32_t sid);
+
+/* ---- the alert (EVENT_ALERT body) ---- */
+#define ALERT_MAX_HOSTS 16
+#define ALERT_MAX_STEPS 8
+#define ALERT_MAX_AES   8
+#define ALERT_STR       256
+#define ALERT_AE        17
+
+struct alert_step {
+    uint32_t sid;
+    uint64_t flow_id;
+    uint64_t ts_us;
+    struct ip_addr dst;
+    char what[ALERT_STR]; /* "svcupdate.exe", "service SvcUpdate" */
+};
+
+struct alert_event {
+    const struct detect_sig *sig; /* static table entry */
+    uint8_t severity;             /* after detect.signatures.severity */
+    struct ip_addr src, dst;      /* dst.family == 0: no single destination (see hosts) */
+    uint16_t src_port, dst_port;  /* 0 = not one connection */
+    uint8_t proto;
+    const char *app_proto; /* static string or NULL */
+    uint64_t flow_id;      /* the flow that triggered it; 0 = none */
+    uint64_t first_us, last_us;
+    uint32_t count, threshold, window_s;
+    uint8_t n_hosts; /* every destination host concerned */
+    struct ip_addr hosts[ALERT_MAX_HOSTS];
+    uint8_t n_flows;
+    uint64_t flows[ALERT_MAX_HOSTS];
+    char share[128], filename[ALERT_STR], sha256[65], magic[48];
+    char service_name[ALERT_STR], display_name[ALERT_STR], binary_path[ALERT_STR], operation[48];
+    char calling_ae[ALERT_AE], called_ae[ALERT_AE], move_destination[ALERT_AE];
+    uint8_t n_aes;
+    char aes[ALERT_MAX_AES][ALERT_AE];
+    char indicator[ALERT_STR], indicator_type[16], indicator_list[64];
+    char detail[ALERT_STR];
+    uint8_t n_steps;
+    struct alert_step steps[ALERT_MAX_STEPS];
+};
+
+/* ---- counters (written in the stats event under `detect`) ---- */
+struct detect_stats {
+    uint64_t alerts, suppressed, allowlisted, memcap_hits, indicators;
+    uint64_t by_sig_alerts[32], by_sig_suppressed[32]; /* index in detect_sigs[] */
+};
+
+struct detect_ctx;
+
+/* NULL with one sentence in err when the configuration or a rule file is wrong ("rules/x.txt:12: ..."). */
+struct detect_ctx *detect_new(const struct detect_cfg *cfg, struct event_bus *bus, char *err, size_t errlen);
+void detect_free(struct detect_ctx *d);
+/* -T: parse the lists and rule files without subscribing; 0 or -1 with err. */
+int detect_check(const struct detect_cfg *cfg, char *err, size_t errlen);
+const struct detect_stats *detect_get_stats(const struct detect_ctx *d);
+const struct memcap *detect_get_memcap(const struct detect_ctx *d);
+
+/* Event-bus subscriber (exposed for tests). */
+void detect_on_event(void *user, const struct event *ev);
+
+#endif

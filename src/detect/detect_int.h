@@ -1,0 +1,155 @@
+/*
+ * detect_int.h - what the detectors share: the engine context, the state
+ * tables, network lists, indicator lists, and the alert helpers.
+ *
+ * State table: chained hash buckets (count fixed at start, random seed per
+ * table so traffic cannot aim at one bucket) of fixed-size entries allocated
+ * from the engine's memcap.  An entry's key is two addresses and a 64-bit
+ * extra word (a signature id, or the keyed hash of a file hash / service
+ * name); its `last_us` is packet time.  Entries idle longer than the table's
+ * timeout are freed by the sweep that runs once per second of packet time.
+ * When the memcap is exhausted a sweep runs at once; if still no room, the
+ * new state is not created and `memcap_hits` counts it (the detector misses
+ * that event instead of growing).
+ */
+#ifndef MEDSENTRY_DETECT_DETECT_INT_H
+#define MEDSENTRY_DETECT_DETECT_INT_H
+
+#include "detect/detect.h"
+#include "detect/rules.h"
+
+struct flow;
+
+struct dkey {
+    struct ip_addr a, b;
+    uint64_t x;
+};
+
+struct dentry {
+    struct dentry *next;
+    struct dkey key;
+    uint64_t first_us, last_us;
+};
+
+/* Every stateful detector's entry (a struct starting with struct dentry) fits in this many bytes; each
+ * detector checks its own with a static assertion. */
+#define DETECT_ENTRY_SIZE      1024
+#define DETECT_SMB1_ENTRY_SIZE (sizeof(struct dentry) + 8) /* smb1_policy.c: small, one per SMB1 pair */
+
+struct dtable {
+    const char *name;
+    struct dentry **buckets;
+    uint32_t mask;
+    uint64_t seed;
+    size_t entry_size; /* the detector's struct, which starts with struct dentry */
+    uint64_t timeout_us;
+    uint32_t n;
+};
+
+#define DETECT_MAX_NETS 64
+struct detect_net {
+    struct ip_addr addr; /* IPv4 mapped, as everywhere */
+    uint8_t bits;        /* prefix length over the 128-bit form */
+};
+struct detect_netlist {
+    uint32_t n;
+    struct detect_net e[DETECT_MAX_NETS];
+};
+
+#define DETECT_MAX_AE_PAIRS 128
+struct detect_ae_pair {
+    char ae[ALERT_AE];
+    struct ip_addr addr;
+};
+
+struct detect_ctx {
+    struct detect_cfg cfg;
+    struct event_bus *bus;
+    struct memcap mc;
+    struct detect_stats stats;
+    struct detect_rules rules;
+    struct detect_netlist imaging, internal, admin, move_requesters;
+    uint32_t n_ae_pairs;
+    struct detect_ae_pair ae_pairs[DETECT_MAX_AE_PAIRS];
+    bool disabled[32]; /* by index in detect_sigs[] */
+    uint8_t sev_override[32];
+    uint64_t now_us, next_sweep_us;
+    /* tables */
+    struct dtable rate;     /* (source, -, sid): alerts in the current rate window */
+    struct dtable chain;    /* (source): steps of the lateral-movement chain */
+    struct dtable fanout;   /* (source, -, object): hosts that received it */
+    struct dtable authfail; /* (source): failed logons */
+    struct dtable recon;    /* (source): kinds of reconnaissance calls */
+    struct dtable smb1;     /* (client, server): reported */
+    struct dtable aerej;    /* (source): called AE titles rejected */
+    struct dtable cfind;    /* (source, -, calling AE): wildcard queries */
+    struct dtable assoc;    /* (client, -, called AE): recent association requests, for C-MOVE follow-ups */
+};
+
+/* Timestamps of the last events of one kind, to count those inside a window. */
+#define DETECT_RING 64
+struct det_ring {
+    uint8_t n, head;
+    uint64_t ts[DETECT_RING];
+};
+static inline void det_ring_add(struct det_ring *r, uint64_t ts)
+{
+    r->ts[r->head] = ts;
+    r->head = (uint8_t)((r->head + 1) % DETECT_RING);
+    if (r->n < DETECT_RING)
+        r->n++;
+}
+/* Events at or after now - window. */
+static inline uint32_t det_ring_count(const struct det_ring *r, uint64_t now, uint64_t window)
+{
+    uint32_t c = 0;
+    for (uint8_t i = 0; i < r->n; i++)
+        if (r->ts[i] + window >= now)
+            c++;
+    return c;
+}
+
+/* ---- tables (detect.c) ---- */
+int dtable_init(struct detect_ctx *d, struct dtable *t, const char *name, size_t entry_size, uint32_t buckets,
+                uint64_t timeout_us);
+void dtable_free(struct detect_ctx *d, struct dtable *t);
+/* The entry for key; created (zeroed, first_us = now) if create and there is room.  last_us = now on return. */
+void *dtable_get(struct detect_ctx *d, struct dtable *t, const struct dkey *k, bool create);
+void dtable_expire(struct detect_ctx *d, struct dtable *t, uint64_t now_us);
+/* A 64-bit key word from a string, case-folded (names are Windows names or AE titles). */
+uint64_t dkey_str(const struct dtable *t, const char *s);
+
+/* ---- lists (detect.c) ---- */
+bool detect_net_match(const struct detect_netlist *l, const struct ip_addr *a);
+bool detect_ae_known(const struct detect_ctx *d, const char *ae, const struct ip_addr *a);
+
+/* ---- alerts (detect.c) ---- */
+/* A zeroed alert of signature sid with the flow's endpoints (client = src) when f is not NULL. */
+void alert_init(struct alert_event *a, uint32_t sid, const struct event *ev);
+void alert_add_host(struct alert_event *a, const struct ip_addr *h);
+void alert_add_flow(struct alert_event *a, uint64_t flow_id);
+/* Applies enable/disable, severity override and the rate limit, then publishes. */
+void detect_alert(struct detect_ctx *d, struct alert_event *a, uint64_t ts_us);
+
+/* ---- detectors: one file each ---- */
+void det_admin_share_exe(struct detect_ctx *d, const struct event *ev);  /* 5: fileinfo */
+void det_file_indicator(struct detect_ctx *d, const struct event *ev);   /* 2: fileinfo */
+void det_remote_service(struct detect_ctx *d, const struct event *ev);   /* 6: dcerpc */
+void det_service_identity(struct detect_ctx *d, const struct event *ev); /* 7: dcerpc */
+void det_fanout_step(struct detect_ctx *d, const struct alert_event *step, const char *object);
+void det_auth_failures(struct detect_ctx *d, const struct event *ev); /* 8: smb */
+void det_recon_burst(struct detect_ctx *d, const struct event *ev);   /* 9: dcerpc */
+void det_dicom_scanner(struct detect_ctx *d, const struct event *ev); /* 13: dicom */
+void det_ae_bruteforce(struct detect_ctx *d, const struct event *ev); /* 14: dicom */
+void det_cfind_sweep(struct detect_ctx *d, const struct event *ev);   /* 16: dicom */
+void det_cmove_rogue(struct detect_ctx *d, const struct event *ev);   /* 17: dicom */
+void det_smb1_policy(struct detect_ctx *d, const struct event *ev);   /* 21: smb */
+/* The chain: admin-share write and remote service steps by source (chain.c). */
+void det_chain_step(struct detect_ctx *d, const struct alert_event *step);
+/* The same, for a step that only counts after an admin-share write of this source (a service start). */
+void det_chain_step_if_open(struct detect_ctx *d, const struct alert_event *step);
+
+/* Windows admin share: ADMIN$ or a one-letter drive share (C$, D$ ...), from "\\host\SHARE" or "SHARE". */
+bool detect_is_admin_share(const char *share);
+
+#endif

@@ -1,0 +1,743 @@
+/*
+ * test_detect.c - the detection engine fed synthetic events: each detector's
+ * threshold and window edges, allowlists, state expiry on packet time, the
+ * memcap, the per-(signature, source) rate limit, severity overrides, the
+ * chain, indicator-list parsing and its errors, and docs/DETECTIONS.md having a
+ * section for every signature id in the code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+#include "app/dcerpc/dcerpc.h"
+#include "app/dicom/dicom.h"
+#include "app/smb/smb.h"
+#include "detect/detect.h"
+#include "detect/detect_int.h"
+#include "detect/rules.h"
+#include "files/files.h"
+#include "flow/flow.h"
+
+#define SEC 1000000ULL
+
+/* ---- harness: an engine on a bus, recording the alerts it publishes ---- */
+struct harness {
+    struct event_bus bus;
+    struct detect_cfg cfg;
+    struct detect_ctx *d;
+    struct flow flow;
+    int n;
+    uint32_t sids[64];
+    uint8_t sev[64];
+    struct alert_event last;
+};
+
+static void on_alert(void *user, const struct event *ev)
+{
+    struct harness *h = user;
+    const struct alert_event *a = ev->body;
+    if (h->n < 64) {
+        h->sids[h->n] = a->sig->sid;
+        h->sev[h->n] = a->severity;
+    }
+    h->n++;
+    h->last = *a;
+}
+
+static int count_sid(const struct harness *h, uint32_t sid)
+{
+    int c = 0;
+    for (int i = 0; i < h->n && i < 64; i++)
+        c += h->sids[i] == sid;
+    return c;
+}
+
+static void set4(struct ip_addr *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
+{
+    uint8_t b[4] = {x, y, z, w};
+    ip_addr_set4(a, b);
+}
+
+static struct harness *harness_new(void (*tune)(struct detect_cfg *))
+{
+    struct harness *h = calloc(1, sizeof(*h));
+    assert_non_null(h);
+    detect_cfg_defaults(&h->cfg);
+    h->cfg.rules_dir[0] = '\0';
+    if (tune)
+        tune(&h->cfg);
+    char err[512];
+    h->d = detect_new(&h->cfg, &h->bus, err, sizeof(err));
+    assert_non_null(h->d);
+    assert_int_equal(event_bus_subscribe(&h->bus, EVENT_MASK(EVENT_ALERT), on_alert, h), 0);
+    set4(&h->flow.client, 10, 0, 0, 5);
+    set4(&h->flow.server, 10, 0, 0, 30);
+    h->flow.client_port = 50000;
+    h->flow.server_port = 445;
+    h->flow.ipproto = 6;
+    h->flow.flow_id = 1;
+    return h;
+}
+
+static void harness_free(struct harness *h)
+{
+    detect_free(h->d);
+    free(h);
+}
+
+static void publish(struct harness *h, enum event_type t, uint64_t ts, const void *body)
+{
+    struct event ev = {.type = t, .ts_us = ts, .flow = &h->flow, .dir = EVENT_DIR_TOSERVER, .body = body};
+    event_publish(&h->bus, &ev);
+}
+
+static void write_file(struct harness *h, uint64_t ts, const char *share, const char *name, const char *head,
+                       const char *sha)
+{
+    struct fileinfo_event fi = {.filename = name, .share = share, .source = "smb", .direction = 0};
+    fi.head = (const uint8_t *)head;
+    fi.head_len = strlen(head);
+    fi.magic = "PE32 executable (x86)";
+    if (sha) {
+        fi.has_sha256 = true;
+        snprintf(fi.sha256, sizeof(fi.sha256), "%s", sha);
+    }
+    publish(h, EVENT_FILEINFO, ts, &fi);
+}
+
+static void svcctl(struct harness *h, uint64_t ts, uint16_t opnum, const char *name, const char *display,
+                   const char *path)
+{
+    struct dcerpc_svcctl s;
+    memset(&s, 0, sizeof(s));
+    s.present = true;
+    s.opnum = opnum;
+    snprintf(s.service_name, sizeof(s.service_name), "%s", name);
+    snprintf(s.display_name, sizeof(s.display_name), "%s", display);
+    snprintf(s.binary_path, sizeof(s.binary_path), "%s", path);
+    struct dcerpc_event e;
+    memset(&e, 0, sizeof(e));
+    e.ptype = DCERPC_REQUEST;
+    e.transport = DCERPC_TRANSPORT_SMB;
+    e.pipe = "svcctl";
+    e.opnum = opnum;
+    e.iface_name = "svcctl";
+    e.op_name = opnum == 12 ? "CreateServiceW" : opnum == 19 ? "StartServiceW" : "OpenServiceW";
+    e.svcctl = &s;
+    publish(h, EVENT_DCERPC, ts, &e);
+}
+
+static const char *SHA = "e49f70fdc4ac50a9a640c34040e8a386e91d868e9ca7c3a331c44c065137f5d7";
+
+/* ---- 5: admin share ---- */
+static void test_admin_share_exe(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    write_file(h, 1 * SEC, "\\\\PACS\\IMAGES", "a.exe", "MZ\x90", SHA); /* not an admin share */
+    write_file(h, 2 * SEC, "\\\\PACS\\ADMIN$", "x.dcm", "DICM", SHA);   /* not an executable */
+    write_file(h, 3 * SEC, "\\\\PACS\\CC$", "a.exe", "MZ", SHA);        /* not a drive share */
+    assert_int_equal(h->n, 0);
+    write_file(h, 4 * SEC, "\\\\PACS\\C$", "WINDOWS\\a.bin", "MZ", SHA); /* magic, not the name, decides */
+    write_file(h, 5 * SEC, "\\\\PACS\\admin$", "a",
+               "\x7f"
+               "ELF",
+               NULL);
+    assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 2);
+    assert_int_equal(h->last.severity, 1);
+    assert_string_equal(h->last.share, "\\\\PACS\\admin$");
+    harness_free(h);
+    assert_true(detect_is_admin_share("D$"));
+    assert_false(detect_is_admin_share("IPC$"));
+    assert_false(detect_is_admin_share(NULL));
+}
+
+static void allow_admin(struct detect_cfg *c)
+{
+    snprintf(c->admin_hosts, sizeof(c->admin_hosts), "10.0.0.0/29, 192.168.1.7");
+}
+
+static void test_admin_allowlist(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(allow_admin);
+    write_file(h, 1 * SEC, "\\\\PACS\\ADMIN$", "svc.exe", "MZ", SHA);
+    svcctl(h, 2 * SEC, 12, "Svc", "Svc", "%SystemRoot%\\svc.exe");
+    assert_int_equal(h->n, 0); /* 10.0.0.5 is inside 10.0.0.0/29: SCCM push, no step, no chain */
+    assert_int_equal(detect_get_stats(h->d)->allowlisted, 2);
+    set4(&h->flow.client, 10, 0, 0, 8); /* just outside the /29 */
+    write_file(h, 3 * SEC, "\\\\PACS\\ADMIN$", "svc.exe", "MZ", SHA);
+    assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 1);
+    harness_free(h);
+}
+
+/* ---- 6, 7 and the chain ---- */
+static void test_chain(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    write_file(h, 10 * SEC, "\\\\PACS\\ADMIN$", "system32\\svcupdate.exe", "MZ", SHA);
+    h->flow.flow_id = 2;
+    svcctl(h, 11 * SEC, 12, "SvcUpdate", "Service Update", "%SystemRoot%\\system32\\svcupdate.exe");
+    assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 1);
+    assert_int_equal(count_sid(h, SID_REMOTE_SERVICE), 1);
+    assert_int_equal(count_sid(h, SID_CHAIN), 1);
+    assert_int_equal(h->last.sig->sid, SID_CHAIN); /* after the steps it summarises */
+    assert_int_equal(h->last.severity, 1);
+    assert_int_equal(h->last.n_steps, 2);
+    assert_int_equal(h->last.steps[0].sid, SID_ADMIN_SHARE_EXE);
+    assert_int_equal(h->last.steps[0].flow_id, 1);
+    assert_int_equal(h->last.steps[1].sid, SID_REMOTE_SERVICE);
+    assert_int_equal(h->last.steps[1].flow_id, 2);
+    assert_int_equal(h->last.n_flows, 2);
+    /* more steps in the same window: no second chain */
+    svcctl(h, 12 * SEC, 12, "SvcUpdate2", "x", "y");
+    assert_int_equal(count_sid(h, SID_CHAIN), 1);
+    harness_free(h);
+}
+
+static void test_chain_window_edge(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL); /* chain.window 600 s */
+    write_file(h, 100 * SEC, "\\\\PACS\\ADMIN$", "a.exe", "MZ", SHA);
+    svcctl(h, 100 * SEC + 600 * SEC + 1, 12, "S", "S", "p"); /* one microsecond past the window */
+    assert_int_equal(count_sid(h, SID_CHAIN), 0);
+    harness_free(h);
+    h = harness_new(NULL);
+    write_file(h, 100 * SEC, "\\\\PACS\\ADMIN$", "a.exe", "MZ", SHA);
+    svcctl(h, 100 * SEC + 600 * SEC, 12, "S", "S", "p"); /* exactly at the edge: inside */
+    assert_int_equal(count_sid(h, SID_CHAIN), 1);
+    harness_free(h);
+}
+
+static void test_start_after_write(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    svcctl(h, 1 * SEC, 19, "Spooler", "", ""); /* a start alone: routine, nothing */
+    assert_int_equal(h->n, 0);
+    write_file(h, 2 * SEC, "\\\\PACS\\ADMIN$", "PSEXESVC.exe", "MZ", SHA);
+    svcctl(h, 3 * SEC, 19, "PSEXESVC", "", "");
+    assert_int_equal(count_sid(h, SID_REMOTE_SERVICE), 0);
+    assert_int_equal(count_sid(h, SID_CHAIN), 1);
+    harness_free(h);
+}
+
+static void test_service_identity(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    char err[256];
+    char l1[] = "service WmiApSrvEx", l2[] = "service WMI Performance Adapter Extension",
+         l3[] = "service-path ControlTrace -Embedding -k";
+    struct detect_rules *r = &h->d->rules;
+    assert_int_equal(rules_parse_line(r, 0, l1, err, sizeof(err)), 0);
+    assert_int_equal(rules_parse_line(r, 0, l2, err, sizeof(err)), 0);
+    assert_int_equal(rules_parse_line(r, 0, l3, err, sizeof(err)), 0);
+    svcctl(h, 1 * SEC, 16, "wmiApSrv", "WMI Performance Adapter", "C:\\Windows\\system32\\wbem\\WmiApSrv.exe");
+    assert_int_equal(count_sid(h, SID_SERVICE_IDENTITY), 0); /* the real Windows service */
+    svcctl(h, 2 * SEC, 16, "WMIAPSRVEX", "", "");            /* case-insensitive, any svcctl request */
+    assert_int_equal(count_sid(h, SID_SERVICE_IDENTITY), 1);
+    h->flow.client.b[15]++;
+    svcctl(h, 3 * SEC, 16, "Other", "x", "c:\\x.exe controltrace -embedding -k 1");
+    assert_int_equal(count_sid(h, SID_SERVICE_IDENTITY), 2);
+    assert_string_equal(h->last.indicator_type, "service-path");
+    harness_free(h);
+}
+
+/* ---- 8: fan-out and auth failures ---- */
+static void test_fanout(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL); /* 5 hosts in 600 s */
+    for (int i = 0; i < 4; i++) {
+        h->flow.server.b[15] = (uint8_t)(40 + i);
+        write_file(h, (uint64_t)(1 + i) * SEC, "\\\\H\\ADMIN$", "w.exe", "MZ", SHA);
+    }
+    h->flow.server.b[15] = 40; /* the same host again does not count */
+    write_file(h, 5 * SEC, "\\\\H\\ADMIN$", "w.exe", "MZ", SHA);
+    assert_int_equal(count_sid(h, SID_FANOUT), 0);
+    h->flow.server.b[15] = 44;
+    write_file(h, 6 * SEC, "\\\\H\\ADMIN$", "w.exe", "MZ", SHA);
+    assert_int_equal(count_sid(h, SID_FANOUT), 1);
+    struct alert_event fan = h->last;
+    for (int i = 0; i < h->n && i < 64; i++)
+        if (h->sids[i] == SID_FANOUT)
+            assert_int_equal(h->sev[i], 1);
+    (void)fan;
+    harness_free(h);
+}
+
+static void test_auth_failures(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL); /* 5 in 300 s */
+    struct smb_event e;
+    memset(&e, 0, sizeof(e));
+    e.version = 2;
+    e.command = SMB2_SESSION_SETUP;
+    e.has_status = true;
+    e.status = 0xc000006d;
+    for (int i = 0; i < 4; i++)
+        publish(h, EVENT_SMB, (uint64_t)i * 100 * SEC, &e); /* 0, 100, 200, 300 */
+    publish(h, EVENT_SMB, 300 * SEC + 1, &e);               /* the first just left the window: 4 inside */
+    assert_int_equal(count_sid(h, SID_AUTH_FAIL_BURST), 0);
+    publish(h, EVENT_SMB, 300 * SEC + 2, &e);
+    assert_int_equal(count_sid(h, SID_AUTH_FAIL_BURST), 1);
+    e.status = 0; /* a success never counts */
+    for (int i = 0; i < 10; i++)
+        publish(h, EVENT_SMB, 403 * SEC, &e);
+    assert_int_equal(h->n, 1);
+    harness_free(h);
+}
+
+/* ---- 9: recon ---- */
+static void rpc(struct harness *h, uint64_t ts, const char *iface, uint16_t op)
+{
+    struct dcerpc_event e;
+    memset(&e, 0, sizeof(e));
+    e.ptype = DCERPC_REQUEST;
+    e.iface_name = iface;
+    e.opnum = op;
+    publish(h, EVENT_DCERPC, ts, &e);
+}
+
+static void test_recon(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    for (int i = 0; i < 20; i++)
+        rpc(h, (uint64_t)i * SEC, "lsarpc", 7); /* net rpc does this for every command */
+    rpc(h, 30 * SEC, "srvsvc", 21);             /* NetrServerGetInfo: not enumeration */
+    assert_int_equal(h->n, 0);
+    rpc(h, 31 * SEC, "srvsvc", 15); /* NetrShareEnum */
+    assert_int_equal(count_sid(h, SID_RECON_BURST), 1);
+    harness_free(h);
+}
+
+/* ---- 21: SMB1 ---- */
+static void test_smb1(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct smb_event e;
+    memset(&e, 0, sizeof(e));
+    e.version = 1;
+    e.command = 0x72;
+    e.has_status = true;
+    e.dialect = "SMB 2.???"; /* an SMB1 negotiate answered with SMB2: not SMB1 */
+    publish(h, EVENT_SMB, 1 * SEC, &e);
+    assert_int_equal(h->n, 0);
+    e.dialect = "NT LM 0.12";
+    publish(h, EVENT_SMB, 2 * SEC, &e);
+    publish(h, EVENT_SMB, 3 * SEC, &e); /* the same pair again: once per interval */
+    assert_int_equal(count_sid(h, SID_SMB1), 1);
+    assert_int_equal(h->last.severity, 3);
+    publish(h, EVENT_SMB, 2 * SEC + 86400 * SEC, &e);
+    assert_int_equal(count_sid(h, SID_SMB1), 2);
+    harness_free(h);
+}
+
+/* ---- DICOM ---- */
+static void dicom(struct harness *h, uint64_t ts, enum dicom_event_kind kind, const struct dicom_assoc *a,
+                  const struct dicom_op *op, const char *end)
+{
+    struct dicom_event e = {.kind = kind, .assoc = a, .op = op, .end = end};
+    publish(h, EVENT_DICOM, ts, &e);
+}
+
+static void allow_ae(struct detect_cfg *c)
+{
+    snprintf(c->dicom_aes, sizeof(c->dicom_aes), "ECHOSCU@10.0.0.5");
+}
+
+static void test_dicom_scanner(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    char err[128], l[] = "ae-title ECHOSCU";
+    assert_int_equal(rules_parse_line(&h->d->rules, 0, l, err, sizeof(err)), 0);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    assert_non_null(a);
+    strcpy(a->called_ae, "ANY-SCP");
+    strcpy(a->calling_ae, "ECHOSCU");
+    strcpy(a->ui_rq.impl_version, "OFFIS_DCMTK_367"); /* real echoscu: only the tool-AE signature */
+    dicom(h, 1 * SEC, DICOM_EV_REQUEST, a, NULL, NULL);
+    assert_int_equal(count_sid(h, SID_DICOM_TOOL_AE), 1);
+    assert_int_equal(count_sid(h, SID_DICOM_NMAP), 0);
+    strcpy(a->ui_rq.impl_version, "OFFIS_DCMTK_362"); /* nmap's defaults */
+    dicom(h, 2 * SEC, DICOM_EV_REQUEST, a, NULL, NULL);
+    assert_int_equal(count_sid(h, SID_DICOM_NMAP), 1);
+    harness_free(h);
+    /* echoscu from the known workstation: nothing */
+    h = harness_new(allow_ae);
+    char l2[] = "ae-title ECHOSCU"; /* the parser cuts its line in place */
+    assert_int_equal(rules_parse_line(&h->d->rules, 0, l2, err, sizeof(err)), 0);
+    strcpy(a->ui_rq.impl_version, "OFFIS_DCMTK_367");
+    strcpy(a->called_ae, "PACS");
+    dicom(h, 1 * SEC, DICOM_EV_REQUEST, a, NULL, NULL);
+    assert_int_equal(h->n, 0);
+    free(a);
+    harness_free(h);
+}
+
+static void test_ae_bruteforce(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL); /* 5 distinct in 300 s */
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    assert_non_null(a);
+    a->rj_source = 1;
+    a->rj_reason = 7;
+    for (int i = 0; i < 8; i++) { /* one title repeated: a misconfigured modality */
+        strcpy(a->called_ae, "PACS1");
+        dicom(h, (uint64_t)i * SEC, DICOM_EV_REJECT, a, NULL, NULL);
+    }
+    assert_int_equal(count_sid(h, SID_AE_BRUTE), 0);
+    assert_int_equal(count_sid(h, SID_AE_REJECTED), 5); /* rate limit: 5 per source per 600 s */
+    assert_int_equal(detect_get_stats(h->d)->suppressed, 3);
+    for (int i = 0; i < 4; i++) {
+        snprintf(a->called_ae, sizeof(a->called_ae), "TRY%d", i);
+        dicom(h, (uint64_t)(10 + i) * SEC, DICOM_EV_REJECT, a, NULL, NULL);
+    }
+    assert_int_equal(count_sid(h, SID_AE_BRUTE), 1);
+    assert_int_equal(h->last.n_aes, 5);
+    a->rj_reason = 2; /* application context not supported: not a title guess */
+    strcpy(a->called_ae, "OTHER");
+    int before = h->n;
+    dicom(h, 20 * SEC, DICOM_EV_REJECT, a, NULL, NULL);
+    assert_int_equal(h->n, before);
+    free(a);
+    harness_free(h);
+}
+
+static void test_cfind_sweep(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL); /* 10 in 300 s */
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    struct dicom_op *op = calloc(1, sizeof(*op));
+    assert_non_null(a);
+    assert_non_null(op);
+    strcpy(a->calling_ae, "RADWS01");
+    op->has_rq = true;
+    op->rq.command_field = 0x0020;
+    strcpy(op->rq_ds.qr_level, "PATIENT");
+    op->rq_ds.has_patient_id = true; /* one patient by id, name as a return key: a radiologist's lookup */
+    strcpy(op->rq_ds.patient_id, "phi:1234");
+    op->rq_ds.has_patient_name = true;
+    op->rq_ds.patient_name_wild = true;
+    for (int i = 0; i < 20; i++)
+        dicom(h, (uint64_t)i * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(h->n, 0);
+    op->rq_ds.has_patient_id = false; /* PatientName=* alone: a sweep */
+    for (int i = 0; i < 9; i++)
+        dicom(h, (uint64_t)(100 + i) * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(h->n, 0);
+    dicom(h, 109 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(count_sid(h, SID_CFIND_SWEEP), 1);
+    assert_int_equal(h->last.severity, 2);
+    free(op);
+    free(a);
+    harness_free(h);
+}
+
+static void test_query_refused(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    assert_non_null(a);
+    a->ops_by_cmd[dicom_cmd_index(0x0020)] = 1;
+    a->abort_dir = 0; /* the client aborted (echoscu --abort): nothing */
+    dicom(h, 1 * SEC, DICOM_EV_SUMMARY, a, NULL, "abort");
+    assert_int_equal(h->n, 0);
+    a->abort_dir = 1;
+    a->ops_by_cmd[dicom_cmd_index(0x8020)] = 1; /* answered, then aborted: nothing */
+    dicom(h, 2 * SEC, DICOM_EV_SUMMARY, a, NULL, "abort");
+    assert_int_equal(h->n, 0);
+    a->ops_by_cmd[dicom_cmd_index(0x8020)] = 0;
+    dicom(h, 3 * SEC, DICOM_EV_SUMMARY, a, NULL, "abort");
+    assert_int_equal(count_sid(h, SID_QUERY_REFUSED), 1);
+    free(a);
+    harness_free(h);
+}
+
+static void test_cmove(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    struct dicom_op *op = calloc(1, sizeof(*op));
+    assert_non_null(a);
+    assert_non_null(op);
+    strcpy(a->calling_ae, "RADWS01");
+    op->has_rq = true;
+    op->rq.command_field = 0x0021;
+    strcpy(op->rq.move_destination, "RADWS01"); /* to the requester itself */
+    op->rq_ts_us = 1 * SEC;
+    dicom(h, 2 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(h->n, 0);
+    strcpy(op->rq.move_destination, "EVIL"); /* another AE, sub-association not seen */
+    dicom(h, 3 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(count_sid(h, SID_CMOVE_THIRD), 1);
+    /* the SCP (10.0.0.30) associates to EVIL at 10.9.9.9, then the C-MOVE completes */
+    struct flow req = h->flow;
+    h->flow.client = req.server;
+    set4(&h->flow.server, 10, 9, 9, 9);
+    strcpy(a->called_ae, "EVIL");
+    dicom(h, 4 * SEC, DICOM_EV_REQUEST, a, NULL, NULL);
+    h->flow = req;
+    strcpy(a->called_ae, "PACS");
+    op->rq_ts_us = 4 * SEC;
+    dicom(h, 5 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(count_sid(h, SID_CMOVE_FOLLOWED), 1);
+    assert_int_equal(h->last.severity, 1);
+    assert_int_equal(h->last.n_hosts, 2); /* the PACS and the third host */
+    free(op);
+    free(a);
+    harness_free(h);
+}
+
+/* ---- engine: expiry, memcap, rate limit, overrides ---- */
+static void test_expiry_on_packet_time(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    write_file(h, 1 * SEC, "\\\\PACS\\ADMIN$", "a.exe", "MZ", SHA);
+    assert_true(h->d->chain.n == 1 && h->d->fanout.n == 1);
+    struct smb_event e;
+    memset(&e, 0, sizeof(e)); /* any event moves packet time */
+    publish(h, EVENT_SMB, 1 * SEC + 600 * SEC, &e);
+    assert_int_equal(h->d->chain.n, 1); /* still inside the timeout */
+    publish(h, EVENT_SMB, 1 * SEC + 602 * SEC, &e);
+    assert_int_equal(h->d->chain.n, 0);
+    assert_int_equal(h->d->fanout.n, 0);
+    assert_int_equal(h->d->rate.n, 0);
+    harness_free(h);
+}
+
+static void small_memcap(struct detect_cfg *c)
+{
+    c->memcap = 9 * 1024 * sizeof(void *) + 8 * 1024; /* the nine tables' buckets and a few entries */
+}
+
+static void test_memcap(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(small_memcap);
+    const struct memcap *mc = detect_get_memcap(h->d);
+    for (int i = 0; i < 200; i++) {
+        h->flow.client.b[14] = (uint8_t)(i >> 8);
+        h->flow.client.b[15] = (uint8_t)i;
+        write_file(h, 1 * SEC, "\\\\PACS\\ADMIN$", "a.exe", "MZ", SHA);
+    }
+    assert_true(mc->used <= mc->cap);
+    assert_true(detect_get_stats(h->d)->memcap_hits > 0);
+    assert_true(count_sid(h, SID_ADMIN_SHARE_EXE) > 0);
+    harness_free(h);
+    char err[256];
+    struct detect_cfg c;
+    detect_cfg_defaults(&c);
+    c.rules_dir[0] = '\0';
+    c.memcap = 1024;
+    assert_null(detect_new(&c, NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "detect.memcap"));
+}
+
+static void overrides(struct detect_cfg *c)
+{
+    snprintf(c->disable, sizeof(c->disable), "9300300");
+    snprintf(c->severity, sizeof(c->severity), "9300050=3");
+    c->rate_count = 2;
+    c->rate_seconds = 60;
+}
+
+static void test_overrides_and_rate(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(overrides);
+    for (int i = 0; i < 5; i++)
+        write_file(h, (uint64_t)i * SEC, "\\\\PACS\\ADMIN$", "a.exe", "MZ", SHA);
+    svcctl(h, 6 * SEC, 12, "S", "S", "p");
+    assert_int_equal(count_sid(h, SID_CHAIN), 0); /* disabled */
+    assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 2);
+    assert_int_equal(h->sev[0], 3);
+    assert_int_equal(detect_get_stats(h->d)->suppressed, 3);
+    write_file(h, 60 * SEC, "\\\\PACS\\ADMIN$", "a.exe", "MZ", SHA); /* a new rate window */
+    assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 3);
+    harness_free(h);
+}
+
+static void test_config_errors(void **state)
+{
+    (void)state;
+    char err[512];
+    struct detect_cfg c;
+    detect_cfg_defaults(&c);
+    c.rules_dir[0] = '\0';
+    snprintf(c.imaging_nets, sizeof(c.imaging_nets), "10.0.0.0/33");
+    assert_int_equal(detect_check(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "detect.zones.imaging"));
+    c.imaging_nets[0] = '\0';
+    snprintf(c.severity, sizeof(c.severity), "9300050=4");
+    assert_int_equal(detect_check(&c, err, sizeof(err)), -1);
+    c.severity[0] = '\0';
+    snprintf(c.disable, sizeof(c.disable), "1234");
+    assert_int_equal(detect_check(&c, err, sizeof(err)), -1);
+    c.disable[0] = '\0';
+    snprintf(c.dicom_aes, sizeof(c.dicom_aes), "RADWS01@not-an-ip");
+    assert_int_equal(detect_check(&c, err, sizeof(err)), -1);
+    snprintf(c.dicom_aes, sizeof(c.dicom_aes), "RADWS01@10.1.2.3, X@::1");
+    assert_int_equal(detect_check(&c, err, sizeof(err)), 0);
+}
+
+/* ---- indicator lists ---- */
+static void test_rules_lines(void **state)
+{
+    (void)state;
+    struct detect_rules r;
+    memset(&r, 0, sizeof(r));
+    char err[256];
+    const char *good[] = {"# comment",
+                          "   ",
+                          "domain DswSite.com",
+                          "url dswsite.com/login.php",
+                          "ip+path 101.11.98.119/groupusers/login.aspx",
+                          "ip 65.116.107.24",
+                          "ip ::1",
+                          "sha256 E49F70FDC4AC50A9A640C34040E8A386E91D868E9CA7C3A331C44C065137F5D7",
+                          "filename svcupdate.exe",
+                          "service WMI Performance Adapter Extension",
+                          "ae-title ANY-SCP",
+                          "domain dswsite.com"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "%s\n", good[i]);
+        assert_int_equal(rules_parse_line(&r, 0, line, err, sizeof(err)), 0);
+    }
+    assert_int_equal(r.total, 9); /* the duplicate domain counts once */
+    assert_non_null(rules_match(&r, IOC_DOMAIN, "DSWSITE.COM"));
+    assert_non_null(rules_match(&r, IOC_SHA256, SHA));
+    assert_non_null(rules_match(&r, IOC_SERVICE, "wmi performance adapter extension"));
+    assert_null(rules_match(&r, IOC_SERVICE, "WMI Performance Adapter"));
+    assert_null(rules_match(&r, IOC_DOMAIN, "site.com"));
+    const char *bad[] = {"domain",
+                         "nosuchtype x",
+                         "domain 1.2.3.4",
+                         "domain no_dot",
+                         "url http://x.com/a",
+                         "url x.com",
+                         "ip+path x.com/a",
+                         "ip 300.1.1.1",
+                         "sha256 abcd",
+                         "filename a\\b.exe",
+                         "ae-title SEVENTEEN_CHARS_XX",
+                         "domain a b.com"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "%s", bad[i]);
+        assert_int_equal(rules_parse_line(&r, 0, line, err, sizeof(err)), -1);
+    }
+    rules_free(&r);
+}
+
+static void test_rules_file_errors(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/medsentry-rules-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/x.txt", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("# fine\nservice WmiApSrvEx\n\nsha256 123\n", fp);
+    fclose(fp);
+    struct detect_rules r;
+    memset(&r, 0, sizeof(r));
+    char err[512];
+    assert_int_equal(rules_load_dir(&r, dir, err, sizeof(err)), -1);
+    char want[300];
+    snprintf(want, sizeof(want), "%s:4: ", path);
+    assert_non_null(strstr(err, want)); /* file and line */
+    rules_free(&r);
+    remove(path);
+    rmdir(dir);
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(rules_load_dir(&r, "/nonexistent-medsentry", err, sizeof(err)), -1);
+    rules_free(&r);
+}
+
+static void test_shipped_rules(void **state)
+{
+    (void)state;
+    struct detect_rules r;
+    memset(&r, 0, sizeof(r));
+    char err[512];
+    if (rules_load_dir(&r, "rules", err, sizeof(err)) < 0)
+        fail_msg("shipped rules/: %s", err);
+    assert_true(r.n[IOC_IP_PATH] >= 465); /* S8's 465 IP-based URLs */
+    assert_true(r.n[IOC_DOMAIN] > 1000);
+    assert_non_null(rules_match(&r, IOC_IP_PATH, "65.116.107.24/login/login.php"));
+    assert_non_null(rules_match(&r, IOC_SERVICE, "WmiApSrvEx"));
+    assert_non_null(rules_match_path(&r, "%SystemRoot%\\x.exe ControlTrace -Embedding -k netsvcs"));
+    assert_non_null(rules_match(&r, IOC_AE_TITLE, "ECHOSCU"));
+    rules_free(&r);
+}
+
+/* Every signature in the code has a section "## <sid> ..." in docs/DETECTIONS.md. */
+static void test_every_signature_documented(void **state)
+{
+    (void)state;
+    FILE *fp = fopen("docs/DETECTIONS.md", "r");
+    if (!fp)
+        fail_msg("docs/DETECTIONS.md not found (run from the repository root)");
+    static char doc[1 << 20];
+    size_t n = fread(doc, 1, sizeof(doc) - 1, fp);
+    fclose(fp);
+    doc[n] = '\0';
+    for (size_t i = 0; i < detect_n_sigs; i++) {
+        char head[32];
+        snprintf(head, sizeof(head), "\n## %u ", detect_sigs[i].sid);
+        if (!strstr(doc, head))
+            fail_msg("signature %u has no section in docs/DETECTIONS.md", detect_sigs[i].sid);
+        assert_true(detect_sigs[i].severity >= 1 && detect_sigs[i].severity <= 3);
+        assert_non_null(detect_sigs[i].attack[0]);
+        for (size_t j = 0; j < i; j++)
+            assert_int_not_equal(detect_sigs[i].sid, detect_sigs[j].sid);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_admin_share_exe),
+        cmocka_unit_test(test_admin_allowlist),
+        cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_chain_window_edge),
+        cmocka_unit_test(test_start_after_write),
+        cmocka_unit_test(test_service_identity),
+        cmocka_unit_test(test_fanout),
+        cmocka_unit_test(test_auth_failures),
+        cmocka_unit_test(test_recon),
+        cmocka_unit_test(test_smb1),
+        cmocka_unit_test(test_dicom_scanner),
+        cmocka_unit_test(test_ae_bruteforce),
+        cmocka_unit_test(test_cfind_sweep),
+        cmocka_unit_test(test_query_refused),
+        cmocka_unit_test(test_cmove),
+        cmocka_unit_test(test_expiry_on_packet_time),
+        cmocka_unit_test(test_memcap),
+        cmocka_unit_test(test_overrides_and_rate),
+        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_rules_lines),
+        cmocka_unit_test(test_rules_file_errors),
+        cmocka_unit_test(test_shipped_rules),
+        cmocka_unit_test(test_every_signature_documented),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
