@@ -944,13 +944,94 @@ static void test_fault(void **st)
     assert_int_equal(e->resp_ptype, DCERPC_FAULT);
     assert_int_equal(e->fault_status, 0x1c010002);
     assert_string_equal(dcerpc_fault_name(e->fault_status), "nca_op_rng_error");
-    assert_string_equal(dcerpc_fault_name(5), "access_denied");
     assert_null(dcerpc_fault_name(0x12345678));
     assert_string_equal(e->svcctl.service_name, "SvcUpdate"); /* the request's arguments stay */
     free(f);
     free(s);
     free(b);
     h_free(h);
+}
+
+/* Every status of C706 Appendix E and MS-RPCE 2.2.2.11, with the specification's name.  medsentry writes
+ * Wireshark's spelling, which drops the "s_" of some (nca_s_op_rng_error -> nca_op_rng_error): the name must be
+ * the specification's, or the specification's with "nca_s_" written "nca_". */
+static void test_fault_table(void **st)
+{
+    (void)st;
+    static const struct {
+        uint32_t code;
+        const char *spec;
+    } spec[] = {
+        {0x00000001, "nca_s_fault_other"},
+        {0x00000005, "nca_s_fault_access_denied"},
+        {0x000006d8, "nca_s_fault_cant_perform"},
+        {0x000006f7, "nca_s_fault_ndr"},
+        {0x00000721, "nca_s_fault_sec_pkg_error"},
+        {0x1c010001, "nca_s_comm_failure"},
+        {0x1c010002, "nca_s_op_rng_error"},
+        {0x1c010003, "nca_s_unk_if"},
+        {0x1c010006, "nca_s_wrong_boot_time"},
+        {0x1c010009, "nca_s_you_crashed"},
+        {0x1c01000b, "nca_s_proto_error"},
+        {0x1c010013, "nca_s_out_args_too_big"},
+        {0x1c010014, "nca_s_server_too_busy"},
+        {0x1c010015, "nca_s_fault_string_too_long"},
+        {0x1c010017, "nca_s_unsupported_type"},
+        {0x1c000001, "nca_s_fault_int_div_by_zero"},
+        {0x1c000002, "nca_s_fault_addr_error"},
+        {0x1c000003, "nca_s_fault_fp_div_zero"},
+        {0x1c000004, "nca_s_fault_fp_underflow"},
+        {0x1c000005, "nca_s_fault_fp_overflow"},
+        {0x1c000006, "nca_s_fault_invalid_tag"},
+        {0x1c000007, "nca_s_fault_invalid_bound"},
+        {0x1c000008, "nca_s_rpc_version_mismatch"},
+        {0x1c000009, "nca_s_unspec_reject"},
+        {0x1c00000a, "nca_s_bad_actid"},
+        {0x1c00000b, "nca_s_who_are_you_failed"},
+        {0x1c00000c, "nca_s_manager_not_entered"},
+        {0x1c00000d, "nca_s_fault_cancel"},
+        {0x1c00000e, "nca_s_fault_ill_inst"},
+        {0x1c00000f, "nca_s_fault_fp_error"},
+        {0x1c000010, "nca_s_fault_int_overflow"},
+        {0x1c000012, "nca_s_fault_unspec"},
+        {0x1c000013, "nca_s_fault_remote_comm_failure"},
+        {0x1c000014, "nca_s_fault_pipe_empty"},
+        {0x1c000015, "nca_s_fault_pipe_closed"},
+        {0x1c000016, "nca_s_fault_pipe_order"},
+        {0x1c000017, "nca_s_fault_pipe_discipline"},
+        {0x1c000018, "nca_s_fault_pipe_comm_error"},
+        {0x1c000019, "nca_s_fault_pipe_memory"},
+        {0x1c00001a, "nca_s_fault_context_mismatch"},
+        {0x1c00001b, "nca_s_fault_remote_no_memory"},
+        {0x1c00001c, "nca_s_invalid_pres_context_id"},
+        {0x1c00001d, "nca_s_unsupported_authn_level"},
+        {0x1c00001f, "nca_s_invalid_checksum"},
+        {0x1c000020, "nca_s_invalid_crc"},
+        {0x1c000021, "nca_s_fault_user_defined"},
+        {0x1c000022, "nca_s_fault_tx_open_failed"},
+        {0x1c000023, "nca_s_fault_codeset_conv_error"},
+        {0x1c000024, "nca_s_fault_object_not_found"},
+        {0x1c000025, "nca_s_fault_no_client_stub"},
+    };
+    for (size_t i = 0; i < sizeof(spec) / sizeof(spec[0]); i++) {
+        const char *got = dcerpc_fault_name(spec[i].code);
+        char short_form[64];
+        snprintf(short_form, sizeof(short_form), "nca_%s", spec[i].spec + strlen("nca_s_"));
+        if (!got || (strcmp(got, spec[i].spec) != 0 && strcmp(got, short_form) != 0))
+            fail_msg("0x%08x: medsentry %s, specification %s", spec[i].code, got ? got : "(none)", spec[i].spec);
+    }
+    /* the codes this table once had wrong, pinned */
+    assert_string_equal(dcerpc_fault_name(0x1c00001a), "nca_s_fault_context_mismatch");
+    assert_string_equal(dcerpc_fault_name(0x1c000003), "nca_s_fault_fp_div_zero");
+    assert_string_equal(dcerpc_fault_name(0x1c00000c), "nca_manager_not_entered");
+    assert_string_equal(dcerpc_fault_name(0x1c00000d), "nca_s_fault_cancel");
+    assert_string_equal(dcerpc_fault_name(0x1c000015), "nca_s_fault_pipe_closed");
+    /* unassigned codes, and the neighbours of the table's ends */
+    assert_null(dcerpc_fault_name(0x1c000011));
+    assert_null(dcerpc_fault_name(0x1c00001e));
+    assert_null(dcerpc_fault_name(0));
+    assert_null(dcerpc_fault_name(0x1c010018));
+    assert_null(dcerpc_fault_name(0xffffffff));
 }
 
 /* ---- the header-only PDU split across chunks (fuzz_dcerpc, fixed in 1729011) ---- */
@@ -1154,7 +1235,7 @@ int main(void)
         cmocka_unit_test(test_header_only_split),      cmocka_unit_test(test_svcctl_handles),
         cmocka_unit_test(test_svcctl_handle_eviction), cmocka_unit_test(test_last_frag_twice),
         cmocka_unit_test(test_iface_tables),           cmocka_unit_test(test_iface_lookup_exact),
-        cmocka_unit_test(test_iface_operation_names),
+        cmocka_unit_test(test_iface_operation_names), cmocka_unit_test(test_fault_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
