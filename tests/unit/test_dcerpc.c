@@ -1235,7 +1235,7 @@ int main(void)
         cmocka_unit_test(test_header_only_split),      cmocka_unit_test(test_svcctl_handles),
         cmocka_unit_test(test_svcctl_handle_eviction), cmocka_unit_test(test_last_frag_twice),
         cmocka_unit_test(test_iface_tables),           cmocka_unit_test(test_iface_lookup_exact),
-        cmocka_unit_test(test_iface_operation_names), cmocka_unit_test(test_fault_table),
+        cmocka_unit_test(test_iface_operation_names),  cmocka_unit_test(test_fault_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
