@@ -100,7 +100,38 @@ for cap in caps:
     if got != want:
         failures.append("%s: faults: medsentry %s, tshark %s" % (cap, dict(got), dict(want)))
     faults += sum(want.values())
-print("captures with DCE/RPC: %d, faults compared: %d" % (len(caps), faults))
+
+    # 2. auth_type / auth_level of every bind, alter context and request (its first fragment) with a verifier;
+    # a bind_ack / alter_context_resp whose bind was not seen (lost in a gap) is an event with the answer's
+    kinds = {"0": "REQUEST", "11": "BIND", "14": "ALTER_CONTEXT", "12": "BIND", "15": "ALTER_CONTEXT"}
+    want = collections.Counter()
+    rows = fields(cap, "dcerpc.auth_type && (dcerpc.pkt_type==0 || dcerpc.pkt_type==11 || dcerpc.pkt_type==12 || dcerpc.pkt_type==14"
+                  " || dcerpc.pkt_type==15)", "tcp.stream", "dcerpc.cn_call_id", "dcerpc.pkt_type", "dcerpc.cn_flags",
+                  "dcerpc.auth_type", "dcerpc.auth_level")
+    binds = set((st, cid, kinds[pt]) for st, cid, pt, _f, _t, _l in rows if pt in ("11", "14"))
+    for st, cid, pt, flags, at, al in rows:
+        if pt == "0" and not int(flags, 16) & 1:
+            continue
+        if pt in ("12", "15") and (st, cid, kinds[pt]) in binds:
+            continue
+        want[(kinds[pt], type_names.get(int(at), at), LEVELS.get(al, al))] += 1
+    got = collections.Counter((d["request"], d["auth_type"], d["auth_level"]) for d in rpc if "auth_type" in d)
+    if got != want:
+        failures.append("%s: auth verifiers: medsentry %s, tshark %s" % (cap, dict(got), dict(want)))
+    auths += sum(want.values())
+    # NTLMSSP AUTHENTICATE identities carried by DCE/RPC (AUTH3 or alter context)
+    # (tshark writes an empty name as NULL)
+    want = collections.Counter(tuple("" if v == "NULL" else v for v in r) for r in fields(
+        cap, "dcerpc && ntlmssp.messagetype==3", "ntlmssp.auth.domain", "ntlmssp.auth.username", "ntlmssp.auth.hostname"))
+    got = collections.Counter((d["ntlmssp"]["domain"], d["ntlmssp"]["user"], d["ntlmssp"]["host"]) for d in rpc
+                              if "ntlmssp" in d)
+    if got != want:
+        failures.append("%s: NTLMSSP identities: medsentry %s, tshark %s" % (cap, dict(got), dict(want)))
+    idents += sum(want.values())
+print("captures with DCE/RPC: %d; faults compared: %d, auth verifiers: %d, NTLMSSP identities: %d"
+      % (len(caps), faults, auths, idents))
+if not faults or not auths or not idents:
+    failures.append("the corpus no longer exercises every check")
 for f in failures:
     print("FAIL", f)
 sys.exit(1 if failures else 0)

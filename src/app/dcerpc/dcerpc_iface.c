@@ -88,6 +88,34 @@ const char *dcerpc_ptype_name(uint8_t ptype)
     return ptype < DCERPC_PTYPE__COUNT ? names[ptype] : "UNKNOWN";
 }
 
+/* Wireshark's names (packet-dcerpc.c authn_protocol_vals, tshark's dcerpc.auth_type) of the MS-RPCE 2.2.1.1.7
+ * security providers: 9 RPC_C_AUTHN_GSS_NEGOTIATE, 10 RPC_C_AUTHN_WINNT, 14 RPC_C_AUTHN_GSS_SCHANNEL,
+ * 16 RPC_C_AUTHN_GSS_KERBEROS, 68 RPC_C_AUTHN_NETLOGON. */
+const char *dcerpc_auth_type_name(uint8_t type)
+{
+    switch (type) {
+    case 0: return "None";
+    case 1: return "Kerberos 5";
+    case 9: return "SPNEGO";
+    case 10: return "NTLMSSP";
+    case 14: return "SCHANNEL SSP";
+    case 16: return "Kerberos SSP";
+    case 17: return "Distributed Password Authentication SSP";
+    case 18: return "MSN SSP";
+    case 21: return "Digest SSP";
+    case 68: return "NETLOGON Secure Channel";
+    case 100: return "MSMQ SSP";
+    default: return NULL;
+    }
+}
+
+/* MS-RPCE 2.2.1.1.8 RPC_C_AUTHN_LEVEL_DEFAULT ... RPC_C_AUTHN_LEVEL_PKT_PRIVACY, without the prefix */
+const char *dcerpc_auth_level_name(uint8_t level)
+{
+    static const char *const names[] = {"default", "none", "connect", "call", "pkt", "pkt_integrity", "pkt_privacy"};
+    return level < sizeof(names) / sizeof(names[0]) ? names[level] : NULL;
+}
+
 /*
  * Fault and reject statuses [C706 Appendix E; MS-RPCE 2.2.2.11].  The names
  * are Wireshark's (packet-dcerpc.c reject_status_vals, tshark's
