@@ -818,6 +818,20 @@ static const struct iface_want IFACE_WANT[] = {
      "IWbemServices",
      26,
      {{3, "OpenNamespace"}, {24, "ExecMethod"}, {25, "ExecMethodAsync"}}}, /* MS-WMI 3.1.4.3 */
+    /* Exchange: UUIDs of MS-NSPI 2.1 / MS-OXCRPC 2.1 / MS-OXABREF 2.1, not the store admin a4f1db00-...-b31e */
+    {"f5cc5a18-4264-101a-8c59-08002b2f8426",
+     "nspi",
+     21,
+     {{0, "NspiBind"}, {5, "NspiGetMatches"}, {20, "NspiResolveNamesW"}}}, /* MS-NSPI 3.1.4 */
+    {"a4f1db00-ca47-1067-b31f-00dd010662da",
+     "emsmdb",
+     15,
+     {{1, "EcDoDisconnect"}, {10, "EcDoConnectEx"}, {11, "EcDoRpcExt2"}}},                /* MS-OXCRPC 3.1.4 */
+    {"5261574a-4572-206e-b268-6b199213b4e4", "asyncemsmdb", 1, {{0, "EcDoAsyncWaitEx"}}}, /* MS-OXCRPC 3.3.4 */
+    {"1544f5e0-613c-11d1-93df-00c04fd7bd09",
+     "rfri",
+     2,
+     {{0, "RfrGetNewDSA"}, {1, "RfrGetFQDNFromServerDN"}}}, /* MS-OXABREF 3.1.4 */
 };
 
 static void test_iface_tables(void **st)
