@@ -649,12 +649,15 @@ static void asset_on_smb(struct asset_inventory *inv, const struct event *ev)
 }
 
 /* A srvsvc answer describes the RPC server (the flow's server): NetrServerGetInfo its name and version,
- * NetrShareEnum its shares. */
+ * NetrShareEnum its shares.  An NTLMSSP AUTHENTICATE of the bind describes the client, as in SMB. */
 static void asset_on_dcerpc(struct asset_inventory *inv, const struct event *ev)
 {
     const struct dcerpc_event *de = ev->body;
     const struct dcerpc_srvsvc *sv = de->srvsvc;
+    bool ntlm = de->ntlmssp && de->ntlmssp->type == NTLMSSP_AUTH;
     if (!sv || !sv->present || !sv->has_return || sv->return_code != 0 || (!sv->has_server_info && !sv->n_shares))
+        sv = NULL;
+    if (!sv && !ntlm)
         return;
     struct asset_pair p;
     if (!pair_get(inv, ev, &p))
@@ -665,7 +668,9 @@ static void asset_on_dcerpc(struct asset_inventory *inv, const struct event *ev)
         return;
     }
     bool sch = p.sch;
-    if (sv->has_server_info) {
+    if (ntlm)
+        p.cch |= smb_ntlm(p.c, de->ntlmssp);
+    if (sv && sv->has_server_info) {
         char hint[ASSET_OS_LEN];
         if (sv->has_version && asset_os_from_srvsvc(sv->platform_id, sv->version_major, sv->version_minor,
                                                     sv->server_type, hint, sizeof(hint)))
@@ -676,7 +681,7 @@ static void asset_on_dcerpc(struct asset_inventory *inv, const struct event *ev)
             inet_pton(AF_INET6, sv->server_name, addr) != 1)
             sch |= list_add_str(inv, &s->hostnames, sv->server_name, true);
     }
-    for (size_t i = 0; i < sv->n_shares; i++)
+    for (size_t i = 0; sv && i < sv->n_shares; i++)
         if (sv->shares[i].name[0])
             sch |= list_add_str(inv, &s->shares, sv->shares[i].name, true);
     p.sch = sch;

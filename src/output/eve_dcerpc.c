@@ -2,7 +2,8 @@
  * eve_dcerpc.c - the `dcerpc` object.  Suricata's fields (request, response,
  * call_id, rpc_version, interfaces[uuid, version, ack_result], req/res opnum,
  * frag_cnt, stub_data_size) plus interface/operation names, the transport,
- * fault status and the decoded svcctl / task scheduler / srvsvc arguments.
+ * fault status, the auth verifier's type and level with the NTLMSSP identity
+ * of the handshake, and the decoded svcctl / task scheduler / srvsvc arguments.
  */
 #include <stdio.h>
 
@@ -123,6 +124,15 @@ void eve_dcerpc_body(struct jw *w, const struct eve_cfg *cfg, const struct event
     jw_str(w, "transport", d->transport == DCERPC_TRANSPORT_SMB ? "smb" : "tcp");
     if (d->pipe)
         jw_str(w, "named_pipe", d->pipe);
+    if (d->has_auth) {
+        const char *tn = dcerpc_auth_type_name(d->auth_type), *ln = dcerpc_auth_level_name(d->auth_level);
+        snprintf(buf, sizeof(buf), "%u", d->auth_type);
+        jw_str(w, "auth_type", tn ? tn : buf);
+        snprintf(buf, sizeof(buf), "%u", d->auth_level);
+        jw_str(w, "auth_level", ln ? ln : buf);
+    }
+    if (d->ntlmssp)
+        eve_ntlmssp(w, d->ntlmssp);
     if (d->ptype == DCERPC_BIND || d->ptype == DCERPC_ALTER_CONTEXT) {
         jw_open_arr(w, "interfaces");
         for (size_t i = 0; i < d->n_ctx; i++) {

@@ -43,6 +43,23 @@ static const char *share_type_name(uint8_t t)
     }
 }
 
+void eve_ntlmssp(struct jw *w, const struct ntlmssp_info *n)
+{
+    jw_open_obj(w, "ntlmssp");
+    jw_str(w, "domain", n->domain);
+    jw_str(w, "user", n->user);
+    jw_str(w, "host", n->host);
+    if (n->has_version) {
+        char v[48];
+        /* Suricata's format: "10.0 build 10586 rev 15" [MS-NLMP 2.2.2.10] */
+        snprintf(v, sizeof(v), "%u.%u build %u rev %u", n->ver_major, n->ver_minor, n->ver_build, n->ver_revision);
+        jw_str(w, "version", v);
+    }
+    if (n->anonymous)
+        jw_bool(w, "anonymous", true);
+    jw_close_obj(w);
+}
+
 void eve_smb_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev)
 {
     (void)cfg;
@@ -97,22 +114,8 @@ void eve_smb_body(struct jw *w, const struct eve_cfg *cfg, const struct event *e
         guid_str(s->server_guid, g);
         jw_str(w, "server_guid", g);
     }
-    if (s->ntlmssp) {
-        jw_open_obj(w, "ntlmssp");
-        jw_str(w, "domain", s->ntlmssp->domain);
-        jw_str(w, "user", s->ntlmssp->user);
-        jw_str(w, "host", s->ntlmssp->host);
-        if (s->ntlmssp->has_version) {
-            char v[48];
-            /* Suricata's format: "10.0 build 10586 rev 15" [MS-NLMP 2.2.2.10] */
-            snprintf(v, sizeof(v), "%u.%u build %u rev %u", s->ntlmssp->ver_major, s->ntlmssp->ver_minor,
-                     s->ntlmssp->ver_build, s->ntlmssp->ver_revision);
-            jw_str(w, "version", v);
-        }
-        if (s->ntlmssp->anonymous)
-            jw_bool(w, "anonymous", true);
-        jw_close_obj(w);
-    }
+    if (s->ntlmssp)
+        eve_ntlmssp(w, s->ntlmssp);
     if (s->kerberos)
         jw_bool(w, "kerberos", true);
     if (s->session_flags) {

@@ -216,7 +216,6 @@ def define_known(add):
         "resynchronises and reports an anomaly instead")
     add("dcerpc/dce-logging", 1, STUB)
     add("dcerpc/dcerpc-dce-iface-02", 5, STUB)
-    add("dcerpc/dcerpc-3109", 0, PIPE_IN_SMB)
     add("dcerpc/dcerpc-dce-stub-data-04", [6, 7, 8], NAMES % "winreg OpenHKLM/OpenKey/SetValue (Wireshark) against "
         "OpenLocalMachine/BaseRegOpenKey/BaseRegSetValue (MS-RRP)")
     add("dcerpc/dcerpc-smb-ctxid", 2, NAMES % "atsvc opnum 0 is Wireshark's 'JobAdd', MS-TSCH's 'NetrJobAdd'")

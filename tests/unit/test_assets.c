@@ -459,6 +459,44 @@ static void test_srvsvc_server_info(void **state)
     harness_free(h);
 }
 
+/* An NTLMSSP AUTHENTICATE of a DCE/RPC bind describes the client as an SMB session setup's does (never the user) */
+static void test_dcerpc_ntlm_identity(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    struct ntlmssp_info nt = ntlm_auth("PACS-WS07", "RADIOLOGY", "svc.backup", 10, 0, 17763, 15);
+    struct dcerpc_event de;
+    memset(&de, 0, sizeof(de));
+    de.ptype = DCERPC_BIND;
+    de.resp_ptype = DCERPC_BIND_ACK;
+    de.has_auth = true;
+    de.auth_type = DCERPC_AUTHN_WINNT;
+    de.auth_level = DCERPC_AUTHN_LEVEL_PRIVACY;
+    de.ntlmssp = &nt;
+    feed(h, EVENT_DCERPC, &de);
+    const struct asset *c = client(h), *s = server(h);
+    assert_int_equal(c->n_hostnames, 1);
+    assert_string_equal(c->hostnames[0], "PACS-WS07");
+    assert_int_equal(c->smb.n_domains, 1);
+    assert_int_equal(c->smb.n_ntlm_versions, 1);
+    assert_string_equal(c->os, "Windows 10 / Server 2019 (build 17763)");
+    assert_int_equal(s->n_hostnames, 0);
+    char *js = json_of(c);
+    assert_null(strstr(js, "svc.backup"));
+    free(js);
+    /* a bind without an identity, or with the server's CHALLENGE, teaches nothing */
+    int changed = h->n_changed;
+    de.ntlmssp = NULL;
+    feed(h, EVENT_DCERPC, &de);
+    struct ntlmssp_info ch = ntlm_auth("OTHER", "DOM", "", 6, 1, 7601, 15);
+    ch.type = NTLMSSP_CHALLENGE;
+    de.ntlmssp = &ch;
+    feed(h, EVENT_DCERPC, &de);
+    assert_int_equal(h->n_changed, changed);
+    assert_int_equal(client(h)->n_hostnames, 1);
+    harness_free(h);
+}
+
 static void test_smb2_dialects_shares(void **state)
 {
     (void)state;
@@ -876,6 +914,7 @@ int main(void)
         cmocka_unit_test(test_ntlm_identity_no_user),
         cmocka_unit_test(test_os_ranking),
         cmocka_unit_test(test_srvsvc_server_info),
+        cmocka_unit_test(test_dcerpc_ntlm_identity),
         cmocka_unit_test(test_smb2_dialects_shares),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_utf8_cut),

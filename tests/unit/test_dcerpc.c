@@ -9,6 +9,8 @@
  * the svcctl CreateServiceW stub, and the svcctl handle table (handles
  * returned by OpenSCManagerW/OpenServiceW/CreateServiceW name the service of
  * later StartServiceW/ControlService/DeleteService/QueryServiceStatus calls),
+ * the auth verifier (auth_type/auth_level, NTLMSSP over bind/bind_ack/AUTH3 and
+ * over SPNEGO in an alter context, verifiers that do not fit their PDU),
  * and the interface table: every named interface's UUID, name and the length
  * of its operation table (the specification's last opnum + 1), exact UUID
  * matching in wire byte order, operation names carried into the events.
@@ -43,6 +45,9 @@ struct rec_ev {
     } ctx[DCERPC_MAX_BIND_CTX];
     bool has_svcctl;
     struct dcerpc_svcctl svcctl;
+    bool has_auth, has_ntlm;
+    uint8_t auth_type, auth_level;
+    struct ntlmssp_info ntlm;
 };
 
 struct rec {
@@ -96,6 +101,13 @@ static void on_event(void *user, const struct event *ev)
     if (d->svcctl) {
         e->has_svcctl = true;
         e->svcctl = *d->svcctl;
+    }
+    e->has_auth = d->has_auth;
+    e->auth_type = d->auth_type;
+    e->auth_level = d->auth_level;
+    if (d->ntlmssp) {
+        e->has_ntlm = true;
+        e->ntlm = *d->ntlmssp;
     }
 }
 
@@ -806,6 +818,20 @@ static const struct iface_want IFACE_WANT[] = {
      "IWbemServices",
      26,
      {{3, "OpenNamespace"}, {24, "ExecMethod"}, {25, "ExecMethodAsync"}}}, /* MS-WMI 3.1.4.3 */
+    /* Exchange: UUIDs of MS-NSPI 2.1 / MS-OXCRPC 2.1 / MS-OXABREF 2.1, not the store admin a4f1db00-...-b31e */
+    {"f5cc5a18-4264-101a-8c59-08002b2f8426",
+     "nspi",
+     21,
+     {{0, "NspiBind"}, {5, "NspiGetMatches"}, {20, "NspiResolveNamesW"}}}, /* MS-NSPI 3.1.4 */
+    {"a4f1db00-ca47-1067-b31f-00dd010662da",
+     "emsmdb",
+     15,
+     {{1, "EcDoDisconnect"}, {10, "EcDoConnectEx"}, {11, "EcDoRpcExt2"}}},                /* MS-OXCRPC 3.1.4 */
+    {"5261574a-4572-206e-b268-6b199213b4e4", "asyncemsmdb", 1, {{0, "EcDoAsyncWaitEx"}}}, /* MS-OXCRPC 3.3.4 */
+    {"1544f5e0-613c-11d1-93df-00c04fd7bd09",
+     "rfri",
+     2,
+     {{0, "RfrGetNewDSA"}, {1, "RfrGetFQDNFromServerDN"}}}, /* MS-OXABREF 3.1.4 */
 };
 
 static void test_iface_tables(void **st)
@@ -944,13 +970,94 @@ static void test_fault(void **st)
     assert_int_equal(e->resp_ptype, DCERPC_FAULT);
     assert_int_equal(e->fault_status, 0x1c010002);
     assert_string_equal(dcerpc_fault_name(e->fault_status), "nca_op_rng_error");
-    assert_string_equal(dcerpc_fault_name(5), "access_denied");
     assert_null(dcerpc_fault_name(0x12345678));
     assert_string_equal(e->svcctl.service_name, "SvcUpdate"); /* the request's arguments stay */
     free(f);
     free(s);
     free(b);
     h_free(h);
+}
+
+/* Every status of C706 Appendix E and MS-RPCE 2.2.2.11, with the specification's name.  medsentry writes
+ * Wireshark's spelling, which drops the "s_" of some (nca_s_op_rng_error -> nca_op_rng_error): the name must be
+ * the specification's, or the specification's with "nca_s_" written "nca_". */
+static void test_fault_table(void **st)
+{
+    (void)st;
+    static const struct {
+        uint32_t code;
+        const char *spec;
+    } spec[] = {
+        {0x00000001, "nca_s_fault_other"},
+        {0x00000005, "nca_s_fault_access_denied"},
+        {0x000006d8, "nca_s_fault_cant_perform"},
+        {0x000006f7, "nca_s_fault_ndr"},
+        {0x00000721, "nca_s_fault_sec_pkg_error"},
+        {0x1c010001, "nca_s_comm_failure"},
+        {0x1c010002, "nca_s_op_rng_error"},
+        {0x1c010003, "nca_s_unk_if"},
+        {0x1c010006, "nca_s_wrong_boot_time"},
+        {0x1c010009, "nca_s_you_crashed"},
+        {0x1c01000b, "nca_s_proto_error"},
+        {0x1c010013, "nca_s_out_args_too_big"},
+        {0x1c010014, "nca_s_server_too_busy"},
+        {0x1c010015, "nca_s_fault_string_too_long"},
+        {0x1c010017, "nca_s_unsupported_type"},
+        {0x1c000001, "nca_s_fault_int_div_by_zero"},
+        {0x1c000002, "nca_s_fault_addr_error"},
+        {0x1c000003, "nca_s_fault_fp_div_zero"},
+        {0x1c000004, "nca_s_fault_fp_underflow"},
+        {0x1c000005, "nca_s_fault_fp_overflow"},
+        {0x1c000006, "nca_s_fault_invalid_tag"},
+        {0x1c000007, "nca_s_fault_invalid_bound"},
+        {0x1c000008, "nca_s_rpc_version_mismatch"},
+        {0x1c000009, "nca_s_unspec_reject"},
+        {0x1c00000a, "nca_s_bad_actid"},
+        {0x1c00000b, "nca_s_who_are_you_failed"},
+        {0x1c00000c, "nca_s_manager_not_entered"},
+        {0x1c00000d, "nca_s_fault_cancel"},
+        {0x1c00000e, "nca_s_fault_ill_inst"},
+        {0x1c00000f, "nca_s_fault_fp_error"},
+        {0x1c000010, "nca_s_fault_int_overflow"},
+        {0x1c000012, "nca_s_fault_unspec"},
+        {0x1c000013, "nca_s_fault_remote_comm_failure"},
+        {0x1c000014, "nca_s_fault_pipe_empty"},
+        {0x1c000015, "nca_s_fault_pipe_closed"},
+        {0x1c000016, "nca_s_fault_pipe_order"},
+        {0x1c000017, "nca_s_fault_pipe_discipline"},
+        {0x1c000018, "nca_s_fault_pipe_comm_error"},
+        {0x1c000019, "nca_s_fault_pipe_memory"},
+        {0x1c00001a, "nca_s_fault_context_mismatch"},
+        {0x1c00001b, "nca_s_fault_remote_no_memory"},
+        {0x1c00001c, "nca_s_invalid_pres_context_id"},
+        {0x1c00001d, "nca_s_unsupported_authn_level"},
+        {0x1c00001f, "nca_s_invalid_checksum"},
+        {0x1c000020, "nca_s_invalid_crc"},
+        {0x1c000021, "nca_s_fault_user_defined"},
+        {0x1c000022, "nca_s_fault_tx_open_failed"},
+        {0x1c000023, "nca_s_fault_codeset_conv_error"},
+        {0x1c000024, "nca_s_fault_object_not_found"},
+        {0x1c000025, "nca_s_fault_no_client_stub"},
+    };
+    for (size_t i = 0; i < sizeof(spec) / sizeof(spec[0]); i++) {
+        const char *got = dcerpc_fault_name(spec[i].code);
+        char short_form[64];
+        snprintf(short_form, sizeof(short_form), "nca_%s", spec[i].spec + strlen("nca_s_"));
+        if (!got || (strcmp(got, spec[i].spec) != 0 && strcmp(got, short_form) != 0))
+            fail_msg("0x%08x: medsentry %s, specification %s", spec[i].code, got ? got : "(none)", spec[i].spec);
+    }
+    /* the codes this table once had wrong, pinned */
+    assert_string_equal(dcerpc_fault_name(0x1c00001a), "nca_s_fault_context_mismatch");
+    assert_string_equal(dcerpc_fault_name(0x1c000003), "nca_s_fault_fp_div_zero");
+    assert_string_equal(dcerpc_fault_name(0x1c00000c), "nca_manager_not_entered");
+    assert_string_equal(dcerpc_fault_name(0x1c00000d), "nca_s_fault_cancel");
+    assert_string_equal(dcerpc_fault_name(0x1c000015), "nca_s_fault_pipe_closed");
+    /* unassigned codes, and the neighbours of the table's ends */
+    assert_null(dcerpc_fault_name(0x1c000011));
+    assert_null(dcerpc_fault_name(0x1c00001e));
+    assert_null(dcerpc_fault_name(0));
+    assert_null(dcerpc_fault_name(0x1c010018));
+    assert_null(dcerpc_fault_name(0xffffffff));
 }
 
 /* ---- the header-only PDU split across chunks (fuzz_dcerpc, fixed in 1729011) ---- */
@@ -1145,16 +1252,302 @@ static void test_svcctl_handle_eviction(void **st)
     h_free(h);
 }
 
+/* ---- the auth verifier [C706 13.2.6.1, MS-RPCE 2.2.2.11] and NTLMSSP in it [MS-NLMP 2.2.1] ---- */
+
+/* Appends sec_trailer + value to the PDU that starts at `at` (the last one built) and patches its lengths. */
+static void add_verifier(struct buf *out, size_t at, uint8_t type, uint8_t level, const uint8_t *v, size_t n)
+{
+    while ((out->n - at) % 4)
+        b_u8(out, 0);
+    b_u8(out, type);
+    b_u8(out, level);
+    b_u8(out, 0); /* auth_pad_length */
+    b_u8(out, 0);
+    b_u32(out, 1); /* auth_context_id */
+    b_bytes(out, v, n);
+    put16(out->b + at + 8, (uint16_t)(out->n - at));
+    put16(out->b + at + 10, (uint16_t)n);
+}
+
+static void ntlm_head(struct buf *b, uint32_t type)
+{
+    b_bytes(b, "NTLMSSP", 8);
+    b_u32(b, type);
+}
+
+static void ntlm_negotiate(struct buf *b)
+{
+    ntlm_head(b, 1);
+    b_u32(b, 0x00000001); /* NegotiateFlags: UNICODE */
+}
+
+/* CHALLENGE: TargetName fields (empty), NegotiateFlags, ServerChallenge, Reserved, TargetInfo fields (empty) */
+static void ntlm_challenge(struct buf *b)
+{
+    ntlm_head(b, 2);
+    b_u16(b, 0);
+    b_u16(b, 0);
+    b_u32(b, 48);
+    b_u32(b, 0x02000001);
+    for (int i = 0; i < 16; i++)
+        b_u8(b, (uint8_t)i);
+    b_u16(b, 0);
+    b_u16(b, 0);
+    b_u32(b, 48);
+}
+
+static void ntlm_field(struct buf *b, uint16_t len, uint32_t off)
+{
+    b_u16(b, len);
+    b_u16(b, len);
+    b_u32(b, off);
+}
+
+/* AUTHENTICATE with UNICODE and VERSION (6.1 build 7601 revision 15): payload Domain, User, Workstation, NT
+ * response (24 bytes); bad_offset points the Workstation past the message */
+static void ntlm_authenticate(struct buf *b, const char *domain, const char *user, const char *host, bool bad_offset)
+{
+    size_t dl = 2 * strlen(domain), ul = 2 * strlen(user), hl = 2 * strlen(host), base = 72;
+    ntlm_head(b, 3);
+    ntlm_field(b, 0, (uint32_t)base);                                                   /* LmChallengeResponse */
+    ntlm_field(b, 24, (uint32_t)(base + dl + ul + hl));                                 /* NtChallengeResponse */
+    ntlm_field(b, (uint16_t)dl, (uint32_t)base);                                        /* DomainName */
+    ntlm_field(b, (uint16_t)ul, (uint32_t)(base + dl));                                 /* UserName */
+    ntlm_field(b, (uint16_t)hl, bad_offset ? 0x7fff0000u : (uint32_t)(base + dl + ul)); /* Workstation */
+    ntlm_field(b, 0, (uint32_t)base);                                                   /* EncryptedRandomSessionKey */
+    b_u32(b, 0x02000001);                                                               /* UNICODE | VERSION */
+    b_u8(b, 6);
+    b_u8(b, 1);
+    b_u16(b, 7601);
+    b_u8(b, 0);
+    b_u8(b, 0);
+    b_u8(b, 0);
+    b_u8(b, 15);
+    for (const char *q = domain; *q; q++)
+        b_u16(b, (uint8_t)*q);
+    for (const char *q = user; *q; q++)
+        b_u16(b, (uint8_t)*q);
+    for (const char *q = host; *q; q++)
+        b_u16(b, (uint8_t)*q);
+    for (int i = 0; i < 24; i++)
+        b_u8(b, 0xa0);
+}
+
+/* A SPNEGO NegTokenResp around a token, as far as the NTLMSSP scan needs it: a few DER bytes, then the token. */
+static void spnego_wrap(struct buf *out, const struct buf *tok)
+{
+    static const uint8_t der[] = {0xa1, 0x82, 0x01, 0x00, 0x30, 0x82, 0x00, 0xfc,
+                                  0xa2, 0x82, 0x00, 0xf8, 0x04, 0x82, 0x00, 0xf4};
+    b_bytes(out, der, sizeof(der));
+    b_bytes(out, tok->b, tok->n);
+}
+
+/* NTLMSSP (auth_type 10): NEGOTIATE in the bind, CHALLENGE in the bind_ack, AUTHENTICATE in the AUTH3; the
+ * bind event waits for the AUTH3 and carries its identity; a sealed request is counted, not decoded */
+static void test_auth_ntlmssp_auth3(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    struct buf *b = calloc(1, sizeof(*b)), *t = calloc(1, sizeof(*t));
+    bind(b, 1, &SVCCTL_UUID, 1);
+    ntlm_negotiate(t);
+    add_verifier(b, 0, DCERPC_AUTHN_WINNT, 5, t->b, t->n);
+    feed(h, 0, b->b, b->n, 0);
+    b->n = t->n = 0;
+    uint16_t res = 0, reason = 0;
+    bind_ack(b, 1, &res, &reason, 1);
+    ntlm_challenge(t);
+    add_verifier(b, 0, DCERPC_AUTHN_WINNT, 5, t->b, t->n);
+    feed(h, 1, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 0); /* held for the AUTH3 */
+    b->n = t->n = 0;
+    uint8_t pad[4] = {0};
+    pdu(b, DCERPC_AUTH3, 3, 1, pad, sizeof(pad));
+    ntlm_authenticate(t, "CORP", "alice", "WS01", false);
+    add_verifier(b, 0, DCERPC_AUTHN_WINNT, 5, t->b, t->n);
+    feed(h, 0, b->b, b->n, 7); /* in pieces */
+    assert_int_equal(h->rec.n, 1);
+    const struct rec_ev *e = &h->rec.e[0];
+    assert_int_equal(e->ptype, DCERPC_BIND);
+    assert_int_equal(e->resp_ptype, DCERPC_BIND_ACK);
+    assert_true(e->has_auth);
+    assert_int_equal(e->auth_type, 10);
+    assert_int_equal(e->auth_level, 5);
+    assert_true(e->has_ntlm);
+    assert_string_equal(e->ntlm.domain, "CORP");
+    assert_string_equal(e->ntlm.user, "alice");
+    assert_string_equal(e->ntlm.host, "WS01");
+    assert_true(e->ntlm.has_version);
+    assert_int_equal(e->ntlm.ver_build, 7601);
+    assert_int_equal(e->ntlm.ver_revision, 15);
+    assert_string_equal(dcerpc_auth_type_name(e->auth_type), "NTLMSSP");
+    assert_string_equal(dcerpc_auth_level_name(e->auth_level), "pkt_integrity");
+    /* a sealed CreateServiceW: auth on the call, the stub (ciphertext) not decoded */
+    struct buf *s = calloc(1, sizeof(*s));
+    create_service_stub(s, 0x10, "SvcUpdate", "x", "y.exe", NULL);
+    b->n = 0;
+    request(b, 3, 2, 0, 12, s->b, s->n);
+    uint8_t sig[16] = {1};
+    add_verifier(b, 0, DCERPC_AUTHN_WINNT, DCERPC_AUTHN_LEVEL_PRIVACY, sig, sizeof(sig));
+    feed(h, 0, b->b, b->n, 0);
+    dcerpc_conn_free(&h->ctx, h->c);
+    h->c = NULL;
+    e = find_op(&h->rec, "CreateServiceW", 0);
+    assert_non_null(e);
+    assert_true(e->has_auth);
+    assert_int_equal(e->auth_level, 6);
+    assert_false(e->has_svcctl);
+    assert_false(e->has_ntlm); /* the identity goes on the handshake's event only */
+    assert_int_equal(h->rec.anomalies, 0);
+    free(s);
+    free(b);
+    free(t);
+    h_free(h);
+}
+
+/* SPNEGO (auth_type 9) around NTLMSSP: the AUTHENTICATE comes in an alter context; the bind event goes when the
+ * client's next PDU is not an AUTH3 */
+static void test_auth_spnego_alter_context(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    struct buf *b = calloc(1, sizeof(*b)), *t = calloc(1, sizeof(*t)), *w = calloc(1, sizeof(*w));
+    bind(b, 1, &SVCCTL_UUID, 1);
+    ntlm_negotiate(t);
+    spnego_wrap(w, t);
+    add_verifier(b, 0, DCERPC_AUTHN_GSS_NEGOTIATE, 6, w->b, w->n);
+    feed(h, 0, b->b, b->n, 0);
+    b->n = t->n = w->n = 0;
+    uint16_t res = 0, reason = 0;
+    bind_ack(b, 1, &res, &reason, 1);
+    ntlm_challenge(t);
+    spnego_wrap(w, t);
+    add_verifier(b, 0, DCERPC_AUTHN_GSS_NEGOTIATE, 6, w->b, w->n);
+    feed(h, 1, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 0);
+    /* alter context (same layout as bind) with the AUTHENTICATE */
+    b->n = t->n = w->n = 0;
+    bind(b, 2, &SVCCTL_UUID, 1);
+    b->b[2] = DCERPC_ALTER_CONTEXT;
+    ntlm_authenticate(t, "PACS", "svc_backup", "RADWS01", false);
+    spnego_wrap(w, t);
+    add_verifier(b, 0, DCERPC_AUTHN_GSS_NEGOTIATE, 6, w->b, w->n);
+    feed(h, 0, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 1); /* the bind, without an identity */
+    assert_int_equal(h->rec.e[0].ptype, DCERPC_BIND);
+    assert_int_equal(h->rec.e[0].auth_type, 9);
+    assert_false(h->rec.e[0].has_ntlm);
+    b->n = 0;
+    bind_ack(b, 2, &res, &reason, 1);
+    b->b[2] = DCERPC_ALTER_CONTEXT_RESP;
+    feed(h, 1, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 2);
+    const struct rec_ev *e = &h->rec.e[1];
+    assert_int_equal(e->ptype, DCERPC_ALTER_CONTEXT);
+    assert_true(e->has_auth);
+    assert_int_equal(e->auth_level, 6);
+    assert_true(e->has_ntlm);
+    assert_string_equal(e->ntlm.domain, "PACS");
+    assert_string_equal(e->ntlm.host, "RADWS01");
+    free(b);
+    free(t);
+    free(w);
+    h_free(h);
+}
+
+/* verifiers that do not fit: auth_length past the PDU, AUTHENTICATE offsets past the message, and a bind held
+ * for an AUTH3 that never comes (flushed at the end) */
+static void test_auth_bounds(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    struct buf *b = calloc(1, sizeof(*b)), *t = calloc(1, sizeof(*t));
+    /* auth_length larger than the PDU: no auth read, the bind still an event */
+    bind(b, 1, &SVCCTL_UUID, 1);
+    put16(b->b + 10, 0xfff0);
+    feed(h, 0, b->b, b->n, 0);
+    b->n = 0;
+    uint16_t res = 0, reason = 0;
+    bind_ack(b, 1, &res, &reason, 1);
+    feed(h, 1, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 1);
+    assert_false(h->rec.e[0].has_auth);
+    /* auth_length one byte too many for the space after the header */
+    b->n = 0;
+    bind(b, 2, &SVCCTL_UUID, 1);
+    uint8_t v[8] = {0};
+    add_verifier(b, 0, DCERPC_AUTHN_WINNT, 2, v, sizeof(v));
+    put16(b->b + 10, (uint16_t)(b->n - 16 - 8 + 1));
+    feed(h, 0, b->b, b->n, 0);
+    b->n = 0;
+    bind_ack(b, 2, &res, &reason, 1);
+    feed(h, 1, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 2);
+    assert_false(h->rec.e[1].has_auth);
+    /* a CHALLENGE answer, then an AUTH3 whose AUTHENTICATE points past itself: anomaly, no identity */
+    b->n = t->n = 0;
+    bind(b, 3, &SVCCTL_UUID, 1);
+    add_verifier(b, 0, DCERPC_AUTHN_WINNT, 2, v, sizeof(v));
+    feed(h, 0, b->b, b->n, 0);
+    b->n = 0;
+    bind_ack(b, 3, &res, &reason, 1);
+    ntlm_challenge(t);
+    add_verifier(b, 0, DCERPC_AUTHN_WINNT, 2, t->b, t->n);
+    feed(h, 1, b->b, b->n, 0);
+    b->n = t->n = 0;
+    uint8_t pad[4] = {0};
+    pdu(b, DCERPC_AUTH3, 3, 3, pad, sizeof(pad));
+    ntlm_authenticate(t, "CORP", "alice", "WS01", true);
+    add_verifier(b, 0, DCERPC_AUTHN_WINNT, 2, t->b, t->n);
+    feed(h, 0, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 3);
+    assert_true(h->rec.e[2].has_auth);
+    assert_int_equal(h->rec.e[2].auth_level, 2);
+    assert_false(h->rec.e[2].has_ntlm);
+    assert_string_equal(h->rec.last_anomaly, "ntlmssp_malformed");
+    /* held for an AUTH3 that never comes: written when the connection ends */
+    b->n = t->n = 0;
+    bind(b, 4, &SVCCTL_UUID, 1);
+    add_verifier(b, 0, DCERPC_AUTHN_WINNT, 2, v, sizeof(v));
+    feed(h, 0, b->b, b->n, 0);
+    b->n = 0;
+    bind_ack(b, 4, &res, &reason, 1);
+    ntlm_challenge(t);
+    add_verifier(b, 0, DCERPC_AUTHN_WINNT, 2, t->b, t->n);
+    feed(h, 1, b->b, b->n, 0);
+    assert_int_equal(h->rec.n, 3);
+    dcerpc_conn_free(&h->ctx, h->c);
+    h->c = NULL;
+    assert_int_equal(h->rec.n, 4);
+    assert_int_equal(h->rec.e[3].call_id, 4);
+    assert_int_equal(h->rec.e[3].resp_ptype, DCERPC_BIND_ACK);
+    assert_null(dcerpc_auth_type_name(200));
+    assert_null(dcerpc_auth_level_name(7));
+    free(b);
+    free(t);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ndr_string_valid),       cmocka_unit_test(test_ndr_string_malformed),
-        cmocka_unit_test(test_create_service_decode),  cmocka_unit_test(test_fragments),
-        cmocka_unit_test(test_bind_contexts),          cmocka_unit_test(test_fault),
-        cmocka_unit_test(test_header_only_split),      cmocka_unit_test(test_svcctl_handles),
-        cmocka_unit_test(test_svcctl_handle_eviction), cmocka_unit_test(test_last_frag_twice),
-        cmocka_unit_test(test_iface_tables),           cmocka_unit_test(test_iface_lookup_exact),
+        cmocka_unit_test(test_ndr_string_valid),
+        cmocka_unit_test(test_ndr_string_malformed),
+        cmocka_unit_test(test_create_service_decode),
+        cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_bind_contexts),
+        cmocka_unit_test(test_fault),
+        cmocka_unit_test(test_header_only_split),
+        cmocka_unit_test(test_svcctl_handles),
+        cmocka_unit_test(test_svcctl_handle_eviction),
+        cmocka_unit_test(test_last_frag_twice),
+        cmocka_unit_test(test_iface_tables),
+        cmocka_unit_test(test_iface_lookup_exact),
         cmocka_unit_test(test_iface_operation_names),
+        cmocka_unit_test(test_fault_table),
+        cmocka_unit_test(test_auth_ntlmssp_auth3),
+        cmocka_unit_test(test_auth_spnego_alter_context),
+        cmocka_unit_test(test_auth_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

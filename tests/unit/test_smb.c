@@ -1725,6 +1725,147 @@ static void test_smb1_trans_lying_lengths(void **s)
     h_free(h);
 }
 
+/* ---- named pipes whose tree connect was not seen (capture started after it) ---- */
+
+/* a DCE/RPC bind [C706 12.6.4.3] of svcctl: what a client writes first into a pipe */
+static size_t dce_bind(uint8_t *p)
+{
+    static const uint8_t svcctl[16] = {0x81, 0xbb, 0x7a, 0x36, 0x44, 0x98, 0xf1, 0x35,
+                                       0xad, 0x32, 0x98, 0xf0, 0x38, 0x00, 0x10, 0x03};
+    static const uint8_t ndr[16] = {0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11,
+                                    0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60};
+    memset(p, 0, 72);
+    p[0] = 5;
+    p[2] = 11; /* bind */
+    p[3] = 3;
+    p[4] = 0x10;
+    put16(p + 8, 72);
+    put32(p + 12, 1);
+    put16(p + 16, 4280);
+    put16(p + 18, 4280);
+    p[24] = 1; /* one context */
+    p[30] = 1; /* one transfer syntax */
+    memcpy(p + 32, svcctl, 16);
+    put16(p + 48, 2);
+    memcpy(p + 52, ndr, 16);
+    put32(p + 68, 2);
+    return 72;
+}
+
+/* CREATE name in tree 7 (never connected in the capture), response with or without times; a write of data; close:
+ * returns the number of dcerpc events and fileinfo events that came of it */
+static void open_write_close(struct harness *h, const char *name, bool times, const uint8_t *data, uint32_t len,
+                             int *dcerpc, int *fileinfo)
+{
+    static struct buf m, w;
+    int before = h->rec.n;
+    m.n = 0;
+    msg_create(&m, false, name, 4, 0);
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    m.n = 0;
+    msg_create(&m, true, NULL, 4, 0);
+    if (times)
+        for (int i = 0; i < 4; i++)
+            put64(m.b + 64 + 8 + 8 * i, FT_2017);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    msg_write(&m, 5, 0, data, len);
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    m.n = 0;
+    msg_close(&m, false, FID, 6);
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    m.n = 0;
+    msg_close(&m, true, NULL, 6);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    *dcerpc = *fileinfo = 0;
+    for (int i = before; i < h->rec.n; i++) {
+        *dcerpc += h->rec.e[i].type == EVENT_DCERPC;
+        *fileinfo += h->rec.e[i].type == EVENT_FILEINFO;
+    }
+}
+
+static void test_smb2_pipe_without_tree(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    uint8_t bind[72], mz[64] = {'M', 'Z'};
+    dce_bind(bind);
+    int rpc, fi;
+    /* a well-known pipe name, a response with times (not telling): the name decides */
+    open_write_close(h, "lsarpc", true, bind, sizeof(bind), &rpc, &fi);
+    assert_int_equal(rpc, 1); /* the bind, unanswered, written when the open ends */
+    assert_int_equal(fi, 0);
+    open_write_close(h, "\\PIPE\\SAMR", true, bind, sizeof(bind), &rpc, &fi);
+    assert_int_equal(rpc, 1);
+    assert_int_equal(fi, 0);
+    /* an unknown name, a response without times (a pipe's: 0 here, Samba's 1970-01-01 too) */
+    open_write_close(h, "PSEXESVC", false, bind, sizeof(bind), &rpc, &fi);
+    assert_int_equal(rpc, 1);
+    assert_int_equal(fi, 0);
+    /* an unknown name with times: the first bytes decide, DCE/RPC makes a pipe */
+    open_write_close(h, "spooler-x", true, bind, sizeof(bind), &rpc, &fi);
+    assert_int_equal(rpc, 1);
+    assert_int_equal(fi, 0);
+    /* ... and anything else a file */
+    open_write_close(h, "lsarpc.exe", true, mz, sizeof(mz), &rpc, &fi);
+    assert_int_equal(rpc, 0);
+    assert_int_equal(fi, 1);
+    /* a DCE/RPC header with a server's packet type written by the client is no pipe's first write */
+    bind[2] = 12; /* bind_ack */
+    open_write_close(h, "notes.bin", true, bind, sizeof(bind), &rpc, &fi);
+    assert_int_equal(rpc, 0);
+    assert_int_equal(fi, 1);
+    /* with its tree connected as a disk share, a pipe's name is a file's */
+    static struct buf m, w;
+    msg_tree_connect(&m, false, "\\\\PACS\\DATA");
+    nbss(&w, &m);
+    feed(h, 0, w.b, w.n, 0);
+    msg_tree_connect(&m, true, NULL);
+    nbss(&w, &m);
+    feed(h, 1, w.b, w.n, 0);
+    bind[2] = 11;
+    open_write_close(h, "lsarpc", false, bind, sizeof(bind), &rpc, &fi);
+    assert_int_equal(rpc, 0);
+    assert_int_equal(fi, 1);
+    assert_true(smb_pipe_name_known("\\\\PIPE\\NetLogon"));
+    assert_true(smb_pipe_name_known("\\netlogon"));
+    assert_false(smb_pipe_name_known("dir\\lsarpc"));
+    assert_false(smb_pipe_name_known(""));
+    h_free(h);
+}
+
+/* SMB1: the open's ResourceType says pipe (1, 2) or disk (0) when the tree is unknown */
+static void test_smb1_pipe_resource_type(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    static struct buf m;
+    uint8_t bind[72];
+    dce_bind(bind);
+    for (int type = 0; type < 3; type++) {
+        h->rec.n = 0;
+        msg_open_andx(&m, false, 20, "data", 0, 0);
+        send1(h, 0, &m);
+        msg_open_andx(&m, true, 20, NULL, 0x4007, 0);
+        put16(m.b + 33 + 18, (uint16_t)type); /* ResourceType */
+        send1(h, 1, &m);
+        msg_write_andx(&m, 21, 0x4007, bind, sizeof(bind));
+        send1(h, 0, &m);
+        msg_close1(&m, false, 22, 0x4007);
+        send1(h, 0, &m);
+        msg_close1(&m, true, 22, 0);
+        send1(h, 1, &m);
+        /* type 0, a disk file: even DCE/RPC bytes are its content */
+        assert_int_equal(find(&h->rec, EVENT_DCERPC, NULL) >= 0, type != 0);
+        assert_int_equal(find(&h->rec, EVENT_FILEINFO, NULL) >= 0, type == 0);
+    }
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1756,6 +1897,8 @@ int main(void)
         cmocka_unit_test(test_smb2_guid_times_rename),
         cmocka_unit_test(test_smb1_truncated_everywhere),
         cmocka_unit_test(test_smb1_trans_lying_lengths),
+        cmocka_unit_test(test_smb2_pipe_without_tree),
+        cmocka_unit_test(test_smb1_pipe_resource_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "app/app.h"
+#include "app/smb/ntlmssp.h"
 #include "core/bytes.h"
 
 #define DCERPC_MAX_CONTEXTS    16         /* presentation contexts per connection */
@@ -64,6 +65,11 @@ enum dcerpc_ptype {
 
 enum dcerpc_transport { DCERPC_TRANSPORT_TCP = 0, DCERPC_TRANSPORT_SMB };
 
+/* sec_trailer auth_type [MS-RPCE 2.2.1.1.7] and auth_level [2.2.1.1.8] values medsentry looks inside */
+#define DCERPC_AUTHN_GSS_NEGOTIATE 9  /* SPNEGO: may wrap NTLMSSP */
+#define DCERPC_AUTHN_WINNT         10 /* NTLMSSP */
+#define DCERPC_AUTHN_LEVEL_PRIVACY 6  /* the stub is encrypted */
+
 struct dcerpc_uuid {
     uint8_t b[16]; /* as on the wire, little-endian fields (drep 0x10) */
 };
@@ -90,6 +96,10 @@ const struct dcerpc_iface_info *dcerpc_iface_lookup(const struct dcerpc_uuid *u)
 const char *dcerpc_opnum_name(const struct dcerpc_iface_info *i, uint16_t opnum);
 const char *dcerpc_ptype_name(uint8_t ptype);
 const char *dcerpc_fault_name(uint32_t status);
+/* auth_type as Wireshark names it ("NTLMSSP", "SPNEGO"), or NULL if unnamed */
+const char *dcerpc_auth_type_name(uint8_t type);
+/* auth_level as MS-RPCE's RPC_C_AUTHN_LEVEL_* in lower case ("connect", "pkt_privacy"), or NULL */
+const char *dcerpc_auth_level_name(uint8_t level);
 
 /* ---- decoded service-control operations (MS-SCMR) and scheduled tasks (MS-TSCH) ---- */
 struct dcerpc_svcctl {
@@ -182,6 +192,11 @@ struct dcerpc_event {
     const struct dcerpc_svcctl *svcctl;
     const struct dcerpc_atsvc *atsvc;
     const struct dcerpc_srvsvc *srvsvc;
+    /* the auth verifier: of the bind / alter context (else its response), or of the request */
+    bool has_auth;
+    uint8_t auth_type, auth_level;
+    /* an NTLMSSP AUTHENTICATE carried by the handshake (AUTH3 or alter context), or NULL */
+    const struct ntlmssp_info *ntlmssp;
 };
 
 struct dcerpc_conn;

@@ -88,30 +88,112 @@ const char *dcerpc_ptype_name(uint8_t ptype)
     return ptype < DCERPC_PTYPE__COUNT ? names[ptype] : "UNKNOWN";
 }
 
-const char *dcerpc_fault_name(uint32_t status)
+/* Wireshark's names (packet-dcerpc.c authn_protocol_vals, tshark's dcerpc.auth_type) of the MS-RPCE 2.2.1.1.7
+ * security providers: 9 RPC_C_AUTHN_GSS_NEGOTIATE, 10 RPC_C_AUTHN_WINNT, 14 RPC_C_AUTHN_GSS_SCHANNEL,
+ * 16 RPC_C_AUTHN_GSS_KERBEROS, 68 RPC_C_AUTHN_NETLOGON. */
+const char *dcerpc_auth_type_name(uint8_t type)
 {
-    switch (status) {
-    case 0x00000005: return "access_denied";
-    case 0x000006d8: return "nca_s_fault_cant_perform";
-    case 0x1c010002: return "nca_op_rng_error";
-    case 0x1c010003: return "nca_unk_if";
-    case 0x1c010006: return "nca_wrong_boot_time";
-    case 0x1c010009: return "nca_s_you_crashed";
-    case 0x1c01000b: return "nca_proto_error";
-    case 0x1c010013: return "nca_out_args_too_big";
-    case 0x1c010014: return "nca_server_too_busy";
-    case 0x1c010017: return "nca_unsupported_type";
-    case 0x1c000001: return "nca_s_fault_int_div_by_zero";
-    case 0x1c000003: return "nca_s_fault_addr_error";
-    case 0x1c00000c: return "nca_s_fault_invalid_tag";
-    case 0x1c00000d: return "nca_s_fault_invalid_bound";
-    case 0x1c00000f: return "nca_s_fault_cancel";
-    case 0x1c000011: return "nca_s_fault_context_mismatch";
-    case 0x1c000012: return "nca_s_fault_remote_no_memory";
-    case 0x1c000015: return "nca_s_fault_ndr";
-    case 0x1c00001a: return "nca_s_fault_unspec";
-    case 0x00000721: return "rpc_s_sec_pkg_error";
-    case 0x000006f7: return "rpc_x_bad_stub_data";
+    switch (type) {
+    case 0: return "None";
+    case 1: return "Kerberos 5";
+    case 9: return "SPNEGO";
+    case 10: return "NTLMSSP";
+    case 14: return "SCHANNEL SSP";
+    case 16: return "Kerberos SSP";
+    case 17: return "Distributed Password Authentication SSP";
+    case 18: return "MSN SSP";
+    case 21: return "Digest SSP";
+    case 68: return "NETLOGON Secure Channel";
+    case 100: return "MSMQ SSP";
     default: return NULL;
     }
+}
+
+/* MS-RPCE 2.2.1.1.8 RPC_C_AUTHN_LEVEL_DEFAULT ... RPC_C_AUTHN_LEVEL_PKT_PRIVACY, without the prefix */
+const char *dcerpc_auth_level_name(uint8_t level)
+{
+    static const char *const names[] = {"default", "none", "connect", "call", "pkt", "pkt_integrity", "pkt_privacy"};
+    return level < sizeof(names) / sizeof(names[0]) ? names[level] : NULL;
+}
+
+/*
+ * Fault and reject statuses [C706 Appendix E; MS-RPCE 2.2.2.11].  The names
+ * are Wireshark's (packet-dcerpc.c reject_status_vals, tshark's
+ * dcerpc.cn_status), so that an event and a tshark decode of the same fault
+ * agree; Wireshark writes the C706 names without their "s_" in the reject
+ * codes (nca_rpc_version_mismatch, nca_op_rng_error).  Two departures: the
+ * codes Wireshark leaves unnamed carry C706's name (0x1c000012, 0x1c000013,
+ * 0x1c010001, 0x1c010015), and 0x1c000021 is C706's nca_s_fault_user_defined
+ * where Wireshark writes "ncs_s_fault_user_defined".  0x1c000011 and
+ * 0x1c00001e are unassigned.  Sorted by code.
+ */
+static const struct {
+    uint32_t code;
+    const char *name;
+} dcerpc_faults[] = {
+    {0x00000001, "nca_s_fault_other"},
+    {0x00000005, "nca_s_fault_access_denied"},
+    {0x000006d8, "nca_s_fault_cant_perform"},
+    {0x000006f7, "nca_s_fault_ndr"},
+    {0x00000721, "nca_s_fault_sec_pkg_error"},
+    {0x1c000001, "nca_s_fault_int_div_by_zero"},
+    {0x1c000002, "nca_s_fault_addr_error"},
+    {0x1c000003, "nca_s_fault_fp_div_zero"},
+    {0x1c000004, "nca_s_fault_fp_underflow"},
+    {0x1c000005, "nca_s_fault_fp_overflow"},
+    {0x1c000006, "nca_s_fault_invalid_tag"},
+    {0x1c000007, "nca_s_fault_invalid_bound"},
+    {0x1c000008, "nca_rpc_version_mismatch"},
+    {0x1c000009, "nca_unspec_reject"},
+    {0x1c00000a, "nca_s_bad_actid"},
+    {0x1c00000b, "nca_who_are_you_failed"},
+    {0x1c00000c, "nca_manager_not_entered"},
+    {0x1c00000d, "nca_s_fault_cancel"},
+    {0x1c00000e, "nca_s_fault_ill_inst"},
+    {0x1c00000f, "nca_s_fault_fp_error"},
+    {0x1c000010, "nca_s_fault_int_overflow"},
+    {0x1c000012, "nca_s_fault_unspec"},
+    {0x1c000013, "nca_s_fault_remote_comm_failure"},
+    {0x1c000014, "nca_s_fault_pipe_empty"},
+    {0x1c000015, "nca_s_fault_pipe_closed"},
+    {0x1c000016, "nca_s_fault_pipe_order"},
+    {0x1c000017, "nca_s_fault_pipe_discipline"},
+    {0x1c000018, "nca_s_fault_pipe_comm_error"},
+    {0x1c000019, "nca_s_fault_pipe_memory"},
+    {0x1c00001a, "nca_s_fault_context_mismatch"},
+    {0x1c00001b, "nca_s_fault_remote_no_memory"},
+    {0x1c00001c, "nca_invalid_pres_context_id"},
+    {0x1c00001d, "nca_unsupported_authn_level"},
+    {0x1c00001f, "nca_invalid_checksum"},
+    {0x1c000020, "nca_invalid_crc"},
+    {0x1c000021, "nca_s_fault_user_defined"},
+    {0x1c000022, "nca_s_fault_tx_open_failed"},
+    {0x1c000023, "nca_s_fault_codeset_conv_error"},
+    {0x1c000024, "nca_s_fault_object_not_found"},
+    {0x1c000025, "nca_s_fault_no_client_stub"},
+    {0x1c010001, "nca_s_comm_failure"},
+    {0x1c010002, "nca_op_rng_error"},
+    {0x1c010003, "nca_unk_if"},
+    {0x1c010006, "nca_wrong_boot_time"},
+    {0x1c010009, "nca_s_you_crashed"},
+    {0x1c01000b, "nca_proto_error"},
+    {0x1c010013, "nca_out_args_too_big"},
+    {0x1c010014, "nca_server_too_busy"},
+    {0x1c010015, "nca_s_fault_string_too_long"},
+    {0x1c010017, "nca_unsupported_type"},
+};
+
+const char *dcerpc_fault_name(uint32_t status)
+{
+    size_t lo = 0, hi = sizeof(dcerpc_faults) / sizeof(dcerpc_faults[0]);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dcerpc_faults[mid].code == status)
+            return dcerpc_faults[mid].name;
+        if (dcerpc_faults[mid].code < status)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }

@@ -1080,6 +1080,54 @@ static const char *const IWbemServices_ops[] = {
     "ExecMethodAsync",
 };
 
+/* ---- Exchange: the address book, mailbox store and referral interfaces (Outlook over RPC, RPC over HTTP) ---- */
+
+/* MS-NSPI 3.1.4 (also MS-OXNSPI): the address book; NspiQueryRows / NspiGetMatches over the whole GAL are how
+ * mailbox lists are harvested.  Opnums 15, 17-18 were unused on the wire in earlier revisions of MS-NSPI;
+ * the current one names 17 and 18. */
+static const char *const nspi_ops[] = {
+    "NspiBind",
+    "NspiUnbind",
+    "NspiUpdateStat",
+    "NspiQueryRows",
+    "NspiSeekEntries",
+    "NspiGetMatches",
+    "NspiResortRestriction",
+    "NspiDNToMId",
+    "NspiGetPropList",
+    "NspiGetProps",
+    "NspiCompareMIds",
+    "NspiModProps",
+    "NspiGetSpecialTable",
+    "NspiGetTemplateInfo",
+    "NspiModLinkAtt",
+    "Opnum15NotUsedOnWire",
+    "NspiQueryColumns",
+    "NspiGetNamesFromIDs",
+    "NspiGetIDsFromNames",
+    "NspiResolveNames",
+    "NspiResolveNamesW",
+};
+
+/* MS-OXCRPC 3.1.4: the mailbox store (EMSMDB); EcDoRpcExt2 carries every ROP.  The reserved opnums are the
+ * Exchange 2003 calls (EcDoConnect, EcDoRpc ...) the specification no longer defines. */
+static const char *const emsmdb_ops[] = {
+    "Opnum0Reserved", "EcDoDisconnect", "Opnum2Reserved",  "Opnum3Reserved",  "EcRRegisterPushNotification",
+    "Opnum5Reserved", "EcDummyRpc",     "Opnum7Reserved",  "Opnum8Reserved",  "Opnum9Reserved",
+    "EcDoConnectEx",  "EcDoRpcExt2",    "Opnum12Reserved", "Opnum13Reserved", "EcDoAsyncConnectEx",
+};
+
+/* MS-OXCRPC 3.3.4: the asynchronous notification wait */
+static const char *const asyncemsmdb_ops[] = {
+    "EcDoAsyncWaitEx",
+};
+
+/* MS-OXABREF 3.1.4: which server answers NSPI for a mailbox */
+static const char *const rfri_ops[] = {
+    "RfrGetNewDSA",
+    "RfrGetFQDNFromServerDN",
+};
+
 /* UUIDs and interface versions from each specification's section 1.9 or 2.1 (the version in the comment) */
 const struct dcerpc_iface_entry dcerpc_ifaces[] = {
     {"367abb81-9844-35f1-ad32-98f038001003", {"svcctl", svcctl_ops, N(svcctl_ops)}},            /* 2.0 */
@@ -1118,5 +1166,9 @@ const struct dcerpc_iface_entry dcerpc_ifaces[] = {
     {"99fcfec4-5260-101b-bbcb-00aa0021347a", {"IObjectExporter", IObjectExporter_ops, N(IObjectExporter_ops)}},
     {"f309ad18-d86a-11d0-a075-00c04fb68820", {"IWbemLevel1Login", IWbemLevel1Login_ops, N(IWbemLevel1Login_ops)}},
     {"9556dc99-828c-11cf-a37e-00aa003240c7", {"IWbemServices", IWbemServices_ops, N(IWbemServices_ops)}},
+    {"f5cc5a18-4264-101a-8c59-08002b2f8426", {"nspi", nspi_ops, N(nspi_ops)}},                      /* 56.0 */
+    {"a4f1db00-ca47-1067-b31f-00dd010662da", {"emsmdb", emsmdb_ops, N(emsmdb_ops)}},                /* 0.81 */
+    {"5261574a-4572-206e-b268-6b199213b4e4", {"asyncemsmdb", asyncemsmdb_ops, N(asyncemsmdb_ops)}}, /* 0.1 */
+    {"1544f5e0-613c-11d1-93df-00c04fd7bd09", {"rfri", rfri_ops, N(rfri_ops)}},                      /* 1.0 */
 };
 const size_t dcerpc_n_ifaces = sizeof(dcerpc_ifaces) / sizeof(dcerpc_ifaces[0]);

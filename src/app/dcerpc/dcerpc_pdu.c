@@ -19,7 +19,19 @@
  *     p_result[]: result 2, reason 2, transfer_syntax 20
  *   bind_nak: 16 provider_reject_reason 2
  *   The auth verifier (sec_trailer 8 bytes + auth_length) ends the PDU; the
- *   stub stops before it.
+ *   stub stops before it.  sec_trailer [C706 13.2.6.1, MS-RPCE 2.2.2.11]:
+ *     0 auth_type 1, 1 auth_level 1, 2 auth_pad_length 1, 3 reserved 1,
+ *     4 auth_context_id 4, 8 auth_value (auth_length bytes)
+ *   auth3: 16 pad 4, then the verifier.
+ *
+ * Authentication: auth_type and auth_level of a bind or a request go on its
+ * event.  NTLMSSP (auth_type 10, or inside SPNEGO, 9) runs over the
+ * handshake: NEGOTIATE in the bind, CHALLENGE in the bind_ack, AUTHENTICATE
+ * in an AUTH3 (which has no answer) or in an alter context.  A bind whose
+ * bind_ack carries a CHALLENGE is therefore held until the client's next PDU:
+ * an AUTH3 adds its AUTHENTICATE identity to the bind event, anything else
+ * lets the bind event go as it is.  The identity is kept (one per connection)
+ * for the event that reports it; only domain, user, workstation and version.
  *
  * Calls are matched by call_id (DCERPC_MAX_CALLS outstanding); a request's
  * stub fragments are reassembled up to dcerpc.max-stub-size (default
@@ -60,6 +72,8 @@ struct dcerpc_call {
     uint64_t req_stub, resp_stub;
     bool req_done;
     bool stub_truncated;
+    bool has_auth; /* the request's verifier */
+    uint8_t auth_type, auth_level;
     uint8_t *stub;
     uint32_t stub_len, stub_cap;
     struct dcerpc_svcctl *svcctl;
@@ -96,7 +110,10 @@ struct dcerpc_conn {
     struct dcerpc_pctx ctxs[DCERPC_MAX_CONTEXTS];
     struct dcerpc_call calls[DCERPC_MAX_CALLS];
     bool bind_pending;
+    bool auth3_wait; /* bind_ev answered with an NTLMSSP CHALLENGE: the client's AUTH3 may follow */
     struct dcerpc_event bind_ev;
+    bool has_ntlm;
+    struct ntlmssp_info ntlm; /* the last NTLMSSP AUTHENTICATE of the handshake */
     uint32_t age;
     struct dcerpc_handle *handles; /* DCERPC_MAX_HANDLES, NULL until svcctl returns one */
     uint32_t handle_age;
@@ -159,6 +176,18 @@ static void dcerpc_event_base(const struct dcerpc_conn *c, struct dcerpc_event *
     ev->pipe = c->pipe[0] ? c->pipe : NULL;
 }
 
+/* A bind still held: unanswered (resp_ptype 0xff), or answered and waiting for an AUTH3 that did not come. */
+static void dcerpc_bind_flush(struct app_ctx *ctx, struct dcerpc_conn *c, int dir)
+{
+    if (c->bind_pending) {
+        c->bind_ev.resp_ptype = 0xff;
+        app_emit(ctx, EVENT_DCERPC, dir, &c->bind_ev);
+    } else if (c->auth3_wait) {
+        app_emit(ctx, EVENT_DCERPC, dir, &c->bind_ev);
+    }
+    c->bind_pending = c->auth3_wait = false;
+}
+
 static void dcerpc_call_emit(struct app_ctx *ctx, struct dcerpc_conn *c, struct dcerpc_call *k, uint8_t resp_ptype,
                              uint32_t fault_status, int dir)
 {
@@ -184,6 +213,9 @@ static void dcerpc_call_emit(struct app_ctx *ctx, struct dcerpc_conn *c, struct 
     ev.svcctl = k->svcctl;
     ev.atsvc = k->atsvc;
     ev.srvsvc = k->srvsvc;
+    ev.has_auth = k->has_auth;
+    ev.auth_type = k->auth_type;
+    ev.auth_level = k->auth_level;
     app_emit(ctx, EVENT_DCERPC, dir, &ev);
     dcerpc_call_release(ctx, k);
 }
@@ -192,10 +224,7 @@ void dcerpc_conn_free(struct app_ctx *ctx, struct dcerpc_conn *c)
 {
     if (!c)
         return;
-    if (c->bind_pending) {
-        c->bind_ev.resp_ptype = 0xff;
-        app_emit(ctx, EVENT_DCERPC, EVENT_DIR_NONE, &c->bind_ev);
-    }
+    dcerpc_bind_flush(ctx, c, EVENT_DIR_NONE);
     for (size_t i = 0; i < DCERPC_MAX_CALLS; i++)
         if (c->calls[i].used && c->calls[i].req_done)
             dcerpc_call_emit(ctx, c, &c->calls[i], 0xff, 0, EVENT_DIR_NONE);
@@ -434,18 +463,73 @@ static bool dcerpc_stub_bounds(const uint8_t *p, size_t fl, uint16_t auth_len, s
     return true;
 }
 
-static void dcerpc_bind(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *p, size_t fl, bool le, uint8_t ptype,
-                        uint32_t call_id)
+/* The auth verifier at the end of a PDU of fl bytes whose fixed part is body bytes. */
+struct dcerpc_auth {
+    bool present;
+    uint8_t type, level;
+    const uint8_t *value;
+    uint16_t len;
+};
+
+static bool dcerpc_auth_read(const uint8_t *p, size_t fl, size_t body, uint16_t auth_len, struct dcerpc_auth *a)
 {
-    if (c->bind_pending) {
-        c->bind_ev.resp_ptype = 0xff;
-        app_emit(ctx, EVENT_DCERPC, EVENT_DIR_TOSERVER, &c->bind_ev);
+    memset(a, 0, sizeof(*a));
+    if (auth_len == 0 || fl < body || (size_t)auth_len + 8 > fl - body)
+        return false;
+    struct br b = br_init(p + fl - auth_len - 8, (size_t)auth_len + 8);
+    a->type = br_u8(&b);
+    a->level = br_u8(&b);
+    br_skip(&b, 6); /* auth_pad_length, reserved, auth_context_id */
+    a->value = br_take(&b, auth_len);
+    a->len = auth_len;
+    a->present = !b.err;
+    return a->present;
+}
+
+/* The NTLMSSP message of an NTLMSSP verifier, or of one SPNEGO wraps (found by the bounded scan of ntlmssp.c). */
+static bool dcerpc_auth_ntlmssp(const struct dcerpc_auth *a, struct ntlmssp_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!a->present || (a->type != DCERPC_AUTHN_WINNT && a->type != DCERPC_AUTHN_GSS_NEGOTIATE))
+        return false;
+    size_t left;
+    const uint8_t *nt = ntlmssp_find(a->value, a->len, &left);
+    return nt && ntlmssp_parse(nt, left, out) == 0;
+}
+
+/* An AUTHENTICATE in a client's verifier: keep the identity on the connection for the event that reports it. */
+static const struct ntlmssp_info *dcerpc_auth_identity(struct app_ctx *ctx, struct dcerpc_conn *c, int dir,
+                                                       const struct dcerpc_auth *a)
+{
+    struct ntlmssp_info info;
+    if (!dcerpc_auth_ntlmssp(a, &info)) {
+        if (a->present && info.type == NTLMSSP_AUTH)
+            app_anomaly(ctx, dir, "ntlmssp_malformed", "NTLMSSP AUTHENTICATE message with bad fields");
+        return NULL;
     }
+    if (info.type != NTLMSSP_AUTH)
+        return NULL;
+    c->ntlm = info;
+    c->has_ntlm = true;
+    return &c->ntlm;
+}
+
+static void dcerpc_bind(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *p, size_t fl, bool le, uint8_t ptype,
+                        uint32_t call_id, uint16_t auth_len)
+{
+    dcerpc_bind_flush(ctx, c, EVENT_DIR_TOSERVER);
     struct dcerpc_event *ev = &c->bind_ev;
     dcerpc_event_base(c, ev);
     ev->ptype = ptype;
     ev->call_id = call_id;
     c->bind_pending = true;
+    struct dcerpc_auth a;
+    if (dcerpc_auth_read(p, fl, DCERPC_HDR_LEN, auth_len, &a)) {
+        ev->has_auth = true;
+        ev->auth_type = a.type;
+        ev->auth_level = a.level;
+        ev->ntlmssp = dcerpc_auth_identity(ctx, c, 0, &a); /* SPNEGO's alter context carries AUTHENTICATE */
+    }
     if (fl < 28) {
         app_anomaly(ctx, 0, "dcerpc_bind_short", "bind PDU shorter than its fixed part");
         return;
@@ -508,14 +592,26 @@ static void dcerpc_bind(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_
 }
 
 static void dcerpc_bind_ack(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *p, size_t fl, bool le,
-                            uint8_t ptype)
+                            uint8_t ptype, uint16_t auth_len)
 {
     struct dcerpc_event *ev = &c->bind_ev;
     if (!c->bind_pending) {
+        dcerpc_bind_flush(ctx, c, EVENT_DIR_TOCLIENT);
         dcerpc_event_base(c, ev);
         ev->ptype = ptype == DCERPC_BIND_ACK ? DCERPC_BIND : DCERPC_ALTER_CONTEXT;
     }
     ev->resp_ptype = ptype;
+    struct dcerpc_auth a;
+    struct ntlmssp_info chal;
+    bool challenge = false;
+    if (dcerpc_auth_read(p, fl, DCERPC_HDR_LEN, auth_len, &a)) {
+        if (!ev->has_auth) {
+            ev->has_auth = true;
+            ev->auth_type = a.type;
+            ev->auth_level = a.level;
+        }
+        challenge = dcerpc_auth_ntlmssp(&a, &chal) && chal.type == NTLMSSP_CHALLENGE;
+    }
     if (ptype == DCERPC_BIND_NAK) {
         for (size_t i = 0; i < ev->n_ctx; i++) {
             ev->ctx[i].has_result = true;
@@ -547,8 +643,23 @@ static void dcerpc_bind_ack(struct app_ctx *ctx, struct dcerpc_conn *c, const ui
                 if (c->ctxs[k].used && c->ctxs[k].id == ev->ctx[i].ctx_id &&
                     memcmp(&c->ctxs[k].uuid, &ev->ctx[i].uuid, 16) == 0)
                     c->ctxs[k].used = false;
-    app_emit(ctx, EVENT_DCERPC, EVENT_DIR_TOCLIENT, ev);
     c->bind_pending = false;
+    if (challenge) {
+        c->auth3_wait = true; /* the AUTHENTICATE may come in an AUTH3: dcerpc_auth3 */
+        return;
+    }
+    app_emit(ctx, EVENT_DCERPC, EVENT_DIR_TOCLIENT, ev);
+}
+
+/* The client's PDU after a bind answered with a CHALLENGE: an AUTH3 completes the bind event. */
+static void dcerpc_auth3(struct app_ctx *ctx, struct dcerpc_conn *c, const uint8_t *p, size_t fl, uint8_t ptype,
+                         uint16_t auth_len)
+{
+    struct dcerpc_auth a;
+    if (ptype == DCERPC_AUTH3 && dcerpc_auth_read(p, fl, DCERPC_HDR_LEN, auth_len, &a))
+        c->bind_ev.ntlmssp = dcerpc_auth_identity(ctx, c, 0, &a);
+    c->auth3_wait = false;
+    app_emit(ctx, EVENT_DCERPC, EVENT_DIR_TOSERVER, &c->bind_ev);
 }
 
 static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const uint8_t *p, size_t fl)
@@ -558,12 +669,15 @@ static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, cons
     uint16_t auth_len = le ? rd_le16(p + 10) : rd_be16(p + 10);
     uint32_t call_id = le ? rd_le32(p + 12) : rd_be32(p + 12);
     c->vers_minor = p[1];
+    if (c->auth3_wait && dir == 0)
+        dcerpc_auth3(ctx, c, p, fl, ptype, auth_len);
+    struct dcerpc_auth a;
     switch (ptype) {
     case DCERPC_BIND:
-    case DCERPC_ALTER_CONTEXT: dcerpc_bind(ctx, c, p, fl, le, ptype, call_id); break;
+    case DCERPC_ALTER_CONTEXT: dcerpc_bind(ctx, c, p, fl, le, ptype, call_id, auth_len); break;
     case DCERPC_BIND_ACK:
     case DCERPC_ALTER_CONTEXT_RESP:
-    case DCERPC_BIND_NAK: dcerpc_bind_ack(ctx, c, p, fl, le, ptype); break;
+    case DCERPC_BIND_NAK: dcerpc_bind_ack(ctx, c, p, fl, le, ptype, auth_len); break;
     case DCERPC_REQUEST: {
         if (fl < 24) {
             app_anomaly(ctx, dir, "dcerpc_request_short", "request PDU shorter than its header");
@@ -582,8 +696,16 @@ static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, cons
         }
         k->req_frags++;
         k->req_stub += end - start;
-        /* a sealed (privacy) stub is ciphertext: count it, do not decode it */
-        bool sealed = auth_len && p[fl - auth_len - 8 + 1] == 6;
+        bool sealed = false;
+        if (dcerpc_auth_read(p, fl, start, auth_len, &a)) {
+            if (!k->has_auth) {
+                k->has_auth = true;
+                k->auth_type = a.type;
+                k->auth_level = a.level;
+            }
+            /* a sealed (privacy) stub is ciphertext: count it, do not decode it */
+            sealed = a.level == DCERPC_AUTHN_LEVEL_PRIVACY;
+        }
         if (!sealed)
             dcerpc_stub_append(ctx, k, p + start, end - start);
         if (flags & PFC_LAST_FRAG) {
@@ -615,7 +737,7 @@ static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, cons
         size_t end;
         if (dcerpc_stub_bounds(p, fl, auth_len, 24, &end)) {
             k->resp_stub += end - 24;
-            bool sealed = auth_len && p[fl - auth_len - 8 + 1] == 6;
+            bool sealed = dcerpc_auth_read(p, fl, 24, auth_len, &a) && a.level == DCERPC_AUTHN_LEVEL_PRIVACY;
             if (sealed)
                 k->resp_sealed = true;
             else if (k->svcctl)
@@ -766,11 +888,7 @@ static void dcerpc_tcp_close(struct app_ctx *ctx, void *state)
 {
     struct dcerpc_conn *c = state;
     /* flush unanswered binds and calls; the state itself is freed by state_free */
-    if (c->bind_pending) {
-        c->bind_ev.resp_ptype = 0xff;
-        app_emit(ctx, EVENT_DCERPC, EVENT_DIR_NONE, &c->bind_ev);
-        c->bind_pending = false;
-    }
+    dcerpc_bind_flush(ctx, c, EVENT_DIR_NONE);
     for (size_t i = 0; i < DCERPC_MAX_CALLS; i++)
         if (c->calls[i].used && c->calls[i].req_done)
             dcerpc_call_emit(ctx, c, &c->calls[i], 0xff, 0, EVENT_DIR_NONE);

@@ -168,6 +168,8 @@ struct smb_tree {
 
 /* CreateOptions bit (MS-SMB2 2.2.13, MS-CIFS 2.2.4.64.1): the file goes when its last handle closes. */
 #define FILE_DELETE_ON_CLOSE 0x00001000u
+/* FileAttributes bit [MS-FSCC 2.6] */
+#define FILE_ATTRIBUTE_DIRECTORY 0x00000010u
 
 struct smb_file {
     bool used;
@@ -176,6 +178,7 @@ struct smb_file {
     uint32_t tree_id;
     uint64_t session_id;
     bool is_pipe;
+    bool pipe_known; /* is_pipe decided: by the tree, the open's response or the first data (smb_file_kind) */
     bool delete_on_close;
     uint32_t disposition, access, options, action;
     uint64_t size;
@@ -308,6 +311,18 @@ struct smb_file *smb_file_opened(struct app_ctx *ctx, struct smb_state *st, cons
                                  uint32_t tree_id, uint64_t session_id, const struct smb_pending *pd,
                                  uint32_t create_action, uint64_t size);
 void smb_state_close_all(struct app_ctx *ctx, struct smb_state *st);
+/* Pipe or file, for an open whose tree connect was not seen (a capture started later): what the open's response
+ * says.  Nothing changes once the tree or an earlier hint decided. */
+enum smb_open_kind { SMB_OPEN_UNKNOWN = 0, SMB_OPEN_FILE, SMB_OPEN_PIPE };
+void smb_file_kind(struct smb_file *f, enum smb_open_kind kind);
+/* SMB1 ResourceType / FileType of an open response [MS-CIFS 2.2.4.64.2, 2.2.4.41.2]: 0 disk, 1 byte-mode pipe,
+ * 2 message-mode pipe, 3 printer. */
+enum smb_open_kind smb1_resource_kind(uint16_t type);
+/* A pipe-only operation (FSCTL_PIPE_TRANSCEIVE, TransactNmPipe) on the open: true if it is a pipe (an open not yet
+ * decided becomes one). */
+bool smb_file_pipe_op(struct smb_file *f);
+/* True if a CREATE name without a path is a well-known named pipe ("lsarpc", "\PIPE\samr"). */
+bool smb_pipe_name_known(const char *name);
 
 /* smb_status.c */
 const char *smb_status_name(uint32_t code);

@@ -354,7 +354,7 @@ static void smb1_request(struct app_ctx *ctx, struct smb_state *st, const struct
         pd->fid_len = 2;
         struct smb_file *f = smb_file_get(st, w + 30, 2);
         uint16_t dc = rd_le16(w + 22), doff = rd_le16(w + 24);
-        if (f && doff <= n && dc <= n - doff) {
+        if (f && smb_file_pipe_op(f) && doff <= n && dc <= n - doff) {
             f->writes++;
             f->bytes_written += dc;
             smb_file_data(ctx, st, f, 0, 0, p + doff, dc);
@@ -456,7 +456,8 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
             smb_event_fill_tree(st, &ev);
         }
         /* words: 4 OplockLevel, 5 FID, 7 CreateAction, 11 CreationTime, 19 LastAccessTime, 27 LastWriteTime,
-         * 35 LastChangeTime, 43 ExtFileAttributes, 47 AllocationSize, 55 EndOfFile [MS-CIFS 2.2.4.64.2] */
+         * 35 LastChangeTime, 43 ExtFileAttributes, 47 AllocationSize, 55 EndOfFile, 63 ResourceType
+         * [MS-CIFS 2.2.4.64.2] */
         if (ok && b->wc >= 34) {
             ev.fid = w + 5;
             ev.fid_len = 2;
@@ -467,7 +468,9 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
             ev.modified = rd_le64(w + 27);
             ev.changed = rd_le64(w + 35);
             ev.size = rd_le64(w + 55);
-            smb_file_opened(ctx, st, w + 5, 2, ev.tree_id, h->uid, pd, ev.create_action, ev.size);
+            /* 63 ResourceType: a pipe or not, for an open whose tree connect was not seen */
+            smb_file_kind(smb_file_opened(ctx, st, w + 5, 2, ev.tree_id, h->uid, pd, ev.create_action, ev.size),
+                          smb1_resource_kind(rd_le16(w + 63)));
         }
         emit = true;
         break;
@@ -490,7 +493,8 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
             ev.fid_len = 2;
             ev.create_action = rd_le16(w + 22) & 3u;
             ev.size = rd_le32(w + 12);
-            smb_file_opened(ctx, st, w + 4, 2, ev.tree_id, h->uid, pd, ev.create_action, ev.size);
+            smb_file_kind(smb_file_opened(ctx, st, w + 4, 2, ev.tree_id, h->uid, pd, ev.create_action, ev.size),
+                          smb1_resource_kind(rd_le16(w + 18)));
         }
         emit = true;
         break;
@@ -538,7 +542,7 @@ static void smb1_response(struct app_ctx *ctx, struct smb_state *st, const struc
     case SMB1_CMD_TRANS: {
         /* words: 12 DataCount, 14 DataOffset */
         struct smb_file *f = pd ? smb_file_get(st, pd->fid, 2) : NULL;
-        if ((ok || smb1_more_data(h)) && b->wc >= 10 && f) {
+        if ((ok || smb1_more_data(h)) && b->wc >= 10 && f && smb_file_pipe_op(f)) {
             uint16_t dc = rd_le16(w + 12), doff = rd_le16(w + 14);
             if (doff <= n && dc <= n - doff) {
                 f->reads++;

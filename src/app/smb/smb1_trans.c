@@ -212,7 +212,8 @@ void smb1_trans2_response(struct app_ctx *ctx, struct smb_state *st, const struc
             ev->fid_len = 2;
             ev->create_action = rd_le16(par + 18) & 3u;
             ev->size = rd_le32(par + 8);
-            smb_file_opened(ctx, st, par, 2, ev->tree_id, h->uid, pd, ev->create_action, ev->size);
+            smb_file_kind(smb_file_opened(ctx, st, par, 2, ev->tree_id, h->uid, pd, ev->create_action, ev->size),
+                          smb1_resource_kind(rd_le16(par + 14)));
         }
         emit = true;
         break;
@@ -294,7 +295,7 @@ void smb1_nt_trans_request(struct app_ctx *ctx, struct smb_state *st, const stru
         pd->fid_len = 2;
         struct smb_file *f = smb_file_get(st, setup + 4, 2);
         const uint8_t *in = smb1_buf(p, n, doff, dc);
-        if (pd->code == FSCTL_PIPE_TRANSCEIVE && f && f->is_pipe && in) {
+        if (pd->code == FSCTL_PIPE_TRANSCEIVE && f && smb_file_pipe_op(f) && in) {
             f->writes++;
             f->bytes_written += dc;
             smb_file_data(ctx, st, f, 0, 0, in, dc);
@@ -340,7 +341,10 @@ void smb1_nt_trans_response(struct app_ctx *ctx, struct smb_state *st, const str
                 ev->modified = rd_le64(par + 28);
                 ev->changed = rd_le64(par + 36);
                 ev->size = rd_le64(par + 56);
-                smb_file_opened(ctx, st, par + 2, 2, ev->tree_id, h->uid, pd, ev->create_action, ev->size);
+                struct smb_file *f =
+                    smb_file_opened(ctx, st, par + 2, 2, ev->tree_id, h->uid, pd, ev->create_action, ev->size);
+                if (pc >= 66)
+                    smb_file_kind(f, smb1_resource_kind(rd_le16(par + 64)));
             }
         }
         emit = true;
@@ -354,8 +358,8 @@ void smb1_nt_trans_response(struct app_ctx *ctx, struct smb_state *st, const str
         if (f)
             ev->filename = f->name;
         /* the output of a pipe transceive goes to the pipe's DCE/RPC conn, as SMB2 IOCTL's */
-        if ((ok || smb1_more_data(h)) && b->wc >= 18 && rd_le32(w + 31) == 0 && f && f->is_pipe &&
-            pd->code == FSCTL_PIPE_TRANSCEIVE) {
+        if ((ok || smb1_more_data(h)) && b->wc >= 18 && rd_le32(w + 31) == 0 && pd->code == FSCTL_PIPE_TRANSCEIVE &&
+            f && smb_file_pipe_op(f)) {
             uint32_t dc = rd_le32(w + 23);
             const uint8_t *out = smb1_buf(p, n, rd_le32(w + 27), dc);
             if (out) {

@@ -256,7 +256,7 @@ static void smb2_request(struct app_ctx *ctx, struct smb_state *st, const struct
         memcpy(pd->fid, b + 8, 16);
         pd->fid_len = 16;
         struct smb_file *f = smb2_file(st, b + 8);
-        if (pd->code == FSCTL_PIPE_TRANSCEIVE && f && f->is_pipe) {
+        if (pd->code == FSCTL_PIPE_TRANSCEIVE && f && smb_file_pipe_op(f)) {
             const uint8_t *in = smb2_buf(msg, n, rd_le32(b + 24), rd_le32(b + 28));
             if (in) {
                 f->writes++;
@@ -306,6 +306,12 @@ static void smb2_request(struct app_ctx *ctx, struct smb_state *st, const struct
 }
 
 /* ------------------------------------------------------------------ responses */
+
+/* A FILETIME that stands for no time: 0, or 1970-01-01 (116444736000000000, the Unix epoch: Samba's 0). */
+static bool smb2_no_time(uint64_t ft)
+{
+    return ft == 0 || ft == 116444736000000000ull;
+}
 
 static bool smb2_has_event(uint16_t cmd)
 {
@@ -407,7 +413,7 @@ static void smb2_response(struct app_ctx *ctx, struct smb_state *st, const struc
             ev.delete_on_close = pd->options & FILE_DELETE_ON_CLOSE;
         }
         /* 2.2.14: 4 CreateAction, 8 CreationTime, 16 LastAccessTime, 24 LastWriteTime, 32 ChangeTime,
-         * 48 EndofFile, 64 FileId */
+         * 48 EndofFile, 56 FileAttributes, 64 FileId */
         if (ok && bl >= 80) {
             ev.create_action = rd_le32(b + 4);
             ev.has_times = true;
@@ -420,7 +426,14 @@ static void smb2_response(struct app_ctx *ctx, struct smb_state *st, const struc
             ev.fid_len = 16;
             memcpy(st->chain_fid, b + 64, 16);
             st->chain_fid_valid = true;
-            smb_file_opened(ctx, st, b + 64, 16, ev.tree_id, h->session_id, pd, ev.create_action, ev.size);
+            struct smb_file *f =
+                smb_file_opened(ctx, st, b + 64, 16, ev.tree_id, h->session_id, pd, ev.create_action, ev.size);
+            /* without the tree: a named pipe has no times (Windows answers 0, Samba the Unix epoch) and is no
+             * directory; times say nothing decisive (the name or the first data decide) */
+            bool no_times = smb2_no_time(ev.created) && smb2_no_time(ev.accessed) && smb2_no_time(ev.modified) &&
+                            smb2_no_time(ev.changed);
+            smb_file_kind(f,
+                          no_times && !(rd_le32(b + 56) & FILE_ATTRIBUTE_DIRECTORY) ? SMB_OPEN_PIPE : SMB_OPEN_UNKNOWN);
         }
         emit = true;
         break;
@@ -459,7 +472,7 @@ static void smb2_response(struct app_ctx *ctx, struct smb_state *st, const struc
         /* 2.2.32: 4 CtlCode, 8 FileId, 32 OutputOffset, 36 OutputCount */
         struct smb_file *f = pd ? smb2_file(st, pd->fid) : NULL;
         uint32_t code = pd ? pd->code : (bl >= 8 ? rd_le32(b + 4) : 0u);
-        if (!error_body && bl >= 40 && code == FSCTL_PIPE_TRANSCEIVE && f && f->is_pipe) {
+        if (!error_body && bl >= 40 && code == FSCTL_PIPE_TRANSCEIVE && f && smb_file_pipe_op(f)) {
             const uint8_t *out = smb2_buf(msg, n, rd_le32(b + 32), rd_le32(b + 36));
             if (out) {
                 f->reads++;

@@ -3,7 +3,19 @@
  * requests.  Every table has a fixed size; when one is full the least
  * recently inserted entry is evicted (and an anomaly counted), so a client
  * that opens without closing cannot grow the state.
+ *
+ * Pipe or file.  An open in a tree connected as IPC (share type PIPE) is a
+ * named pipe and its data goes to DCE/RPC.  When the capture starts after the
+ * tree connect (midstream, or a long-lived IPC$ session) the tree is unknown,
+ * and the open decides as Wireshark's heuristics do: the open's response
+ * first (SMB1 ResourceType/FileType 1-2 is a pipe, 0 a disk file; an SMB2
+ * CREATE response with no times, 0 or Samba's 1970-01-01, and no directory
+ * attribute is a pipe), else the name (a name without a path from the list of
+ * well-known RPC pipes below), else the first bytes of data: a DCE/RPC
+ * connection-oriented header (version 5.0/5.1, a packet type that direction
+ * sends) makes it a pipe, and anything else leaves the name's guess.
  */
+#include <strings.h>
 #include <string.h>
 
 #include "app/dcerpc/dcerpc.h"
@@ -174,11 +186,82 @@ void smb_pending_del(struct smb_pending *p)
     p->used = false;
 }
 
+/* Named pipes of the RPC interfaces medsentry names, and the other well-known Windows RPC pipes. */
+static const char *const smb_pipe_names[] = {
+    "atsvc",   "browser", "epmapper", "eventlog", "efsrpc",   "initshutdown",      "keysvc", "lsarpc",
+    "lsass",   "netdfs",  "netlogon", "ntsvcs",   "plugplay", "protected_storage", "samr",   "scerpc",
+    "spoolss", "srvsvc",  "svcctl",   "tapsrv",   "trkwks",   "w32time",           "winreg", "wkssvc",
+};
+
+bool smb_pipe_name_known(const char *name)
+{
+    while (*name == '\\')
+        name++;
+    if (strncasecmp(name, "PIPE\\", 5) == 0)
+        name += 5;
+    for (size_t i = 0; i < sizeof(smb_pipe_names) / sizeof(smb_pipe_names[0]); i++)
+        if (strcasecmp(name, smb_pipe_names[i]) == 0)
+            return true;
+    return false;
+}
+
+void smb_file_kind(struct smb_file *f, enum smb_open_kind kind)
+{
+    if (!f || f->pipe_known || kind == SMB_OPEN_UNKNOWN)
+        return;
+    f->is_pipe = kind == SMB_OPEN_PIPE;
+    f->pipe_known = true;
+}
+
+enum smb_open_kind smb1_resource_kind(uint16_t type)
+{
+    switch (type) {
+    case 0: return SMB_OPEN_FILE;
+    case 1:
+    case 2: return SMB_OPEN_PIPE;
+    default: return SMB_OPEN_UNKNOWN;
+    }
+}
+
+bool smb_file_pipe_op(struct smb_file *f)
+{
+    smb_file_kind(f, SMB_OPEN_PIPE);
+    return f && f->is_pipe;
+}
+
+/* The first bytes of an undecided open: a CO DCE/RPC PDU header of a type this direction sends makes it a pipe. */
+static bool smb_data_is_dcerpc(int dir, const uint8_t *p, size_t n)
+{
+    if (!dcerpc_looks_like_pdu(p, n))
+        return false;
+    switch (p[2]) {
+    case DCERPC_REQUEST:
+    case DCERPC_BIND:
+    case DCERPC_ALTER_CONTEXT:
+    case DCERPC_AUTH3:
+    case DCERPC_CO_CANCEL:
+    case DCERPC_ORPHANED: return dir == 0;
+    case DCERPC_RESPONSE:
+    case DCERPC_FAULT:
+    case DCERPC_BIND_ACK:
+    case DCERPC_BIND_NAK:
+    case DCERPC_ALTER_CONTEXT_RESP:
+    case DCERPC_SHUTDOWN: return dir == 1;
+    default: return false;
+    }
+}
+
 void smb_file_data(struct app_ctx *ctx, struct smb_state *st, struct smb_file *f, int dir, uint64_t off,
                    const uint8_t *p, size_t n)
 {
     if (n == 0)
         return;
+    if (!f->pipe_known) {
+        /* the name's guess stands unless the data is DCE/RPC */
+        if (smb_data_is_dcerpc(dir, p, n))
+            f->is_pipe = true;
+        f->pipe_known = true;
+    }
     if (f->is_pipe) {
         if (!f->rpc)
             f->rpc = dcerpc_conn_new(ctx, DCERPC_TRANSPORT_SMB, f->name);
@@ -247,14 +330,20 @@ struct smb_file *smb_file_opened(struct app_ctx *ctx, struct smb_state *st, cons
         return NULL;
     f->tree_id = tree_id;
     f->session_id = session_id;
-    struct smb_tree *t = smb_tree_get(st, tree_id, false);
-    f->is_pipe = t && t->share_type == SMB_SHARE_PIPE;
     if (pd) {
         memcpy(f->name, pd->u.name, SMB_NAME_MAX);
         f->disposition = pd->code;
         f->access = pd->access;
         f->options = pd->options;
         f->delete_on_close = pd->options & FILE_DELETE_ON_CLOSE;
+    }
+    struct smb_tree *t = smb_tree_get(st, tree_id, false);
+    if (t && t->share_type) {
+        f->is_pipe = t->share_type == SMB_SHARE_PIPE;
+        f->pipe_known = true;
+    } else {
+        /* the tree connect was not seen: a guess from the name until the response or the data decides */
+        f->is_pipe = smb_pipe_name_known(f->name);
     }
     f->action = create_action;
     f->size = size;
