@@ -662,15 +662,18 @@ static void asset_on_dcerpc(struct asset_inventory *inv, const struct event *ev)
     struct asset_pair p;
     if (!pair_get(inv, ev, &p))
         return;
-    struct asset_smb *s = smb_of(inv, p.s);
+    if (ntlm) {
+        struct asset_smb *c = smb_of(inv, p.c);
+        if (c)
+            p.cch |= smb_ntlm(inv, c, de->ntlmssp);
+    }
+    struct asset_smb *s = sv ? smb_of(inv, p.s) : NULL;
     if (!s) {
         pair_publish(inv, ev, &p);
         return;
     }
     bool sch = p.sch;
-    if (ntlm)
-        p.cch |= smb_ntlm(p.c, de->ntlmssp);
-    if (sv && sv->has_server_info) {
+    if (sv->has_server_info) {
         char hint[ASSET_OS_LEN];
         if (sv->has_version && asset_os_from_srvsvc(sv->platform_id, sv->version_major, sv->version_minor,
                                                     sv->server_type, hint, sizeof(hint)))
@@ -681,7 +684,7 @@ static void asset_on_dcerpc(struct asset_inventory *inv, const struct event *ev)
             inet_pton(AF_INET6, sv->server_name, addr) != 1)
             sch |= list_add_str(inv, &s->hostnames, sv->server_name, true);
     }
-    for (size_t i = 0; sv && i < sv->n_shares; i++)
+    for (size_t i = 0; i < sv->n_shares; i++)
         if (sv->shares[i].name[0])
             sch |= list_add_str(inv, &s->shares, sv->shares[i].name, true);
     p.sch = sch;

@@ -475,12 +475,13 @@ static void test_dcerpc_ntlm_identity(void **state)
     de.ntlmssp = &nt;
     feed(h, EVENT_DCERPC, &de);
     const struct asset *c = client(h), *s = server(h);
-    assert_int_equal(c->n_hostnames, 1);
-    assert_string_equal(c->hostnames[0], "PACS-WS07");
-    assert_int_equal(c->smb.n_domains, 1);
-    assert_int_equal(c->smb.n_ntlm_versions, 1);
-    assert_string_equal(c->os, "Windows 10 / Server 2019 (build 17763)");
-    assert_int_equal(s->n_hostnames, 0);
+    assert_non_null(c->smb);
+    assert_int_equal(c->smb->hostnames.n, 1);
+    assert_string_equal(asset_list_str(&c->smb->hostnames, 0), "PACS-WS07");
+    assert_int_equal(c->smb->domains.n, 1);
+    assert_int_equal(c->smb->ntlm_versions.n, 1);
+    assert_string_equal(c->smb->os, "Windows 10 / Server 2019 (build 17763)");
+    assert_null(s->smb); /* a bind teaches nothing of the server */
     char *js = json_of(c);
     assert_null(strstr(js, "svc.backup"));
     free(js);
@@ -493,7 +494,7 @@ static void test_dcerpc_ntlm_identity(void **state)
     de.ntlmssp = &ch;
     feed(h, EVENT_DCERPC, &de);
     assert_int_equal(h->n_changed, changed);
-    assert_int_equal(client(h)->n_hostnames, 1);
+    assert_int_equal(client(h)->smb->hostnames.n, 1);
     harness_free(h);
 }
 
