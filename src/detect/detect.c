@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -330,6 +331,38 @@ static int parse_severity(struct detect_ctx *d, const char *text, char *err, siz
     return 0;
 }
 
+/* The shipped indicator lists for detect.rules-dir "auto": the first directory that exists of
+ * <binary's dir>/../rules and <binary's dir>/../../rules (the source tree: build/medsentry, build/asan/medsentry),
+ * MEDSENTRY_DATADIR/rules, /usr/share/medsentry/rules, and ./rules.  False if none does. */
+bool detect_find_rules_dir(char *out, size_t cap)
+{
+    char exe[512];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        static const char *const up[] = {"/../rules", "/../../rules"};
+        for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+            int w = snprintf(out, cap, "%s%s", exe, up[i]);
+            struct stat st;
+            if (w > 0 && (size_t)w < cap && stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+                return true;
+        }
+    }
+    static const char *const fixed[] = {MEDSENTRY_DATADIR "/rules", "/usr/share/medsentry/rules", "rules"};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        struct stat st;
+        if (stat(fixed[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            snprintf(out, cap, "%s", fixed[i]);
+            return true;
+        }
+    }
+    out[0] = '\0';
+    return false;
+}
+
 static int parse_cfg(struct detect_ctx *d, bool quiet, char *err, size_t errlen)
 {
     const struct detect_cfg *c = &d->cfg;
@@ -340,13 +373,18 @@ static int parse_cfg(struct detect_ctx *d, bool quiet, char *err, size_t errlen)
         parse_ae_pairs(d, c->dicom_aes, err, errlen) < 0 || parse_disable(d, c->disable, err, errlen) < 0 ||
         parse_severity(d, c->severity, err, errlen) < 0)
         return -1;
-    /* The default, relative "rules", is absent when the sensor runs from another directory: it starts without
-     * indicator lists and says so once.  A directory the operator named must exist. */
-    if (strcmp(c->rules_dir, DETECT_DEFAULT_RULES_DIR) == 0 && access(c->rules_dir, F_OK) != 0) {
-        if (!quiet) /* debug: stderr carries one line per error (test_cli); stats.detect.indicators shows 0 */
-            log_debug("detect.rules-dir: no '%s' directory here; no indicator lists loaded (set detect.rules-dir)",
-                      c->rules_dir);
-        return 0;
+    /* "auto" (the default) looks for the shipped lists where a build or an installation puts them; when there
+     * are none the sensor still runs, without indicators, and says so (stats.detect.indicators is 0).  A directory
+     * the operator named must exist. */
+    if (strcmp(c->rules_dir, DETECT_DEFAULT_RULES_DIR) == 0) {
+        char dir[sizeof(c->rules_dir)];
+        if (!detect_find_rules_dir(dir, sizeof(dir))) {
+            if (!quiet)
+                log_warn("detect.rules-dir: no rules directory beside the binary, in " MEDSENTRY_DATADIR
+                         "/rules, /usr/share/medsentry/rules or ./rules: no indicator lists loaded");
+            return 0;
+        }
+        return rules_load_dir(&d->rules, dir, err, errlen);
     }
     return rules_load_dir(&d->rules, c->rules_dir, err, errlen);
 }

@@ -31,8 +31,11 @@
 #include "core/memcap.h"
 
 /* ---- configuration (detect.* keys; the key table is DETECT_CONFIG_KEYS in detect_config.h) ---- */
-#define DETECT_DEFAULT_RULES_DIR "rules" /* relative to the working directory */
-#define DETECT_LIST_LEN          1024    /* characters of one list-valued key (comma-separated) */
+#define DETECT_DEFAULT_RULES_DIR "auto" /* the shipped lists: see detect_find_rules_dir() */
+#ifndef MEDSENTRY_DATADIR
+#define MEDSENTRY_DATADIR "/usr/local/share/medsentry" /* where `make install`-style layouts put rules/ */
+#endif
+#define DETECT_LIST_LEN 1024 /* characters of one list-valued key (comma-separated) */
 
 struct detect_cfg {
     bool enabled;
@@ -148,6 +151,8 @@ struct detect_ctx *detect_new(const struct detect_cfg *cfg, struct event_bus *bu
 void detect_free(struct detect_ctx *d);
 /* -T: parse the lists and rule files without subscribing; 0 or -1 with err. */
 int detect_check(const struct detect_cfg *cfg, char *err, size_t errlen);
+/* Where detect.rules-dir "auto" finds the shipped indicator lists (out, cap bytes); false if nowhere. */
+bool detect_find_rules_dir(char *out, size_t cap);
 const struct detect_stats *detect_get_stats(const struct detect_ctx *d);
 const struct memcap *detect_get_memcap(const struct detect_ctx *d);
 
