@@ -117,6 +117,11 @@ struct stats {
     uint64_t app_anomalies; /* parser-reported anomalies */
     uint64_t app_memcap_hits;
     uint64_t app_probe_failed; /* flows no parser recognised */
+    /* after a gap (src/app/resync.c) */
+    uint64_t app_gap_resyncs;       /* headers found again */
+    uint64_t app_gap_resync_failed; /* searches given up (direction no longer parsed) */
+    uint64_t app_gap_skipped_bytes; /* bytes passed over while searching */
+    uint64_t app_gap_dropped;       /* messages being reassembled when a gap hit, dropped */
 
     /* file tracker (src/files/) */
     uint64_t files_opened;       /* tracks opened (one per file and direction) */

@@ -589,6 +589,104 @@ static void test_smb_gap_in_record(void **s)
     h_free(h);
 }
 
+static void send1(struct harness *h, int dir, const struct buf *m);
+
+/* An SMB2 header for dir 0 inside file data: NetBIOS length 68, WRITE, flags as given. */
+static void fake_header(uint8_t *p, uint32_t flags)
+{
+    memset(p, 0, 72);
+    p[3] = 68;
+    memcpy(p + 4, "\xfeSMB", 4);
+    put16(p + 8, 64);
+    put16(p + 16, SMB2_WRITE);
+    put32(p + 20, flags);
+}
+
+/*
+ * Tree connect, create, then four WRITEs of 1000 bytes and a CLOSE, with a gap of glen bytes starting cut
+ * bytes into the second WRITE's record.  The file data of the second and third WRITE holds near-headers
+ * that the resync must not take: one with the wrong direction flag, and (next_fake) one consistent by itself
+ * but with no next header at its length, which only chunks that hold both can tell.  The bytes after the
+ * gap are fed in chunks of step.  writes: WRITE requests the parser still sees.
+ */
+static void run_gap_resync_state(size_t cut, size_t glen, size_t step, uint64_t writes, bool next_fake)
+{
+    struct harness *h = h_new();
+    static struct buf m, w, s0;
+    static uint8_t data[4000];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7 + 3) | 1; /* no 0x00 bytes: only the fakes look like NetBIOS headers */
+    for (int i = 1; i <= 2; i++) {
+        fake_header(data + 1000 * i + 200, 1); /* a response header in the client's direction */
+        if (next_fake)
+            fake_header(data + 1000 * i + 500, 0); /* consistent, but the next header is not at its length */
+    }
+    msg_tree_connect(&m, false, "\\\\PACS\\IMG");
+    send1(h, 0, &m);
+    msg_tree_connect(&m, true, NULL);
+    send1(h, 1, &m);
+    m.n = 0;
+    msg_create(&m, false, "a.dcm", 4, 0);
+    send1(h, 0, &m);
+    m.n = 0;
+    msg_create(&m, true, NULL, 4, 0);
+    send1(h, 1, &m);
+    s0.n = 0;
+    size_t at[5];
+    for (int i = 0; i < 4; i++) {
+        msg_write(&m, 5 + (uint64_t)i, 1000u * (uint32_t)i, data + 1000 * i, 1000);
+        nbss(&w, &m);
+        at[i] = s0.n;
+        memcpy(s0.b + s0.n, w.b, w.n);
+        s0.n += w.n;
+    }
+    at[4] = s0.n;
+    m.n = 0;
+    msg_close(&m, false, FID, 9);
+    nbss(&w, &m);
+    memcpy(s0.b + s0.n, w.b, w.n);
+    s0.n += w.n;
+
+    size_t resume = at[1] + cut + glen;
+    feed(h, 0, s0.b, at[1] + cut, 0);
+    smb_parser.on_gap(&h->ctx, h->st, 0, glen);
+    feed(h, 0, s0.b + resume, s0.n - resume, step);
+    m.n = 0;
+    msg_close(&m, true, NULL, 9);
+    send1(h, 1, &m);
+
+    /* the state from before the gap names the share and the file of the CLOSE after it */
+    int cl = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_CLOSE");
+    assert_true(cl >= 0);
+    assert_string_equal(h->rec.e[cl].share, "\\\\PACS\\IMG");
+    assert_string_equal(h->rec.e[cl].filename, "a.dcm");
+    assert_int_equal(h->rec.e[cl].writes, writes);
+    int f = find(&h->rec, EVENT_FILEINFO, NULL);
+    assert_true(f >= 0);
+    assert_string_equal(h->rec.e[f].filename, "a.dcm");
+    assert_string_equal(h->rec.e[f].sha256, ""); /* gapped */
+    assert_int_equal(h->rec.e[f].size, 1000);
+    /* one report for the gap; every byte up to the next record passed over, the fakes included */
+    size_t next = resume <= at[2] ? at[2] : at[3];
+    assert_int_equal(h->rec.anomalies, 1);
+    assert_string_equal(h->rec.last_anomaly, "gap_resync");
+    assert_int_equal(h->stats.app_gap_resyncs, 1);
+    assert_int_equal(h->stats.app_gap_skipped_bytes, next - resume);
+    h_free(h);
+}
+
+static void test_smb_gap_resync_keeps_state(void **s)
+{
+    (void)s;
+    run_gap_resync_state(2, 30, 0, 3, true);     /* inside the NetBIOS header: the rest of WRITE 2 searched */
+    run_gap_resync_state(100, 1100, 0, 2, true); /* from WRITE 2's body into WRITE 3's: its rest searched */
+    run_gap_resync_state(2, 30, 1460, 3, true);  /* segment-sized chunks */
+    run_gap_resync_state(100, 1100, 700, 2, true);
+    run_gap_resync_state(2, 30, 1, 3, false); /* the search carried across one-byte chunks */
+    run_gap_resync_state(100, 1100, 7, 2, false);
+    run_gap_resync_state(100, 1100, 71, 2, false);
+}
+
 /* NTLMSSP AUTHENTICATE inside a SESSION_SETUP blob; response success */
 static void test_smb2_ntlmssp(void **s)
 {
@@ -1737,6 +1835,7 @@ int main(void)
         cmocka_unit_test(test_smb3_transform),
         cmocka_unit_test(test_smb_gap_resync),
         cmocka_unit_test(test_smb_gap_in_record),
+        cmocka_unit_test(test_smb_gap_resync_keeps_state),
         cmocka_unit_test(test_smb2_ntlmssp),
         cmocka_unit_test(test_ntlmssp_malformed),
         cmocka_unit_test(test_smb1_andx_loop),
