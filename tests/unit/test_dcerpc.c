@@ -990,6 +990,100 @@ static void test_header_only_split(void **st)
     alarm(0);
 }
 
+/* A 16-byte common header as text would show it, for the near-headers after a gap. */
+static void near_header(struct buf *b, uint8_t ptype, uint8_t flags, uint8_t drep0, uint16_t frag_len, size_t body)
+{
+    b_u8(b, 5);
+    b_u8(b, 0);
+    b_u8(b, ptype);
+    b_u8(b, flags);
+    b_u8(b, drep0);
+    b_u8(b, 0);
+    b_u16(b, 0);
+    b_u16(b, frag_len);
+    b_u16(b, 0);
+    b_u32(b, 77);
+    for (size_t i = 0; i < body; i++)
+        b_u8(b, 0xee);
+}
+
+/*
+ * DCE/RPC over TCP: bind svcctl; a CreateServiceW in three fragments with a gap of glen bytes from cut on;
+ * after the gap the rest of the fragments, then near-headers (a response PTYPE from the client, a request
+ * shorter than its fixed part, a bad data representation and, with next_fake, a consistent header with no
+ * header after it), then an OpenServiceW request and its response.  Fed in chunks of step.
+ */
+static void run_tcp_gap(size_t cut_in_frags, size_t glen, size_t step, bool next_fake)
+{
+    struct harness *h = h_new();
+    void *st = dcerpc_tcp_parser.state_new(&h->ctx);
+    assert_non_null(st);
+    struct buf *b = calloc(1, sizeof(*b)), *q = calloc(1, sizeof(*q)), *s0 = calloc(1, sizeof(*s0));
+    bind(b, 1, &SVCCTL_UUID, 1);
+    dcerpc_tcp_parser.on_data(&h->ctx, st, 0, b->b, b->n);
+    b->n = 0;
+    uint16_t res = 0, reason = 0;
+    bind_ack(b, 1, &res, &reason, 1);
+    dcerpc_tcp_parser.on_data(&h->ctx, st, 1, b->b, b->n);
+
+    create_service_stub(q, 0x10, "SvcUpdate", "Service Update", "C:\\evil.exe", NULL);
+    size_t c1 = 40, c2 = 80;
+    request(s0, 0x01, 7, 0, 12, q->b, c1);
+    request(s0, 0x00, 7, 0, 12, q->b + c1, c2 - c1);
+    request(s0, 0x02, 7, 0, 12, q->b + c2, q->n - c2);
+    near_header(s0, DCERPC_RESPONSE, 3, 0x10, 40, 24);
+    near_header(s0, DCERPC_REQUEST, 3, 0x10, 16, 0);
+    near_header(s0, DCERPC_REQUEST, 3, 0x11, 40, 24);
+    if (next_fake)
+        near_header(s0, DCERPC_REQUEST, 3, 0x10, 40, 30); /* 6 bytes more than it says: no 5.0 at 40 */
+    size_t call8 = s0->n;
+    open_service_stub(q, "PACSsvc", 8, 0, 8, true);
+    request(s0, 0x03, 8, 0, 16, q->b, q->n);
+
+    dcerpc_tcp_parser.on_data(&h->ctx, st, 0, s0->b, cut_in_frags);
+    dcerpc_tcp_parser.on_gap(&h->ctx, st, 0, glen);
+    size_t resume = cut_in_frags + glen;
+    if (!step)
+        step = s0->n;
+    for (size_t o = resume; o < s0->n; o += step)
+        dcerpc_tcp_parser.on_data(&h->ctx, st, 0, s0->b + o, s0->n - o < step ? s0->n - o : step);
+    b->n = 0;
+    response(b, 8, (const uint8_t *)"\0\0\0\0", 4);
+    dcerpc_tcp_parser.on_data(&h->ctx, st, 1, b->b, b->n);
+
+    /* the request after the gap names its interface from the bind before it, and is decoded */
+    const struct rec_ev *e = find_op(&h->rec, "OpenServiceW", 0);
+    assert_non_null(e);
+    assert_string_equal(e->iface, "svcctl");
+    assert_int_equal(e->call_id, 8);
+    assert_true(e->has_svcctl);
+    assert_string_equal(e->svcctl.service_name, "PACSsvc");
+    /* the call whose fragments the gap cut is dropped, counted; one report with the bytes passed over */
+    assert_null(find_op(&h->rec, "CreateServiceW", 0));
+    assert_int_equal(h->stats.app_gap_dropped, 1);
+    assert_int_equal(h->rec.anomalies, 1);
+    assert_string_equal(h->rec.last_anomaly, "gap_resync");
+    assert_int_equal(h->stats.app_gap_resyncs, 1);
+    assert_int_equal(h->stats.app_gap_skipped_bytes, call8 - resume);
+    dcerpc_tcp_parser.on_close(&h->ctx, st);
+    dcerpc_tcp_parser.state_free(&h->ctx, st);
+    free(b);
+    free(q);
+    free(s0);
+    h_free(h);
+}
+
+static void test_gap_resync_tcp(void **st)
+{
+    (void)st;
+    /* fragment 1 = 64 bytes, 2 = 64, 3 = the rest */
+    run_tcp_gap(74, 70, 0, true);  /* from inside fragment 2 into fragment 3's stub */
+    run_tcp_gap(133, 3, 0, true);  /* inside fragment 3's header */
+    run_tcp_gap(74, 70, 1, false); /* one byte at a time: the search carries across chunks */
+    run_tcp_gap(133, 3, 5, false);
+    run_tcp_gap(74, 70, 1460, true);
+}
+
 /* ---- svcctl handles ---- */
 
 static void resp_handle(struct buf *r, uint8_t tag, uint32_t rc)
@@ -1154,7 +1248,7 @@ int main(void)
         cmocka_unit_test(test_header_only_split),      cmocka_unit_test(test_svcctl_handles),
         cmocka_unit_test(test_svcctl_handle_eviction), cmocka_unit_test(test_last_frag_twice),
         cmocka_unit_test(test_iface_tables),           cmocka_unit_test(test_iface_lookup_exact),
-        cmocka_unit_test(test_iface_operation_names),
+        cmocka_unit_test(test_iface_operation_names),  cmocka_unit_test(test_gap_resync_tcp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
