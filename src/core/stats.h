@@ -129,6 +129,8 @@ struct stats {
     uint64_t files_refused;      /* tracks not opened: files.max-open or files.memcap reached */
     uint64_t files_bytes_hashed; /* bytes fed to SHA-256 */
     uint64_t files_extracted;    /* complete files stored as --extract-files DIR/<sha256> */
+    uint64_t files_ooo_chunks;   /* chunks held because they arrived before the bytes preceding them */
+    uint64_t files_ooo_refused;  /* chunks that could not be held (files.max-ooo-bytes or files.memcap): file gapped */
 
     /* output */
     uint64_t events_written;

@@ -145,6 +145,8 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "refused", s->files_refused);
     jw_u64(w, "bytes_hashed", s->files_bytes_hashed);
     jw_u64(w, "extracted", s->files_extracted);
+    jw_u64(w, "ooo_chunks", s->files_ooo_chunks);
+    jw_u64(w, "ooo_refused", s->files_ooo_refused);
     jw_close_obj(w);
 
     jw_open_obj(w, "memcap");
