@@ -1239,16 +1239,100 @@ static void test_svcctl_handle_eviction(void **st)
     h_free(h);
 }
 
+/* A gap in the responses: the call whose response it cut is reported and named, its response not decoded; the
+ * search gives up after DCERPC_RESYNC_MAX bytes without a header, and the direction is then no longer parsed. */
+static void test_gap_response_and_give_up(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    void *cs = dcerpc_tcp_parser.state_new(&h->ctx);
+    assert_non_null(cs);
+    struct buf *b = calloc(1, sizeof(*b)), *q = calloc(1, sizeof(*q)), *r = calloc(1, sizeof(*r));
+    bind(b, 1, &SVCCTL_UUID, 1);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 0, b->b, b->n);
+    b->n = 0;
+    uint16_t res = 0, reason = 0;
+    bind_ack(b, 1, &res, &reason, 1);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 1, b->b, b->n);
+    /* OpenServiceW 5: its response in two fragments, the gap inside the first */
+    open_service_stub(q, "PACSsvc", 8, 0, 8, true);
+    b->n = 0;
+    request(b, 0x03, 5, 0, 16, q->b, q->n);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 0, b->b, b->n);
+    resp_handle(r, 0x60, 0);
+    b->n = 0;
+    response(b, 5, r->b, 8);
+    b->b[3] = 0x01; /* FIRST only */
+    size_t first = b->n;
+    response(b, 5, r->b + 8, r->n - 8);
+    b->b[first + 3] = 0x02; /* LAST only */
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 1, b->b, first - 10);
+    dcerpc_tcp_parser.on_gap(&h->ctx, cs, 1, 6);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 1, b->b + first - 4, b->n - first + 4);
+    /* OpenServiceW 6, whole: decoded, its returned handle taken */
+    b->n = 0;
+    request(b, 0x03, 6, 0, 16, q->b, q->n);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 0, b->b, b->n);
+    b->n = 0;
+    response(b, 6, r->b, r->n);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 1, b->b, b->n);
+    /* call 5: request decoded, the response whose first fragment the gap cut is not (its last 4 bytes are a
+     * return code, its first bytes no handle); call 6 is decoded whole */
+    const struct rec_ev *e = find_op(&h->rec, "OpenServiceW", 0);
+    assert_non_null(e);
+    assert_int_equal(e->call_id, 5);
+    assert_int_equal(e->resp_ptype, DCERPC_RESPONSE);
+    assert_string_equal(e->svcctl.service_name, "PACSsvc");
+    assert_false(e->svcctl.has_return);
+    e = find_op(&h->rec, "OpenServiceW", 1);
+    assert_non_null(e);
+    assert_int_equal(e->call_id, 6);
+    assert_string_equal(e->iface, "svcctl");
+    assert_true(e->svcctl.has_return);
+    assert_int_equal(h->stats.app_gap_dropped, 1);
+    assert_int_equal(h->stats.app_gap_resyncs, 1);
+    assert_int_equal(h->stats.app_gap_skipped_bytes, 4); /* the rest of the first fragment */
+
+    /* the client side: a gap, then more than DCERPC_RESYNC_MAX bytes without a header */
+    dcerpc_tcp_parser.on_gap(&h->ctx, cs, 0, 100);
+    uint8_t *junk = malloc(DCERPC_MAX_FRAG);
+    memset(junk, 0xee, DCERPC_MAX_FRAG);
+    for (size_t sent = 0; sent <= (1u << 20); sent += DCERPC_MAX_FRAG)
+        dcerpc_tcp_parser.on_data(&h->ctx, cs, 0, junk, DCERPC_MAX_FRAG);
+    assert_string_equal(h->rec.last_anomaly, "gap_resync_failed");
+    assert_int_equal(h->stats.app_gap_resync_failed, 1);
+    int n = h->rec.n;
+    b->n = 0;
+    request(b, 0x03, 7, 0, 16, q->b, q->n);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 0, b->b, b->n);
+    assert_int_equal(h->rec.n, n); /* no longer parsed */
+    dcerpc_tcp_parser.on_close(&h->ctx, cs);
+    dcerpc_tcp_parser.state_free(&h->ctx, cs);
+    free(junk);
+    free(b);
+    free(q);
+    free(r);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ndr_string_valid),       cmocka_unit_test(test_ndr_string_malformed),
-        cmocka_unit_test(test_create_service_decode),  cmocka_unit_test(test_fragments),
-        cmocka_unit_test(test_bind_contexts),          cmocka_unit_test(test_fault),
-        cmocka_unit_test(test_header_only_split),      cmocka_unit_test(test_svcctl_handles),
-        cmocka_unit_test(test_svcctl_handle_eviction), cmocka_unit_test(test_last_frag_twice),
-        cmocka_unit_test(test_iface_tables),           cmocka_unit_test(test_iface_lookup_exact),
-        cmocka_unit_test(test_iface_operation_names),  cmocka_unit_test(test_gap_resync_tcp),
+        cmocka_unit_test(test_ndr_string_valid),
+        cmocka_unit_test(test_ndr_string_malformed),
+        cmocka_unit_test(test_create_service_decode),
+        cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_bind_contexts),
+        cmocka_unit_test(test_fault),
+        cmocka_unit_test(test_header_only_split),
+        cmocka_unit_test(test_svcctl_handles),
+        cmocka_unit_test(test_svcctl_handle_eviction),
+        cmocka_unit_test(test_last_frag_twice),
+        cmocka_unit_test(test_iface_tables),
+        cmocka_unit_test(test_iface_lookup_exact),
+        cmocka_unit_test(test_iface_operation_names),
+        cmocka_unit_test(test_gap_resync_tcp),
+        cmocka_unit_test(test_gap_response_and_give_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
