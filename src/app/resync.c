@@ -42,8 +42,8 @@ static enum app_resync_verdict verdict(app_resync_check_fn check, const void *ar
 }
 
 enum app_resync_result app_resync_scan(struct app_ctx *ctx, struct app_resync *r, const uint8_t *p, size_t n,
-                                       app_resync_check_fn check, const void *arg, uint8_t *replay, size_t *replay_len,
-                                       size_t *used)
+                                       app_resync_check_fn check, const void *arg, int lead, uint8_t *replay,
+                                       size_t *replay_len, size_t *used)
 {
     *replay_len = 0;
     *used = 0;
@@ -78,6 +78,19 @@ enum app_resync_result app_resync_scan(struct app_ctx *ctx, struct app_resync *r
         }
     }
     for (size_t j = 0; j < n; j++) {
+        if (lead >= 0 && p[j] != lead) {
+            /* no header can start before the next lead byte */
+            const uint8_t *q = memchr(p + j, lead, n - j);
+            size_t k = q ? (size_t)(q - p) : n;
+            if (r->skipped + k > r->limit) {
+                skipped(ctx, r, r->limit + 1 - r->skipped);
+                *used = n;
+                return APP_RESYNC_GAVE_UP;
+            }
+            if (!q)
+                break;
+            j = k;
+        }
         enum app_resync_verdict v = verdict(check, arg, p + j, n - j);
         if (v == APP_RESYNC_YES) {
             skipped(ctx, r, j);

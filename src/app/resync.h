@@ -62,13 +62,14 @@ enum app_resync_result {
 void app_resync_start(struct app_resync *r, bool after_gap, uint64_t gap_len, uint64_t limit);
 
 /*
- * Scans p[0..n).  *used is the number of bytes of p consumed.  On FOUND the
+ * Scans p[0..n).  lead: the byte every header starts with (memchr jumps to it), or -1.
+ * *used is the number of bytes of p consumed.  On FOUND the
  * parser must take replay[0..*replay_len) (bytes carried from earlier chunks;
  * replay needs APP_RESYNC_WINDOW bytes) and then p[*used..n) as ordinary input.
  */
 enum app_resync_result app_resync_scan(struct app_ctx *ctx, struct app_resync *r, const uint8_t *p, size_t n,
-                                       app_resync_check_fn check, const void *arg, uint8_t *replay, size_t *replay_len,
-                                       size_t *used);
+                                       app_resync_check_fn check, const void *arg, int lead, uint8_t *replay,
+                                       size_t *replay_len, size_t *used);
 
 /* One anomaly for the resynchronisation that just ended (found or given up; `what` names the header in the
  * detail: "SMB", "DCE/RPC", "DICOM"), counted in stats; then the search state is cleared. */

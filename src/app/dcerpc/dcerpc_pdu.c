@@ -851,7 +851,7 @@ void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const
             continue;
         }
         size_t used, rl;
-        enum app_resync_result r = app_resync_scan(ctx, &d->rs, p, n, dcerpc_resync_check, &dir, replay, &rl, &used);
+        enum app_resync_result r = app_resync_scan(ctx, &d->rs, p, n, dcerpc_resync_check, &dir, 5, replay, &rl, &used);
         if (r == APP_RESYNC_SEARCHING)
             return;
         /* over a pipe, the SMB layer reports its gap; this one only if it cost the pipe something */

@@ -895,7 +895,8 @@ static void dicom_on_data(struct app_ctx *ctx, void *state, int dir, const uint8
         }
         struct dicom_resync_arg ra = {dir, s};
         size_t used, rl;
-        enum app_resync_result r = app_resync_scan(ctx, &d->rs, data, len, dicom_resync_check, &ra, replay, &rl, &used);
+        enum app_resync_result r =
+            app_resync_scan(ctx, &d->rs, data, len, dicom_resync_check, &ra, -1, replay, &rl, &used);
         if (r == APP_RESYNC_SEARCHING)
             return;
         s->a.anomalies++;

@@ -435,7 +435,8 @@ static void smb_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t
         case NB_DEAD: return;
         case NB_RESYNC: {
             size_t rl;
-            enum app_resync_result r = app_resync_scan(ctx, &d->rs, data, len, nbss_check, &dir, replay, &rl, &used);
+            enum app_resync_result r =
+                app_resync_scan(ctx, &d->rs, data, len, nbss_check, &dir, 0x00, replay, &rl, &used);
             if (r == APP_RESYNC_SEARCHING)
                 break;
             app_resync_report(ctx, &d->rs, dir, r, "SMB");
