@@ -128,13 +128,19 @@ void app_resync_report(struct app_ctx *ctx, struct app_resync *r, int dir, enum 
         /* after a malformed header (no gap) the parser has said so already */
         if (r->gaps)
             app_anomaly(ctx, dir, "gap_resync", detail);
-    } else {
+    } else if (how == APP_RESYNC_GAVE_UP) {
         snprintf(detail, sizeof(detail),
                  "no %s header within %" PRIu64 " bytes after a gap of %" PRIu64
                  " bytes (or a malformed header): direction no longer parsed",
                  what, r->skipped, r->gap_bytes);
         if (s)
             s->app_gap_resync_failed++;
+        app_anomaly(ctx, dir, "gap_resync_failed", detail);
+    } else if (r->gaps) {
+        /* the flow ended during the search: the gap still gets its one report */
+        snprintf(detail, sizeof(detail),
+                 "the flow ended %" PRIu64 " bytes after a gap of %" PRIu64 " bytes without another %s header",
+                 r->skipped + r->carry_len, r->gap_bytes, what);
         app_anomaly(ctx, dir, "gap_resync_failed", detail);
     }
     r->active = false;

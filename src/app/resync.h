@@ -71,8 +71,9 @@ enum app_resync_result app_resync_scan(struct app_ctx *ctx, struct app_resync *r
                                        app_resync_check_fn check, const void *arg, int lead, uint8_t *replay,
                                        size_t *replay_len, size_t *used);
 
-/* One anomaly for the resynchronisation that just ended (found or given up; `what` names the header in the
- * detail: "SMB", "DCE/RPC", "DICOM"), counted in stats; then the search state is cleared. */
+/* One anomaly for the resynchronisation that just ended (found, given up, or, with APP_RESYNC_SEARCHING, the flow
+ * ended during the search; `what` names the header in the detail: "SMB", "DCE/RPC", "DICOM"), counted in stats;
+ * then the search state is cleared. */
 void app_resync_report(struct app_ctx *ctx, struct app_resync *r, int dir, enum app_resync_result how,
                        const char *what);
 

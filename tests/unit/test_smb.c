@@ -675,6 +675,23 @@ static void run_gap_resync_state(size_t cut, size_t glen, size_t step, uint64_t 
     h_free(h);
 }
 
+/* the flow ends while the search for a header goes on: the gap still gets its one report */
+static void test_smb_gap_then_end(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    smb_parser.on_gap(&h->ctx, h->st, 1, 1000);
+    static const uint8_t junk[] = "\x00\x00\x00\x44\xfeSMB not a header";
+    feed(h, 1, junk, sizeof(junk), 0);
+    assert_int_equal(h->rec.anomalies, 0);
+    smb_parser.on_close(&h->ctx, h->st);
+    assert_int_equal(h->rec.anomalies, 1);
+    assert_string_equal(h->rec.last_anomaly, "gap_resync_failed");
+    /* a consistent start of a header, too short to decide: carried, not skipped */
+    assert_int_equal(h->stats.app_gap_skipped_bytes, 0);
+    h_free(h);
+}
+
 static void test_smb_gap_resync_keeps_state(void **s)
 {
     (void)s;
@@ -2017,6 +2034,7 @@ int main(void)
         cmocka_unit_test(test_smb_gap_resync),
         cmocka_unit_test(test_smb_gap_in_record),
         cmocka_unit_test(test_smb_gap_resync_keeps_state),
+        cmocka_unit_test(test_smb_gap_then_end),
         cmocka_unit_test(test_smb2_ntlmssp),
         cmocka_unit_test(test_ntlmssp_malformed),
         cmocka_unit_test(test_smb1_andx_loop),

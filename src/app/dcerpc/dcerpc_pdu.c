@@ -952,6 +952,9 @@ static void dcerpc_tcp_gap(struct app_ctx *ctx, void *state, int dir, uint64_t l
 static void dcerpc_tcp_close(struct app_ctx *ctx, void *state)
 {
     struct dcerpc_conn *c = state;
+    for (int dir = 0; dir < 2; dir++)
+        if (c->d[dir].rs.active && !c->d[dir].dead)
+            app_resync_report(ctx, &c->d[dir].rs, dir, APP_RESYNC_SEARCHING, "DCE/RPC");
     /* flush unanswered binds and calls; the state itself is freed by state_free */
     if (c->bind_pending) {
         c->bind_ev.resp_ptype = 0xff;

@@ -968,7 +968,9 @@ static void dicom_on_close(struct app_ctx *ctx, void *state)
     struct dicom_state *s = state;
     for (int dir = 0; dir < 2; dir++) {
         struct dicom_dir *d = &s->d[dir];
-        if ((d->in_pdu || d->hdr_len) && !d->dead && s->a.state != DICOM_ASSOC_IDLE)
+        if (d->rs.active && !d->dead)
+            app_resync_report(ctx, &d->rs, dir, APP_RESYNC_SEARCHING, "DICOM");
+        else if ((d->in_pdu || d->hdr_len) && !d->dead && s->a.state != DICOM_ASSOC_IDLE)
             anomaly(ctx, s, dir, "truncated_pdu", "connection ended inside a PDU");
         msg_reset(&d->msg);
     }

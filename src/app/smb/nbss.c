@@ -533,7 +533,11 @@ static void smb_on_gap(struct app_ctx *ctx, void *state, int dir, uint64_t len)
 
 static void smb_on_close(struct app_ctx *ctx, void *state)
 {
-    smb_state_close_all(ctx, state);
+    struct smb_state *st = state;
+    for (int dir = 0; dir < 2; dir++)
+        if (st->dir[dir].mode == NB_RESYNC && st->dir[dir].rs.active)
+            app_resync_report(ctx, &st->dir[dir].rs, dir, APP_RESYNC_SEARCHING, "SMB");
+    smb_state_close_all(ctx, st);
 }
 
 const struct app_parser smb_parser = {
