@@ -47,6 +47,10 @@ enum app_resync_result app_resync_scan(struct app_ctx *ctx, struct app_resync *r
 {
     *replay_len = 0;
     *used = 0;
+    if (r->skipped > r->limit) { /* a second gap dropped carried bytes past the limit */
+        *used = n;
+        return APP_RESYNC_GAVE_UP;
+    }
     /* candidates inside the carried bytes: look at them joined with the head of this chunk */
     if (r->carry_len) {
         uint8_t tmp[2 * APP_RESYNC_WINDOW];
