@@ -507,8 +507,16 @@ static void test_unknown_pdu_type(void **st)
     app_parser_dicom.on_data(&h->ctx, h->st, 0, junk, sizeof(junk));
     assert_true(has_anom(h, "unknown_pdu_type"));
     int n = h->rec.n_anom;
-    app_parser_dicom.on_data(&h->ctx, h->st, 0, junk, sizeof(junk)); /* direction stopped: silent */
+    app_parser_dicom.on_data(&h->ctx, h->st, 0, junk, sizeof(junk)); /* searching: silent */
     assert_int_equal(h->rec.n_anom, n);
+    /* the next PDU header is found and parsed */
+    struct vec c = {0};
+    assoc_rq(&c, VERIFICATION, ILE, false);
+    feed(h, 0, &c, 1000);
+    assert_int_equal(h->rec.n_anom, n);
+    assert_int_equal(h->rec.n_dicom, 1);
+    assert_int_equal(h->rec.kind[0], DICOM_EV_REQUEST);
+    assert_int_equal(h->stats.app_gap_skipped_bytes, sizeof(junk) - 6 + sizeof(junk));
     h_free(h);
 }
 

@@ -690,8 +690,12 @@ static void pdu_begin(struct app_ctx *ctx, struct dicom_state *s, int dir)
     if (d->type >= DICOM_PDU_ASSOC_RQ && d->type <= DICOM_PDU_ABORT)
         s->a.pdus[dir][d->type]++;
     else {
-        anomaly(ctx, s, dir, "unknown_pdu_type", "PDU type outside 0x01-0x07: stream no longer followed");
-        d->dead = true;
+        /* out of step (or a false header taken after a gap): search on after this header, quietly.  The
+         * search starts with nothing carried, so a header it finds in carried bytes is always at the start
+         * of a chunk (the replay in dicom_on_data never nests). */
+        anomaly(ctx, s, dir, "unknown_pdu_type", "PDU type outside 0x01-0x07: searching for the next PDU header");
+        d->in_pdu = false;
+        app_resync_start(&d->rs, false, 0, (uint64_t)s->lim.max_pdu + 65536);
         return;
     }
     if (d->hdr[1] != 0)
@@ -730,11 +734,12 @@ static void pdu_begin(struct app_ctx *ctx, struct dicom_state *s, int dir)
     }
 }
 
-/* Bytes of a direction that is in step with the PDU framing. */
-static void dicom_frame(struct app_ctx *ctx, struct dicom_state *s, int dir, const uint8_t *data, size_t len)
+/* Bytes of a direction that is in step with the PDU framing; returns those used (all, unless a header was bad). */
+static size_t dicom_frame(struct app_ctx *ctx, struct dicom_state *s, int dir, const uint8_t *data, size_t len)
 {
     struct dicom_dir *d = &s->d[dir];
-    while (len > 0 && !d->dead) {
+    size_t len0 = len;
+    while (len > 0 && !d->dead && !d->rs.active) {
         if (!d->in_pdu) {
             size_t take = 6u - d->hdr_len < len ? 6u - d->hdr_len : len;
             memcpy(d->hdr + d->hdr_len, data, take);
@@ -742,7 +747,7 @@ static void dicom_frame(struct app_ctx *ctx, struct dicom_state *s, int dir, con
             data += take;
             len -= take;
             if (d->hdr_len < 6)
-                return;
+                break;
             d->hdr_len = 0;
             pdu_begin(ctx, s, dir);
             continue;
@@ -771,6 +776,7 @@ static void dicom_frame(struct app_ctx *ctx, struct dicom_state *s, int dir, con
             }
         }
     }
+    return len0 - len;
 }
 
 struct dicom_resync_arg {
@@ -889,8 +895,9 @@ static void dicom_on_data(struct app_ctx *ctx, void *state, int dir, const uint8
         if (d->dead)
             return;
         if (!d->rs.active) {
-            dicom_frame(ctx, s, dir, data, len);
-            len = 0;
+            size_t used = dicom_frame(ctx, s, dir, data, len);
+            data += used;
+            len -= used;
             continue;
         }
         struct dicom_resync_arg ra = {dir, s};
