@@ -75,6 +75,7 @@ static const struct config_key config_keys[] = {
     KEY_SIZE("files.memcap", files.memcap, 64 * KB, 64 * GB),
     KEY_U32("files.max-open", files.max_open, 1, 1u << 24),
     KEY_SIZE("files.max-hash-bytes", files.max_hash_bytes, 0, 1ULL << 62),
+    KEY_SIZE("files.max-ooo-bytes", files.max_ooo_bytes, 0, 1 * GB),
     KEY_SIZE("files.extract-max-size", files.extract_max_size, 1, 64 * GB),
     KEY_SIZE("assets.memcap", assets.memcap, 64 * KB, 64 * GB),
     KEY_INT("capture.snaplen", snaplen, 64, 262144),

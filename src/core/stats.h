@@ -128,6 +128,11 @@ struct stats {
     uint64_t anomaly_suppressed_rate;        /* over anomaly.rate-limit */
     uint64_t app_memcap_hits;
     uint64_t app_probe_failed; /* flows no parser recognised */
+    /* after a gap (src/app/resync.c) */
+    uint64_t app_gap_resyncs;       /* headers found again */
+    uint64_t app_gap_resync_failed; /* searches given up (direction no longer parsed) */
+    uint64_t app_gap_skipped_bytes; /* bytes passed over while searching */
+    uint64_t app_gap_dropped;       /* messages being reassembled when a gap hit, dropped */
 
     /* file tracker (src/files/) */
     uint64_t files_opened;       /* tracks opened (one per file and direction) */
@@ -135,6 +140,8 @@ struct stats {
     uint64_t files_refused;      /* tracks not opened: files.max-open or files.memcap reached */
     uint64_t files_bytes_hashed; /* bytes fed to SHA-256 */
     uint64_t files_extracted;    /* complete files stored as --extract-files DIR/<sha256> */
+    uint64_t files_ooo_chunks;   /* chunks held because they arrived before the bytes preceding them */
+    uint64_t files_ooo_refused;  /* chunks that could not be held (files.max-ooo-bytes or files.memcap): file gapped */
 
     /* asset inventory (src/assets/) */
     uint64_t assets_hosts;   /* records held now */

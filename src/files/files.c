@@ -18,6 +18,15 @@
 /* what an open track costs against the memcap: the struct plus the digest context */
 #define FILE_TRACK_COST (sizeof(struct file_track) + 512)
 
+/* Bytes [off, off + len) held until the bytes before them arrive; cap bytes allocated after the struct. */
+struct files_chunk {
+    struct files_chunk *next;
+    uint64_t off;
+    uint32_t len, cap;
+    uint8_t data[];
+};
+#define FILES_CHUNK_COST(cap) (sizeof(struct files_chunk) + (cap))
+
 struct file_track {
     EVP_MD_CTX *md;
     uint64_t next; /* next contiguous offset to hash */
@@ -29,6 +38,10 @@ struct file_track {
     bool x_failed; /* extraction given up for this track (gap, size cap, write error) */
     uint64_t x_seq;
     uint64_t expected_size; /* 0 = unknown */
+    /* held out-of-order chunks, sorted by offset, not overlapping each other, all past next */
+    struct files_chunk *held, *held_tail;
+    uint64_t held_bytes; /* their capacity, charged to the memcap */
+    uint32_t held_count;
     int direction;
     const char *source;
     uint8_t head[FILES_HEAD_MAX];
@@ -42,6 +55,7 @@ void files_cfg_defaults(struct files_cfg *c)
     c->memcap = 16u * 1024 * 1024;
     c->max_open = 4096;
     c->max_hash_bytes = 0;
+    c->max_ooo_bytes = 4u * 1024 * 1024;
     c->extract_max_size = 64u * 1024 * 1024;
     c->extract_dir[0] = '\0';
 }
@@ -195,24 +209,9 @@ void files_set_size(struct file_track *f, uint64_t size)
         f->expected_size = size;
 }
 
-void files_data(struct file_tracker *t, struct file_track *f, uint64_t off, const uint8_t *p, size_t n)
+/* The bytes [f->next, f->next + n): first bytes, hash, extraction. */
+static void files_take(struct file_tracker *t, struct file_track *f, const uint8_t *p, size_t n)
 {
-    if (!f || n == 0)
-        return;
-    f->chunks++;
-    if (off + n > f->max_off)
-        f->max_off = off + n;
-    if (off > f->next) {
-        f->gaps = true; /* a hole: the hash can no longer be the file's */
-        if (!f->x_failed)
-            x_abort(t, f);
-        return;
-    }
-    if (off + n <= f->next)
-        return; /* all seen already (retransmitted write) */
-    size_t skip = (size_t)(f->next - off);
-    p += skip;
-    n -= skip;
     if (f->head_len < FILES_HEAD_MAX && f->next == f->head_len) {
         size_t k = FILES_HEAD_MAX - f->head_len < n ? FILES_HEAD_MAX - f->head_len : n;
         memcpy(f->head + f->head_len, p, k);
@@ -235,19 +234,158 @@ void files_data(struct file_tracker *t, struct file_track *f, uint64_t off, cons
     f->next += n;
 }
 
+static void files_held_free(struct file_tracker *t, struct file_track *f)
+{
+    while (f->held) {
+        struct files_chunk *c = f->held;
+        f->held = c->next;
+        memcap_release(&t->mc, FILES_CHUNK_COST(c->cap));
+        free(c);
+    }
+    f->held_tail = NULL;
+    f->held_bytes = 0;
+    f->held_count = 0;
+}
+
+/* Held chunks that the contiguous bytes have reached: their bytes past f->next are taken. */
+static void files_drain(struct file_tracker *t, struct file_track *f)
+{
+    while (f->held && f->held->off <= f->next) {
+        struct files_chunk *c = f->held;
+        if (c->off + c->len > f->next) {
+            size_t skip = (size_t)(f->next - c->off);
+            files_take(t, f, c->data + skip, c->len - skip);
+        }
+        f->held = c->next;
+        if (f->held_tail == c)
+            f->held_tail = NULL;
+        f->held_bytes -= c->cap;
+        f->held_count--;
+        memcap_release(&t->mc, FILES_CHUNK_COST(c->cap));
+        free(c);
+    }
+}
+
+/* A new held chunk with [off, off + n) in it, linked at *pp; false if a limit says no. */
+static bool files_hold_piece(struct file_tracker *t, struct file_track *f, struct files_chunk **pp, uint64_t off,
+                             const uint8_t *p, size_t n)
+{
+    size_t cap = n < FILES_OOO_BLOCK ? FILES_OOO_BLOCK : n;
+    if (f->held_bytes + cap > t->cfg.max_ooo_bytes)
+        cap = n; /* no room to spare for later bytes: exactly this piece */
+    if (n > UINT32_MAX || f->held_count >= FILES_MAX_OOO_CHUNKS || f->held_bytes + cap > t->cfg.max_ooo_bytes)
+        return false;
+    if (!memcap_reserve(&t->mc, FILES_CHUNK_COST(cap))) {
+        if (cap == n || !memcap_reserve(&t->mc, FILES_CHUNK_COST(n)))
+            return false;
+        cap = n; /* memory is short: no spare room */
+    }
+    struct files_chunk *c = malloc(FILES_CHUNK_COST(cap));
+    if (!c) {
+        memcap_release(&t->mc, FILES_CHUNK_COST(cap));
+        return false;
+    }
+    c->off = off;
+    c->len = (uint32_t)n;
+    c->cap = (uint32_t)cap;
+    memcpy(c->data, p, n);
+    c->next = *pp;
+    *pp = c;
+    if (!c->next)
+        f->held_tail = c;
+    f->held_bytes += cap;
+    f->held_count++;
+    return true;
+}
+
+/* The producer's gap, or a chunk that could not be held: the hash can no longer be the file's. */
+static void files_mark_gapped(struct file_tracker *t, struct file_track *f)
+{
+    f->gaps = true;
+    files_held_free(t, f);
+    if (!f->x_failed)
+        x_abort(t, f);
+}
+
+/* Bytes [off, off + n), all past f->next: held, the bytes already held winning where they overlap. */
+static void files_hold(struct file_tracker *t, struct file_track *f, uint64_t off, const uint8_t *p, size_t n)
+{
+    struct files_chunk *tail = f->held_tail;
+    if (t->stats)
+        t->stats->files_ooo_chunks++;
+    /* the usual case, a streamed reply segment after segment: the bytes right after the last held ones */
+    if (tail && off == tail->off + tail->len && n <= tail->cap - tail->len) {
+        memcpy(tail->data + tail->len, p, n);
+        tail->len += (uint32_t)n;
+        return;
+    }
+    struct files_chunk **pp = &f->held;
+    if (tail && off >= tail->off + tail->len)
+        pp = &tail->next; /* past everything held: no walk */
+    uint64_t pos = off, end = off + n;
+    while (pos < end) {
+        while (*pp && (*pp)->off + (*pp)->len <= pos)
+            pp = &(*pp)->next;
+        struct files_chunk *h = *pp;
+        if (h && h->off <= pos) {
+            pos = h->off + h->len; /* already held: first bytes win */
+            continue;
+        }
+        uint64_t stop = h && h->off < end ? h->off : end;
+        if (!files_hold_piece(t, f, pp, pos, p + (pos - off), (size_t)(stop - pos))) {
+            if (t->stats)
+                t->stats->files_ooo_refused++;
+            files_mark_gapped(t, f);
+            return;
+        }
+        pp = &(*pp)->next;
+        pos = stop;
+    }
+}
+
+void files_data(struct file_tracker *t, struct file_track *f, uint64_t off, const uint8_t *p, size_t n)
+{
+    if (!f || n == 0)
+        return;
+    f->chunks++;
+    if (off > UINT64_MAX - n) {
+        files_mark_gapped(t, f); /* an offset no file reaches */
+        return;
+    }
+    if (off + n > f->max_off)
+        f->max_off = off + n;
+    if (off > f->next) {
+        if (!f->gaps)
+            files_hold(t, f, off, p, n);
+        return;
+    }
+    /* in order: up to the first held chunk, then the held chunks reached, then what is left past them */
+    while (off + n > f->next) {
+        size_t skip = (size_t)(f->next - off); /* all seen already (retransmitted write) */
+        p += skip;
+        n -= skip;
+        off = f->next;
+        size_t k = n;
+        if (f->held && f->held->off < off + n)
+            k = (size_t)(f->held->off - off);
+        files_take(t, f, p, k);
+        files_drain(t, f);
+    }
+}
+
 void files_gap(struct file_tracker *t, struct file_track *f)
 {
     if (!f)
         return;
-    f->gaps = true;
-    if (!f->x_failed)
-        x_abort(t, f);
+    files_mark_gapped(t, f);
 }
 
 void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *ctx)
 {
     if (!f)
         return;
+    if (f->held)
+        files_mark_gapped(t, f); /* bytes held that the bytes before them never joined: a hole */
     struct fileinfo_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.filename = f->name;

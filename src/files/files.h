@@ -3,10 +3,15 @@
  * SHA-256, size, first bytes and a magic type, emitted as `fileinfo` events.
  *
  * A producer opens a track for one file and one direction, feeds it data with
- * the file offset each chunk belongs at, and closes it.  Data must arrive in
- * offset order to be hashed: a chunk that starts past the next expected offset
- * makes the file "gapped" (its hash is then not reported); a chunk that
- * repeats bytes already seen is trimmed (retransmitted writes).  Memory: each
+ * the file offset each chunk belongs at, and closes it.  Bytes are hashed in
+ * offset order.  A chunk that starts past the next expected offset (pipelined
+ * SMB2 READ replies answer out of order) is held, as Suricata's file tracker
+ * does: a sorted list of non-overlapping held chunks (the bytes seen first
+ * win), bounded per file (files.max-ooo-bytes, FILES_MAX_OOO_CHUNKS) and by
+ * files.memcap, and hashed as soon as the bytes before it arrive.  Only when
+ * a chunk cannot be held, when the producer reports a gap, or when the track
+ * closes with a hole is the file "gapped" (its hash is then not reported).
+ * A chunk that repeats bytes already seen is trimmed (retransmitted writes).  Memory: each
  * open track is charged to the tracker's memcap and the number of open tracks
  * is capped, so a flood of opens degrades (untracked files, counted) instead
  * of growing.  Hashing can be capped per file (files.max-hash-bytes).
@@ -29,13 +34,16 @@
 
 struct app_ctx;
 
-#define FILES_HEAD_MAX 264 /* first bytes kept: DICM at 128 + PE header pointer needs more */
-#define FILES_NAME_MAX 512
+#define FILES_HEAD_MAX       264 /* first bytes kept: DICM at 128 + PE header pointer needs more */
+#define FILES_NAME_MAX       512
+#define FILES_MAX_OOO_CHUNKS 1024         /* held chunks per file */
+#define FILES_OOO_BLOCK      (16u * 1024) /* a held chunk's least capacity: later contiguous bytes fill it */
 
 struct files_cfg {
     uint64_t memcap;           /* bytes of open-track state, all flows of the worker */
     uint32_t max_open;         /* open tracks at once */
     uint64_t max_hash_bytes;   /* per file; 0 = unlimited */
+    uint64_t max_ooo_bytes;    /* files.max-ooo-bytes: bytes held out of order per file; 0 = none held */
     uint64_t extract_max_size; /* files.extract-max-size: larger files are not extracted */
     char extract_dir[512];     /* --extract-files DIR; empty = no extraction */
 };

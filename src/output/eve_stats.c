@@ -168,6 +168,10 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_close_obj(w);
     jw_u64(w, "anomalies", s->app_anomalies);
     jw_u64(w, "memcap_hits", s->app_memcap_hits);
+    jw_u64(w, "gap_resyncs", s->app_gap_resyncs);
+    jw_u64(w, "gap_resync_failed", s->app_gap_resync_failed);
+    jw_u64(w, "gap_skipped_bytes", s->app_gap_skipped_bytes);
+    jw_u64(w, "gap_dropped", s->app_gap_dropped);
     jw_close_obj(w);
 
     anomaly_counts(w, s, se->anomalies);
@@ -178,6 +182,8 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "refused", s->files_refused);
     jw_u64(w, "bytes_hashed", s->files_bytes_hashed);
     jw_u64(w, "extracted", s->files_extracted);
+    jw_u64(w, "ooo_chunks", s->files_ooo_chunks);
+    jw_u64(w, "ooo_refused", s->files_ooo_refused);
     jw_close_obj(w);
 
     jw_open_obj(w, "assets");

@@ -1097,6 +1097,100 @@ static void test_header_only_split(void **st)
     alarm(0);
 }
 
+/* A 16-byte common header as text would show it, for the near-headers after a gap. */
+static void near_header(struct buf *b, uint8_t ptype, uint8_t flags, uint8_t drep0, uint16_t frag_len, size_t body)
+{
+    b_u8(b, 5);
+    b_u8(b, 0);
+    b_u8(b, ptype);
+    b_u8(b, flags);
+    b_u8(b, drep0);
+    b_u8(b, 0);
+    b_u16(b, 0);
+    b_u16(b, frag_len);
+    b_u16(b, 0);
+    b_u32(b, 77);
+    for (size_t i = 0; i < body; i++)
+        b_u8(b, 0xee);
+}
+
+/*
+ * DCE/RPC over TCP: bind svcctl; a CreateServiceW in three fragments with a gap of glen bytes from cut on;
+ * after the gap the rest of the fragments, then near-headers (a response PTYPE from the client, a request
+ * shorter than its fixed part, a bad data representation and, with next_fake, a consistent header with no
+ * header after it), then an OpenServiceW request and its response.  Fed in chunks of step.
+ */
+static void run_tcp_gap(size_t cut_in_frags, size_t glen, size_t step, bool next_fake)
+{
+    struct harness *h = h_new();
+    void *st = dcerpc_tcp_parser.state_new(&h->ctx);
+    assert_non_null(st);
+    struct buf *b = calloc(1, sizeof(*b)), *q = calloc(1, sizeof(*q)), *s0 = calloc(1, sizeof(*s0));
+    bind(b, 1, &SVCCTL_UUID, 1);
+    dcerpc_tcp_parser.on_data(&h->ctx, st, 0, b->b, b->n);
+    b->n = 0;
+    uint16_t res = 0, reason = 0;
+    bind_ack(b, 1, &res, &reason, 1);
+    dcerpc_tcp_parser.on_data(&h->ctx, st, 1, b->b, b->n);
+
+    create_service_stub(q, 0x10, "SvcUpdate", "Service Update", "C:\\evil.exe", NULL);
+    size_t c1 = 40, c2 = 80;
+    request(s0, 0x01, 7, 0, 12, q->b, c1);
+    request(s0, 0x00, 7, 0, 12, q->b + c1, c2 - c1);
+    request(s0, 0x02, 7, 0, 12, q->b + c2, q->n - c2);
+    near_header(s0, DCERPC_RESPONSE, 3, 0x10, 40, 24);
+    near_header(s0, DCERPC_REQUEST, 3, 0x10, 16, 0);
+    near_header(s0, DCERPC_REQUEST, 3, 0x11, 40, 24);
+    if (next_fake)
+        near_header(s0, DCERPC_REQUEST, 3, 0x10, 40, 30); /* 6 bytes more than it says: no 5.0 at 40 */
+    size_t call8 = s0->n;
+    open_service_stub(q, "PACSsvc", 8, 0, 8, true);
+    request(s0, 0x03, 8, 0, 16, q->b, q->n);
+
+    dcerpc_tcp_parser.on_data(&h->ctx, st, 0, s0->b, cut_in_frags);
+    dcerpc_tcp_parser.on_gap(&h->ctx, st, 0, glen);
+    size_t resume = cut_in_frags + glen;
+    if (!step)
+        step = s0->n;
+    for (size_t o = resume; o < s0->n; o += step)
+        dcerpc_tcp_parser.on_data(&h->ctx, st, 0, s0->b + o, s0->n - o < step ? s0->n - o : step);
+    b->n = 0;
+    response(b, 8, (const uint8_t *)"\0\0\0\0", 4);
+    dcerpc_tcp_parser.on_data(&h->ctx, st, 1, b->b, b->n);
+
+    /* the request after the gap names its interface from the bind before it, and is decoded */
+    const struct rec_ev *e = find_op(&h->rec, "OpenServiceW", 0);
+    assert_non_null(e);
+    assert_string_equal(e->iface, "svcctl");
+    assert_int_equal(e->call_id, 8);
+    assert_true(e->has_svcctl);
+    assert_string_equal(e->svcctl.service_name, "PACSsvc");
+    /* the call whose fragments the gap cut is dropped, counted; one report with the bytes passed over */
+    assert_null(find_op(&h->rec, "CreateServiceW", 0));
+    assert_int_equal(h->stats.app_gap_dropped, 1);
+    assert_int_equal(h->rec.anomalies, 1);
+    assert_string_equal(h->rec.last_anomaly, "gap_resync");
+    assert_int_equal(h->stats.app_gap_resyncs, 1);
+    assert_int_equal(h->stats.app_gap_skipped_bytes, call8 - resume);
+    dcerpc_tcp_parser.on_close(&h->ctx, st);
+    dcerpc_tcp_parser.state_free(&h->ctx, st);
+    free(b);
+    free(q);
+    free(s0);
+    h_free(h);
+}
+
+static void test_gap_resync_tcp(void **st)
+{
+    (void)st;
+    /* fragment 1 = 64 bytes, 2 = 64, 3 = the rest */
+    run_tcp_gap(74, 70, 0, true);  /* from inside fragment 2 into fragment 3's stub */
+    run_tcp_gap(133, 3, 0, true);  /* inside fragment 3's header */
+    run_tcp_gap(74, 70, 1, false); /* one byte at a time: the search carries across chunks */
+    run_tcp_gap(133, 3, 5, false);
+    run_tcp_gap(74, 70, 1460, true);
+}
+
 /* ---- svcctl handles ---- */
 
 static void resp_handle(struct buf *r, uint8_t tag, uint32_t rc)
@@ -1528,6 +1622,82 @@ static void test_auth_bounds(void **st)
     h_free(h);
 }
 
+/* A gap in the responses: the call whose response it cut is reported and named, its response not decoded; the
+ * search gives up after DCERPC_RESYNC_MAX bytes without a header, and the direction is then no longer parsed. */
+static void test_gap_response_and_give_up(void **st)
+{
+    (void)st;
+    struct harness *h = h_new();
+    void *cs = dcerpc_tcp_parser.state_new(&h->ctx);
+    assert_non_null(cs);
+    struct buf *b = calloc(1, sizeof(*b)), *q = calloc(1, sizeof(*q)), *r = calloc(1, sizeof(*r));
+    bind(b, 1, &SVCCTL_UUID, 1);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 0, b->b, b->n);
+    b->n = 0;
+    uint16_t res = 0, reason = 0;
+    bind_ack(b, 1, &res, &reason, 1);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 1, b->b, b->n);
+    /* OpenServiceW 5: its response in two fragments, the gap inside the first */
+    open_service_stub(q, "PACSsvc", 8, 0, 8, true);
+    b->n = 0;
+    request(b, 0x03, 5, 0, 16, q->b, q->n);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 0, b->b, b->n);
+    resp_handle(r, 0x60, 0);
+    b->n = 0;
+    response(b, 5, r->b, 8);
+    b->b[3] = 0x01; /* FIRST only */
+    size_t first = b->n;
+    response(b, 5, r->b + 8, r->n - 8);
+    b->b[first + 3] = 0x02; /* LAST only */
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 1, b->b, first - 10);
+    dcerpc_tcp_parser.on_gap(&h->ctx, cs, 1, 6);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 1, b->b + first - 4, b->n - first + 4);
+    /* OpenServiceW 6, whole: decoded, its returned handle taken */
+    b->n = 0;
+    request(b, 0x03, 6, 0, 16, q->b, q->n);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 0, b->b, b->n);
+    b->n = 0;
+    response(b, 6, r->b, r->n);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 1, b->b, b->n);
+    /* call 5: request decoded, the response whose first fragment the gap cut is not (its last 4 bytes are a
+     * return code, its first bytes no handle); call 6 is decoded whole */
+    const struct rec_ev *e = find_op(&h->rec, "OpenServiceW", 0);
+    assert_non_null(e);
+    assert_int_equal(e->call_id, 5);
+    assert_int_equal(e->resp_ptype, DCERPC_RESPONSE);
+    assert_string_equal(e->svcctl.service_name, "PACSsvc");
+    assert_false(e->svcctl.has_return);
+    e = find_op(&h->rec, "OpenServiceW", 1);
+    assert_non_null(e);
+    assert_int_equal(e->call_id, 6);
+    assert_string_equal(e->iface, "svcctl");
+    assert_true(e->svcctl.has_return);
+    assert_int_equal(h->stats.app_gap_dropped, 1);
+    assert_int_equal(h->stats.app_gap_resyncs, 1);
+    assert_int_equal(h->stats.app_gap_skipped_bytes, 4); /* the rest of the first fragment */
+
+    /* the client side: a gap, then more than DCERPC_RESYNC_MAX bytes without a header */
+    dcerpc_tcp_parser.on_gap(&h->ctx, cs, 0, 100);
+    uint8_t *junk = malloc(DCERPC_MAX_FRAG);
+    memset(junk, 0xee, DCERPC_MAX_FRAG);
+    for (size_t sent = 0; sent <= (1u << 20); sent += DCERPC_MAX_FRAG)
+        dcerpc_tcp_parser.on_data(&h->ctx, cs, 0, junk, DCERPC_MAX_FRAG);
+    assert_string_equal(h->rec.last_anomaly, "gap_resync_failed");
+    assert_int_equal(h->stats.app_gap_resync_failed, 1);
+    int n = h->rec.n;
+    b->n = 0;
+    request(b, 0x03, 7, 0, 16, q->b, q->n);
+    dcerpc_tcp_parser.on_data(&h->ctx, cs, 0, b->b, b->n);
+    assert_int_equal(h->rec.n, n); /* no longer parsed */
+    dcerpc_tcp_parser.on_close(&h->ctx, cs);
+    dcerpc_tcp_parser.state_free(&h->ctx, cs);
+    free(junk);
+    free(b);
+    free(q);
+    free(r);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1548,6 +1718,8 @@ int main(void)
         cmocka_unit_test(test_auth_ntlmssp_auth3),
         cmocka_unit_test(test_auth_spnego_alter_context),
         cmocka_unit_test(test_auth_bounds),
+        cmocka_unit_test(test_gap_resync_tcp),
+        cmocka_unit_test(test_gap_response_and_give_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

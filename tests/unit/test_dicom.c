@@ -507,8 +507,16 @@ static void test_unknown_pdu_type(void **st)
     app_parser_dicom.on_data(&h->ctx, h->st, 0, junk, sizeof(junk));
     assert_true(has_anom(h, "unknown_pdu_type"));
     int n = h->rec.n_anom;
-    app_parser_dicom.on_data(&h->ctx, h->st, 0, junk, sizeof(junk)); /* direction stopped: silent */
+    app_parser_dicom.on_data(&h->ctx, h->st, 0, junk, sizeof(junk)); /* searching: silent */
     assert_int_equal(h->rec.n_anom, n);
+    /* the next PDU header is found and parsed */
+    struct vec c = {0};
+    assoc_rq(&c, VERIFICATION, ILE, false);
+    feed(h, 0, &c, 1000);
+    assert_int_equal(h->rec.n_anom, n);
+    assert_int_equal(h->rec.n_dicom, 1);
+    assert_int_equal(h->rec.kind[0], DICOM_EV_REQUEST);
+    assert_int_equal(h->stats.app_gap_skipped_bytes, sizeof(junk) - 6 + sizeof(junk));
     h_free(h);
 }
 
@@ -536,11 +544,148 @@ static void test_gap(void **st)
     feed(h, 1, &s, 1000);
     assert_int_equal(h->rec.kind[h->rec.n_dicom - 1], DICOM_EV_DIMSE);
     assert_int_equal(h->rec.op[h->rec.n_dicom - 1].rq.msg_id, 2);
-    /* a gap across PDU boundaries stops the direction */
+    /* a gap across PDU boundaries: the next PDU is searched for, and found */
     app_parser_dicom.on_gap(&h->ctx, h->st, 0, 100);
-    assert_true(has_anom(h, "gap_stream_lost"));
+    c.n = 0;
+    echo_rq(&c, 1, 3);
+    feed(h, 0, &c, 1000);
+    s.n = 0;
+    echo_rsp(&s, 3, 0);
+    feed(h, 1, &s, 1000);
+    assert_true(has_anom(h, "gap_resync"));
+    assert_int_equal(h->rec.kind[h->rec.n_dicom - 1], DICOM_EV_DIMSE);
+    assert_int_equal(h->rec.op[h->rec.n_dicom - 1].rq.msg_id, 3);
     app_parser_dicom.on_close(&h->ctx, h->st);
     h_free(h);
+}
+
+static void ds_el(struct vec *ds, uint16_t g, uint16_t e, const char *vr, const char *v, size_t n)
+{
+    le16(ds, g);
+    le16(ds, e);
+    put(ds, vr, 2);
+    le16(ds, (uint16_t)n);
+    put(ds, v, n);
+}
+
+/* A C-STORE-RQ in four P-DATA-TF PDUs (command in two fragments, data set in two), Explicit VR LE. */
+static void store_rq(struct vec *c, uint16_t id, const char *inst, size_t *last_pdu)
+{
+    struct vec cmd = {0}, ds = {0};
+    cmd_elem_str(&cmd, 0x0002, CT_STORAGE);
+    cmd_elem_us(&cmd, 0x0100, 0x0001);
+    cmd_elem_us(&cmd, 0x0110, id);
+    cmd_elem_us(&cmd, 0x0700, 0);
+    cmd_elem_us(&cmd, 0x0800, 0x0000);
+    cmd_elem_str(&cmd, 0x1000, inst);
+    pdata(c, 1, 0x01, cmd.b, 10);
+    pdata(c, 1, 0x03, cmd.b + 10, cmd.n - 10);
+    ds_el(&ds, 0x0008, 0x0016, "UI", CT_STORAGE "\0", sizeof(CT_STORAGE)); /* 25 characters, NUL padded */
+    ds_el(&ds, 0x0008, 0x0060, "CS", "CT", 2);
+    ds_el(&ds, 0x0020, 0x000d, "UI", "1.2.3\0", 6);
+    pdata(c, 1, 0x00, ds.b, 9);
+    *last_pdu = c->n;
+    pdata(c, 1, 0x02, ds.b + 9, ds.n - 9);
+}
+
+static void store_rsp(struct vec *s, uint16_t id)
+{
+    struct vec r = {0};
+    cmd_elem_str(&r, 0x0002, CT_STORAGE);
+    cmd_elem_us(&r, 0x0100, 0x8001);
+    cmd_elem_us(&r, 0x0120, id);
+    cmd_elem_us(&r, 0x0800, 0x0101);
+    cmd_elem_us(&r, 0x0900, 0x0000);
+    pdata(s, 1, 0x03, r.b, r.n);
+}
+
+/* A PDU header and body bytes as given, for the near-headers after a gap. */
+static void raw_pdu(struct vec *v, uint8_t type, uint32_t len, const uint8_t *body, size_t n)
+{
+    u8(v, type);
+    u8(v, 0);
+    be32(v, len);
+    put(v, body, n);
+}
+
+/*
+ * An association for CT storage; C-STORE 5 whole; C-STORE 6 with a gap of glen bytes from cut bytes into its
+ * last PDU; after it near-headers that must not be taken (an even context id, a PDV longer than its PDU, an
+ * A-ASSOCIATE-AC from the requestor, a release with non-zero reserved bytes, an unknown context, and with
+ * next_fake a consistent P-DATA-TF not followed by a PDU header); then C-STORE 7, fed in chunks of step.
+ */
+static void run_gap_resync_store(size_t cut, size_t glen, size_t step, bool next_fake)
+{
+    struct h *h = h_new();
+    struct vec c = {0}, s = {0};
+    assoc_rq(&c, CT_STORAGE, ELE, false);
+    feed(h, 0, &c, 100000);
+    assoc_ac(&s, 0, ELE);
+    feed(h, 1, &s, 100000);
+    size_t last;
+    c.n = 0;
+    store_rq(&c, 5, "1.2.3.5", &last);
+    feed(h, 0, &c, 100000);
+    s.n = 0;
+    store_rsp(&s, 5);
+    feed(h, 1, &s, 100000);
+
+    static struct vec s0;
+    s0.n = 0;
+    store_rq(&s0, 6, "1.2.3.6", &last);
+    static const uint8_t even[] = {0, 0, 0, 4, 2, 3, 0xee, 0xee}, longer[] = {0, 0, 0, 32, 1, 3, 0xee, 0xee};
+    static const uint8_t rel[] = {0, 0, 0, 1}, unknown[] = {0, 0, 0, 4, 3, 3, 0xee, 0xee};
+    static const uint8_t fake[] = {0, 0, 0, 4, 1, 3, 0xee, 0xee, 0xee};
+    raw_pdu(&s0, DICOM_PDU_P_DATA, 8, even, sizeof(even));
+    raw_pdu(&s0, DICOM_PDU_P_DATA, 8, longer, sizeof(longer));
+    uint8_t ac[68] = {0, 1};
+    raw_pdu(&s0, DICOM_PDU_ASSOC_AC, 68, ac, sizeof(ac));
+    raw_pdu(&s0, DICOM_PDU_RELEASE_RQ, 4, rel, sizeof(rel));
+    raw_pdu(&s0, DICOM_PDU_P_DATA, 8, unknown, sizeof(unknown));
+    if (next_fake)
+        raw_pdu(&s0, DICOM_PDU_P_DATA, 8, fake, sizeof(fake)); /* one byte more than it says */
+    size_t at7 = s0.n, last7;
+    store_rq(&s0, 7, "1.2.3.7", &last7);
+
+    size_t resume = last + cut + glen;
+    app_parser_dicom.on_data(&h->ctx, h->st, 0, s0.b, last + cut);
+    app_parser_dicom.on_gap(&h->ctx, h->st, 0, glen);
+    if (!step)
+        step = s0.n;
+    for (size_t o = resume; o < s0.n; o += step)
+        app_parser_dicom.on_data(&h->ctx, h->st, 0, s0.b + o, s0.n - o < step ? s0.n - o : step);
+    s.n = 0;
+    store_rsp(&s, 7);
+    feed(h, 1, &s, 100000);
+
+    /* the association's presentation context and transfer syntax decode the C-STORE after the gap */
+    const struct dicom_op *op = &h->rec.op[h->rec.n_dicom - 1];
+    assert_int_equal(h->rec.kind[h->rec.n_dicom - 1], DICOM_EV_DIMSE);
+    assert_int_equal(op->rq.msg_id, 7);
+    assert_string_equal(op->rq.affected_sop_class, CT_STORAGE);
+    assert_string_equal(op->rq.affected_sop_instance, "1.2.3.7");
+    assert_string_equal(op->rq_ds.sop_class, CT_STORAGE);
+    assert_string_equal(op->rq_ds.modality, "CT");
+    assert_true(op->has_rsp);
+    /* C-STORE 6, cut by the gap, is dropped and counted; one report; every byte up to C-STORE 7 skipped */
+    for (int i = 0; i < h->rec.n_dicom; i++)
+        assert_false(h->rec.has_op[i] && h->rec.op[i].rq.msg_id == 6);
+    assert_int_equal(h->stats.app_gap_dropped, 1);
+    assert_int_equal(h->rec.n_anom, 1);
+    assert_true(has_anom(h, "gap_resync"));
+    assert_int_equal(h->stats.app_gap_skipped_bytes, at7 - resume);
+    app_parser_dicom.on_close(&h->ctx, h->st);
+    h_free(h);
+}
+
+static void test_gap_resync_store(void **st)
+{
+    (void)st;
+    run_gap_resync_store(3, 2, 0, true);  /* inside the last PDU's header */
+    run_gap_resync_store(8, 60, 0, true); /* from inside its PDV (55 bytes) into the first near-header */
+    run_gap_resync_store(3, 2, 1, false); /* one byte at a time */
+    run_gap_resync_store(8, 60, 5, false);
+    run_gap_resync_store(3, 2, 1460, true);
 }
 
 /* C-STORE with a data set split over fragments, in Explicit VR Little Endian. */
@@ -901,6 +1046,7 @@ int main(void)
         cmocka_unit_test(test_pdv_overrun),
         cmocka_unit_test(test_unknown_pdu_type),
         cmocka_unit_test(test_gap),
+        cmocka_unit_test(test_gap_resync_store),
         cmocka_unit_test(test_store_dataset_phi),
         cmocka_unit_test(test_walker_limits),
         cmocka_unit_test(test_phi_attributes),

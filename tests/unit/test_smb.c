@@ -589,6 +589,121 @@ static void test_smb_gap_in_record(void **s)
     h_free(h);
 }
 
+static void send1(struct harness *h, int dir, const struct buf *m);
+
+/* An SMB2 header for dir 0 inside file data: NetBIOS length 68, WRITE, flags as given. */
+static void fake_header(uint8_t *p, uint32_t flags)
+{
+    memset(p, 0, 72);
+    p[3] = 68;
+    memcpy(p + 4, "\xfeSMB", 4);
+    put16(p + 8, 64);
+    put16(p + 16, SMB2_WRITE);
+    put32(p + 20, flags);
+}
+
+/*
+ * Tree connect, create, then four WRITEs of 1000 bytes and a CLOSE, with a gap of glen bytes starting cut
+ * bytes into the second WRITE's record.  The file data of the second and third WRITE holds near-headers
+ * that the resync must not take: one with the wrong direction flag, and (next_fake) one consistent by itself
+ * but with no next header at its length, which only chunks that hold both can tell.  The bytes after the
+ * gap are fed in chunks of step.  writes: WRITE requests the parser still sees.
+ */
+static void run_gap_resync_state(size_t cut, size_t glen, size_t step, uint64_t writes, bool next_fake)
+{
+    struct harness *h = h_new();
+    static struct buf m, w, s0;
+    static uint8_t data[4000];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7 + 3) | 1; /* no 0x00 bytes: only the fakes look like NetBIOS headers */
+    for (int i = 1; i <= 2; i++) {
+        fake_header(data + 1000 * i + 200, 1); /* a response header in the client's direction */
+        if (next_fake)
+            fake_header(data + 1000 * i + 500, 0); /* consistent, but the next header is not at its length */
+    }
+    msg_tree_connect(&m, false, "\\\\PACS\\IMG");
+    send1(h, 0, &m);
+    msg_tree_connect(&m, true, NULL);
+    send1(h, 1, &m);
+    m.n = 0;
+    msg_create(&m, false, "a.dcm", 4, 0);
+    send1(h, 0, &m);
+    m.n = 0;
+    msg_create(&m, true, NULL, 4, 0);
+    send1(h, 1, &m);
+    s0.n = 0;
+    size_t at[5];
+    for (int i = 0; i < 4; i++) {
+        msg_write(&m, 5 + (uint64_t)i, 1000u * (uint32_t)i, data + 1000 * i, 1000);
+        nbss(&w, &m);
+        at[i] = s0.n;
+        memcpy(s0.b + s0.n, w.b, w.n);
+        s0.n += w.n;
+    }
+    at[4] = s0.n;
+    m.n = 0;
+    msg_close(&m, false, FID, 9);
+    nbss(&w, &m);
+    memcpy(s0.b + s0.n, w.b, w.n);
+    s0.n += w.n;
+
+    size_t resume = at[1] + cut + glen;
+    feed(h, 0, s0.b, at[1] + cut, 0);
+    smb_parser.on_gap(&h->ctx, h->st, 0, glen);
+    feed(h, 0, s0.b + resume, s0.n - resume, step);
+    m.n = 0;
+    msg_close(&m, true, NULL, 9);
+    send1(h, 1, &m);
+
+    /* the state from before the gap names the share and the file of the CLOSE after it */
+    int cl = find(&h->rec, EVENT_SMB, "SMB2_COMMAND_CLOSE");
+    assert_true(cl >= 0);
+    assert_string_equal(h->rec.e[cl].share, "\\\\PACS\\IMG");
+    assert_string_equal(h->rec.e[cl].filename, "a.dcm");
+    assert_int_equal(h->rec.e[cl].writes, writes);
+    int f = find(&h->rec, EVENT_FILEINFO, NULL);
+    assert_true(f >= 0);
+    assert_string_equal(h->rec.e[f].filename, "a.dcm");
+    assert_string_equal(h->rec.e[f].sha256, ""); /* gapped */
+    assert_int_equal(h->rec.e[f].size, 1000);
+    /* one report for the gap; every byte up to the next record passed over, the fakes included */
+    size_t next = resume <= at[2] ? at[2] : at[3];
+    assert_int_equal(h->rec.anomalies, 1);
+    assert_string_equal(h->rec.last_anomaly, "gap_resync");
+    assert_int_equal(h->stats.app_gap_resyncs, 1);
+    assert_int_equal(h->stats.app_gap_skipped_bytes, next - resume);
+    h_free(h);
+}
+
+/* the flow ends while the search for a header goes on: the gap still gets its one report */
+static void test_smb_gap_then_end(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    smb_parser.on_gap(&h->ctx, h->st, 1, 1000);
+    static const uint8_t junk[] = "\x00\x00\x00\x44\xfeSMB not a header";
+    feed(h, 1, junk, sizeof(junk), 0);
+    assert_int_equal(h->rec.anomalies, 0);
+    smb_parser.on_close(&h->ctx, h->st);
+    assert_int_equal(h->rec.anomalies, 1);
+    assert_string_equal(h->rec.last_anomaly, "gap_resync_failed");
+    /* a consistent start of a header, too short to decide: carried, not skipped */
+    assert_int_equal(h->stats.app_gap_skipped_bytes, 0);
+    h_free(h);
+}
+
+static void test_smb_gap_resync_keeps_state(void **s)
+{
+    (void)s;
+    run_gap_resync_state(2, 30, 0, 3, true);     /* inside the NetBIOS header: the rest of WRITE 2 searched */
+    run_gap_resync_state(100, 1100, 0, 2, true); /* from WRITE 2's body into WRITE 3's: its rest searched */
+    run_gap_resync_state(2, 30, 1460, 3, true);  /* segment-sized chunks */
+    run_gap_resync_state(100, 1100, 700, 2, true);
+    run_gap_resync_state(2, 30, 1, 3, false); /* the search carried across one-byte chunks */
+    run_gap_resync_state(100, 1100, 7, 2, false);
+    run_gap_resync_state(100, 1100, 71, 2, false);
+}
+
 /* NTLMSSP AUTHENTICATE inside a SESSION_SETUP blob; response success */
 static void test_smb2_ntlmssp(void **s)
 {
@@ -836,6 +951,187 @@ static void test_files_order(void **s)
     files_close(&t, f, NULL);
     assert_int_equal(t.open, 0);
     assert_int_equal(t.mc.used, 0);
+}
+
+/* ---- files out of order ---- */
+
+struct ooo_piece {
+    uint32_t off, len;
+};
+
+/* Feeds data's pieces in the given order to a new track, closes it; the fileinfo event in h->rec. */
+static int ooo_run(struct harness *h, const uint8_t *data, const struct ooo_piece *pc, size_t n)
+{
+    struct file_track *f = files_open(&h->ft, "smb", "ooo.bin", NULL, 1);
+    assert_non_null(f);
+    for (size_t i = 0; i < n; i++)
+        files_data(&h->ft, f, pc[i].off, data + pc[i].off, pc[i].len);
+    files_close(&h->ft, f, &h->ctx);
+    assert_int_equal(h->ft.mc.used, 0); /* nothing held is left behind */
+    return h->rec.n - 1;
+}
+
+static void test_files_out_of_order(void **s)
+{
+    (void)s;
+    enum { SIZE = 100000, CH = 1000, N = SIZE / CH };
+    static uint8_t data[SIZE];
+    for (uint32_t i = 0; i < SIZE; i++)
+        data[i] = (uint8_t)(i * 2654435761u >> 13);
+    char want[65];
+    sha256_hex(data, SIZE, want);
+    static struct ooo_piece pc[4 * N];
+    struct harness *h = h_new();
+    h->ft.stats = &h->stats;
+    size_t n;
+
+    /* reverse order */
+    for (n = 0; n < N; n++)
+        pc[n] = (struct ooo_piece){(uint32_t)(SIZE - CH * (n + 1)), CH};
+    int e = ooo_run(h, data, pc, n);
+    assert_string_equal(h->rec.e[e].sha256, want);
+    assert_int_equal(h->rec.e[e].size, SIZE);
+    assert_int_equal(h->stats.files_ooo_chunks, N - 1); /* all but the one at offset 0 */
+
+    /* interleaved: odd chunks first, then even ones */
+    n = 0;
+    for (int pass = 1; pass >= 0; pass--)
+        for (uint32_t i = (uint32_t)pass; i < N; i += 2)
+            pc[n++] = (struct ooo_piece){i * CH, CH};
+    e = ooo_run(h, data, pc, n);
+    assert_string_equal(h->rec.e[e].sha256, want);
+
+    /* overlapping: 1500-byte pieces every 1000 bytes, backwards, then the odd-sized head */
+    n = 0;
+    for (uint32_t o = SIZE - 1500; o >= 1000; o -= 1000)
+        pc[n++] = (struct ooo_piece){o, 1500};
+    pc[n++] = (struct ooo_piece){0, 1700};
+    e = ooo_run(h, data, pc, n);
+    assert_string_equal(h->rec.e[e].sha256, want);
+
+    /* duplicates: every piece twice, out of order and in order, plus pieces spanning held ones */
+    n = 0;
+    for (uint32_t i = 1; i < N; i += 3) {
+        pc[n++] = (struct ooo_piece){i * CH, CH};
+        pc[n++] = (struct ooo_piece){i * CH, CH};
+    }
+    pc[n++] = (struct ooo_piece){CH / 2, SIZE / 2};
+    for (uint32_t i = 0; i < N; i++)
+        pc[n++] = (struct ooo_piece){i * CH, CH};
+    pc[n++] = (struct ooo_piece){0, SIZE};
+    e = ooo_run(h, data, pc, n);
+    assert_string_equal(h->rec.e[e].sha256, want);
+    assert_int_equal(h->rec.e[e].size, SIZE);
+    assert_int_equal(h->stats.files_ooo_refused, 0);
+
+    /* a hole never filled: gapped at close, what was held freed */
+    pc[0] = (struct ooo_piece){0, CH};
+    pc[1] = (struct ooo_piece){2 * CH, CH};
+    e = ooo_run(h, data, pc, 2);
+    assert_string_equal(h->rec.e[e].sha256, "");
+    assert_int_equal(h->rec.e[e].size, CH);
+    h_free(h);
+
+    /* files.max-ooo-bytes: a file that needs more held bytes than that is gapped, and counted */
+    h = h_new();
+    h->ft.cfg.max_ooo_bytes = 10 * CH;
+    h->ft.stats = &h->stats;
+    for (n = 0; n < N; n++)
+        pc[n] = (struct ooo_piece){(uint32_t)(SIZE - CH * (n + 1)), CH};
+    e = ooo_run(h, data, pc, n);
+    assert_string_equal(h->rec.e[e].sha256, "");
+    assert_int_equal(h->stats.files_ooo_refused, 1); /* once gapped, nothing more is held */
+    h_free(h);
+
+    /* files.memcap: the same when the tracker's memory runs out first */
+    h = h_new();
+    h->ft.stats = &h->stats;
+    struct file_track *f = files_open(&h->ft, "smb", "ooo.bin", NULL, 1);
+    assert_non_null(f);
+    h->ft.mc.cap = h->ft.mc.used + 5 * (CH + 64); /* room for a few exactly sized pieces, not a block */
+    for (n = 0; n < N; n++)
+        files_data(&h->ft, f, SIZE - CH * (n + 1), data + SIZE - CH * (n + 1), CH);
+    assert_true(h->stats.files_ooo_chunks >= 5); /* pieces held, exactly sized, until memory ran out */
+    files_close(&h->ft, f, &h->ctx);
+    e = h->rec.n - 1;
+    assert_string_equal(h->rec.e[e].sha256, "");
+    assert_int_equal(h->stats.files_ooo_refused, 1);
+    assert_int_equal(h->ft.mc.used, 0);
+    h_free(h);
+}
+
+/* SMB2 READ request [MS-SMB2 2.2.19] and response [2.2.20] of len bytes at off. */
+static void msg_read(struct buf *b, bool resp, uint64_t mid, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    b->n = 0;
+    smb2_hdr(b, SMB2_READ, resp, 0, mid, 7);
+    uint8_t *body = b->b + b->n;
+    if (resp) {
+        memset(body, 0, 16);
+        put16(body, 17);
+        body[2] = 64 + 16;
+        put32(body + 4, len);
+        b->n += 16;
+        memcpy(b->b + b->n, data, len);
+        b->n += len;
+        return;
+    }
+    memset(body, 0, 49);
+    put16(body, 49);
+    put32(body + 4, len);
+    put64(body + 8, off);
+    memcpy(body + 16, FID, 16);
+    b->n += 49;
+}
+
+/* Pipelined READs answered out of order: the file is whole, its hash that of the bytes in order. */
+static void test_smb2_read_out_of_order(void **s)
+{
+    (void)s;
+    enum { CH = 3000, N = 5 };
+    static uint8_t data[CH * N];
+    for (uint32_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 31 + 7);
+    struct harness *h = h_new();
+    h->ft.stats = &h->stats;
+    static struct buf m;
+    msg_tree_connect(&m, false, "\\\\PACS\\IMG");
+    send1(h, 0, &m);
+    msg_tree_connect(&m, true, NULL);
+    send1(h, 1, &m);
+    m.n = 0;
+    msg_create(&m, false, "study.dcm", 4, 0);
+    send1(h, 0, &m);
+    m.n = 0;
+    msg_create(&m, true, NULL, 4, 0);
+    put64(m.b + 64 + 48, sizeof(data)); /* EndOfFile: the whole file is to be read */
+    send1(h, 1, &m);
+    for (uint32_t i = 0; i < N; i++) {
+        msg_read(&m, false, 10 + i, (uint64_t)i * CH, NULL, CH);
+        send1(h, 0, &m);
+    }
+    static const uint32_t order[N] = {3, 1, 4, 0, 2};
+    for (uint32_t k = 0; k < N; k++) {
+        uint32_t i = order[k];
+        msg_read(&m, true, 10 + i, 0, data + i * CH, CH);
+        send1(h, 1, &m);
+    }
+    m.n = 0;
+    msg_close(&m, false, FID, 20);
+    send1(h, 0, &m);
+    m.n = 0;
+    msg_close(&m, true, NULL, 20);
+    send1(h, 1, &m);
+    int f = find(&h->rec, EVENT_FILEINFO, NULL);
+    assert_true(f >= 0);
+    char want[65];
+    sha256_hex(data, sizeof(data), want);
+    assert_string_equal(h->rec.e[f].filename, "study.dcm");
+    assert_string_equal(h->rec.e[f].sha256, want);
+    assert_int_equal(h->rec.e[f].size, sizeof(data));
+    assert_int_equal(h->stats.files_ooo_chunks, 3); /* 3, 1 and 4 came before the bytes before them */
+    assert_int_equal(h->rec.anomalies, 0);
+    h_free(h);
 }
 
 static int dir_count(const char *dir)
@@ -1878,12 +2174,16 @@ int main(void)
         cmocka_unit_test(test_smb3_transform),
         cmocka_unit_test(test_smb_gap_resync),
         cmocka_unit_test(test_smb_gap_in_record),
+        cmocka_unit_test(test_smb_gap_resync_keeps_state),
+        cmocka_unit_test(test_smb_gap_then_end),
         cmocka_unit_test(test_smb2_ntlmssp),
         cmocka_unit_test(test_ntlmssp_malformed),
         cmocka_unit_test(test_smb1_andx_loop),
         cmocka_unit_test(test_utf16),
         cmocka_unit_test(test_files_magic),
         cmocka_unit_test(test_files_order),
+        cmocka_unit_test(test_files_out_of_order),
+        cmocka_unit_test(test_smb2_read_out_of_order),
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_smb2_stream_open_replaced),
         cmocka_unit_test(test_smb_table_limit_from_config),

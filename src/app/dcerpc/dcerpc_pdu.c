@@ -37,6 +37,17 @@
  * stub fragments are reassembled up to dcerpc.max-stub-size (default
  * DCERPC_MAX_STUB) and then decoded.
  *
+ * Gaps: a PDU being gathered when bytes are lost is dropped, and the calls
+ * whose fragments were being reassembled in that direction are marked so
+ * that the rest of their stub is counted but not decoded (a response whose
+ * first fragment comes again after the gap starts over).  Then the bytes are
+ * searched (src/app/resync.c) for a header that dcerpc_resync_check accepts:
+ * version 5.0/5.1, a connection-oriented PTYPE that this direction sends,
+ * no reserved pfc_flags, a plain data representation, a frag_length between
+ * the PTYPE's fixed part and DCERPC_MAX_FRAG with room for the auth verifier,
+ * and, when the bytes are there, the next header at frag_length.  Bind
+ * contexts are kept, so requests after the gap still name their interface.
+ *
  * svcctl handles: StartServiceW, ControlService, DeleteService... name no
  * service, only the SC_RPC_HANDLE that OpenServiceW/CreateServiceW returned
  * (and OpenSCManagerW for the machine).  A connection that binds svcctl gets a
@@ -46,15 +57,19 @@
  * carry the service name.  Only the first bytes and the last 4 bytes of a
  * response stub are kept for this (handle, return code).
  */
+#include <assert.h>
 #include <string.h>
 
 #include "app/dcerpc/dcerpc.h"
+#include "app/resync.h"
 #include "core/config.h"
+#include "core/stats.h"
 
-#define PFC_FIRST_FRAG  0x01
-#define PFC_LAST_FRAG   0x02
-#define PFC_OBJECT_UUID 0x80
-#define DCERPC_HDR_LEN  16
+#define PFC_FIRST_FRAG    0x01
+#define PFC_LAST_FRAG     0x02
+#define PFC_OBJECT_UUID   0x80
+#define DCERPC_HDR_LEN    16
+#define DCERPC_RESYNC_MAX (1u << 20) /* bytes searched for a header after a gap (16 maximal fragments) */
 
 struct dcerpc_pctx {
     bool used;
@@ -85,6 +100,7 @@ struct dcerpc_call {
     uint8_t resp_head_len;
     uint8_t resp_tail[4];
     bool resp_sealed;
+    bool resp_gapped; /* a gap in the responses since this call's response began (or could have) */
 };
 
 /* A returned svcctl handle and what it stands for. */
@@ -99,7 +115,10 @@ struct dcerpc_handle {
 struct dcerpc_dir {
     uint8_t *buf;
     uint32_t len, cap;
-    bool lost; /* drop until the start of the next chunk */
+    struct app_resync rs; /* searching for the next header (after a gap or a malformed header) */
+    bool dropped;         /* this search follows a gap that dropped a PDU or a call's fragments */
+    bool gap_seen;        /* a gap happened: a fragment of a call not seen from its start is not decoded */
+    bool dead;            /* no header found within DCERPC_RESYNC_MAX: direction no longer parsed */
 };
 
 struct dcerpc_conn {
@@ -393,7 +412,7 @@ static void dcerpc_resp_keep(struct dcerpc_call *k, const uint8_t *p, size_t n)
 static void dcerpc_svcctl_response(struct app_ctx *ctx, struct dcerpc_conn *c, struct dcerpc_call *k, bool le)
 {
     struct dcerpc_svcctl *s = k->svcctl;
-    if (!s || k->resp_sealed || k->resp_stub < 4)
+    if (!s || k->resp_sealed || k->resp_gapped || k->resp_stub < 4)
         return;
     s->has_return = true;
     s->return_code = le ? rd_le32(k->resp_tail) : rd_be32(k->resp_tail);
@@ -693,6 +712,9 @@ static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, cons
             k = dcerpc_call_new(ctx, c, call_id);
             k->ctx_id = le ? rd_le16(p + 20) : rd_be16(p + 20);
             k->opnum = le ? rd_le16(p + 22) : rd_be16(p + 22);
+            /* a later fragment after a gap: the stub's head was lost with the first */
+            if (!(flags & PFC_FIRST_FRAG) && c->d[0].gap_seen)
+                k->stub_truncated = true;
         }
         k->req_frags++;
         k->req_stub += end - start;
@@ -728,6 +750,15 @@ static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, cons
             k->ctx_id = fl >= 22 ? (le ? rd_le16(p + 20) : rd_be16(p + 20)) : 0;
             k->opnum = 0xffff;
         }
+        if (k->resp_gapped && (flags & PFC_FIRST_FRAG)) {
+            /* the response starts again after the gap: what was kept of it before is void */
+            k->resp_gapped = false;
+            k->resp_head_len = 0;
+            if (k->srvsvc) {
+                k->stub_len = 0;
+                k->stub_truncated = false;
+            }
+        }
         k->resp_frags++;
         if (ptype == DCERPC_FAULT) {
             uint32_t st = fl >= 28 ? (le ? rd_le32(p + 24) : rd_be32(p + 24)) : 0;
@@ -747,7 +778,7 @@ static void dcerpc_pdu(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, cons
         }
         if (flags & PFC_LAST_FRAG) {
             dcerpc_svcctl_response(ctx, c, k, le);
-            if (k->srvsvc && k->stub && !k->stub_truncated && !k->resp_sealed)
+            if (k->srvsvc && k->stub && !k->stub_truncated && !k->resp_sealed && !k->resp_gapped)
                 dcerpc_srvsvc_decode_response(k->stub, k->stub_len, le, k->srvsvc);
             dcerpc_call_emit(ctx, c, k, DCERPC_RESPONSE, 0, EVENT_DIR_TOCLIENT);
         }
@@ -779,22 +810,100 @@ static uint16_t frag_len_of(const uint8_t *h)
     return (h[4] & 0x10) ? rd_le16(h + 8) : rd_be16(h + 8);
 }
 
-void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const uint8_t *p, size_t n)
+/* Which connection-oriented PTYPEs each direction sends [C706 12.6.4, MS-RPCE 2.2.2.x]: bit per PTYPE. */
+#define PT(t) (1u << (t))
+static const uint32_t dcerpc_dir_ptypes[2] = {
+    PT(DCERPC_REQUEST) | PT(DCERPC_BIND) | PT(DCERPC_ALTER_CONTEXT) | PT(DCERPC_AUTH3) | PT(DCERPC_CO_CANCEL) |
+        PT(DCERPC_ORPHANED),
+    PT(DCERPC_RESPONSE) | PT(DCERPC_FAULT) | PT(DCERPC_BIND_ACK) | PT(DCERPC_BIND_NAK) | PT(DCERPC_ALTER_CONTEXT_RESP) |
+        PT(DCERPC_SHUTDOWN),
+};
+#undef PT
+
+/* The fixed part each PTYPE has before its variable fields (C706 12.6.4). */
+static uint16_t dcerpc_min_frag(uint8_t ptype)
 {
-    struct dcerpc_dir *d = &c->d[dir & 1];
-    dir &= 1;
-    if (d->lost) {
-        /* after a loss, resume at a chunk that starts with a PDU header */
-        if (!dcerpc_looks_like_pdu(p, n))
-            return;
-        d->lost = false;
-        d->len = 0;
+    switch (ptype) {
+    case DCERPC_REQUEST:
+    case DCERPC_RESPONSE:
+    case DCERPC_FAULT: return 24;
+    case DCERPC_BIND:
+    case DCERPC_ALTER_CONTEXT:
+    case DCERPC_BIND_ACK:
+    case DCERPC_ALTER_CONTEXT_RESP: return 26;
+    case DCERPC_BIND_NAK: return 18;
+    default: return DCERPC_HDR_LEN;
     }
+}
+
+/*
+ * Resync check: a common header this direction could send next at p[0]:
+ *   0 rpc_vers 5, 1 rpc_vers_minor 0 or 1, 2 PTYPE of this direction, 3 pfc_flags without the reserved
+ *   0x08 and MAYBE 0x40, OBJECT_UUID only on a request; 4 drep: integer 0 or 1 and ASCII, float 0-3, two
+ *   zero bytes; 8 frag_length at least the PTYPE's fixed part, 10 auth_length leaving room for
+ *   the fixed part and the 8-byte sec_trailer; then, if in hand, version 5.0/5.1 again at frag_length.
+ */
+static enum app_resync_verdict dcerpc_resync_check(const void *arg, const uint8_t *p, size_t avail)
+{
+    int dir = *(const int *)arg;
+    static const uint8_t want[] = {5, 1};
+    /* the bytes that are there must agree before the whole header is */
+    if (p[0] != want[0] || (avail > 1 && p[1] > want[1]))
+        return APP_RESYNC_NO;
+    if (avail > 2 && (p[2] >= DCERPC_PTYPE__COUNT || !(dcerpc_dir_ptypes[dir & 1] >> p[2] & 1)))
+        return APP_RESYNC_NO;
+    struct br b = br_init(p, avail);
+    br_skip(&b, 2);
+    uint8_t ptype = br_u8(&b);
+    uint8_t flags = br_u8(&b);
+    const uint8_t *drep = br_take(&b, 4);
+    if (!drep)
+        return APP_RESYNC_MORE;
+    if ((flags & 0x48) || ((flags & PFC_OBJECT_UUID) && ptype != DCERPC_REQUEST))
+        return APP_RESYNC_NO;
+    if ((drep[0] != 0x00 && drep[0] != 0x10) || drep[1] > 3 || drep[2] != 0 || drep[3] != 0)
+        return APP_RESYNC_NO;
+    bool le = drep[0] == 0x10;
+    uint16_t fl = le ? br_le16(&b) : br_be16(&b);
+    uint16_t auth_len = le ? br_le16(&b) : br_be16(&b);
+    br_skip(&b, 4); /* call_id */
+    if (b.err)
+        return APP_RESYNC_MORE;
+    uint32_t fixed = dcerpc_min_frag(ptype) + ((flags & PFC_OBJECT_UUID) ? 16u : 0u);
+    if (fl < fixed) /* (and at most DCERPC_MAX_FRAG: 16 bits) */
+        return APP_RESYNC_NO;
+    if (auth_len && (uint32_t)auth_len + 8 > fl - fixed)
+        return APP_RESYNC_NO;
+    struct br nx = br_init(p, avail);
+    br_skip(&nx, fl);
+    if (br_left(&nx) >= 1 && br_u8(&nx) != 5)
+        return APP_RESYNC_NO;
+    if (br_left(&nx) >= 1 && br_u8(&nx) > 1)
+        return APP_RESYNC_NO;
+    return APP_RESYNC_YES;
+}
+
+/* A search for the next header: after a gap (reported), or after a malformed header (already reported). */
+static void dcerpc_resync_start(struct dcerpc_dir *d, bool after_gap, uint64_t gap_len)
+{
+    d->len = 0;
+    app_resync_start(&d->rs, after_gap, gap_len, DCERPC_RESYNC_MAX);
+}
+
+/* Whole PDUs of a direction that is in step; returns the bytes used (fewer than n if framing went wrong). */
+static size_t dcerpc_frame(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const uint8_t *p0, size_t n0)
+{
+    struct dcerpc_dir *d = &c->d[dir];
+    const uint8_t *p = p0;
+    size_t n = n0;
     while (n > 0) {
         if (d->len == 0 && n >= DCERPC_HDR_LEN) {
             /* fast path: whole PDUs in place */
-            if (!dcerpc_looks_like_pdu(p, n))
-                goto bad;
+            if (!dcerpc_looks_like_pdu(p, n)) {
+                app_anomaly(ctx, dir, "dcerpc_bad_header", "bytes that are not a DCE/RPC PDU header");
+                dcerpc_resync_start(d, false, 0);
+                return (size_t)(p - p0); /* searched from here */
+            }
             uint16_t fl = frag_len_of(p);
             if (fl <= n) {
                 dcerpc_pdu(ctx, c, dir, p, fl);
@@ -815,9 +924,8 @@ void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const
         }
         if (!dcerpc_dir_reserve(ctx, d, want < DCERPC_HDR_LEN ? DCERPC_HDR_LEN : want)) {
             app_anomaly(ctx, dir, "dcerpc_memcap", "no memory to buffer a DCE/RPC PDU");
-            d->lost = true;
-            d->len = 0;
-            return;
+            dcerpc_resync_start(d, false, 0);
+            return (size_t)(p - p0);
         }
         size_t take = want - d->len < n ? want - d->len : n;
         memcpy(d->buf + d->len, p, take);
@@ -825,8 +933,11 @@ void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const
         p += take;
         n -= take;
         if (d->len == DCERPC_HDR_LEN && want == DCERPC_HDR_LEN) {
-            if (!dcerpc_looks_like_pdu(d->buf, d->len))
-                goto bad;
+            if (!dcerpc_looks_like_pdu(d->buf, d->len)) {
+                app_anomaly(ctx, dir, "dcerpc_bad_header", "bytes that are not a DCE/RPC PDU header");
+                dcerpc_resync_start(d, false, 0);
+                return (size_t)(p - p0);
+            }
             continue;
         }
         if (d->len >= DCERPC_HDR_LEN && d->len == frag_len_of(d->buf)) {
@@ -834,18 +945,95 @@ void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const
             d->len = 0;
         }
     }
-    return;
-bad:
-    app_anomaly(ctx, dir, "dcerpc_bad_header", "bytes that are not a DCE/RPC PDU header");
-    d->lost = true;
-    d->len = 0;
+    return n0;
+}
+
+void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const uint8_t *p, size_t n)
+{
+    dir &= 1;
+    struct dcerpc_dir *d = &c->d[dir];
+    /* a header found in bytes carried over by the search is taken from here before the rest of p */
+    uint8_t replay[APP_RESYNC_WINDOW];
+    const uint8_t *rest = NULL;
+    size_t rest_n = 0;
+    for (;;) {
+        if (n == 0) {
+            if (rest_n == 0)
+                return;
+            p = rest;
+            n = rest_n;
+            rest_n = 0;
+        }
+        if (d->dead)
+            return;
+        if (!d->rs.active) {
+            size_t used = dcerpc_frame(ctx, c, dir, p, n);
+            p += used;
+            n -= used;
+            continue;
+        }
+        size_t used, rl;
+        enum app_resync_result r = app_resync_scan(ctx, &d->rs, p, n, dcerpc_resync_check, &dir, 5, replay, &rl, &used);
+        if (r == APP_RESYNC_SEARCHING)
+            return;
+        /* over a pipe, the SMB layer reports its gap; this one only if it cost the pipe something */
+        if (r == APP_RESYNC_GAVE_UP || c->transport == DCERPC_TRANSPORT_TCP || d->dropped || d->rs.skipped)
+            app_resync_report(ctx, &d->rs, dir, r, "DCE/RPC");
+        d->rs.active = false;
+        d->dropped = false;
+        if (r == APP_RESYNC_GAVE_UP) {
+            d->dead = true;
+            return;
+        }
+        if (rl) {
+            /* carried bytes are replayed only at the start of a chunk, never while replaying */
+            assert(rest_n == 0);
+            rest = p + used;
+            rest_n = n - used;
+            p = replay;
+            n = rl;
+        } else {
+            p += used;
+            n -= used;
+        }
+    }
+}
+
+static void dcerpc_dir_gap(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, uint64_t len)
+{
+    dir &= 1;
+    struct dcerpc_dir *d = &c->d[dir];
+    if (d->dead)
+        return;
+    size_t dropped = 0;
+    /* fragments of calls being reassembled in this direction: the rest is counted, not decoded */
+    for (size_t i = 0; i < DCERPC_MAX_CALLS; i++) {
+        struct dcerpc_call *k = &c->calls[i];
+        if (!k->used)
+            continue;
+        if (dir == 0 && !k->req_done && k->req_frags && !k->stub_truncated) {
+            k->stub_truncated = true;
+            dropped++;
+        } else if (dir == 1 && k->req_done && !k->resp_gapped) {
+            /* its first response fragment may be what was lost: decoded only if it comes again */
+            k->resp_gapped = true;
+            dropped += k->resp_frags != 0;
+        }
+    }
+    if (!dropped && d->len)
+        dropped = 1; /* a PDU being gathered that no call was reassembling (a bind, a single fragment) */
+    if (dropped) {
+        d->dropped = true;
+        if (ctx->al && ctx->al->stats)
+            ctx->al->stats->app_gap_dropped += dropped;
+    }
+    d->gap_seen = true;
+    dcerpc_resync_start(d, true, len);
 }
 
 void dcerpc_conn_gap(struct app_ctx *ctx, struct dcerpc_conn *c, int dir)
 {
-    (void)ctx;
-    c->d[dir & 1].lost = true;
-    c->d[dir & 1].len = 0;
+    dcerpc_dir_gap(ctx, c, dir, 0); /* over a pipe: how many of the lost bytes were the pipe's is unknown */
 }
 
 /* ---- DCE/RPC over TCP as its own parser (port 135 and dynamic ports by probing) ---- */
@@ -880,13 +1068,15 @@ static void dcerpc_tcp_data(struct app_ctx *ctx, void *state, int dir, const uin
 
 static void dcerpc_tcp_gap(struct app_ctx *ctx, void *state, int dir, uint64_t len)
 {
-    (void)len;
-    dcerpc_conn_gap(ctx, state, dir);
+    dcerpc_dir_gap(ctx, state, dir, len);
 }
 
 static void dcerpc_tcp_close(struct app_ctx *ctx, void *state)
 {
     struct dcerpc_conn *c = state;
+    for (int dir = 0; dir < 2; dir++)
+        if (c->d[dir].rs.active && !c->d[dir].dead)
+            app_resync_report(ctx, &c->d[dir].rs, dir, APP_RESYNC_SEARCHING, "DCE/RPC");
     /* flush unanswered binds and calls; the state itself is freed by state_free */
     dcerpc_bind_flush(ctx, c, EVENT_DIR_NONE);
     for (size_t i = 0; i < DCERPC_MAX_CALLS; i++)

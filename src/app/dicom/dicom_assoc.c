@@ -19,17 +19,26 @@
  * rest is only counted), which is all the element walker gets to see.
  *
  * Each direction is a resumable state machine: any split of the stream into
- * chunks gives the same result.  A gap inside a P-DATA-TF PDU loses the
- * message being assembled and parsing resumes at the next PDU; a gap anywhere
- * else ends parsing of that direction (an anomaly says so).  Requests are kept
+ * chunks gives the same result.  A gap inside a PDU loses that PDU (and the
+ * DIMSE message being assembled) and parsing resumes at the next PDU.  A gap
+ * that swallows a PDU header starts a search (src/app/resync.c) for a header
+ * dicom_resync_check accepts: a PDU type this direction sends at this point of
+ * the association, reserved byte 0, a length within dicom.max-pdu-length that
+ * fits the type, for a P-DATA-TF PDV items on accepted presentation contexts
+ * whose lengths add up to the PDU's, and the next PDU header where it is in
+ * hand.  The association (presentation contexts, transfer syntaxes, pending
+ * requests) is kept, so DIMSE messages after the gap still decode.  Requests are kept
  * (allocated against the app memcap, at most DICOM_MAX_PENDING per direction)
  * until their final response, then published as one event.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "app/dicom/dicom.h"
+#include "app/resync.h"
 #include "core/bytes.h"
 #include "core/config.h"
+#include "core/stats.h"
 
 #define ASSOC_BODY_MAX (256u * 1024) /* association control PDUs buffered whole up to this */
 
@@ -62,7 +71,8 @@ struct dicom_dir {
     uint32_t frag_len, frag_off;
     uint32_t pdata_left; /* bytes of the P-DATA-TF body not yet consumed */
     uint8_t pdv_ctx, pdv_mch;
-    bool dead; /* parsing of this direction stopped */
+    bool dead;            /* parsing of this direction stopped */
+    struct app_resync rs; /* after a gap: searching for the next PDU header */
     bool max_pdu_reported;
     struct dicom_msg msg;
 };
@@ -677,8 +687,12 @@ static void pdu_begin(struct app_ctx *ctx, struct dicom_state *s, int dir)
     if (d->type >= DICOM_PDU_ASSOC_RQ && d->type <= DICOM_PDU_ABORT)
         s->a.pdus[dir][d->type]++;
     else {
-        anomaly(ctx, s, dir, "unknown_pdu_type", "PDU type outside 0x01-0x07: stream no longer followed");
-        d->dead = true;
+        /* out of step (or a false header taken after a gap): search on after this header, quietly.  The
+         * search starts with nothing carried, so a header it finds in carried bytes is always at the start
+         * of a chunk (the replay in dicom_on_data never nests). */
+        anomaly(ctx, s, dir, "unknown_pdu_type", "PDU type outside 0x01-0x07: searching for the next PDU header");
+        d->in_pdu = false;
+        app_resync_start(&d->rs, false, 0, (uint64_t)s->lim.max_pdu + 65536);
         return;
     }
     if (d->hdr[1] != 0)
@@ -717,13 +731,12 @@ static void pdu_begin(struct app_ctx *ctx, struct dicom_state *s, int dir)
     }
 }
 
-static void dicom_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t *data, size_t len)
+/* Bytes of a direction that is in step with the PDU framing; returns those used (all, unless a header was bad). */
+static size_t dicom_frame(struct app_ctx *ctx, struct dicom_state *s, int dir, const uint8_t *data, size_t len)
 {
-    struct dicom_state *s = state;
-    dir = dir ? 1 : 0;
     struct dicom_dir *d = &s->d[dir];
-    s->a.bytes[dir] += len;
-    while (len > 0 && !d->dead) {
+    size_t len0 = len;
+    while (len > 0 && !d->dead && !d->rs.active) {
         if (!d->in_pdu) {
             size_t take = 6u - d->hdr_len < len ? 6u - d->hdr_len : len;
             memcpy(d->hdr + d->hdr_len, data, take);
@@ -731,7 +744,7 @@ static void dicom_on_data(struct app_ctx *ctx, void *state, int dir, const uint8
             data += take;
             len -= take;
             if (d->hdr_len < 6)
-                return;
+                break;
             d->hdr_len = 0;
             pdu_begin(ctx, s, dir);
             continue;
@@ -760,6 +773,166 @@ static void dicom_on_data(struct app_ctx *ctx, void *state, int dir, const uint8
             }
         }
     }
+    return len0 - len;
+}
+
+struct dicom_resync_arg {
+    int dir;
+    const struct dicom_state *s;
+};
+
+/*
+ * Resync check: a PDU header (PS3.8 9.3.1) that this direction could send next at p[0]:
+ *   type 0x01-0x07 of this direction (RQ from the requestor before an association, AC/RJ from the acceptor
+ *   answering one; P-DATA-TF, RELEASE and ABORT from either), reserved byte 0, length within
+ *   dicom.max-pdu-length: exactly 4 for RJ/RELEASE/ABORT (reserved bytes 0, known source), 68 and more
+ *   for RQ/AC (protocol version 1), and for a P-DATA-TF at least one PDV item (PS3.8 9.3.5.1): length
+ *   >= 2 and inside the PDU, an odd presentation context id that was accepted (when the association is
+ *   known), control header reserved bits 0, the items' lengths adding up to the PDU length as far as
+ *   they are in hand; then, if in hand, a PDU header again right after.
+ */
+static enum app_resync_verdict dicom_resync_check(const void *arg, const uint8_t *p, size_t avail)
+{
+    const struct dicom_resync_arg *ra = arg;
+    const struct dicom_state *s = ra->s;
+    uint8_t type = p[0];
+    if (type < DICOM_PDU_ASSOC_RQ || type > DICOM_PDU_ABORT)
+        return APP_RESYNC_NO;
+    bool before = s->a.state == DICOM_ASSOC_IDLE || s->a.state == DICOM_ASSOC_REQUESTED;
+    if (type == DICOM_PDU_ASSOC_RQ && (ra->dir != 0 || !before))
+        return APP_RESYNC_NO;
+    if ((type == DICOM_PDU_ASSOC_AC || type == DICOM_PDU_ASSOC_RJ) && (ra->dir != 1 || !before))
+        return APP_RESYNC_NO;
+    struct br b = br_init(p, avail);
+    br_skip(&b, 1);
+    uint8_t reserved = br_u8(&b);
+    if (avail > 1 && reserved != 0)
+        return APP_RESYNC_NO;
+    uint32_t len = br_be32(&b);
+    const uint8_t *f = br_take(&b, 4); /* the first 4 bytes of the body */
+    if (!f)
+        return APP_RESYNC_MORE;
+    if (len > s->lim.max_pdu)
+        return APP_RESYNC_NO;
+    switch (type) {
+    case DICOM_PDU_ASSOC_RQ:
+    case DICOM_PDU_ASSOC_AC:
+        if (len < 68 || len > ASSOC_BODY_MAX || rd_be16(f) != 1)
+            return APP_RESYNC_NO;
+        break;
+    case DICOM_PDU_ASSOC_RJ: /* reserved, result 1-2, source 1-3, reason */
+        if (len != 4 || f[0] != 0 || f[1] < 1 || f[1] > 2 || f[2] < 1 || f[2] > 3)
+            return APP_RESYNC_NO;
+        break;
+    case DICOM_PDU_RELEASE_RQ:
+    case DICOM_PDU_RELEASE_RP:
+        if (len != 4 || rd_be32(f) != 0)
+            return APP_RESYNC_NO;
+        break;
+    case DICOM_PDU_ABORT: /* reserved, reserved, source 0 or 2, reason */
+        if (len != 4 || f[0] != 0 || f[1] != 0 || (f[2] != 0 && f[2] != 2))
+            return APP_RESYNC_NO;
+        break;
+    default: { /* P-DATA-TF: walk the PDV item headers that are in hand */
+        if (len < 6)
+            return APP_RESYNC_NO;
+        bool whole = avail - 6 >= len;
+        struct br pb = br_init(p + 6, whole ? len : avail - 6);
+        uint32_t at = 0;
+        while (at < len) {
+            uint32_t ilen = br_be32(&pb);
+            uint8_t ctx_id = br_u8(&pb);
+            uint8_t mch = br_u8(&pb);
+            if (pb.err && whole)
+                return APP_RESYNC_NO; /* bytes left over that are not a whole item header */
+            if (pb.err)
+                return at == 0 ? APP_RESYNC_MORE : APP_RESYNC_YES;
+            if (ilen < 2 || ilen > len - at - 4 || (ctx_id & 1) == 0 || (mch & 0xfc))
+                return APP_RESYNC_NO;
+            const struct dicom_pctx *pc = dicom_find_pctx_const(&s->a, ctx_id);
+            if (s->a.n_pctx && (!pc || (pc->answered && pc->result != 0)))
+                return APP_RESYNC_NO;
+            at += 4 + ilen;
+            br_skip(&pb, ilen - 2);
+            if (pb.err)
+                return APP_RESYNC_YES; /* the rest of the PDU is not in hand */
+        }
+        break;
+    }
+    }
+    /* the next PDU header, where it is in hand */
+    struct br nx = br_init(p, avail);
+    br_skip(&nx, 6 + (size_t)len);
+    if (br_left(&nx) >= 1) {
+        const uint8_t *q = br_ptr(&nx);
+        if (q[0] < DICOM_PDU_ASSOC_RQ || q[0] > DICOM_PDU_ABORT || (br_left(&nx) >= 2 && q[1] != 0))
+            return APP_RESYNC_NO;
+    }
+    return APP_RESYNC_YES;
+}
+
+static void dicom_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t *data, size_t len)
+{
+    struct dicom_state *s = state;
+    dir = dir ? 1 : 0;
+    struct dicom_dir *d = &s->d[dir];
+    s->a.bytes[dir] += len;
+    /* a header found in bytes carried over by the search is taken from here before the rest of data */
+    uint8_t replay[APP_RESYNC_WINDOW];
+    const uint8_t *rest = NULL;
+    size_t rest_len = 0;
+    for (;;) {
+        if (len == 0) {
+            if (rest_len == 0)
+                return;
+            data = rest;
+            len = rest_len;
+            rest_len = 0;
+        }
+        if (d->dead)
+            return;
+        if (!d->rs.active) {
+            size_t used = dicom_frame(ctx, s, dir, data, len);
+            data += used;
+            len -= used;
+            continue;
+        }
+        struct dicom_resync_arg ra = {dir, s};
+        size_t used, rl;
+        enum app_resync_result r =
+            app_resync_scan(ctx, &d->rs, data, len, dicom_resync_check, &ra, -1, replay, &rl, &used);
+        if (r == APP_RESYNC_SEARCHING)
+            return;
+        s->a.anomalies++;
+        app_resync_report(ctx, &d->rs, dir, r, "DICOM");
+        if (r == APP_RESYNC_GAVE_UP) {
+            d->dead = true;
+            return;
+        }
+        d->in_pdu = false;
+        d->hdr_len = 0;
+        if (rl) {
+            /* carried bytes are replayed only at the start of a chunk, never while replaying */
+            assert(rest_len == 0);
+            rest = data + used;
+            rest_len = len - used;
+            data = replay;
+            len = rl;
+        } else {
+            data += used;
+            len -= used;
+        }
+    }
+}
+
+/* The DIMSE message being assembled in dir is lost with the gap. */
+static void gap_drop_message(struct app_ctx *ctx, struct dicom_state *s, int dir)
+{
+    struct dicom_dir *d = &s->d[dir];
+    if (d->msg.active && ctx->al && ctx->al->stats)
+        ctx->al->stats->app_gap_dropped++;
+    d->pdv_hdr_len = 0;
+    msg_reset(&d->msg);
 }
 
 static void dicom_on_gap(struct app_ctx *ctx, void *state, int dir, uint64_t len)
@@ -769,25 +942,29 @@ static void dicom_on_gap(struct app_ctx *ctx, void *state, int dir, uint64_t len
     struct dicom_dir *d = &s->d[dir];
     if (d->dead)
         return;
-    if (d->in_pdu && d->type == DICOM_PDU_P_DATA && len < (uint64_t)(d->len - d->off)) {
-        /* the PDU framing survives: lose the message, resume at the next PDU */
-        anomaly(ctx, s, dir, "gap_in_pdu", "bytes lost inside a P-DATA-TF: message dropped, resuming at next PDU");
+    if (d->rs.active) {
+        app_resync_start(&d->rs, true, len, (uint64_t)s->lim.max_pdu + 65536); /* one search, one report */
+        return;
+    }
+    if (d->in_pdu && len < (uint64_t)(d->len - d->off)) {
+        /* the PDU framing survives: lose the PDU (and the message), resume at the next PDU */
+        anomaly(ctx, s, dir, "gap_in_pdu", "bytes lost inside a PDU: PDU and message dropped, resuming at next PDU");
         d->off += (uint32_t)len;
         d->skip_pdu = true;
-        d->pdv_hdr_len = 0;
-        msg_reset(&d->msg);
+        gap_drop_message(ctx, s, dir);
         return;
     }
     if (d->in_pdu && len == (uint64_t)(d->len - d->off)) {
         anomaly(ctx, s, dir, "gap_in_pdu", "bytes lost at the end of a PDU: resuming at the next PDU");
         d->in_pdu = false;
-        d->pdv_hdr_len = 0;
-        msg_reset(&d->msg);
+        gap_drop_message(ctx, s, dir);
         return;
     }
-    anomaly(ctx, s, dir, "gap_stream_lost", "bytes lost across PDU boundaries: direction no longer parsed");
-    d->dead = true;
-    msg_reset(&d->msg);
+    /* a header was lost: search for the next one */
+    gap_drop_message(ctx, s, dir);
+    d->in_pdu = false;
+    d->hdr_len = 0;
+    app_resync_start(&d->rs, true, len, (uint64_t)s->lim.max_pdu + 65536);
 }
 
 static void dicom_on_close(struct app_ctx *ctx, void *state)
@@ -795,7 +972,9 @@ static void dicom_on_close(struct app_ctx *ctx, void *state)
     struct dicom_state *s = state;
     for (int dir = 0; dir < 2; dir++) {
         struct dicom_dir *d = &s->d[dir];
-        if ((d->in_pdu || d->hdr_len) && !d->dead && s->a.state != DICOM_ASSOC_IDLE)
+        if (d->rs.active && !d->dead)
+            app_resync_report(ctx, &d->rs, dir, APP_RESYNC_SEARCHING, "DICOM");
+        else if ((d->in_pdu || d->hdr_len) && !d->dead && s->a.state != DICOM_ASSOC_IDLE)
             anomaly(ctx, s, dir, "truncated_pdu", "connection ended inside a PDU");
         msg_reset(&d->msg);
     }

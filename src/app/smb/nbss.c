@@ -18,12 +18,20 @@
  * SMB_MAX_RECORD or skipped.
  *
  * Gaps: a gap inside a record skips the rest of the record (or, while
- * streaming, marks the file gapped and carries on); a gap that swallows the
- * next header starts a resync that looks for a NetBIOS header followed by an
- * SMB magic; after SMB_RESYNC_MAX bytes without one the flow is given up.
+ * streaming, marks the file gapped and carries on); a gap that ends exactly
+ * at a record boundary resumes there.  A gap that swallows a header starts a
+ * search (src/app/resync.c) for a NetBIOS session message (type 0) followed
+ * by an SMB header consistent with its length and with the direction (see
+ * nbss_check) and, when the bytes are there, by the next NetBIOS header at
+ * the announced length.  Sessions, trees, open files and pending requests are
+ * kept across the gap, so later messages still name their share and file;
+ * DCE/RPC conns of open pipes are told that bytes of theirs may be lost.
+ * After SMB_RESYNC_MAX bytes without a header the direction is given up.
  */
+#include <assert.h>
 #include <string.h>
 
+#include "app/dcerpc/dcerpc.h"
 #include "app/smb/smb.h"
 #include "core/config.h"
 
@@ -131,12 +139,20 @@ static bool nbss_buf_reserve(struct app_ctx *ctx, struct nbss_dir *d, uint32_t n
     return true;
 }
 
+/* Malformed framing (no gap): look for the next header, reporting only if none is found. */
+static void nbss_resync_start(struct nbss_dir *d)
+{
+    d->mode = NB_RESYNC;
+    d->hdr_len = 0;
+    d->buf_len = 0;
+    app_resync_start(&d->rs, false, 0, SMB_RESYNC_MAX);
+}
+
 static void nbss_dispatch(struct app_ctx *ctx, struct smb_state *st, int dir, const uint8_t *p, size_t n)
 {
     if (n < 4 || !smb_magic(p)) {
         app_anomaly(ctx, dir, "smb_bad_magic", "NetBIOS session message without an SMB header");
-        st->dir[dir].mode = NB_RESYNC;
-        st->dir[dir].win_len = 0;
+        nbss_resync_start(&st->dir[dir]);
         return;
     }
     if (p[0] == 0xff)
@@ -164,8 +180,7 @@ static void nbss_start_record(struct app_ctx *ctx, int dir, struct nbss_dir *d)
         return;
     default:
         app_anomaly(ctx, dir, "nbss_bad_type", "unknown NetBIOS session packet type");
-        d->mode = NB_RESYNC;
-        d->win_len = 0;
+        nbss_resync_start(d);
         return;
     }
     if (d->rec_len == 0)
@@ -225,32 +240,107 @@ static void nbss_decide_large(struct app_ctx *ctx, struct smb_state *st, int dir
     d->buf_len = 0;
 }
 
-/* Resync: look for 00 xx xx xx {ff,fe,fd,fc} 'S' 'M' 'B' with a plausible length. */
-static size_t nbss_resync(struct app_ctx *ctx, int dir, struct nbss_dir *d, const uint8_t *p, size_t n, bool *found)
+/*
+ * Resync check: is p[0] the start of a NetBIOS session message carrying an SMB header
+ * that could be this direction's next record?
+ *
+ *   0 type 0x00, 1 length (24 bits, big-endian), 4 SMB header:
+ *   SMB2 [MS-SMB2 2.2.1]: 4 StructureSize 64, 12 Command < 19, 16 Flags (bit 0 SERVER_TO_REDIR = response;
+ *        only defined bits), 20 NextCommand 0 or 8-aligned inside the record; length >= 64 + 2
+ *   SMB1 [MS-CIFS 2.2.3.1]: 9 Flags (bit 7 reply), 32 WordCount; 32 + 1 + 2 * WordCount + 2 <= length
+ *   TRANSFORM [MS-SMB2 2.2.41]: 36 OriginalMessageSize = length - 52, 42 Flags 1 (encrypted)
+ *   COMPRESSION [MS-SMB2 2.2.42]: 8 CompressionAlgorithm <= 4, 10 Flags <= 1
+ * and, if the bytes are there, the next NetBIOS message (type 0 with an SMB magic, or a keepalive)
+ * right after the record.
+ */
+static enum app_resync_verdict nbss_check(const void *arg, const uint8_t *p, size_t avail)
 {
-    *found = false;
-    for (size_t i = 0; i < n; i++) {
-        if (d->win_len == 8) {
-            memmove(d->win, d->win + 1, 7);
-            d->win_len = 7;
-        }
-        d->win[d->win_len++] = p[i];
-        d->resync_scanned++;
-        if (d->win_len == 8 && d->win[0] == 0x00 && smb_magic(d->win + 4)) {
-            uint32_t l = (uint32_t)d->win[1] << 16 | (uint32_t)d->win[2] << 8 | d->win[3];
-            if (l >= 32 && l <= SMB_MAX_RECORD) {
-                *found = true;
-                d->resync_scanned = 0;
-                return i + 1;
-            }
-        }
-        if (d->resync_scanned > SMB_RESYNC_MAX) {
-            app_anomaly(ctx, dir, "smb_resync_failed", "no SMB header found after a gap: flow not parsed further");
-            d->mode = NB_DEAD;
-            return n;
-        }
+    int dir = *(const int *)arg;
+    if (p[0] != 0x00) /* NetBIOS session message */
+        return APP_RESYNC_NO;
+    struct br b = br_init(p, avail);
+    br_skip(&b, 1);
+    uint32_t len = (uint32_t)br_u8(&b) << 16;
+    len |= br_be16(&b);
+    const uint8_t *m = br_take(&b, 4);
+    if (!m) {
+        /* fewer than 8 bytes: what is there must agree with an SMB magic */
+        if ((avail > 4 && p[4] < 0xfc) || (avail > 5 && p[5] != 'S') || (avail > 6 && p[6] != 'M'))
+            return APP_RESYNC_NO;
+        return APP_RESYNC_MORE;
     }
-    return n;
+    if (!smb_magic(m))
+        return APP_RESYNC_NO;
+    size_t need; /* header bytes the checks below read, from the SMB magic on */
+    switch (m[0]) {
+    case 0xfe: need = 64; break;
+    case 0xff: need = 33; break;
+    case 0xfd: need = 52; break;
+    default: need = 16; break;
+    }
+    if (len < need)
+        return APP_RESYNC_NO;
+    struct br h = br_init(p + 4, avail - 4);
+    if (!br_need(&h, need))
+        return APP_RESYNC_MORE;
+    switch (m[0]) {
+    case 0xfe: {
+        br_skip(&h, 4);
+        uint16_t structure_size = br_le16(&h);
+        br_skip(&h, 6);
+        uint16_t cmd = br_le16(&h);
+        br_skip(&h, 2);
+        uint32_t flags = br_le32(&h);
+        uint32_t next = br_le32(&h);
+        if (structure_size != 64 || cmd >= SMB2_CMD__COUNT || len < 64 + 2)
+            return APP_RESYNC_NO;
+        if ((flags & 1u) != (uint32_t)(dir == 1) || (flags & ~0x3000007fu) != 0)
+            return APP_RESYNC_NO;
+        if (next && (next < 64 || next >= len || (next & 7)))
+            return APP_RESYNC_NO;
+        break;
+    }
+    case 0xff: {
+        br_skip(&h, 9);
+        uint8_t flags = br_u8(&h);
+        br_skip(&h, 22);
+        uint8_t wc = br_u8(&h);
+        if ((flags >> 7) != (dir == 1) || 32u + 1 + 2u * wc + 2 > len)
+            return APP_RESYNC_NO;
+        break;
+    }
+    case 0xfd: {
+        br_skip(&h, 36);
+        uint32_t orig = br_le32(&h);
+        br_skip(&h, 2);
+        uint16_t flags = br_le16(&h);
+        if (orig != len - 52 || flags != 1)
+            return APP_RESYNC_NO;
+        break;
+    }
+    default: {
+        br_skip(&h, 8);
+        uint16_t alg = br_le16(&h);
+        uint16_t flags = br_le16(&h);
+        if (alg > 4 || flags > 1)
+            return APP_RESYNC_NO;
+        break;
+    }
+    }
+    /* the next message, where it is already in hand (not waited for: a request must not be held back from
+     * its response in the other direction) */
+    struct br nx = br_init(p, avail);
+    br_skip(&nx, 4 + (size_t)len);
+    if (br_left(&nx) >= 1) {
+        const uint8_t *q = br_ptr(&nx);
+        if (q[0] == 0x85)
+            return APP_RESYNC_YES; /* keepalive */
+        if (q[0] != 0x00)
+            return APP_RESYNC_NO;
+        if (br_left(&nx) >= 8 && !smb_magic(q + 4))
+            return APP_RESYNC_NO;
+    }
+    return APP_RESYNC_YES;
 }
 
 /* Body bytes of the current record in NB_BUF / NB_PREFIX / NB_STREAM / NB_SKIP. Returns bytes used. */
@@ -326,23 +416,44 @@ static size_t nbss_body(struct app_ctx *ctx, struct smb_state *st, int dir, stru
 static void smb_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t *data, size_t len)
 {
     struct smb_state *st = state;
-    struct nbss_dir *d = &st->dir[dir & 1];
     dir &= 1;
-    while (len > 0) {
+    struct nbss_dir *d = &st->dir[dir];
+    /* a header found in bytes carried over by the search is taken from here before the rest of data */
+    uint8_t replay[APP_RESYNC_WINDOW];
+    const uint8_t *rest = NULL;
+    size_t rest_len = 0;
+    for (;;) {
+        if (len == 0) {
+            if (rest_len == 0)
+                return;
+            data = rest;
+            len = rest_len;
+            rest_len = 0;
+        }
         size_t used;
         switch (d->mode) {
         case NB_DEAD: return;
         case NB_RESYNC: {
-            bool found;
-            used = nbss_resync(ctx, dir, d, data, len, &found);
-            if (found) {
-                memcpy(d->hdr, d->win, 4);
-                nbss_start_record(ctx, dir, d);
-                /* the 4 magic bytes already seen are the start of the body */
-                size_t k = 0;
-                while (k < 4 && d->mode >= NB_BUF && d->mode <= NB_SKIP)
-                    k += nbss_body(ctx, st, dir, d, d->win + 4 + k, 4 - k);
-                d->win_len = 0;
+            size_t rl;
+            enum app_resync_result r =
+                app_resync_scan(ctx, &d->rs, data, len, nbss_check, &dir, 0x00, replay, &rl, &used);
+            if (r == APP_RESYNC_SEARCHING)
+                break;
+            app_resync_report(ctx, &d->rs, dir, r, "SMB");
+            if (r == APP_RESYNC_GAVE_UP) {
+                d->mode = NB_DEAD;
+                return;
+            }
+            d->mode = NB_HDR;
+            d->hdr_len = 0;
+            if (rl) {
+                /* carried bytes are replayed only at the start of a chunk, never while replaying */
+                assert(rest_len == 0);
+                rest = data + used;
+                rest_len = len - used;
+                data = replay;
+                len = rl;
+                continue;
             }
             break;
         }
@@ -360,21 +471,36 @@ static void smb_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t
     }
 }
 
+/* Bytes lost across record boundaries may have belonged to any open pipe: their DCE/RPC conns resynchronise. */
+static void smb_gap_pipes(struct app_ctx *ctx, struct smb_state *st, int dir)
+{
+    for (size_t i = 0; i < st->n_files; i++)
+        if (st->files[i].used && st->files[i].is_pipe && st->files[i].rpc)
+            dcerpc_conn_gap(ctx, st->files[i].rpc, dir);
+}
+
 static void smb_on_gap(struct app_ctx *ctx, void *state, int dir, uint64_t len)
 {
     struct smb_state *st = state;
     dir &= 1;
     struct nbss_dir *d = &st->dir[dir];
     uint64_t remaining = d->rec_len > d->rec_got ? d->rec_len - d->rec_got : 0;
+    if (dir == 1)
+        st->pending_stale_age = st->age; /* responses may be lost: their requests will not be answered */
     switch (d->mode) {
-    case NB_DEAD:
-    case NB_RESYNC: d->win_len = 0; return;
+    case NB_DEAD: return;
+    case NB_RESYNC:
+        app_resync_start(&d->rs, true, len, SMB_RESYNC_MAX); /* one search, one report, for both gaps */
+        return;
     case NB_STREAM: {
         struct smb_file *f = smb_file_get(st, d->sfid, d->sfid_len);
         if (f)
             smb_file_gap(ctx, f, dir);
-        if (len < remaining) {
+        if (len <= remaining) {
+            app_anomaly(ctx, dir, "smb_gap_in_record", "bytes of streamed file data lost: file gapped");
             d->rec_got += (uint32_t)len;
+            if (d->rec_got == d->rec_len)
+                d->mode = NB_HDR;
             return;
         }
         break;
@@ -382,27 +508,36 @@ static void smb_on_gap(struct app_ctx *ctx, void *state, int dir, uint64_t len)
     case NB_BUF:
     case NB_PREFIX:
     case NB_SKIP:
-        if (len < remaining) {
+        if (d->mode != NB_SKIP && ctx->al && ctx->al->stats)
+            ctx->al->stats->app_gap_dropped++;
+        if (len <= remaining) {
+            /* the framing survives: the record is lost, the next one is where its length says */
             app_anomaly(ctx, dir, "smb_gap_in_record", "bytes of an SMB record were lost: record skipped");
             d->rec_got += (uint32_t)len;
             d->buf_len = 0;
-            d->mode = NB_SKIP;
+            d->mode = d->rec_got == d->rec_len ? NB_HDR : NB_SKIP;
             return;
         }
         break;
-    default: break;
+    case NB_HDR:
+        if (d->hdr_len == 0 && len == 0)
+            return;
+        break;
     }
-    app_anomaly(ctx, dir, "smb_gap_resync", "bytes lost across an SMB record boundary: resynchronising");
+    smb_gap_pipes(ctx, st, dir);
     d->mode = NB_RESYNC;
-    d->win_len = 0;
     d->hdr_len = 0;
     d->buf_len = 0;
-    d->resync_scanned = 0;
+    app_resync_start(&d->rs, true, len, SMB_RESYNC_MAX);
 }
 
 static void smb_on_close(struct app_ctx *ctx, void *state)
 {
-    smb_state_close_all(ctx, state);
+    struct smb_state *st = state;
+    for (int dir = 0; dir < 2; dir++)
+        if (st->dir[dir].mode == NB_RESYNC && st->dir[dir].rs.active)
+            app_resync_report(ctx, &st->dir[dir].rs, dir, APP_RESYNC_SEARCHING, "SMB");
+    smb_state_close_all(ctx, st);
 }
 
 const struct app_parser smb_parser = {

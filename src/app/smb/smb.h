@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "app/app.h"
+#include "app/resync.h"
 #include "app/smb/ntlmssp.h"
 #include "core/bytes.h"
 
@@ -48,11 +49,11 @@ struct file_track;
 #define SMB_TABLE_CEILING 4096 /* highest value any of the four keys accepts */
 #define SMB_MAX_CHAIN     32   /* SMB2 compound / SMB1 AndX elements per record */
 #define SMB_MAX_DIALECTS  16
-#define SMB_NAME_MAX      512                /* UTF-8 bytes kept of a file name */
-#define SMB_PATH_MAX      256                /* UTF-8 bytes kept of a share path */
-#define SMB_NATIVE_MAX    64                 /* UTF-8 bytes kept of an SMB1 native OS / LAN manager string */
-#define SMB_RESYNC_MAX    (4u * 1024 * 1024) /* bytes searched for a header after a gap */
-#define SMB_STREAM_PREFIX 128                /* bytes of a large record read before deciding */
+#define SMB_NAME_MAX      512                 /* UTF-8 bytes kept of a file name */
+#define SMB_PATH_MAX      256                 /* UTF-8 bytes kept of a share path */
+#define SMB_NATIVE_MAX    64                  /* UTF-8 bytes kept of an SMB1 native OS / LAN manager string */
+#define SMB_RESYNC_MAX    (32u * 1024 * 1024) /* bytes searched for a header after a gap (> one 24-bit record) */
+#define SMB_STREAM_PREFIX 128                 /* bytes of a large record read before deciding */
 
 /* ---- SMB2 commands [MS-SMB2 2.2.1] ---- */
 enum smb2_cmd {
@@ -240,10 +241,8 @@ struct nbss_dir {
     uint8_t sfid_len;
     struct smb_file *sfile; /* the open sfid named when last looked up, valid while */
     uint32_t sfile_age;     /* sfile->used and sfile->age (unique per open) still match */
-    /* NB_RESYNC */
-    uint8_t win[8];
-    uint8_t win_len;
-    uint64_t resync_scanned;
+    /* NB_RESYNC: the search for the next NetBIOS + SMB header */
+    struct app_resync rs;
 };
 
 struct smb_state {
@@ -252,6 +251,8 @@ struct smb_state {
     bool smb1_seen;
     char smb1_dialect[32];
     uint32_t age; /* bumps on every table insert: LRU eviction */
+    /* requests inserted up to this age may have lost their response in a gap: evicted without an anomaly */
+    uint32_t pending_stale_age;
     uint64_t transform_records;
     uint64_t compressed_records;
     bool transform_reported;

@@ -148,7 +148,9 @@ struct smb_pending *smb_pending_add(struct app_ctx *ctx, struct smb_state *st, u
     }
     if (!p) {
         EVICT_OLDEST(st->pending, st->n_pending, p);
-        app_anomaly(ctx, EVENT_DIR_NONE, "smb_pending_full", "too many requests without responses");
+        /* a request from before a gap in the responses may never be answered: expected, not anomalous */
+        if (p->age > st->pending_stale_age)
+            app_anomaly(ctx, EVENT_DIR_NONE, "smb_pending_full", "too many requests without responses");
     }
     /* only the fixed part is cleared: the union is filled by the caller */
     p->used = true;
