@@ -97,6 +97,7 @@ struct http_state {
     uint8_t q_head, q_len;
     uint8_t req_dir; /* direction that carries requests */
     bool dir_known;
+    bool connect_tunnel; /* the tunnel came from CONNECT: its first request bytes may be HTTP again */
     uint32_t max_header_bytes;
 };
 
@@ -643,6 +644,7 @@ static void headers_done(struct app_ctx *ctx, struct http_state *st, int dir)
         bool head = tx && strcmp(tx->method, "HEAD") == 0;
         bool connect = tx && strcmp(tx->method, "CONNECT") == 0;
         if (status == 101 || (connect && status >= 200 && status < 300)) {
+            st->connect_tunnel = connect;
             tunnel(ctx, st, dir);
             return;
         }
@@ -750,10 +752,15 @@ static bool split_request_line(const uint8_t *p, size_t n, struct reqline *r)
     return r->un > 0;
 }
 
-static bool request_line(struct app_ctx *ctx, struct http_state *st, int dir, const uint8_t *p, size_t n)
+/* strict: while resynchronising, only a registered method with an HTTP-version is taken for a request line */
+static bool request_line(struct app_ctx *ctx, struct http_state *st, int dir, const uint8_t *p, size_t n, bool strict)
 {
     struct reqline r;
     if (!split_request_line(p, n, &r))
+        return false;
+    /* HTTP/0.9 knew only GET (RFC 1945 4.1); resynchronisation wants a full request line */
+    if ((!r.v && !(r.mn == 3 && memcmp(r.m, "GET", 3) == 0)) ||
+        (strict && (!r.v || known_method(r.m, r.mn, true) != 1)))
         return false;
     struct http_dir *d = &st->d[dir];
     message_begin(d, true);
@@ -836,7 +843,8 @@ static void start_line(struct app_ctx *ctx, struct http_state *st, int dir, cons
     bool request = dir == st->req_dir;
     if (n == 0 && !overlong && d->st == S_START)
         return; /* empty lines before a start line (RFC 9112 2.2) */
-    if (!overlong && (request ? request_line(ctx, st, dir, p, n) : status_line(ctx, st, dir, p, n))) {
+    bool strict = d->st == S_RESYNC;
+    if (!overlong && (request ? request_line(ctx, st, dir, p, n, strict) : status_line(ctx, st, dir, p, n))) {
         d->hdr_bytes = (uint32_t)n;
         return;
     }
@@ -1007,7 +1015,7 @@ static size_t feed_line(struct app_ctx *ctx, struct http_state *st, int dir, con
     bool cr = overlong ? true : (len > 0 && line[len - 1] == '\r');
     if (cr && !overlong)
         len--;
-    if (!cr && !d->reported_lf && d->st != S_RESYNC) {
+    if (!cr && !d->reported_lf && d->st != S_RESYNC && !(d->st == S_START && len == 0)) {
         d->reported_lf = true;
         anomaly(ctx, dir, "bare_lf", "line ended by LF without CR");
     }
@@ -1071,6 +1079,13 @@ static void http_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_
     struct http_dir *d = &st->d[dir];
     if (!st->dir_known)
         learn_direction(st, dir, data, len);
+    if (d->st == S_TUNNEL && st->connect_tunnel && dir == st->req_dir) {
+        /* A proxy tunnel usually carries TLS; if its first bytes are an HTTP request, HTTP goes on (as Suricata
+         * does).  Only the first chunk is looked at. */
+        st->connect_tunnel = false;
+        if (http_probe(data, len, dir) == PROBE_YES)
+            st->d[0].st = st->d[1].st = S_START;
+    }
     while (len > 0) {
         if (d->st == S_TUNNEL || d->st == S_DEAD)
             return;
