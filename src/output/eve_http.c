@@ -45,11 +45,7 @@ static unsigned host_port(const char *host)
 static void hostname(struct jw *w, const char *host)
 {
     unsigned port = host_port(host);
-    if (!port) {
-        jw_str(w, "hostname", host);
-        return;
-    }
-    size_t n = (size_t)(strrchr(host, ':') - host);
+    size_t n = port ? (size_t)(strrchr(host, ':') - host) : strlen(host);
     if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
         jw_strn(w, "hostname", host + 1, n - 2);
     else

@@ -444,7 +444,7 @@ static void test_connect_then_http(void **state)
     struct h *h = h_new();
     feed(h, 0, "CONNECT abc:80 HTTP/1.1\r\n\r\n", 0);
     feed(h, 1, "HTTP/1.1 200 OK\r\n\r\n", 0);
-    feed(h, 0, "GET /in HTTP/1.1\r\n\r\n", 0); /* plain HTTP through the proxy: followed */
+    feed(h, 0, "GET /in HTTP/1.1\r\n\r\n", 1); /* plain HTTP through the proxy, byte by byte: followed */
     feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0);
     assert_int_equal(h->rec.n_tx, 2);
     assert_string_equal(h->rec.tx[1].uri, "/in");

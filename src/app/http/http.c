@@ -98,6 +98,8 @@ struct http_state {
     uint8_t req_dir; /* direction that carries requests */
     bool dir_known;
     bool connect_tunnel; /* the tunnel came from CONNECT: its first request bytes may be HTTP again */
+    uint8_t tun_buf[16]; /* those first bytes, while the probe cannot tell yet */
+    uint8_t tun_len;
     uint32_t max_header_bytes;
 };
 
@@ -1072,20 +1074,10 @@ static void http_state_free(struct app_ctx *ctx, void *state)
     app_free(ctx, st, sizeof(*st));
 }
 
-static void http_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t *data, size_t len)
+/* The bytes of direction dir, message by message. */
+static void feed_dir(struct app_ctx *ctx, struct http_state *st, int dir, const uint8_t *data, size_t len)
 {
-    struct http_state *st = state;
-    dir = dir ? 1 : 0;
     struct http_dir *d = &st->d[dir];
-    if (!st->dir_known)
-        learn_direction(st, dir, data, len);
-    if (d->st == S_TUNNEL && st->connect_tunnel && dir == st->req_dir) {
-        /* A proxy tunnel usually carries TLS; if its first bytes are an HTTP request, HTTP goes on (as Suricata
-         * does).  Only the first chunk is looked at. */
-        st->connect_tunnel = false;
-        if (http_probe(data, len, dir) == PROBE_YES)
-            st->d[0].st = st->d[1].st = S_START;
-    }
     while (len > 0) {
         if (d->st == S_TUNNEL || d->st == S_DEAD)
             return;
@@ -1119,6 +1111,33 @@ static void http_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_
         data += used;
         len -= used;
     }
+}
+
+static void http_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t *data, size_t len)
+{
+    struct http_state *st = state;
+    dir = dir ? 1 : 0;
+    struct http_dir *d = &st->d[dir];
+    if (!st->dir_known)
+        learn_direction(st, dir, data, len);
+    if (d->st == S_TUNNEL && st->connect_tunnel && dir == st->req_dir) {
+        /* A proxy tunnel usually carries TLS; if its first bytes are an HTTP request, HTTP goes on (as Suricata
+         * does).  Up to 16 bytes are held while the probe cannot tell. */
+        size_t take = len < sizeof(st->tun_buf) - st->tun_len ? len : sizeof(st->tun_buf) - st->tun_len;
+        memcpy(st->tun_buf + st->tun_len, data, take);
+        st->tun_len = (uint8_t)(st->tun_len + take);
+        enum probe_result r = http_probe(st->tun_buf, st->tun_len, dir);
+        if (r == PROBE_MAYBE && st->tun_len < sizeof(st->tun_buf))
+            return;
+        st->connect_tunnel = false;
+        if (r != PROBE_YES)
+            return;
+        st->d[0].st = st->d[1].st = S_START;
+        size_t held = st->tun_len - take; /* bytes of earlier chunks; this chunk's follow below */
+        st->tun_len = 0;
+        feed_dir(ctx, st, dir, st->tun_buf, held);
+    }
+    feed_dir(ctx, st, dir, data, len);
 }
 
 static void http_on_gap(struct app_ctx *ctx, void *state, int dir, uint64_t len)
