@@ -315,6 +315,27 @@ static void test_pending_limit(void **state)
     h_free(h);
 }
 
+/* Fuzzer find: responses without requests filling the queue while the oldest request's body is still arriving
+ * (answered early) must not free that request under the parser. */
+static void test_pending_limit_early_answer(void **state)
+{
+    (void)state;
+    struct h *h = h_new();
+    feed(h, 0, "POST /big HTTP/1.1\r\nContent-Length: 10\r\n\r\n12345", 0);
+    for (int i = 0; i < HTTP_MAX_PENDING + 2; i++)
+        feed(h, 1, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n", 0);
+    assert_true(has_anom(h, "response_without_request"));
+    assert_true(has_anom(h, "too_many_pending"));
+    assert_int_equal(h->rec.n_tx, 0); /* all wait behind the request still being read */
+    feed(h, 0, "67890", 0);
+    assert_int_equal(h->rec.n_tx, HTTP_MAX_PENDING);
+    assert_string_equal(h->rec.tx[0].uri, "/big");
+    assert_int_equal(h->rec.tx[0].status, 413);
+    assert_int_equal(h->rec.tx[0].request_body_len, 10);
+    h_close(h);
+    h_free(h);
+}
+
 /* ---- bodies --------------------------------------------------------------------------------- */
 
 static const char CHUNKED[] = "HTTP/1.1 200 OK\r\n"
@@ -764,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_header_order),
         cmocka_unit_test(test_pipelining),
         cmocka_unit_test(test_pending_limit),
+        cmocka_unit_test(test_pending_limit_early_answer),
         cmocka_unit_test(test_chunked_every_split),
         cmocka_unit_test(test_chunked_request),
         cmocka_unit_test(test_close_delimited),

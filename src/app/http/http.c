@@ -266,11 +266,11 @@ static void q_flush(struct app_ctx *ctx, struct http_state *st, int dir)
 /* A new transaction at the tail of the queue; NULL (anomaly) when memory or the queue is exhausted. */
 static struct http_tx *q_push(struct app_ctx *ctx, struct http_state *st, int dir)
 {
-    int resp = st->req_dir ^ 1;
     if (st->q_len == HTTP_MAX_PENDING) {
         anomaly(ctx, dir, "too_many_pending", "more pipelined requests than http can hold: oldest left unanswered");
-        if (st->d[resp].tx == st->q[st->q_head])
-            return NULL; /* the oldest is being answered: this request is followed but not recorded */
+        struct http_tx *head = st->q[st->q_head];
+        if (st->d[0].tx == head || st->d[1].tx == head)
+            return NULL; /* the oldest is still being parsed: this message is followed but not recorded */
         q_pop_emit(ctx, st, dir);
     }
     struct http_tx *tx = app_alloc(ctx, sizeof(*tx));
