@@ -47,27 +47,28 @@ static void on_signal(int sig)
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: medsentry -r FILE [options] [BPF filter]\n"
-                "       medsentry -i IFACE [options] [BPF filter]\n"
-                "       medsentry -T [-c FILE]\n"
-                "\n"
-                "Passive security monitor for medical-imaging networks: reads packets, writes EVE JSON events.\n"
-                "\n"
-                "  -r FILE            read a pcap or pcapng capture ('-' for standard input)\n"
-                "  -i IFACE           capture live from a network interface (Ctrl-C stops and flushes)\n"
-                "  -l DIR             log directory for eve.json (default: current directory; created if missing)\n"
-                "  -c FILE            configuration file (medsentry.yaml); every key has a default\n"
-                "  -T                 check the configuration and exit\n"
-                "  --set KEY=VALUE    override one configuration key, e.g. --set flow.memcap=64mb\n"
-                "  --log-phi          write patient data (PHI) in clear instead of keyed hashes\n"
-                "  --dump-streams DIR write each TCP direction's reassembled bytes to DIR (debugging, tests)\n"
-                "  --extract-files DIR write each complete file carried by SMB to DIR/<sha256> (once; size cap:\n"
-                "                     files.extract-max-size)\n"
-                "  -v                 more messages on stderr;  -q  errors only\n"
-                "  -h, --help         this help\n"
-                "  -V, --version      print the version\n"
-                "\n"
-                "A trailing BPF expression filters packets as in tcpdump, e.g. 'tcp port 104 or port 445'.\n");
+    fprintf(fp,
+            "usage: medsentry -r FILE [options] [BPF filter]\n"
+            "       medsentry -i IFACE [options] [BPF filter]\n"
+            "       medsentry -T [-c FILE]\n"
+            "\n"
+            "Passive security monitor for medical-imaging networks: reads packets, writes EVE JSON events.\n"
+            "\n"
+            "  -r FILE            read a pcap or pcapng capture ('-' for standard input)\n"
+            "  -i IFACE           capture live from a network interface (Ctrl-C stops and flushes)\n"
+            "  -l DIR             log directory for eve.json (default: current directory; created if missing)\n"
+            "  -c FILE            configuration file (medsentry.yaml); every key has a default\n"
+            "  -T                 check the configuration and exit\n"
+            "  --set KEY=VALUE    override one configuration key, e.g. --set flow.memcap=64mb\n"
+            "  --log-phi          write patient data (PHI) in clear instead of keyed hashes\n"
+            "  --dump-streams DIR write each TCP direction's reassembled bytes to DIR (debugging, tests)\n"
+            "  --extract-files DIR write each complete file carried by SMB or HTTP to DIR/<sha256> (once; size cap:\n"
+            "                     files.extract-max-size)\n"
+            "  -v                 more messages on stderr;  -q  errors only\n"
+            "  -h, --help         this help\n"
+            "  -V, --version      print the version\n"
+            "\n"
+            "A trailing BPF expression filters packets as in tcpdump, e.g. 'tcp port 104 or port 445'.\n");
 }
 
 struct cli {

@@ -72,6 +72,7 @@ static const struct config_key config_keys[] = {
     KEY_U32("smb.max-files", smb_max_files, 1, 4096),
     KEY_U32("smb.max-pending", smb_max_pending, 1, 4096),
     KEY_SIZE("dcerpc.max-stub-size", dcerpc_max_stub, 4 * KB, 64 * MB),
+    KEY_SIZE("http.max-header-bytes", http_max_header_bytes, 1 * KB, 1 * MB),
     KEY_SIZE("files.memcap", files.memcap, 64 * KB, 64 * GB),
     KEY_U32("files.max-open", files.max_open, 1, 1u << 24),
     KEY_SIZE("files.max-hash-bytes", files.max_hash_bytes, 0, 1ULL << 62),
@@ -105,6 +106,7 @@ static const struct config_key config_keys[] = {
     KEY_BOOL("app-layer.protocols.smb.enabled", app.enabled[APP_SMB]),
     KEY_BOOL("app-layer.protocols.dcerpc.enabled", app.enabled[APP_DCERPC]),
     DETECT_CONFIG_KEYS,
+    KEY_BOOL("app-layer.protocols.http.enabled", app.enabled[APP_HTTP]),
 };
 
 void config_defaults(struct config *c)
@@ -123,6 +125,7 @@ void config_defaults(struct config *c)
     c->smb_max_files = 64;
     c->smb_max_pending = 64;
     c->dcerpc_max_stub = 1 * MB;
+    c->http_max_header_bytes = 16 * KB;
     files_cfg_defaults(&c->files);
     asset_cfg_defaults(&c->assets);
     c->stats_interval_s = 0;

@@ -31,16 +31,17 @@ struct config {
     char phi_key_file[512]; /* relative to logdir unless absolute */
     uint8_t phi_key[32];    /* loaded from phi_key_file at start (phi_key_load) */
     bool phi_key_loaded;
-    uint32_t dicom_max_pdu;        /* dicom.max-pdu-length: PDU length sanity limit */
-    uint32_t dicom_dataset_budget; /* dicom.dataset-budget: data set bytes walked per message */
-    uint32_t dicom_max_depth;      /* dicom.max-depth: sequence nesting the walker follows */
-    uint32_t smb_max_sessions;     /* smb.max-sessions: per-flow session table */
-    uint32_t smb_max_trees;        /* smb.max-trees: per-flow tree (share) table */
-    uint32_t smb_max_files;        /* smb.max-files: per-flow open-file table */
-    uint32_t smb_max_pending;      /* smb.max-pending: requests awaiting a response, per flow */
-    uint64_t dcerpc_max_stub;      /* dcerpc.max-stub-size: reassembled stub bytes per call and direction */
-    struct files_cfg files;        /* files.*: file tracker memcap, open tracks, hashing and extraction caps */
-    struct asset_cfg assets;       /* assets.*: the inventory's memcap */
+    uint32_t dicom_max_pdu;         /* dicom.max-pdu-length: PDU length sanity limit */
+    uint32_t dicom_dataset_budget;  /* dicom.dataset-budget: data set bytes walked per message */
+    uint32_t dicom_max_depth;       /* dicom.max-depth: sequence nesting the walker follows */
+    uint32_t smb_max_sessions;      /* smb.max-sessions: per-flow session table */
+    uint32_t smb_max_trees;         /* smb.max-trees: per-flow tree (share) table */
+    uint32_t smb_max_files;         /* smb.max-files: per-flow open-file table */
+    uint32_t smb_max_pending;       /* smb.max-pending: requests awaiting a response, per flow */
+    uint64_t dcerpc_max_stub;       /* dcerpc.max-stub-size: reassembled stub bytes per call and direction */
+    uint64_t http_max_header_bytes; /* http.max-header-bytes: start line + header block per message */
+    struct files_cfg files;         /* files.*: file tracker memcap, open tracks, hashing and extraction caps */
+    struct asset_cfg assets;        /* assets.*: the inventory's memcap */
     struct decode_cfg decode;
     struct flow_cfg flow;
     struct stream_cfg stream;

@@ -1,5 +1,5 @@
 /*
- * files.h - the file tracker: files carried by SMB (later HTTP, DICOM) with
+ * files.h - the file tracker: files carried by SMB and HTTP (later DICOM) with
  * SHA-256, size, first bytes and a magic type, emitted as `fileinfo` events.
  *
  * A producer opens a track for one file and one direction, feeds it data with
