@@ -81,8 +81,13 @@ static void on_flow_end(void *user, struct flow *f)
 
 static void engine_stats(struct engine *e, bool final)
 {
-    const struct memcap *memcaps[] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc,
-                                      &e->app.mc,   &e->assets.mc, e->app.files ? &e->app.files->mc : NULL,
+    const struct memcap *memcaps[] = {&e->flows.mc,
+                                      &e->stream.mc,
+                                      &e->dec.defrag_mc,
+                                      &e->app.mc,
+                                      &e->assets.mc,
+                                      &e->dns_names.mc,
+                                      e->app.files ? &e->app.files->mc : NULL,
                                       NULL};
     struct stats_event se = {
         .stats = &e->stats,
@@ -141,6 +146,9 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
     e->app.files = files_tracker_new(&cfg->files, &e->stats); /* SMB (later HTTP) file data: SHA-256, magic */
     /* Consumers of events that keep per-worker state (asset inventory, detectors) are set up here. */
     if (asset_inventory_init(&e->assets, &cfg->assets, &e->bus, &e->stats, err, errlen) < 0)
+        return -1;
+    struct dns_name_map_cfg ncfg = {.size = cfg->dns_name_map_size, .memcap = cfg->dns_name_map_memcap};
+    if (dns_name_map_init(&e->dns_names, &ncfg, &e->bus, &e->stats, err, errlen) < 0)
         return -1;
     return 0;
 }
@@ -216,6 +224,7 @@ void engine_free(struct engine *e)
     files_tracker_delete(e->app.files);
     e->app.files = NULL;
     asset_inventory_free(&e->assets);
+    dns_name_map_free(&e->dns_names);
     decode_ctx_free(&e->dec);
     if (e->eve_open)
         eve_close(&e->eve);

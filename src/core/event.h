@@ -24,6 +24,7 @@ enum event_type {
     EVENT_FILEINFO, /* body: struct fileinfo_event   (src/files/) */
     EVENT_ASSET,    /* body: struct asset_event      (src/assets/) */
     EVENT_TLS,      /* body: struct tls_event        (src/app/tls/) */
+    EVENT_DNS,      /* body: struct dns_event        (src/app/dns/) */
     EVENT__COUNT
 };
 
