@@ -81,8 +81,9 @@ static void on_flow_end(void *user, struct flow *f)
 
 static void engine_stats(struct engine *e, bool final)
 {
-    const struct memcap *memcaps[8] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc, &e->app.mc, &e->assets.mc};
-    size_t nmc = 5;
+    const struct memcap *memcaps[9] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc,
+                                       &e->app.mc,   &e->assets.mc, &e->dns_names.mc};
+    size_t nmc = 6;
     if (e->app.files)
         memcaps[nmc++] = &e->app.files->mc;
     if (e->detect)
@@ -145,6 +146,9 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
     e->app.files = files_tracker_new(&cfg->files, &e->stats); /* SMB (later HTTP) file data: SHA-256, magic */
     /* Consumers of events that keep per-worker state (asset inventory, detectors) are set up here. */
     if (asset_inventory_init(&e->assets, &cfg->assets, &e->bus, &e->stats, err, errlen) < 0)
+        return -1;
+    struct dns_name_map_cfg ncfg = {.size = cfg->dns_name_map_size, .memcap = cfg->dns_name_map_memcap};
+    if (dns_name_map_init(&e->dns_names, &ncfg, &e->bus, &e->stats, err, errlen) < 0)
         return -1;
     if (cfg->detect.enabled && !(e->detect = detect_new(&cfg->detect, &e->bus, err, errlen)))
         return -1;
@@ -225,6 +229,7 @@ void engine_free(struct engine *e)
     asset_inventory_free(&e->assets);
     detect_free(e->detect);
     e->detect = NULL;
+    dns_name_map_free(&e->dns_names);
     decode_ctx_free(&e->dec);
     if (e->eve_open)
         eve_close(&e->eve);

@@ -10,6 +10,7 @@
 
 #include "app/app.h"
 #include "assets/assets.h"
+#include "correlate/dns_name_map.h"
 #include "core/anomaly.h"
 #include "core/config.h"
 #include "core/event.h"
@@ -33,6 +34,7 @@ struct engine {
     bool eve_open;
     struct asset_inventory assets; /* imaging asset inventory (src/assets/) */
     struct detect_ctx *detect;     /* detectors (src/detect/); NULL when detect.enabled is no */
+    struct dns_name_map dns_names; /* IP -> name from DNS answers (src/correlate/) */
     const char *dump_dir;          /* --dump-streams: reassembled bytes per flow and direction */
     uint64_t first_ts_us, now_us;  /* packet time */
     uint64_t next_stats_us;

@@ -9,6 +9,7 @@
  */
 #include "core/config.h"
 #include "core/anomaly.h"
+#include "correlate/dns_name_map.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -73,6 +74,8 @@ static const struct config_key config_keys[] = {
     KEY_U32("smb.max-pending", smb_max_pending, 1, 4096),
     KEY_SIZE("dcerpc.max-stub-size", dcerpc_max_stub, 4 * KB, 64 * MB),
     KEY_SIZE("http.max-header-bytes", http_max_header_bytes, 1 * KB, 1 * MB),
+    KEY_U32("dns.name-map-size", dns_name_map_size, 0, 1u << 24),
+    KEY_SIZE("dns.name-map-memcap", dns_name_map_memcap, 64 * KB, 64 * GB),
     KEY_SIZE("files.memcap", files.memcap, 64 * KB, 64 * GB),
     KEY_U32("files.max-open", files.max_open, 1, 1u << 24),
     KEY_SIZE("files.max-hash-bytes", files.max_hash_bytes, 0, 1ULL << 62),
@@ -107,6 +110,7 @@ static const struct config_key config_keys[] = {
     KEY_BOOL("app-layer.protocols.dcerpc.enabled", app.enabled[APP_DCERPC]),
     DETECT_CONFIG_KEYS,
     KEY_BOOL("app-layer.protocols.http.enabled", app.enabled[APP_HTTP]),
+    KEY_BOOL("app-layer.protocols.dns.enabled", app.enabled[APP_DNS]),
 };
 
 void config_defaults(struct config *c)
@@ -126,6 +130,8 @@ void config_defaults(struct config *c)
     c->smb_max_pending = 64;
     c->dcerpc_max_stub = 1 * MB;
     c->http_max_header_bytes = 16 * KB;
+    c->dns_name_map_size = DNS_NAME_MAP_SIZE_DEFAULT;
+    c->dns_name_map_memcap = DNS_NAME_MAP_MEMCAP_DEFAULT;
     files_cfg_defaults(&c->files);
     asset_cfg_defaults(&c->assets);
     c->stats_interval_s = 0;

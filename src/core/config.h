@@ -42,6 +42,8 @@ struct config {
     uint64_t http_max_header_bytes; /* http.max-header-bytes: start line + header block per message */
     struct files_cfg files;         /* files.*: file tracker memcap, open tracks, hashing and extraction caps */
     struct asset_cfg assets;        /* assets.*: the inventory's memcap */
+    uint32_t dns_name_map_size;     /* dns.name-map-size: IP -> name entries (src/correlate/dns_name_map.h) */
+    uint64_t dns_name_map_memcap;   /* dns.name-map-memcap */
     struct decode_cfg decode;
     struct flow_cfg flow;
     struct stream_cfg stream;

@@ -26,6 +26,7 @@ enum event_type {
     EVENT_TLS,      /* body: struct tls_event        (src/app/tls/) */
     EVENT_ALERT,    /* body: struct alert_event      (src/detect/) */
     EVENT_HTTP,     /* body: struct http_event       (src/app/http/) */
+    EVENT_DNS,      /* body: struct dns_event        (src/app/dns/) */
     EVENT__COUNT
 };
 

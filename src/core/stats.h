@@ -147,6 +147,10 @@ struct stats {
     uint64_t assets_hosts;   /* records held now */
     uint64_t assets_evicted; /* least recently seen hosts dropped to make room (assets.memcap) */
 
+    /* DNS IP -> name map (src/correlate/dns_name_map.c) */
+    uint64_t dns_names_entries; /* entries held now */
+    uint64_t dns_names_evicted; /* least recently used entries dropped (dns.name-map-size or -memcap) */
+
     /* output */
     uint64_t events_written;
     uint64_t events_by_type[16]; /* by enum event_type */

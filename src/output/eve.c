@@ -4,6 +4,7 @@
  */
 #include "output/eve.h"
 #include "output/eve_dicom.h"
+#include "output/eve_dns.h"
 #include "output/eve_smb.h"
 #include "output/eve_tls.h"
 #include "output/eve_http.h"
@@ -21,7 +22,7 @@ const eve_body_fn eve_body[EVENT__COUNT] = {
     [EVENT_FLOW] = eve_flow_body,         [EVENT_ANOMALY] = eve_anomaly_body, [EVENT_STATS] = eve_stats_body,
     [EVENT_DICOM] = eve_dicom_body,       [EVENT_SMB] = eve_smb_body,         [EVENT_DCERPC] = eve_dcerpc_body,
     [EVENT_FILEINFO] = eve_fileinfo_body, [EVENT_ASSET] = eve_asset_body,     [EVENT_TLS] = eve_tls_body,
-    [EVENT_HTTP] = eve_http_body,
+    [EVENT_HTTP] = eve_http_body,         [EVENT_DNS] = eve_dns_body,
 };
 
 const eve_body_fn eve_extra[EVENT__COUNT] = {
@@ -134,6 +135,9 @@ void eve_format(struct jw *w, const struct eve_cfg *cfg, const struct event *ev)
     jw_close_obj(w);
 }
 
+_Static_assert(EVENT__COUNT <= sizeof(((struct stats *)0)->events_by_type) / sizeof(uint64_t),
+               "stats.events_by_type must have a slot per event type");
+
 void eve_on_event(void *user, const struct event *ev)
 {
     struct eve_writer *w = user;
@@ -152,5 +156,5 @@ void eve_on_event(void *user, const struct event *ev)
     }
     w->stats->events_written++;
     if ((unsigned)ev->type < 16)
-        w->stats->events_by_type[ev->type]++;
+        w->stats->events_by_type[ev->type]++; /* sized by the static assertion above eve_on_event */
 }

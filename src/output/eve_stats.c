@@ -213,6 +213,13 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
         jw_close_obj(w);
     }
 
+    jw_open_obj(w, "dns");
+    jw_open_obj(w, "name_map");
+    jw_u64(w, "entries", s->dns_names_entries);
+    jw_u64(w, "evicted", s->dns_names_evicted);
+    jw_close_obj(w);
+    jw_close_obj(w);
+
     jw_open_obj(w, "memcap");
     for (const struct memcap *const *m = se->memcaps; m && *m; m++) {
         jw_open_obj(w, (*m)->name);
