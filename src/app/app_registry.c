@@ -8,10 +8,11 @@
 #include "app/smb/smb.h"
 #include "app/dcerpc/dcerpc.h"
 #include "app/tls/tls.h"
+#include "app/hl7/hl7.h"
 
 const struct app_parser *const app_registry[] = {
     &app_parser_dicom, &smb_parser, &dcerpc_tcp_parser,
-    &tls_parser,       NULL, /* keeps the array non-empty; app_registry_count excludes it */
+    &tls_parser,       &hl7_parser, NULL, /* keeps the array non-empty; app_registry_count excludes it */
 };
 
 const size_t app_registry_count = sizeof(app_registry) / sizeof(app_registry[0]) - 1;

@@ -72,6 +72,7 @@ static const struct config_key config_keys[] = {
     KEY_U32("smb.max-files", smb_max_files, 1, 4096),
     KEY_U32("smb.max-pending", smb_max_pending, 1, 4096),
     KEY_SIZE("dcerpc.max-stub-size", dcerpc_max_stub, 4 * KB, 64 * MB),
+    KEY_SIZE("hl7.max-message-bytes", hl7_max_message, 1 * KB, 1 * GB),
     KEY_SIZE("files.memcap", files.memcap, 64 * KB, 64 * GB),
     KEY_U32("files.max-open", files.max_open, 1, 1u << 24),
     KEY_SIZE("files.max-hash-bytes", files.max_hash_bytes, 0, 1ULL << 62),
@@ -103,6 +104,7 @@ static const struct config_key config_keys[] = {
     KEY_BOOL("app-layer.protocols.dicom.enabled", app.enabled[APP_DICOM]),
     KEY_BOOL("app-layer.protocols.smb.enabled", app.enabled[APP_SMB]),
     KEY_BOOL("app-layer.protocols.dcerpc.enabled", app.enabled[APP_DCERPC]),
+    KEY_BOOL("app-layer.protocols.hl7.enabled", app.enabled[APP_HL7]),
     DETECT_CONFIG_KEYS,
 };
 
@@ -122,6 +124,7 @@ void config_defaults(struct config *c)
     c->smb_max_files = 64;
     c->smb_max_pending = 64;
     c->dcerpc_max_stub = 1 * MB;
+    c->hl7_max_message = 1 * MB;
     files_cfg_defaults(&c->files);
     asset_cfg_defaults(&c->assets);
     c->stats_interval_s = 0;

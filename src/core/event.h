@@ -25,6 +25,7 @@ enum event_type {
     EVENT_ASSET,    /* body: struct asset_event      (src/assets/) */
     EVENT_TLS,      /* body: struct tls_event        (src/app/tls/) */
     EVENT_ALERT,    /* body: struct alert_event      (src/detect/) */
+    EVENT_HL7,      /* body: struct hl7_event        (src/app/hl7/) */
     EVENT__COUNT
 };
 
