@@ -39,6 +39,7 @@
 
 #include "app/dcerpc/dcerpc.h"
 #include "app/dicom/dicom.h"
+#include "app/hl7/hl7.h"
 #include "app/smb/smb.h"
 #include "core/hash.h"
 #include "core/stats.h"
@@ -71,8 +72,9 @@ int asset_inventory_init(struct asset_inventory *inv, const struct asset_cfg *cf
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     inv->hash_seed = hash_mix64((uint64_t)t.tv_nsec ^ ((uint64_t)t.tv_sec << 32) ^ (uintptr_t)inv);
-    if (event_bus_subscribe(bus, EVENT_MASK(EVENT_DICOM) | EVENT_MASK(EVENT_SMB) | EVENT_MASK(EVENT_DCERPC),
-                            asset_on_event, inv) < 0) {
+    if (event_bus_subscribe(
+            bus, EVENT_MASK(EVENT_DICOM) | EVENT_MASK(EVENT_SMB) | EVENT_MASK(EVENT_DCERPC) | EVENT_MASK(EVENT_HL7),
+            asset_on_event, inv) < 0) {
         snprintf(err, errlen, "the event bus has no room for the asset inventory");
         asset_inventory_free(inv);
         return -1;
@@ -227,6 +229,16 @@ static void smb_free(struct asset_inventory *inv, struct asset_smb *m)
     mc_free(&inv->mc, m, sizeof(*m));
 }
 
+static void hl7_free(struct asset_inventory *inv, struct asset_hl7 *h)
+{
+    if (!h)
+        return;
+    list_free(inv, &h->applications);
+    list_free(inv, &h->facilities);
+    list_free(inv, &h->message_types);
+    mc_free(&inv->mc, h, sizeof(*h));
+}
+
 /* Take a out of the index and both lists and free it with everything it holds. */
 static void asset_remove(struct asset_inventory *inv, struct asset *a)
 {
@@ -245,6 +257,7 @@ static void asset_remove(struct asset_inventory *inv, struct asset *a)
         inv->last = a->prev;
     dicom_free(inv, a->dicom);
     smb_free(inv, a->smb);
+    hl7_free(inv, a->hl7);
     mc_free(&inv->mc, a, sizeof(*a));
     inv->n--;
 }
@@ -387,6 +400,20 @@ static struct asset_smb *smb_of(struct asset_inventory *inv, struct asset *a)
     LIST_INIT(m->shares, char[ASSET_SHARE_LEN], ASSET_MAX_SHARES);
     a->smb = m;
     return m;
+}
+
+static struct asset_hl7 *hl7_of(struct asset_inventory *inv, struct asset *a)
+{
+    if (a->hl7)
+        return a->hl7;
+    struct asset_hl7 *h = inv_calloc(inv, sizeof(*h));
+    if (!h)
+        return NULL;
+    LIST_INIT(h->applications, char[ASSET_HL7_NAME_LEN], ASSET_MAX_HL7_NAMES);
+    LIST_INIT(h->facilities, char[ASSET_HL7_NAME_LEN], ASSET_MAX_HL7_NAMES);
+    LIST_INIT(h->message_types, char[ASSET_HL7_TYPE_LEN], ASSET_MAX_HL7_TYPES);
+    a->hl7 = h;
+    return h;
 }
 
 static bool identity_set(struct asset_dicom *d, const struct dicom_user_info *ui)
@@ -691,6 +718,61 @@ static void asset_on_dcerpc(struct asset_inventory *inv, const struct event *ev)
     pair_publish(inv, ev, &p);
 }
 
+/* ---- HL7 ---- */
+
+/* An HL7 field as a C string (its bytes up to a NUL, if it holds one). */
+static const char *hl7_str(const struct hl7_message *m, enum hl7_field_id id)
+{
+    return m->f[id].s;
+}
+
+/* The sender of a message speaks as MSH-3/MSH-4, its receiver as MSH-5/MSH-6 (an acknowledgment swaps them, so
+ * either way each host learns its own names).  Roles and message types come from messages that are not
+ * acknowledgments. */
+static void asset_on_hl7(struct asset_inventory *inv, const struct event *ev)
+{
+    const struct hl7_event *he = ev->body;
+    const struct hl7_message *m = he->msg;
+    if (!m || !m->has_msh)
+        return;
+    struct asset_pair p;
+    if (!pair_get(inv, ev, &p))
+        return;
+    bool to_client = ev->dir == EVENT_DIR_TOCLIENT;
+    struct asset *sa = to_client ? p.s : p.c, *ra = to_client ? p.c : p.s;
+    struct asset_hl7 *snd = hl7_of(inv, sa), *rcv = hl7_of(inv, ra);
+    if (!snd || !rcv) {
+        pair_publish(inv, ev, &p);
+        return;
+    }
+    bool sch = false, rch = false;
+    sch |= list_add_str(inv, &snd->applications, hl7_str(m, HL7_F_SENDING_APP), false);
+    sch |= list_add_str(inv, &snd->facilities, hl7_str(m, HL7_F_SENDING_FAC), false);
+    rch |= list_add_str(inv, &rcv->applications, hl7_str(m, HL7_F_RECEIVING_APP), false);
+    rch |= list_add_str(inv, &rcv->facilities, hl7_str(m, HL7_F_RECEIVING_FAC), false);
+    if (!m->has_msa) {
+        sch |= set_flag(&snd->sender);
+        rch |= set_flag(&rcv->receiver);
+        const char *code, *trig;
+        size_t nc = hl7_component(&m->f[HL7_F_MESSAGE_TYPE], m->component_sep, 0, &code);
+        size_t nt = hl7_component(&m->f[HL7_F_MESSAGE_TYPE], m->component_sep, 1, &trig);
+        if (nc) {
+            char type[ASSET_HL7_TYPE_LEN * 2];
+            snprintf(type, sizeof(type), "%.*s%s%.*s", (int)(nc < 8 ? nc : 8), code, nt ? "^" : "",
+                     (int)(nt < 8 ? nt : 8), trig);
+            sch |= list_add_str(inv, &snd->message_types, type, false);
+        }
+    }
+    if (to_client) {
+        p.sch |= sch;
+        p.cch |= rch;
+    } else {
+        p.cch |= sch;
+        p.sch |= rch;
+    }
+    pair_publish(inv, ev, &p);
+}
+
 void asset_on_event(void *user, const struct event *ev)
 {
     struct asset_inventory *inv = user;
@@ -702,6 +784,8 @@ void asset_on_event(void *user, const struct event *ev)
         asset_on_smb(inv, ev);
     else if (ev->type == EVENT_DCERPC)
         asset_on_dcerpc(inv, ev);
+    else if (ev->type == EVENT_HL7)
+        asset_on_hl7(inv, ev);
     inv->pin[0] = inv->pin[1] = NULL;
 }
 
@@ -759,6 +843,16 @@ static void asset_smb_json(struct jw *w, const struct asset_smb *m)
     jw_close_obj(w);
 }
 
+static void asset_hl7_json(struct jw *w, const struct asset_hl7 *h)
+{
+    jw_open_obj(w, "hl7");
+    jw_str(w, "role", h->sender && h->receiver ? "both" : h->sender ? "sender" : h->receiver ? "receiver" : "unknown");
+    jw_strlist(w, "applications", &h->applications);
+    jw_strlist(w, "facilities", &h->facilities);
+    jw_strlist(w, "message_types", &h->message_types);
+    jw_close_obj(w);
+}
+
 void asset_json(struct jw *w, const struct asset *a)
 {
     char buf[IP_ADDR_STRLEN];
@@ -802,6 +896,8 @@ void asset_json(struct jw *w, const struct asset *a)
         jw_strlist(w, "hostnames", &m->hostnames);
     if (m && m->seen)
         asset_smb_json(w, m);
+    if (a->hl7)
+        asset_hl7_json(w, a->hl7);
     jw_u64(w, "changes", a->changes);
 }
 

@@ -10,7 +10,10 @@
  * negotiated (SMB1 flagged), the SMB1 NativeOS/NativeLanMan strings it sent,
  * the NTLMSSP VERSION, workstation name and logon domain of its
  * AUTHENTICATE messages (never the user name), the shares it served, and an
- * operating system hint derived from those.  A record that is new or changes
+ * operating system hint derived from those; and from `hl7` events: whether it
+ * sends or receives HL7 messages, the HL7 applications and facilities it speaks
+ * as (MSH-3/4 of what it sends, MSH-5/6 of what it is sent) and the message
+ * types it sends.  A record that is new or changes
  * is published as an `asset` event; the whole inventory is written to
  * <logdir>/assets.json at exit.  One inventory per worker.
  *
@@ -56,8 +59,13 @@ struct stats;
 #define ASSET_MAX_NTLM_VERS 4
 #define ASSET_MAX_SHARES    16
 #define ASSET_SHARE_LEN     64
+/* HL7 facts */
+#define ASSET_MAX_HL7_NAMES 8  /* applications; facilities */
+#define ASSET_HL7_NAME_LEN  48 /* an HD's namespace id is 20 characters; universal ids are cut here */
+#define ASSET_MAX_HL7_TYPES 16 /* message types sent */
+#define ASSET_HL7_TYPE_LEN  16 /* code^trigger event: "ORU^R01" */
 
-/* Default assets.memcap.  A host costs (x86-64, docs/DESIGN.md "Assets") 104 bytes of core record plus 8 to 16 of
+/* Default assets.memcap.  A host costs (x86-64, docs/DESIGN.md "Assets") 112 bytes of core record plus 8 to 16 of
  * hash index; one seen in DICOM adds its DICOM block and lists (about 0.4 KB for a first association, 5.3 KB with
  * every list full), one seen in SMB its SMB block and lists (about 0.4 KB for a first connection, 3.3 KB full).
  * 64 MiB holds 65,536 hosts with a first association and a first SMB connection each (~890 bytes), ~550,000 bare
@@ -124,6 +132,15 @@ struct asset_smb {
     struct asset_list shares;        /* char[ASSET_SHARE_LEN]: shares it served, without the \\server\ part */
 };
 
+/* What HL7 traffic showed of a host; allocated with its first `hl7` event.  Only MSH fields: never patient data. */
+struct asset_hl7 {
+    bool sender, receiver; /* sent / was sent messages other than acknowledgments */
+    struct asset_list
+        applications;             /* char[ASSET_HL7_NAME_LEN]: MSH-3 of messages it sent, MSH-5 of those it was sent */
+    struct asset_list facilities; /* char[ASSET_HL7_NAME_LEN]: MSH-4 / MSH-6 likewise */
+    struct asset_list message_types; /* char[ASSET_HL7_TYPE_LEN]: code^trigger of the messages it sent (not ACKs) */
+};
+
 /* One host.  Allocated once and never moved, so a pointer to it stays valid until it is evicted. */
 struct asset {
     struct ip_addr ip;
@@ -133,6 +150,7 @@ struct asset {
     uint64_t first_us, last_us;
     struct asset_dicom *dicom;         /* NULL until a DICOM fact */
     struct asset_smb *smb;             /* NULL until an SMB (or srvsvc) fact */
+    struct asset_hl7 *hl7;             /* NULL until an HL7 message */
     struct asset *hnext;               /* hash chain */
     struct asset *lru_prev, *lru_next; /* by last seen, most recent first */
     struct asset *prev, *next;         /* by creation: the order of assets.json */
@@ -157,8 +175,8 @@ struct asset_inventory {
     const struct event_bus *bus;       /* where asset events go */
 };
 
-/* Subscribe to bus for `dicom`, `smb` and `dcerpc` events and publish `asset` events on it; counters go to stats.
- * 0, or -1 with one sentence in err (the bus is full, or the memcap cannot hold the hash index). */
+/* Subscribe to bus for `dicom`, `smb`, `dcerpc` and `hl7` events and publish `asset` events on it; counters go to
+ * stats. 0, or -1 with one sentence in err (the bus is full, or the memcap cannot hold the hash index). */
 int asset_inventory_init(struct asset_inventory *inv, const struct asset_cfg *cfg, struct event_bus *bus,
                          struct stats *stats, char *err, size_t errlen);
 void asset_inventory_free(struct asset_inventory *inv);

@@ -76,6 +76,7 @@ static const struct config_key config_keys[] = {
     KEY_SIZE("http.max-header-bytes", http_max_header_bytes, 1 * KB, 1 * MB),
     KEY_U32("dns.name-map-size", dns_name_map_size, 0, 1u << 24),
     KEY_SIZE("dns.name-map-memcap", dns_name_map_memcap, 64 * KB, 64 * GB),
+    KEY_SIZE("hl7.max-message-bytes", hl7_max_message, 1 * KB, 1 * GB),
     KEY_SIZE("files.memcap", files.memcap, 64 * KB, 64 * GB),
     KEY_U32("files.max-open", files.max_open, 1, 1u << 24),
     KEY_SIZE("files.max-hash-bytes", files.max_hash_bytes, 0, 1ULL << 62),
@@ -108,6 +109,7 @@ static const struct config_key config_keys[] = {
     KEY_BOOL("app-layer.protocols.dicom.enabled", app.enabled[APP_DICOM]),
     KEY_BOOL("app-layer.protocols.smb.enabled", app.enabled[APP_SMB]),
     KEY_BOOL("app-layer.protocols.dcerpc.enabled", app.enabled[APP_DCERPC]),
+    KEY_BOOL("app-layer.protocols.hl7.enabled", app.enabled[APP_HL7]),
     DETECT_CONFIG_KEYS,
     KEY_BOOL("app-layer.protocols.http.enabled", app.enabled[APP_HTTP]),
     KEY_BOOL("app-layer.protocols.dns.enabled", app.enabled[APP_DNS]),
@@ -132,6 +134,7 @@ void config_defaults(struct config *c)
     c->http_max_header_bytes = 16 * KB;
     c->dns_name_map_size = DNS_NAME_MAP_SIZE_DEFAULT;
     c->dns_name_map_memcap = DNS_NAME_MAP_MEMCAP_DEFAULT;
+    c->hl7_max_message = 1 * MB;
     files_cfg_defaults(&c->files);
     asset_cfg_defaults(&c->assets);
     c->stats_interval_s = 0;

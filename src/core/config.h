@@ -40,6 +40,7 @@ struct config {
     uint32_t smb_max_pending;       /* smb.max-pending: requests awaiting a response, per flow */
     uint64_t dcerpc_max_stub;       /* dcerpc.max-stub-size: reassembled stub bytes per call and direction */
     uint64_t http_max_header_bytes; /* http.max-header-bytes: start line + header block per message */
+    uint64_t hl7_max_message;       /* hl7.max-message-bytes: bytes of one message read before it is skipped */
     struct files_cfg files;         /* files.*: file tracker memcap, open tracks, hashing and extraction caps */
     struct asset_cfg assets;        /* assets.*: the inventory's memcap */
     uint32_t dns_name_map_size;     /* dns.name-map-size: IP -> name entries (src/correlate/dns_name_map.h) */

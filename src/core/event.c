@@ -4,6 +4,7 @@ static const char *const event_names[EVENT__COUNT] = {
     [EVENT_FLOW] = "flow", [EVENT_ANOMALY] = "anomaly", [EVENT_STATS] = "stats",       [EVENT_DICOM] = "dicom",
     [EVENT_SMB] = "smb",   [EVENT_DCERPC] = "dcerpc",   [EVENT_FILEINFO] = "fileinfo", [EVENT_ASSET] = "asset",
     [EVENT_TLS] = "tls",   [EVENT_ALERT] = "alert",     [EVENT_HTTP] = "http",         [EVENT_DNS] = "dns",
+    [EVENT_HL7] = "hl7",
 };
 
 const char *event_type_name(enum event_type t)

@@ -27,6 +27,7 @@ enum event_type {
     EVENT_ALERT,    /* body: struct alert_event      (src/detect/) */
     EVENT_HTTP,     /* body: struct http_event       (src/app/http/) */
     EVENT_DNS,      /* body: struct dns_event        (src/app/dns/) */
+    EVENT_HL7,      /* body: struct hl7_event        (src/app/hl7/) */
     EVENT__COUNT
 };
 

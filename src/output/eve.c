@@ -8,6 +8,7 @@
 #include "output/eve_smb.h"
 #include "output/eve_tls.h"
 #include "output/eve_http.h"
+#include "output/eve_hl7.h"
 
 #include <errno.h>
 #include <string.h>
@@ -22,7 +23,7 @@ const eve_body_fn eve_body[EVENT__COUNT] = {
     [EVENT_FLOW] = eve_flow_body,         [EVENT_ANOMALY] = eve_anomaly_body, [EVENT_STATS] = eve_stats_body,
     [EVENT_DICOM] = eve_dicom_body,       [EVENT_SMB] = eve_smb_body,         [EVENT_DCERPC] = eve_dcerpc_body,
     [EVENT_FILEINFO] = eve_fileinfo_body, [EVENT_ASSET] = eve_asset_body,     [EVENT_TLS] = eve_tls_body,
-    [EVENT_HTTP] = eve_http_body,         [EVENT_DNS] = eve_dns_body,
+    [EVENT_HTTP] = eve_http_body,         [EVENT_DNS] = eve_dns_body,         [EVENT_HL7] = eve_hl7_body,
 };
 
 const eve_body_fn eve_extra[EVENT__COUNT] = {

@@ -15,6 +15,7 @@
 #include "unit.h"
 
 #include "app/dicom/dicom.h"
+#include "app/hl7/hl7.h"
 #include "app/smb/smb.h"
 #include "assets/assets.h"
 #include "core/json.h"
@@ -906,6 +907,92 @@ static void test_ignored(void **state)
     harness_free(h);
 }
 
+/* ---- HL7 ---- */
+
+static void hl7_set(struct hl7_text *t, const char *v)
+{
+    t->len = (uint8_t)strlen(v);
+    memcpy(t->s, v, t->len + 1);
+}
+
+static void feed_hl7(struct harness *h, enum event_dir dir, const char *snd_app, const char *snd_fac,
+                     const char *rcv_app, const char *rcv_fac, const char *type, const char *ack_code)
+{
+    struct hl7_message m;
+    memset(&m, 0, sizeof(m));
+    m.has_msh = m.complete = true;
+    m.field_sep = '|';
+    m.component_sep = '^';
+    hl7_set(&m.f[HL7_F_SENDING_APP], snd_app);
+    hl7_set(&m.f[HL7_F_SENDING_FAC], snd_fac);
+    hl7_set(&m.f[HL7_F_RECEIVING_APP], rcv_app);
+    hl7_set(&m.f[HL7_F_RECEIVING_FAC], rcv_fac);
+    hl7_set(&m.f[HL7_F_MESSAGE_TYPE], type);
+    if (ack_code) {
+        m.has_msa = true;
+        hl7_set(&m.f[HL7_F_ACK_CODE], ack_code);
+    }
+    struct hl7_event he = {.msg = &m};
+    struct event ev = {.type = EVENT_HL7, .ts_us = h->ts += 1000, .flow = &h->flow, .dir = dir, .body = &he};
+    event_publish(&h->bus, &ev);
+}
+
+/* The sender of a message learns MSH-3/4 and its message type, the receiver MSH-5/6; an acknowledgment gives names
+ * (swapped) but no role and no message type. */
+static void test_hl7_roles(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    feed_hl7(h, EVENT_DIR_TOSERVER, "ADT1", "TESTHOSP", "RIS", "RADIOLOGY", "ADT^A01^ADT_A01", NULL);
+    assert_int_equal(h->n_new, 2);
+    const struct asset *c = client(h), *s = server(h);
+    assert_non_null(c->hl7);
+    assert_non_null(s->hl7);
+    assert_null(c->smb);
+    assert_null(c->dicom);
+    assert_true(c->hl7->sender && !c->hl7->receiver);
+    assert_true(s->hl7->receiver && !s->hl7->sender);
+    assert_string_equal(asset_list_str(&c->hl7->applications, 0), "ADT1");
+    assert_string_equal(asset_list_str(&c->hl7->facilities, 0), "TESTHOSP");
+    assert_string_equal(asset_list_str(&c->hl7->message_types, 0), "ADT^A01");
+    assert_string_equal(asset_list_str(&s->hl7->applications, 0), "RIS");
+    assert_string_equal(asset_list_str(&s->hl7->facilities, 0), "RADIOLOGY");
+    assert_int_equal(s->hl7->message_types.n, 0);
+
+    /* its acknowledgment: names already known, no role, no type: nothing changes */
+    feed_hl7(h, EVENT_DIR_TOCLIENT, "RIS", "RADIOLOGY", "ADT1", "TESTHOSP", "ACK^A01^ACK", "AA");
+    assert_int_equal(h->n_changed, 0);
+    assert_false(s->hl7->sender);
+    assert_int_equal(c->hl7->message_types.n, 1);
+    /* the same message again changes nothing; a new type does */
+    feed_hl7(h, EVENT_DIR_TOSERVER, "ADT1", "TESTHOSP", "RIS", "RADIOLOGY", "ADT^A01^ADT_A01", NULL);
+    assert_int_equal(h->n_changed, 0);
+    feed_hl7(h, EVENT_DIR_TOSERVER, "ADT1", "TESTHOSP", "RIS", "RADIOLOGY", "ADT^A08", NULL);
+    assert_int_equal(h->n_changed, 1);
+    /* the server sends a result the other way: now both */
+    feed_hl7(h, EVENT_DIR_TOCLIENT, "RIS", "RADIOLOGY", "EMR", "TESTHOSP", "ORU^R01", NULL);
+    assert_true(s->hl7->sender && s->hl7->receiver);
+    assert_int_equal(c->hl7->applications.n, 2);
+
+    char *js = json_of(s);
+    assert_non_null(strstr(js, "\"hl7\":{\"role\":\"both\",\"applications\":[\"RIS\"],"
+                               "\"facilities\":[\"RADIOLOGY\"],\"message_types\":[\"ORU^R01\"]}"));
+    free(js);
+    js = json_of(c);
+    assert_non_null(strstr(js, "\"message_types\":[\"ADT^A01\",\"ADT^A08\"]"));
+    free(js);
+    /* bounded lists */
+    char name[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "APP%d", i);
+        feed_hl7(h, EVENT_DIR_TOSERVER, name, name, "RIS", "RADIOLOGY", name, NULL);
+    }
+    assert_int_equal(c->hl7->applications.n, ASSET_MAX_HL7_NAMES);
+    assert_int_equal(c->hl7->facilities.n, ASSET_MAX_HL7_NAMES);
+    assert_int_equal(c->hl7->message_types.n, ASSET_MAX_HL7_TYPES);
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -926,6 +1013,7 @@ int main(void)
         cmocka_unit_test(test_memcap_too_small),
         cmocka_unit_test(test_same_address),
         cmocka_unit_test(test_ignored),
+        cmocka_unit_test(test_hl7_roles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
