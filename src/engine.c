@@ -19,6 +19,10 @@
 #include "core/log.h"
 #include "files/files.h"
 
+#ifndef MEDSENTRY_VERSION
+#define MEDSENTRY_VERSION "0.0.0"
+#endif
+
 static void engine_emit(struct engine *e, enum event_type type, const struct flow *f, const struct decoded *d,
                         enum event_dir dir, const void *body)
 {
@@ -81,12 +85,14 @@ static void on_flow_end(void *user, struct flow *f)
 
 static void engine_stats(struct engine *e, bool final)
 {
-    const struct memcap *memcaps[8] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc, &e->app.mc, &e->assets.mc};
+    const struct memcap *memcaps[10] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc, &e->app.mc, &e->assets.mc};
     size_t nmc = 5;
     if (e->app.files)
         memcaps[nmc++] = &e->app.files->mc;
     if (e->detect)
         memcaps[nmc++] = detect_get_memcap(e->detect);
+    if (e->store)
+        memcaps[nmc++] = store_memcap(e->store);
     struct stats_event se = {
         .stats = &e->stats,
         .memcaps = memcaps,
@@ -120,6 +126,22 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
             return -1;
         e->eve_open = true;
         event_bus_subscribe(&e->bus, EVENT_MASK_ALL, eve_on_event, &e->eve);
+    }
+    if (cfg->store.enabled) {
+        /* The store is an extra: one that cannot be opened is said once and the run goes on with eve.json. */
+        char path[1024], serr[1200];
+        if (cfg->store.filename[0] == '/')
+            snprintf(path, sizeof(path), "%s", cfg->store.filename);
+        else
+            snprintf(path, sizeof(path), "%s/%s", cfg->logdir, cfg->store.filename);
+        struct store_run_info run = {.version = MEDSENTRY_VERSION};
+        e->store = store_open(&cfg->store, path, &run, &e->stats, serr, sizeof(serr));
+        if (!e->store) {
+            log_error("%s (no SQLite store for this run)", serr);
+            e->stats.sqlite_errors++;
+        } else {
+            event_bus_subscribe(&e->bus, STORE_EVENT_MASK, store_on_event, e->store);
+        }
     }
 
     anomaly_ctx_init(&e->anomalies, cfg->anomaly_rate_limit, &e->stats, &e->bus);
@@ -161,6 +183,7 @@ void engine_tick(struct engine *e, uint64_t now_us)
         decode_expire(&e->dec, now_us);
         e->next_expire_us = now_us + 1000000;
     }
+    store_tick(e->store, now_us);
     stream_timeout(&e->stream, now_us); /* holes pending past stream.reassembly.gap-timeout in quiet flows */
     flow_table_timeout(&e->flows, now_us);
     if (e->live && e->eve_open && now_us >= e->next_flush_us) {
@@ -210,6 +233,7 @@ void engine_finish(struct engine *e)
         if (asset_inventory_write(&e->assets, apath, aerr, sizeof(aerr)) < 0)
             log_error("%s", aerr);
     }
+    store_flush(e->store); /* before the final stats, so that stats.sqlite counts every row */
     engine_stats(e, true);
     if (e->eve_open && e->eve.fp)
         fflush(e->eve.fp);
@@ -226,6 +250,8 @@ void engine_free(struct engine *e)
     detect_free(e->detect);
     e->detect = NULL;
     decode_ctx_free(&e->dec);
+    store_close(e->store);
+    e->store = NULL;
     if (e->eve_open)
         eve_close(&e->eve);
     e->eve_open = false;

@@ -19,6 +19,7 @@
 #include "flow/flow.h"
 #include "flow/stream.h"
 #include "output/eve.h"
+#include "output/sqlite.h"
 
 struct engine {
     const struct config *cfg;
@@ -31,6 +32,7 @@ struct engine {
     struct app_layer app;
     struct eve_writer eve;
     bool eve_open;
+    struct store *store;           /* <logdir>/medsentry.db (src/output/sqlite.c); NULL when off or not openable */
     struct asset_inventory assets; /* imaging asset inventory (src/assets/) */
     struct detect_ctx *detect;     /* detectors (src/detect/); NULL when detect.enabled is no */
     const char *dump_dir;          /* --dump-streams: reassembled bytes per flow and direction */

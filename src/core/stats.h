@@ -140,6 +140,12 @@ struct stats {
     uint64_t assets_hosts;   /* records held now */
     uint64_t assets_evicted; /* least recently seen hosts dropped to make room (assets.memcap) */
 
+    /* SQLite store (src/output/sqlite.c) */
+    uint64_t sqlite_rows;         /* rows committed (alerts, flows, assets; an asset row also adds its history) */
+    uint64_t sqlite_dropped;      /* rows lost: the queue was full, or their transaction failed */
+    uint64_t sqlite_transactions; /* transactions committed */
+    uint64_t sqlite_errors;       /* SQLite errors (the first one is also said on stderr) */
+
     /* output */
     uint64_t events_written;
     uint64_t events_by_type[16]; /* by enum event_type */
