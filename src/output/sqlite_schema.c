@@ -120,7 +120,10 @@ static int store_identify(sqlite3 *db, const char *path, int last, int *version,
     int64_t app = query_int(db, "PRAGMA application_id");
     int64_t ver = query_int(db, "PRAGMA user_version");
     if (app < 0 || ver < 0) {
-        snprintf(err, errlen, "%s: not a medsentry store: %s", path, sqlite3_errmsg(db));
+        if ((sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB)
+            snprintf(err, errlen, "%s: not a medsentry store (not an SQLite database)", path);
+        else
+            snprintf(err, errlen, "%s: cannot read the store: %s", path, sqlite3_errmsg(db));
         return -1;
     }
     if (app == 0) {
@@ -153,8 +156,12 @@ int store_migrate(sqlite3 *db, const char *path, const struct store_migration *s
     char *msg = NULL;
     /* IMMEDIATE: the version read and the steps applied are one write transaction, so two sensors starting on one
      * directory cannot both apply a step. */
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        if ((rc & 0xff) == SQLITE_NOTADB)
+            snprintf(err, errlen, "%s: not a medsentry store (not an SQLite database)", path);
+        else
+            snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return -1;
     }
