@@ -115,20 +115,9 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
     e->cfg = cfg;
     e->dump_dir = dump_dir;
 
-    if (cfg->eve_enabled) {
-        char path[1024];
-        if (strcmp(cfg->eve_filename, "-") == 0 || cfg->eve_filename[0] == '/')
-            snprintf(path, sizeof(path), "%s", cfg->eve_filename);
-        else
-            snprintf(path, sizeof(path), "%s/%s", cfg->logdir, cfg->eve_filename);
-        struct eve_cfg ec = {.log_phi = cfg->log_phi};
-        if (eve_open(&e->eve, path, &e->stats, &ec, err, errlen) < 0)
-            return -1;
-        e->eve_open = true;
-        event_bus_subscribe(&e->bus, EVENT_MASK_ALL, eve_on_event, &e->eve);
-    }
     if (cfg->store.enabled) {
-        /* The store is an extra: one that cannot be opened is said once and the run goes on with eve.json. */
+        /* The store is an extra: one that cannot be opened is said once and the run goes on with eve.json.  It
+         * subscribes before EVE so that the final stats it keeps are the ones eve.json gets. */
         char path[1024], serr[1200];
         if (cfg->store.filename[0] == '/')
             snprintf(path, sizeof(path), "%s", cfg->store.filename);
@@ -143,7 +132,18 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
             event_bus_subscribe(&e->bus, STORE_EVENT_MASK, store_on_event, e->store);
         }
     }
-
+    if (cfg->eve_enabled) {
+        char path[1024];
+        if (strcmp(cfg->eve_filename, "-") == 0 || cfg->eve_filename[0] == '/')
+            snprintf(path, sizeof(path), "%s", cfg->eve_filename);
+        else
+            snprintf(path, sizeof(path), "%s/%s", cfg->logdir, cfg->eve_filename);
+        struct eve_cfg ec = {.log_phi = cfg->log_phi};
+        if (eve_open(&e->eve, path, &e->stats, &ec, err, errlen) < 0)
+            return -1;
+        e->eve_open = true;
+        event_bus_subscribe(&e->bus, EVENT_MASK_ALL, eve_on_event, &e->eve);
+    }
     anomaly_ctx_init(&e->anomalies, cfg->anomaly_rate_limit, &e->stats, &e->bus);
     if (decode_ctx_init(&e->dec, &cfg->decode, &e->stats) < 0) {
         snprintf(err, errlen, "cannot set up the decoder (defrag.memcap too small?)");
@@ -233,7 +233,11 @@ void engine_finish(struct engine *e)
         if (asset_inventory_write(&e->assets, apath, aerr, sizeof(aerr)) < 0)
             log_error("%s", aerr);
     }
-    store_flush(e->store); /* before the final stats, so that stats.sqlite counts every row */
+    /* Every host as assets.json has it (last_seen moves without an asset event), then everything queued, before
+     * the final stats so that stats.sqlite counts every row. */
+    for (const struct asset *a = e->assets.first; e->store && a; a = a->next)
+        store_asset_final(e->store, a);
+    store_flush(e->store);
     engine_stats(e, true);
     if (e->eve_open && e->eve.fp)
         fflush(e->eve.fp);

@@ -58,8 +58,9 @@ static int parse_relative(const char *s, uint64_t now_us, uint64_t *out)
     default: return -1;
     }
     if (n > (now_us / 1000000) / unit)
-        return -1; /* before the epoch */
-    *out = now_us - (uint64_t)n * unit * 1000000;
+        *out = 0; /* before the epoch: everything */
+    else
+        *out = now_us - (uint64_t)n * unit * 1000000;
     return 0;
 }
 

@@ -66,6 +66,7 @@ struct store_row {
     char *text;                 /* owned: alert evidence JSON; asset JSON then its columns, each NUL-terminated */
     size_t text_size;           /* bytes allocated for text (charged to the queue's memcap) */
     uint32_t col[ASSET_COLS];   /* asset: offset of each column in text */
+    bool history;               /* asset: also an asset_history row (an asset event, not the final record) */
 };
 
 /* ------------------------------------------------------------------------------------------------------------- */
@@ -299,7 +300,7 @@ static int write_row(struct store_writer *w, const struct store_row *r)
             sqlite3_bind_text(st, 5 + c, r->text + r->col[c], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 11, r->text, -1, SQLITE_STATIC);
         int rc = step_reset(st);
-        if (rc != SQLITE_OK)
+        if (rc != SQLITE_OK || !r->history)
             return rc;
         st = w->ins_history;
         sqlite3_bind_int64(st, 1, w->run_id);
@@ -628,10 +629,8 @@ static void col_add_list(char *buf, size_t cap, const struct asset_list *l)
         col_add(buf, cap, asset_list_str(l, i));
 }
 
-static void on_asset(struct store *s, const struct event *ev)
+static void queue_asset(struct store *s, const struct asset *a, const char *change, uint64_t ts)
 {
-    const struct asset_event *ae = ev->body;
-    const struct asset *a = ae->asset;
     const struct asset_dicom *d = a->dicom;
     const struct asset_smb *m = a->smb;
     /* Bounded by the inventory's own bounds: 16 AE titles of 16 characters, 8 modalities, 4 host names. */
@@ -676,10 +675,11 @@ static void on_asset(struct store *s, const struct event *ev)
     if (!r)
         return;
     r->kind = ROW_ASSET;
-    r->ts_us = ev->ts_us;
+    r->history = change != NULL;
+    r->ts_us = ts;
     r->first_us = a->first_us;
     r->end_us = a->last_us;
-    r->s1 = ae->change;
+    r->s1 = change;
     ip_addr_str(&a->ip, r->src, sizeof(r->src));
     memcpy(r->text, s->jw.buf, s->jw.len);
     r->text[s->jw.len] = '\0';
@@ -690,6 +690,17 @@ static void on_asset(struct store *s, const struct event *ev)
         off += lens[c] + 1;
     }
     store_pushed(s);
+}
+
+static void on_asset(struct store *s, const struct event *ev)
+{
+    const struct asset_event *ae = ev->body;
+    queue_asset(s, ae->asset, ae->change ? ae->change : "changed", ev->ts_us);
+}
+
+void store_asset_final(struct store *s, const struct asset *a)
+{
+    queue_asset(s, a, NULL, a->last_us);
 }
 
 static void on_stats(struct store *s, const struct event *ev)

@@ -82,6 +82,9 @@ void store_set_source(struct store *s, const char *source, bool live);
 void store_on_event(void *user, const struct event *ev);
 #define STORE_EVENT_MASK \
     (EVENT_MASK(EVENT_ALERT) | EVENT_MASK(EVENT_ASSET) | EVENT_MASK(EVENT_FLOW) | EVENT_MASK(EVENT_STATS))
+/* At the end of a run: the final state of one inventory record (assets.json's), without a history row. */
+struct asset;
+void store_asset_final(struct store *s, const struct asset *a);
 /* Packet time moved: write a batch once a second of it has passed since the last write. */
 void store_tick(struct store *s, uint64_t now_us);
 /* Write everything queued now (one transaction per batch). */

@@ -506,6 +506,8 @@ static void test_parse_since(void **state)
     assert_int_equal(t, now - 1800 * S);
     assert_int_equal(query_parse_since("2w", now, &t), 0);
     assert_int_equal(t, now - 14 * 86400 * S);
+    assert_int_equal(query_parse_since("100000d", now, &t), 0); /* before 1970: everything */
+    assert_int_equal(t, 0);
     assert_int_equal(query_parse_since("2026-11-29", now, &t), 0);
     assert_int_equal(t, 1795910400 * S);
     assert_int_equal(query_parse_since("2026-11-29T15:26:22", now, &t), 0);
