@@ -413,18 +413,22 @@ static int writer_open(struct store_writer *w, const char *path, const struct st
     /* A reader (medsentry alerts) or a second sensor may hold the database for a moment: wait a little, then keep
      * the rows for the next batch rather than stall the packets. */
     sqlite3_busy_timeout(w->db, 100);
-    if (store_migrate(w->db, path, store_migrations, store_n_migrations, err, errlen) < 0)
+    /* Nothing is written to a file that is not ours.  Then WAL before the schema is created, so that creating it
+     * costs no rollback journal and its syncs. */
+    if (store_check(w->db, path, err, errlen) < 0)
         return -1;
-    if (sqlite3_create_function(w->db, "ms_list_union", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_list_union,
-                                NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(w->db));
-        return -1;
-    }
     /* WAL: readers never block the writer; NORMAL: a power cut may lose the last transactions, never the file. */
     char *msg = NULL;
     if (sqlite3_exec(w->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot switch to WAL mode: %s", path, msg ? msg : sqlite3_errmsg(w->db));
         sqlite3_free(msg);
+        return -1;
+    }
+    if (store_migrate(w->db, path, store_migrations, store_n_migrations, err, errlen) < 0)
+        return -1;
+    if (sqlite3_create_function(w->db, "ms_list_union", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_list_union,
+                                NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(w->db));
         return -1;
     }
     struct {

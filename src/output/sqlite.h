@@ -110,6 +110,9 @@ extern const size_t store_n_migrations;
  * user_version above the last step is newer than this build.  0, or -1 with one sentence in err naming path. */
 int store_migrate(struct sqlite3 *db, const char *path, const struct store_migration *steps, size_t n, char *err,
                   size_t errlen);
+/* The schema version of db (0: new and empty), or -1 with err naming path when it is not a store this build can
+ * write (not SQLite, someone else's, newer).  Reads only. */
+int store_check(struct sqlite3 *db, const char *path, char *err, size_t errlen);
 /* Open path read-only and check that it is a medsentry store this build can read.  NULL with err naming path. */
 struct sqlite3 *store_open_readonly(const char *path, char *err, size_t errlen);
 
