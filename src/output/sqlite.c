@@ -754,6 +754,8 @@ struct store *store_open(const struct store_cfg *cfg, const char *path, const st
         return NULL;
     }
     s->cfg = *cfg;
+    if (s->cfg.batch_size > s->cfg.queue_size)
+        s->cfg.batch_size = s->cfg.queue_size; /* a batch is taken from the queue: it cannot hold more */
     s->stats = stats;
     s->w.stats = stats;
     jw_init(&s->jw);
