@@ -323,7 +323,10 @@ static void alert_cells(sqlite3_stmt *st, char bufs[5][200], const char *cells[5
     fmt_time(bufs[3], sizeof(bufs[3]), sqlite3_column_int64(st, 1));
     cells[0] = bufs[0];
     cells[1] = bufs[1];
-    cells[2] = col_text(st, 3);
+    /* Every signature name starts with "MEDSENTRY " (as Suricata's rule sets prefix theirs); in a table of our own
+     * alerts it only takes room from the name.  --json keeps it. */
+    const char *sig = col_text(st, 3);
+    cells[2] = strncmp(sig, "MEDSENTRY ", 10) == 0 && sig[10] ? sig + 10 : sig;
     cells[3] = bufs[2];
     cells[4] = bufs[3];
 }
@@ -476,7 +479,7 @@ static int query_assets(sqlite3 *db, const char *path, const char *role, bool js
         .head = {"IP", "ROLES", "AE TITLES", "MODALITY", "SOFTWARE", "OS", "HOST NAMES", "FIRST SEEN (UTC)",
                  "LAST SEEN (UTC)"},
         .max = {39, 32, 40, 16, 24, 40, 32, 19, 19},
-        .min = {15, 9, 9, 8, 8, 6, 10, 10, 10},
+        .min = {15, 9, 9, 8, 8, 6, 10, 19, 19}, /* times are never cut */
     };
     char first[32], last[32];
     const char *cells[9];
