@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct config cfg;
     config_defaults(&cfg);
     snprintf(cfg.logdir, sizeof(cfg.logdir), "%s", logdir);
-    cfg.eve_enabled = false; /* the formatter below instead of a file */
+    cfg.eve_enabled = false;   /* the formatter below instead of a file */
+    cfg.store.enabled = false; /* no database file per input */
     cfg.assets.memcap = FUZZ_ASSETS_MEMCAP;
     cfg.flow.memcap = 1 << 20;
     cfg.flow.hash_size = 1024;

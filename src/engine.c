@@ -19,6 +19,10 @@
 #include "core/log.h"
 #include "files/files.h"
 
+#ifndef MEDSENTRY_VERSION
+#define MEDSENTRY_VERSION "0.0.0"
+#endif
+
 static void engine_emit(struct engine *e, enum event_type type, const struct flow *f, const struct decoded *d,
                         enum event_dir dir, const void *body)
 {
@@ -81,13 +85,15 @@ static void on_flow_end(void *user, struct flow *f)
 
 static void engine_stats(struct engine *e, bool final)
 {
-    const struct memcap *memcaps[9] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc,
-                                       &e->app.mc,   &e->assets.mc, &e->dns_names.mc};
+    const struct memcap *memcaps[10] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc,
+                                        &e->app.mc,   &e->assets.mc, &e->dns_names.mc};
     size_t nmc = 6;
     if (e->app.files)
         memcaps[nmc++] = &e->app.files->mc;
     if (e->detect)
         memcaps[nmc++] = detect_get_memcap(e->detect);
+    if (e->store)
+        memcaps[nmc++] = store_memcap(e->store);
     struct stats_event se = {
         .stats = &e->stats,
         .memcaps = memcaps,
@@ -110,6 +116,23 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
     e->cfg = cfg;
     e->dump_dir = dump_dir;
 
+    if (cfg->store.enabled) {
+        /* The store is an extra: one that cannot be opened is said once and the run goes on with eve.json.  It
+         * subscribes before EVE so that the final stats it keeps are the ones eve.json gets. */
+        char path[1024], serr[1200];
+        if (cfg->store.filename[0] == '/')
+            snprintf(path, sizeof(path), "%s", cfg->store.filename);
+        else
+            snprintf(path, sizeof(path), "%s/%s", cfg->logdir, cfg->store.filename);
+        struct store_run_info run = {.version = MEDSENTRY_VERSION};
+        e->store = store_open(&cfg->store, path, &run, &e->stats, serr, sizeof(serr));
+        if (!e->store) {
+            log_error("%s (no SQLite store for this run)", serr);
+            e->stats.sqlite_errors++;
+        } else {
+            event_bus_subscribe(&e->bus, STORE_EVENT_MASK, store_on_event, e->store);
+        }
+    }
     if (cfg->eve_enabled) {
         char path[1024];
         if (strcmp(cfg->eve_filename, "-") == 0 || cfg->eve_filename[0] == '/')
@@ -122,7 +145,6 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         e->eve_open = true;
         event_bus_subscribe(&e->bus, EVENT_MASK_ALL, eve_on_event, &e->eve);
     }
-
     anomaly_ctx_init(&e->anomalies, cfg->anomaly_rate_limit, &e->stats, &e->bus);
     if (decode_ctx_init(&e->dec, &cfg->decode, &e->stats) < 0) {
         snprintf(err, errlen, "cannot set up the decoder (defrag.memcap too small?)");
@@ -165,6 +187,7 @@ void engine_tick(struct engine *e, uint64_t now_us)
         decode_expire(&e->dec, now_us);
         e->next_expire_us = now_us + 1000000;
     }
+    store_tick(e->store, now_us);
     stream_timeout(&e->stream, now_us); /* holes pending past stream.reassembly.gap-timeout in quiet flows */
     flow_table_timeout(&e->flows, now_us);
     if (e->live && e->eve_open && now_us >= e->next_flush_us) {
@@ -214,6 +237,11 @@ void engine_finish(struct engine *e)
         if (asset_inventory_write(&e->assets, apath, aerr, sizeof(aerr)) < 0)
             log_error("%s", aerr);
     }
+    /* Every host as assets.json has it (last_seen moves without an asset event), then everything queued, before
+     * the final stats so that stats.sqlite counts every row. */
+    for (const struct asset *a = e->assets.first; e->store && a; a = a->next)
+        store_asset_final(e->store, a);
+    store_flush(e->store);
     engine_stats(e, true);
     if (e->eve_open && e->eve.fp)
         fflush(e->eve.fp);
@@ -231,6 +259,8 @@ void engine_free(struct engine *e)
     e->detect = NULL;
     dns_name_map_free(&e->dns_names);
     decode_ctx_free(&e->dec);
+    store_close(e->store);
+    e->store = NULL;
     if (e->eve_open)
         eve_close(&e->eve);
     e->eve_open = false;

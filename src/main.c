@@ -4,6 +4,7 @@
  *   medsentry -r capture.pcap [-l logdir] [-c medsentry.yaml] [BPF filter]
  *   medsentry -i eth0 [...]
  *   medsentry -T [-c medsentry.yaml]
+ *   medsentry alerts|assets -l logdir [...]   (the store read back: cli/query.c)
  *
  * Exit status: 0 success, 1 runtime failure (unreadable input, cannot write
  * the logs), 2 bad usage or configuration.  Every failure is one line on
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/query.h"
 #include "core/config.h"
 #include "detect/detect.h"
 #include "core/phi.h"
@@ -51,6 +53,8 @@ static void usage(FILE *fp)
             "usage: medsentry -r FILE [options] [BPF filter]\n"
             "       medsentry -i IFACE [options] [BPF filter]\n"
             "       medsentry -T [-c FILE]\n"
+            "       medsentry alerts -l DIR [--since T] [--severity N] [--host IP] [--json]\n"
+            "       medsentry assets -l DIR [--role R] [--json]\n"
             "\n"
             "Passive security monitor for medical-imaging networks: reads packets, writes EVE JSON events.\n"
             "\n"
@@ -68,7 +72,9 @@ static void usage(FILE *fp)
             "  -h, --help         this help\n"
             "  -V, --version      print the version\n"
             "\n"
-            "A trailing BPF expression filters packets as in tcpdump, e.g. 'tcp port 104 or port 445'.\n");
+            "A trailing BPF expression filters packets as in tcpdump, e.g. 'tcp port 104 or port 445'.\n"
+            "'medsentry alerts --help' and 'medsentry assets --help' describe the commands that read\n"
+            "DIR/medsentry.db, the store every run adds to.\n");
 }
 
 struct cli {
@@ -274,6 +280,8 @@ static void print_summary(const struct engine *e, const char *name)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && query_is_command(argv[1]))
+        return query_main(argc - 1, argv + 1);
     struct cli c;
     memset(&c, 0, sizeof(c));
     if (parse_args(argc, argv, &c) < 0)
@@ -350,6 +358,8 @@ int main(int argc, char **argv)
         free(c.bpf);
         return 1;
     }
+
+    store_set_source(e.store, name, src.live);
 
     signal_source = &src;
     struct sigaction sa;

@@ -61,6 +61,7 @@ static const struct config_key config_keys[] = {
     KEY_STR("default-log-dir", logdir),
     KEY_BOOL("outputs.eve.enabled", eve_enabled),
     KEY_STR("outputs.eve.filename", eve_filename),
+    STORE_CONFIG_KEYS,
     KEY_U32("outputs.stats.interval", stats_interval_s, 0, DAY),
     KEY_U32("anomaly.rate-limit", anomaly_rate_limit, 0, 1000000),
     KEY_BOOL("privacy.log-phi", log_phi),
@@ -121,6 +122,7 @@ void config_defaults(struct config *c)
     snprintf(c->logdir, sizeof(c->logdir), "%s", ".");
     c->eve_enabled = true;
     snprintf(c->eve_filename, sizeof(c->eve_filename), "%s", "eve.json");
+    store_cfg_defaults(&c->store);
     c->log_phi = false;
     snprintf(c->phi_key_file, sizeof(c->phi_key_file), "%s", "medsentry.key");
     c->dicom_max_pdu = 16 * 1024 * 1024;

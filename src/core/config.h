@@ -22,11 +22,13 @@
 #include "files/files.h"
 #include "flow/flow.h"
 #include "flow/stream.h"
+#include "output/sqlite.h"
 
 struct config {
     char logdir[512];
     char eve_filename[256]; /* relative to logdir */
     bool eve_enabled;
+    struct store_cfg store; /* outputs.sqlite.*: src/output/sqlite.h */
     bool log_phi;
     char phi_key_file[512]; /* relative to logdir unless absolute */
     uint8_t phi_key[32];    /* loaded from phi_key_file at start (phi_key_load) */

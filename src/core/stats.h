@@ -150,6 +150,11 @@ struct stats {
     /* DNS IP -> name map (src/correlate/dns_name_map.c) */
     uint64_t dns_names_entries; /* entries held now */
     uint64_t dns_names_evicted; /* least recently used entries dropped (dns.name-map-size or -memcap) */
+    /* SQLite store (src/output/sqlite.c) */
+    uint64_t sqlite_rows;         /* rows committed (alerts, flows, assets; an asset row also adds its history) */
+    uint64_t sqlite_dropped;      /* rows lost: the queue was full, or their transaction failed */
+    uint64_t sqlite_transactions; /* transactions committed */
+    uint64_t sqlite_errors;       /* SQLite errors (the first one is also said on stderr) */
 
     /* output */
     uint64_t events_written;

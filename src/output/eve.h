@@ -54,5 +54,8 @@ void eve_anomaly_body(struct jw *w, const struct eve_cfg *cfg, const struct even
 void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
 /* An alert: the whole object, header included (its addresses are the alert's, not one flow's). */
 void eve_alert_format(struct jw *w, const struct eve_cfg *cfg, const struct event *ev);
+/* The alert's evidence object under key (NULL: a top-level value), as in eve.json; the SQLite store keeps it too. */
+struct alert_event;
+void eve_alert_evidence(struct jw *w, const char *key, const struct alert_event *a);
 
 #endif

@@ -40,10 +40,10 @@ static void str_arr(struct jw *w, const char *key, const char *const *v, size_t 
     jw_close_arr(w);
 }
 
-static void evidence(struct jw *w, const struct alert_event *a)
+void eve_alert_evidence(struct jw *w, const char *key, const struct alert_event *a)
 {
     char buf[IP_ADDR_STRLEN];
-    jw_open_obj(w, "evidence");
+    jw_open_obj(w, key);
     if (a->n_hosts) {
         jw_open_arr(w, "hosts");
         for (uint8_t i = 0; i < a->n_hosts; i++)
@@ -152,6 +152,6 @@ void eve_alert_format(struct jw *w, const struct eve_cfg *cfg, const struct even
     jw_close_obj(w);
     jw_close_obj(w);
 
-    evidence(w, a);
+    eve_alert_evidence(w, "evidence", a);
     jw_close_obj(w);
 }

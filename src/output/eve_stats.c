@@ -219,6 +219,12 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "evicted", s->dns_names_evicted);
     jw_close_obj(w);
     jw_close_obj(w);
+    jw_open_obj(w, "sqlite");
+    jw_u64(w, "rows", s->sqlite_rows);
+    jw_u64(w, "dropped", s->sqlite_dropped);
+    jw_u64(w, "transactions", s->sqlite_transactions);
+    jw_u64(w, "errors", s->sqlite_errors);
+    jw_close_obj(w);
 
     jw_open_obj(w, "memcap");
     for (const struct memcap *const *m = se->memcaps; m && *m; m++) {
