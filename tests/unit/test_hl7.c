@@ -467,6 +467,31 @@ static void test_limits(void **state)
     h_free(h);
 }
 
+/* Only the standard's segment ids and Z segments are listed: a wrapped report line that starts with three capitals
+ * and a separator ("JMD|...", initials) is counted, never written. */
+static void test_segment_ids_listed(void **state)
+{
+    (void)state;
+    struct h *h = h_new();
+    struct vec v = {0};
+    frame(&v, "MSH|^~\\&|A|B|C|D|1||ORU^R01|IDS|P|2.5\r"
+              "PID|1||X\r"
+              "OBX|1|TX|IMP||Findings reviewed by\r"
+              "JMD|and discussed with the referring physician\r"
+              "ZDS|site segment\r");
+    feedv(h, 0, &v);
+    assert_int_equal(h->rec.n_msg, 1);
+    const struct hl7_message *m = &h->rec.m[0];
+    assert_int_equal(m->segment_count, 5);
+    assert_int_equal(m->n_segment_ids, 4);
+    assert_string_equal(m->segment_ids[0], "MSH");
+    assert_string_equal(m->segment_ids[1], "PID");
+    assert_string_equal(m->segment_ids[2], "OBX");
+    assert_string_equal(m->segment_ids[3], "ZDS");
+    vfree(&v);
+    h_free(h);
+}
+
 /* A frame that never ends costs nothing more than the state: nothing is buffered. */
 static void test_no_end_block(void **state)
 {
@@ -610,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_v27_truncation_char),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_segment_ids_listed),
         cmocka_unit_test(test_no_end_block),
         cmocka_unit_test(test_gap_resync),
         cmocka_unit_test(test_garbage),

@@ -30,6 +30,7 @@
  */
 #include "app/hl7/hl7.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum { KIND_OTHER = 0, KIND_MSH = 1, KIND_MSA = 2 };
@@ -113,12 +114,41 @@ static void encoding_done(struct hl7_seg_scanner *sc)
     m->truncation_char = ok && e->len == 5;
 }
 
+/* The segment ids the HL7 v2 standard defines (v2.3 to v2.9, chapter tables and Appendix A), sorted.  Only these
+ * and site-defined Z segments are listed in an event: a line of free text that happens to start with three capitals
+ * and a separator (a wrapped report line, initials) is counted in segment_count but never written. */
+static const char standard_ids[][4] = {
+    "ABS", "ACC", "ADD", "ADJ", "AFF", "AIG", "AIL", "AIP", "AIS", "AL1", "APR", "ARQ", "ARV", "AUT", "BHS", "BLC",
+    "BLG", "BPO", "BPX", "BTS", "BTX", "BUI", "CDM", "CDO", "CER", "CM0", "CM1", "CM2", "CNS", "CON", "CSP", "CSR",
+    "CSS", "CTD", "CTI", "CTR", "DB1", "DEV", "DG1", "DMI", "DON", "DRG", "DSC", "DSP", "DST", "ECD", "ECR", "EDU",
+    "EQP", "EQU", "ERR", "EVN", "FAC", "FHS", "FT1", "FTS", "GOL", "GP1", "GP2", "GT1", "IAM", "IAR", "IIM", "ILT",
+    "IN1", "IN2", "IN3", "INV", "IPC", "IPR", "ISD", "ITM", "IVC", "IVT", "LAN", "LCC", "LCH", "LDP", "LOC", "LRL",
+    "MCP", "MFA", "MFE", "MFI", "MRG", "MSA", "MSH", "NCK", "NDS", "NK1", "NPU", "NSC", "NST", "NTE", "OBR", "OBX",
+    "ODS", "ODT", "OM1", "OM2", "OM3", "OM4", "OM5", "OM6", "OM7", "ORC", "ORG", "OVR", "PAC", "PCE", "PCR", "PD1",
+    "PDA", "PDC", "PEO", "PES", "PID", "PKG", "PMT", "PR1", "PRA", "PRB", "PRC", "PRD", "PRT", "PSG", "PSH", "PSL",
+    "PSS", "PTH", "PV1", "PV2", "PYE", "QAK", "QID", "QPD", "QRD", "QRF", "QRI", "RCP", "RDF", "RDT", "REL", "RF1",
+    "RFI", "RGS", "RMI", "ROL", "RQ1", "RQD", "RXA", "RXC", "RXD", "RXE", "RXG", "RXO", "RXR", "RXV", "SAC", "SCD",
+    "SCH", "SCP", "SDD", "SFT", "SGH", "SGT", "SHP", "SID", "SLT", "SPM", "STF", "STZ", "TCC", "TCD", "TQ1", "TQ2",
+    "TXA", "UAC", "UB1", "UB2", "URD", "URS", "VAR", "VND",
+};
+
+static int id_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 3);
+}
+
+static bool id_listable(const char id[3])
+{
+    return id[0] == 'Z' ||
+           bsearch(id, standard_ids, sizeof(standard_ids) / sizeof(standard_ids[0]), sizeof(standard_ids[0]), id_cmp);
+}
+
 static void record_segment(struct hl7_seg_scanner *sc)
 {
     struct hl7_message *m = sc->m;
     if (m->segment_count < UINT32_MAX)
         m->segment_count++;
-    if (m->n_segment_ids < HL7_MAX_SEGMENT_IDS) {
+    if (m->n_segment_ids < HL7_MAX_SEGMENT_IDS && id_listable(sc->id)) {
         memcpy(m->segment_ids[m->n_segment_ids], sc->id, 3);
         m->segment_ids[m->n_segment_ids][3] = '\0';
         m->n_segment_ids++;
