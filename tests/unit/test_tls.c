@@ -624,7 +624,6 @@ static void test_malformed_stream(void **state)
     h_free(h);
 }
 
-
 /* ---- fingerprints --------------------------------------------------------------------------- */
 
 /* The ClientHello of FoxIO's JA4.md example: its 15 cipher suites and 16 extensions in wire order, its 8
@@ -636,11 +635,11 @@ static const uint16_t spec_exts[] = {0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0
 static const uint16_t spec_sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601};
 
 struct ch_opts {
-    bool sigalgs;             /* signature_algorithms with the spec's list (else an empty list) */
-    const uint8_t *alpn;      /* first ALPN name, NULL: "h2" */
+    bool sigalgs;        /* signature_algorithms with the spec's list (else an empty list) */
+    const uint8_t *alpn; /* first ALPN name, NULL: "h2" */
     size_t alpn_len;
     bool no_alpn, no_sni, no_versions;
-    unsigned extra_ciphers;   /* more suites after the spec's */
+    unsigned extra_ciphers; /* more suites after the spec's */
 };
 
 static void spec_client_hello(struct vec *v, const struct ch_opts *o)
@@ -769,8 +768,12 @@ static void test_ja3_ja4_spec(void **state)
         size_t len;
         const char *want;
     } alpn[] = {
-        {{0xab}, 1, "ab"}, {{0xab, 0xcd}, 2, "ad"}, {{0x30, 0xab}, 2, "3b"},
-        {{0x30, 0x31, 0xab, 0xcd}, 4, "3d"}, {{0x30, 0xab, 0xcd, 0x31}, 4, "01"}, {{'h'}, 1, "hh"},
+        {{0xab}, 1, "ab"},
+        {{0xab, 0xcd}, 2, "ad"},
+        {{0x30, 0xab}, 2, "3b"},
+        {{0x30, 0x31, 0xab, 0xcd}, 4, "3d"},
+        {{0x30, 0xab, 0xcd, 0x31}, 4, "01"},
+        {{'h'}, 1, "hh"},
     };
     for (size_t i = 0; i < sizeof(alpn) / sizeof(alpn[0]); i++) {
         o = (struct ch_opts){.sigalgs = true, .alpn = alpn[i].name, .alpn_len = alpn[i].len};
@@ -899,8 +902,7 @@ static void big_be24(struct big *v, size_t x)
 
 /* ServerHello (TLS 1.2), Certificate [der, then `second` bytes of a second entry], ServerHelloDone: as a
  * handshake stream cut into records of at most rec_max bytes. */
-static void tls12_server_flight(struct big *out, const uint8_t *der, size_t der_len, size_t second,
-                                size_t rec_max)
+static void tls12_server_flight(struct big *out, const uint8_t *der, size_t der_len, size_t second, size_t rec_max)
 {
     struct big hs = {0};
     struct vec body = {0}, h = {0};

@@ -72,9 +72,9 @@ struct tls_dir {
     uint8_t hs_hdr_len;
     uint8_t hs_type;
     uint32_t hs_len, hs_off;
-    bool hs_keep;   /* buffering this message (a hello, or the server's Certificate) */
+    bool hs_keep;         /* buffering this message (a hello, or the server's Certificate) */
     uint32_t hs_keep_len; /* bytes of it buffered: all of a hello, up to TLS_CERT_MAX of a Certificate */
-    bool hs_broken; /* a gap inside the handshake stream: stop reading messages */
+    bool hs_broken;       /* a gap inside the handshake stream: stop reading messages */
     uint8_t *hs_buf;
     uint32_t hs_cap;
 };
@@ -548,8 +548,7 @@ static void on_hello(struct app_ctx *ctx, struct tls_state *st, int dir, const u
     st->emit_pending = true;
 }
 
-static void on_certificate(struct app_ctx *ctx, struct tls_state *st, const uint8_t *body, uint32_t kept,
-                           uint32_t len)
+static void on_certificate(struct app_ctx *ctx, struct tls_state *st, const uint8_t *body, uint32_t kept, uint32_t len)
 {
     const char *why = NULL;
     if (!tls_parse_certificate(&st->s.cert, body, kept, &why)) {

@@ -55,14 +55,14 @@ enum tls_content_type {
 #define TLS_GROUPS_MAX        64
 #define TLS_POINT_FORMATS_MAX 16
 #define TLS_SIGALGS_MAX       64
-#define TLS_SH_EXTS_MAX       32               /* ServerHello extension types kept */
-#define TLS_CERT_MAX          (64u * 1024)     /* Certificate message bytes buffered (a prefix when longer) */
-#define TLS_DN_MAX            512              /* subject / issuer text kept */
-#define TLS_SERIAL_MAX        64               /* serial number octets shown (RFC 5280 4.1.2.2 allows 20) */
-#define TLS_JA4_LEN           36               /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
-#define TLS_JA4S_LEN          25               /* t120400_c030_4e8089b08790 */
+#define TLS_SH_EXTS_MAX       32           /* ServerHello extension types kept */
+#define TLS_CERT_MAX          (64u * 1024) /* Certificate message bytes buffered (a prefix when longer) */
+#define TLS_DN_MAX            512          /* subject / issuer text kept */
+#define TLS_SERIAL_MAX        64           /* serial number octets shown (RFC 5280 4.1.2.2 allows 20) */
+#define TLS_JA4_LEN           36           /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
+#define TLS_JA4S_LEN          25           /* t120400_c030_4e8089b08790 */
 /* Longest JA3 / JA3S string the kept lists can give: "65535," then each list of 5-digit values and dashes. */
-#define TLS_JA3_STR_MAX                                                                                          \
+#define TLS_JA3_STR_MAX \
     (6 + 6 * TLS_CIPHERS_MAX + 1 + 6 * TLS_EXTS_MAX + 1 + 6 * TLS_GROUPS_MAX + 1 + 4 * TLS_POINT_FORMATS_MAX + 1)
 #define TLS_JA3S_STR_MAX (6 + 6 + 6 * TLS_SH_EXTS_MAX + 1)
 
@@ -81,11 +81,11 @@ struct tls_client_hello {
     /* for JA4: the first and last bytes of the first ALPN name, whatever its length */
     bool alpn0_present;
     uint8_t alpn0_first, alpn0_last;
-    bool has_sni_ext;          /* server_name extension present, whatever it holds (JA4 "d") */
-    bool has_versions_ext;     /* supported_versions present */
-    uint16_t highest_version;  /* highest non-GREASE supported_versions value (JA4) */
-    bool lists_truncated;      /* a list below was longer than its cap: no fingerprints */
-    bool fingerprinted;        /* the extension block's framing was intact: ja3_hash / ja4 are set */
+    bool has_sni_ext;         /* server_name extension present, whatever it holds (JA4 "d") */
+    bool has_versions_ext;    /* supported_versions present */
+    uint16_t highest_version; /* highest non-GREASE supported_versions value (JA4) */
+    bool lists_truncated;     /* a list below was longer than its cap: no fingerprints */
+    bool fingerprinted;       /* the extension block's framing was intact: ja3_hash / ja4 are set */
     uint16_t n_ciphers, n_exts, n_groups, n_sigalgs;
     uint8_t n_point_formats;
     uint16_t ciphers[TLS_CIPHERS_MAX];
@@ -118,15 +118,15 @@ struct tls_server_hello {
 
 /* The first certificate of the server's Certificate message (RFC 5246 7.4.2), TLS <= 1.2 only. */
 struct tls_cert {
-    bool seen;                   /* decoded */
-    uint16_t chain_len;          /* certificates in the message (those within TLS_CERT_MAX) */
-    uint32_t der_len;            /* bytes of the first certificate */
+    bool seen;          /* decoded */
+    uint16_t chain_len; /* certificates in the message (those within TLS_CERT_MAX) */
+    uint32_t der_len;   /* bytes of the first certificate */
     bool subject_truncated, issuer_truncated;
     char subject[TLS_DN_MAX + 1]; /* "C=US, O=Example, CN=pacs.example.org", Suricata's form */
     char issuer[TLS_DN_MAX + 1];
-    char serial[3 * TLS_SERIAL_MAX]; /* "00:A1:..." content octets of the INTEGER, upper case */
+    char serial[3 * TLS_SERIAL_MAX];    /* "00:A1:..." content octets of the INTEGER, upper case */
     char not_before[20], not_after[20]; /* "2019-02-10T00:00:00" (UTC); empty when unreadable */
-    uint8_t sha1[20], sha256[32];      /* of the DER as sent */
+    uint8_t sha1[20], sha256[32];       /* of the DER as sent */
 };
 
 /* One TLS connection as seen so far. */
