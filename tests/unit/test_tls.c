@@ -856,8 +856,8 @@ static uint8_t *make_cert(int *len)
     assert_true(BN_hex2bn(&bn, "8A0102030405060708") > 0); /* high bit set: DER adds a leading 00 */
     BN_to_ASN1_INTEGER(bn, serial);
     X509_set_serialNumber(x, serial);
-    ASN1_TIME_set_string(X509_getm_notBefore(x), "20240102030405Z");
-    ASN1_TIME_set_string(X509_getm_notAfter(x), "20340102030405Z");
+    ASN1_TIME_set_string(X509_getm_notBefore(x), "990102030405Z");  /* UTCTime, YY >= 50: 1999 */
+    ASN1_TIME_set_string(X509_getm_notAfter(x), "20550102030405Z"); /* GeneralizedTime */
     X509_NAME *n = X509_NAME_new();
     X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"DE", -1, -1, 0);
     X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"Radiologie M\xc3\xbcnchen", -1, -1, 0);
@@ -938,8 +938,8 @@ static void check_cert(const struct tls_cert *c, const uint8_t *der, int len)
     assert_string_equal(c->subject, "C=DE, O=Radiologie M\xc3\xbcnchen, CN=PACS01.example.org");
     assert_string_equal(c->issuer, c->subject);
     assert_string_equal(c->serial, "00:8A:01:02:03:04:05:06:07:08");
-    assert_string_equal(c->not_before, "2024-01-02T03:04:05");
-    assert_string_equal(c->not_after, "2034-01-02T03:04:05");
+    assert_string_equal(c->not_before, "1999-01-02T03:04:05");
+    assert_string_equal(c->not_after, "2055-01-02T03:04:05");
     uint8_t d[32];
     unsigned int dl = 0;
     EVP_Digest(der, (size_t)len, d, &dl, EVP_sha256(), NULL);

@@ -13,7 +13,7 @@
  * ServerHello JA3S and JA4S (tls_fingerprint.c).  Up to TLS 1.2 the server's
  * Certificate message travels in clear: the first certificate's subject,
  * issuer, serial, validity and SHA-1/SHA-256 fingerprints are read from its
- * DER with libcrypto (tls_cert.c) - a DICOM TLS node's certificate names it.
+ * DER (tls_cert.c; names by libcrypto) - a DICOM TLS node's certificate names it.
  * DICOM over TLS (PS3.15 Annex B, port 2762, or TLS on a DICOM port) is flagged
  * with a dicom hint; nothing inside is decoded.
  */
