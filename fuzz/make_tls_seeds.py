@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Write fuzz/corpus/tls/ seeds from the corpus TLS captures (dicom_10_tls_store and the suricata-verify
-captures with TLS): the TCP payload of each connection as `dir(1) len(2 BE) bytes` records (fuzz_tls.c's
+"""Write fuzz/corpus/tls/ seeds from the corpus TLS captures (dicom_10_tls_store, the suricata-verify
+captures with TLS, and generated/tls/tls12_dicom_cert with a certificate chain): the TCP payload of each connection as `dir(1) len(2 BE) bytes` records (fuzz_tls.c's
 input format, the same as fuzz_dicom.c's), capped at 16 KiB a seed (the hellos and the first records)."""
 import os
 import struct
@@ -15,6 +15,8 @@ CAPTURES = {
                                          "input.pcap"),
     "sv_tcp_empty_sack": os.path.join(CORPUS, "public", "suricata-verify", "tests", "tcp-empty-sack",
                                       "tcp-opt.pcap"),
+    # TLS 1.2 with the server's certificate chain in clear (tls_cert.c)
+    "tls12_dicom_cert": os.path.join(CORPUS, "generated", "tls", "tls12_dicom_cert.pcap"),
 }
 OUT = os.path.join(REPO, "fuzz", "corpus", "tls")
 CAP = 16384

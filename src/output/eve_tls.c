@@ -2,7 +2,8 @@
  * eve_tls.c - the `tls` EVE object (docs/EVE.md, section tls).
  *
  * Field names are Suricata's where Suricata has the field (version, sni,
- * client_alpns, server_alpns); the rest are medsentry's and documented.
+ * client_alpns, server_alpns, ja3, ja3s, ja4, subject, issuerdn, serial,
+ * fingerprint, notbefore, notafter); the rest are medsentry's and documented.
  * Two events per connection: "handshake" (when both hellos have been seen,
  * or at close with what was seen) and "summary" (at close: records and
  * encrypted bytes).  Only the handshake event carries `sni`.
@@ -25,6 +26,61 @@ static void version(struct jw *w, const char *key, uint16_t v)
         jw_str(w, key, name);
     else
         hex16(w, key, v);
+}
+
+/* "ab:cd:..", lower case: Suricata's certificate fingerprint form. */
+static void colon_hex(struct jw *w, const char *key, const uint8_t *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char b[3 * 32];
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 3 <= sizeof(b); i++) {
+        if (i)
+            b[o++] = ':';
+        b[o++] = hex[p[i] >> 4];
+        b[o++] = hex[p[i] & 15];
+    }
+    jw_strn(w, key, b, o);
+}
+
+static void fingerprints(struct jw *w, const struct tls_session *s)
+{
+    char str[TLS_JA3_STR_MAX];
+    if (s->ch.fingerprinted) {
+        size_t n = tls_ja3_string(&s->ch, str, sizeof(str));
+        jw_open_obj(w, "ja3");
+        jw_str(w, "hash", s->ch.ja3_hash);
+        jw_strn(w, "string", str, n);
+        jw_close_obj(w);
+        jw_str(w, "ja4", s->ch.ja4);
+    }
+    if (s->sh.fingerprinted) {
+        size_t n = tls_ja3s_string(&s->sh, str, sizeof(str));
+        jw_open_obj(w, "ja3s");
+        jw_str(w, "hash", s->sh.ja3s_hash);
+        jw_strn(w, "string", str, n);
+        jw_close_obj(w);
+        jw_str(w, "ja4s", s->sh.ja4s);
+    }
+}
+
+static void certificate(struct jw *w, const struct tls_cert *c)
+{
+    if (!c->seen)
+        return;
+    jw_str(w, "subject", c->subject);
+    jw_str(w, "issuerdn", c->issuer);
+    if (c->subject_truncated || c->issuer_truncated)
+        jw_bool(w, "dn_truncated", true);
+    if (c->serial[0])
+        jw_str(w, "serial", c->serial);
+    colon_hex(w, "fingerprint", c->sha1, sizeof(c->sha1));
+    jw_hexbytes(w, "fingerprint_sha256", c->sha256, sizeof(c->sha256));
+    if (c->not_before[0])
+        jw_str(w, "notbefore", c->not_before);
+    if (c->not_after[0])
+        jw_str(w, "notafter", c->not_after);
+    jw_u64(w, "certificate_count", c->chain_len);
 }
 
 static void handshake_body(struct jw *w, const struct tls_session *s)
@@ -68,6 +124,8 @@ static void handshake_body(struct jw *w, const struct tls_session *s)
     }
     if (s->hello_retry)
         jw_bool(w, "hello_retry_request", true);
+    fingerprints(w, s);
+    certificate(w, &s->cert);
 }
 
 static void summary_body(struct jw *w, const struct tls_session *s)

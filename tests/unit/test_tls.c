@@ -5,12 +5,20 @@
  * both hellos, HelloRetryRequest, TLS 1.2 and 1.3 record counting, records
  * and handshake messages split anywhere, and the malformed cases (lengths
  * overrunning their block, extension overrun, truncation at every byte,
- * invalid records, gaps).
+ * invalid records, gaps); the fingerprints (JA3/JA3S against hand-built
+ * strings, JA4/JA4S against the published vectors of FoxIO's JA4.md and
+ * JA4S.md) and the server certificate (a certificate made here with
+ * libcrypto, split across records and segments at every byte, oversize,
+ * malformed DER).
  */
 #include "unit.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "app/app.h"
 #include "app/tls/tls.h"
@@ -510,7 +518,7 @@ static void test_tls12_flow(void **state)
     uint8_t filler[300];
     memset(filler, 0x55, sizeof(filler));
     put(&cert, filler, sizeof(filler));
-    handshake(&hs, 11, &cert);    /* Certificate, skipped */
+    handshake(&hs, 11, &cert);    /* Certificate: not a certificate_list */
     size_t cut = body.n + 4 + 10; /* the Certificate message spans two records */
     record(&s, 22, 0x0303, hs.b, cut);
     record(&s, 22, 0x0303, hs.b + cut, hs.n - cut);
@@ -522,8 +530,10 @@ static void test_tls12_flow(void **state)
     assert_int_equal(h->rec.n_tls, 1);
     assert_int_equal(h->rec.kind[0], TLS_EV_HANDSHAKE);
     tls_parser.on_close(&h->ctx, h->st);
-    assert_int_equal(h->rec.n_anom, 0);
+    assert_int_equal(h->rec.n_anom, 1);
+    assert_true(has_anom(h, "malformed_certificate"));
     const struct tls_session *ss = &h->rec.s[1];
+    assert_false(ss->cert.seen);
     assert_int_equal(tls_session_version(ss), 0x0303);
     assert_int_equal(ss->sh.cipher_suite, 0xc02f);
     assert_string_equal(ss->sh.alpn, "http/1.1");
@@ -614,6 +624,444 @@ static void test_malformed_stream(void **state)
     h_free(h);
 }
 
+/* ---- fingerprints --------------------------------------------------------------------------- */
+
+/* The ClientHello of FoxIO's JA4.md example: its 15 cipher suites and 16 extensions in wire order, its 8
+ * signature algorithms, ALPN h2, SNI, TLS 1.3 - plus GREASE in every list, which JA3 and JA4 must drop. */
+static const uint16_t spec_ciphers[] = {0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9,
+                                        0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
+static const uint16_t spec_exts[] = {0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d,
+                                     0x0005, 0x0023, 0x0012, 0x002b, 0xff01, 0x000b, 0x000a, 0x0015};
+static const uint16_t spec_sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601};
+
+struct ch_opts {
+    bool sigalgs;        /* signature_algorithms with the spec's list (else an empty list) */
+    const uint8_t *alpn; /* first ALPN name, NULL: "h2" */
+    size_t alpn_len;
+    bool no_alpn, no_sni, no_versions;
+    unsigned extra_ciphers; /* more suites after the spec's */
+};
+
+static void spec_client_hello(struct vec *v, const struct ch_opts *o)
+{
+    be16(v, 0x0303);
+    uint8_t random[32] = {0};
+    put(v, random, 32);
+    u8(v, 0);
+    unsigned nc = (unsigned)(sizeof(spec_ciphers) / 2) + 1 + o->extra_ciphers;
+    be16(v, (uint16_t)(2 * nc));
+    be16(v, 0x0a0a); /* GREASE */
+    for (size_t i = 0; i < sizeof(spec_ciphers) / 2; i++)
+        be16(v, spec_ciphers[i]);
+    for (unsigned i = 0; i < o->extra_ciphers; i++)
+        be16(v, (uint16_t)(0x0100 + i));
+    u8(v, 1);
+    u8(v, 0);
+    struct vec e = {0};
+    struct vec empty = {0};
+    ext(&e, 0x1a1a, &empty); /* GREASE extension */
+    for (size_t i = 0; i < sizeof(spec_exts) / 2; i++) {
+        struct vec d = {0};
+        switch (spec_exts[i]) {
+        case 0x0000:
+            if (o->no_sni)
+                continue;
+            ext_sni(&e, "pacs.example.org");
+            continue;
+        case 0x0010:
+            if (o->no_alpn)
+                continue;
+            if (o->alpn) {
+                be16(&d, (uint16_t)(o->alpn_len + 1));
+                u8(&d, (uint8_t)o->alpn_len);
+                put(&d, o->alpn, o->alpn_len);
+            } else {
+                static const char *const h2[] = {"h2", "http/1.1"};
+                ext_alpn(&e, h2, 2);
+                continue;
+            }
+            break;
+        case 0x000a: /* supported_groups: GREASE, x25519, secp256r1, secp384r1 */
+            be16(&d, 8);
+            be16(&d, 0x2a2a);
+            be16(&d, 29);
+            be16(&d, 23);
+            be16(&d, 24);
+            break;
+        case 0x000b: /* ec_point_formats: uncompressed */
+            u8(&d, 1);
+            u8(&d, 0);
+            break;
+        case 0x000d:
+            be16(&d, o->sigalgs ? (uint16_t)(sizeof(spec_sigalgs) + 2) : 0);
+            if (o->sigalgs) {
+                be16(&d, 0x3a3a); /* GREASE */
+                for (size_t k = 0; k < sizeof(spec_sigalgs) / 2; k++)
+                    be16(&d, spec_sigalgs[k]);
+            }
+            break;
+        case 0x002b:
+            if (o->no_versions)
+                continue;
+            u8(&d, 4);
+            be16(&d, 0x4a4a);
+            be16(&d, 0x0304);
+            break;
+        default: break;
+        }
+        ext(&e, spec_exts[i], &d);
+    }
+    be16(v, (uint16_t)e.n);
+    put(v, e.b, e.n);
+}
+
+static void parse_spec(struct tls_client_hello *ch, const struct ch_opts *o)
+{
+    struct vec v = {0};
+    spec_client_hello(&v, o);
+    const char *why = NULL;
+    assert_true(tls_parse_client_hello(ch, v.b, v.n, &why));
+    assert_true(ch->fingerprinted);
+}
+
+static void test_grease(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < 16; i++)
+        assert_true(tls_is_grease((uint16_t)(0x0a0a + 0x1010 * i)));
+    assert_false(tls_is_grease(0x0a1a));
+    assert_false(tls_is_grease(0x1a0a));
+    assert_false(tls_is_grease(0x0a0b));
+    assert_false(tls_is_grease(0x1301));
+}
+
+static void test_ja3_ja4_spec(void **state)
+{
+    (void)state;
+    struct tls_client_hello *ch = calloc(1, sizeof(*ch));
+    assert_non_null(ch);
+    struct ch_opts o = {.sigalgs = true};
+    parse_spec(ch, &o);
+    /* JA4.md, "Example": t13d1516h2_8daaf6152771_e5627efa2ab1 (GREASE in all lists left out) */
+    assert_string_equal(ch->ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    /* JA3: decimal, wire order, GREASE left out of suites, extensions and groups */
+    char s[TLS_JA3_STR_MAX];
+    tls_ja3_string(ch, s, sizeof(s));
+    assert_string_equal(s, "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,"
+                           "27-0-51-16-17513-23-45-13-5-35-18-43-65281-11-10-21,29-23-24,0");
+    /* MD5 of that string, computed apart (python3 hashlib.md5) */
+    assert_string_equal(ch->ja3_hash, "c000e2caf3a25423f9de6c8a4b12a975");
+
+    /* JA4.md: with no signature algorithms the list ends without '_': ...,4469,ff01 = 6d807ffa2a79 */
+    o.sigalgs = false;
+    parse_spec(ch, &o);
+    assert_string_equal(ch->ja4, "t13d1516h2_8daaf6152771_6d807ffa2a79");
+
+    /* no SNI: 'i', one extension fewer; no ALPN: "00"; no supported_versions: legacy_version "12" */
+    o = (struct ch_opts){.sigalgs = true, .no_sni = true, .no_alpn = true, .no_versions = true};
+    parse_spec(ch, &o);
+    assert_memory_equal(ch->ja4, "t12i151300_8daaf6152771_", 24);
+
+    /* JA4.md, "ALPN Extension Value": non-alphanumeric ends give the hex form's first and last characters */
+    static const struct {
+        uint8_t name[4];
+        size_t len;
+        const char *want;
+    } alpn[] = {
+        {{0xab}, 1, "ab"},
+        {{0xab, 0xcd}, 2, "ad"},
+        {{0x30, 0xab}, 2, "3b"},
+        {{0x30, 0x31, 0xab, 0xcd}, 4, "3d"},
+        {{0x30, 0xab, 0xcd, 0x31}, 4, "01"},
+        {{'h'}, 1, "hh"},
+    };
+    for (size_t i = 0; i < sizeof(alpn) / sizeof(alpn[0]); i++) {
+        o = (struct ch_opts){.sigalgs = true, .alpn = alpn[i].name, .alpn_len = alpn[i].len};
+        parse_spec(ch, &o);
+        assert_memory_equal(ch->ja4 + 8, alpn[i].want, 2);
+    }
+
+    /* counts stop at 99 */
+    o = (struct ch_opts){.sigalgs = true, .extra_ciphers = 120};
+    parse_spec(ch, &o);
+    assert_memory_equal(ch->ja4, "t13d9916h2_", 11);
+    free(ch);
+}
+
+static void test_ja3s_ja4s(void **state)
+{
+    (void)state;
+    /* JA4S.md's example: TLS 1.2, cipher c030, extensions 0005,0017,ff01,0000, no ALPN */
+    struct vec v = {0}, e = {0}, empty = {0};
+    be16(&v, 0x0303);
+    uint8_t random[32] = {0};
+    put(&v, random, 32);
+    u8(&v, 0);
+    be16(&v, 0xc030);
+    u8(&v, 0);
+    static const uint16_t types[] = {0x0005, 0x0017, 0xff01, 0x0000};
+    struct vec reneg = {0};
+    u8(&reneg, 0); /* renegotiation_info: empty renegotiated_connection */
+    for (size_t i = 0; i < 4; i++)
+        ext(&e, types[i], types[i] == 0xff01 ? &reneg : &empty);
+    be16(&v, (uint16_t)e.n);
+    put(&v, e.b, e.n);
+    struct tls_server_hello sh;
+    const char *why = NULL;
+    assert_true(tls_parse_server_hello(&sh, v.b, v.n, &why));
+    assert_string_equal(sh.ja4s, "t120400_c030_4e8089b08790");
+    char s[TLS_JA3S_STR_MAX];
+    tls_ja3s_string(&sh, s, sizeof(s));
+    assert_string_equal(s, "771,49200,5-23-65281-0");
+
+    /* TLS 1.3 with ALPN: the version from supported_versions, the chosen name's ends */
+    v.n = 0;
+    server_hello_body(&v, 0x0304, 0x1301, false, "http/1.1");
+    assert_true(tls_parse_server_hello(&sh, v.b, v.n, &why));
+    assert_memory_equal(sh.ja4s, "t1302h1_1301_", 13);
+    tls_ja3s_string(&sh, s, sizeof(s));
+    assert_string_equal(s, "771,4865,43-16");
+}
+
+/* A list longer than kept leaves the fingerprints out, with an anomaly. */
+static void test_list_too_long(void **state)
+{
+    (void)state;
+    struct h *h = h_new(443);
+    struct vec body = {0}, hs = {0}, c = {0};
+    struct ch_opts o = {.sigalgs = true, .extra_ciphers = TLS_CIPHERS_MAX};
+    spec_client_hello(&body, &o);
+    handshake(&hs, 1, &body);
+    record(&c, 22, 0x0301, hs.b, hs.n);
+    feed(h, 0, &c, 4096);
+    assert_true(has_anom(h, "client_hello_list_too_long"));
+    tls_parser.on_close(&h->ctx, h->st);
+    assert_false(h->rec.s[0].ch.fingerprinted);
+    assert_int_equal(h->rec.s[0].ch.n_cipher_suites, TLS_CIPHERS_MAX + 16);
+    h_free(h);
+}
+
+/* ---- certificates --------------------------------------------------------------------------- */
+
+/* A self-signed P-256 certificate made here: what a DICOM node's might say. */
+static uint8_t *make_cert(int *len)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    assert_non_null(key);
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER *serial = ASN1_INTEGER_new();
+    BIGNUM *bn = NULL;
+    assert_true(BN_hex2bn(&bn, "8A0102030405060708") > 0); /* high bit set: DER adds a leading 00 */
+    BN_to_ASN1_INTEGER(bn, serial);
+    X509_set_serialNumber(x, serial);
+    ASN1_TIME_set_string(X509_getm_notBefore(x), "990102030405Z");  /* UTCTime, YY >= 50: 1999 */
+    ASN1_TIME_set_string(X509_getm_notAfter(x), "20550102030405Z"); /* GeneralizedTime */
+    X509_NAME *n = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"DE", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"Radiologie M\xc3\xbcnchen", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"PACS01.example.org", -1, -1, 0);
+    X509_set_subject_name(x, n);
+    X509_set_issuer_name(x, n);
+    X509_set_pubkey(x, key);
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    uint8_t *der = NULL;
+    *len = i2d_X509(x, &der);
+    assert_true(*len > 0);
+    X509_NAME_free(n);
+    BN_free(bn);
+    ASN1_INTEGER_free(serial);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return der;
+}
+
+/* A growable byte buffer for flights larger than struct vec. */
+struct big {
+    uint8_t *b;
+    size_t n, cap;
+};
+
+static void big_put(struct big *v, const void *p, size_t n)
+{
+    if (v->n + n > v->cap) {
+        v->cap = (v->n + n) * 2;
+        v->b = realloc(v->b, v->cap);
+        assert_non_null(v->b);
+    }
+    memcpy(v->b + v->n, p, n);
+    v->n += n;
+}
+
+static void big_be24(struct big *v, size_t x)
+{
+    uint8_t b[3] = {(uint8_t)(x >> 16), (uint8_t)(x >> 8), (uint8_t)x};
+    big_put(v, b, 3);
+}
+
+/* ServerHello (TLS 1.2), Certificate [der, then `second` bytes of a second entry], ServerHelloDone: as a
+ * handshake stream cut into records of at most rec_max bytes. */
+static void tls12_server_flight(struct big *out, const uint8_t *der, size_t der_len, size_t second, size_t rec_max)
+{
+    struct big hs = {0};
+    struct vec body = {0}, h = {0};
+    server_hello_body(&body, 0, 0xc02f, false, NULL);
+    handshake(&h, 2, &body);
+    big_put(&hs, h.b, h.n);
+    size_t list = 3 + der_len + (second ? 3 + second : 0);
+    uint8_t t = 11;
+    big_put(&hs, &t, 1);
+    big_be24(&hs, 3 + list);
+    big_be24(&hs, list);
+    big_be24(&hs, der_len);
+    big_put(&hs, der, der_len);
+    if (second) {
+        big_be24(&hs, second);
+        for (size_t i = 0; i < second; i++)
+            big_put(&hs, "\x30", 1);
+    }
+    uint8_t done[4] = {14, 0, 0, 0};
+    big_put(&hs, done, 4);
+    for (size_t off = 0; off < hs.n; off += rec_max) {
+        size_t n = hs.n - off < rec_max ? hs.n - off : rec_max;
+        uint8_t rh[5] = {22, 3, 3, (uint8_t)(n >> 8), (uint8_t)n};
+        big_put(out, rh, 5);
+        big_put(out, hs.b + off, n);
+    }
+    free(hs.b);
+}
+
+static void check_cert(const struct tls_cert *c, const uint8_t *der, int len)
+{
+    assert_true(c->seen);
+    assert_string_equal(c->subject, "C=DE, O=Radiologie M\xc3\xbcnchen, CN=PACS01.example.org");
+    assert_string_equal(c->issuer, c->subject);
+    assert_string_equal(c->serial, "00:8A:01:02:03:04:05:06:07:08");
+    assert_string_equal(c->not_before, "1999-01-02T03:04:05");
+    assert_string_equal(c->not_after, "2055-01-02T03:04:05");
+    uint8_t d[32];
+    unsigned int dl = 0;
+    EVP_Digest(der, (size_t)len, d, &dl, EVP_sha256(), NULL);
+    assert_memory_equal(c->sha256, d, 32);
+    EVP_Digest(der, (size_t)len, d, &dl, EVP_sha1(), NULL);
+    assert_memory_equal(c->sha1, d, 20);
+    assert_int_equal(c->der_len, len);
+}
+
+static struct h *tls12_client(void)
+{
+    struct h *h = h_new(2762);
+    struct vec c = {0};
+    ch_record(&c, "pacs.example.org");
+    feed(h, 0, &c, 4096);
+    return h;
+}
+
+static void test_certificate(void **state)
+{
+    (void)state;
+    int len = 0;
+    uint8_t *der = make_cert(&len);
+    /* records of 100 bytes (the Certificate spans several), the stream cut in two at every byte */
+    struct big f = {0};
+    tls12_server_flight(&f, der, (size_t)len, 0, 100);
+    for (size_t cut = 0; cut <= f.n; cut++) {
+        struct h *h = tls12_client();
+        if (cut)
+            tls_parser.on_data(&h->ctx, h->st, 1, f.b, cut);
+        if (cut < f.n)
+            tls_parser.on_data(&h->ctx, h->st, 1, f.b + cut, f.n - cut);
+        assert_int_equal(h->rec.n_tls, 1); /* the handshake event, at the Certificate */
+        assert_int_equal(h->rec.n_anom, 0);
+        check_cert(&h->rec.s[0].cert, der, len);
+        assert_int_equal(h->rec.s[0].cert.chain_len, 1);
+        assert_string_equal(h->rec.s[0].sh.ja4s, "t120000_c02f_000000000000");
+        h_free(h);
+    }
+    /* one byte at a time, one record */
+    free(f.b);
+    f = (struct big){0};
+    tls12_server_flight(&f, der, (size_t)len, 0, 16384);
+    struct h *h = tls12_client();
+    for (size_t i = 0; i < f.n; i++)
+        tls_parser.on_data(&h->ctx, h->st, 1, f.b + i, 1);
+    assert_int_equal(h->rec.n_tls, 1);
+    check_cert(&h->rec.s[0].cert, der, len);
+    h_free(h);
+    free(f.b);
+
+    /* a Certificate message above 64 KiB: the first certificate is in the prefix kept */
+    f = (struct big){0};
+    tls12_server_flight(&f, der, (size_t)len, 80000, 16384);
+    h = tls12_client();
+    tls_parser.on_data(&h->ctx, h->st, 1, f.b, f.n);
+    assert_int_equal(h->rec.n_anom, 0);
+    check_cert(&h->rec.s[0].cert, der, len);
+    assert_int_equal(h->rec.s[0].cert.chain_len, 1); /* the second is beyond what was kept */
+    h_free(h);
+    free(f.b);
+    OPENSSL_free(der);
+
+    /* a first certificate above 64 KiB: not decoded, an anomaly, the handshake event still leaves */
+    uint8_t *huge = calloc(1, 70000);
+    assert_non_null(huge);
+    f = (struct big){0};
+    tls12_server_flight(&f, huge, 70000, 0, 16384);
+    h = tls12_client();
+    tls_parser.on_data(&h->ctx, h->st, 1, f.b, f.n);
+    assert_true(has_anom(h, "certificate_too_large"));
+    assert_int_equal(h->rec.n_tls, 1);
+    assert_false(h->rec.s[0].cert.seen);
+    h_free(h);
+    free(f.b);
+    free(huge);
+}
+
+static void test_certificate_malformed(void **state)
+{
+    (void)state;
+    int len = 0;
+    uint8_t *der = make_cert(&len);
+    /* every truncation of the DER, and every single-byte corruption of its first 40 bytes */
+    for (int cut = 1; cut < len; cut += 7) {
+        struct tls_cert c;
+        const char *why = NULL;
+        uint8_t msg[3 + 3 + 2048];
+        assert_true(len < 2048);
+        size_t n = (size_t)cut;
+        msg[0] = 0, msg[1] = (uint8_t)((3 + n) >> 8), msg[2] = (uint8_t)(3 + n);
+        msg[3] = 0, msg[4] = (uint8_t)(n >> 8), msg[5] = (uint8_t)n;
+        memcpy(msg + 6, der, n);
+        assert_false(tls_parse_certificate(&c, msg, 6 + n, &why));
+        assert_non_null(why);
+        assert_false(c.seen);
+    }
+    for (int i = 0; i < 40; i++) {
+        struct tls_cert c;
+        const char *why = NULL;
+        uint8_t msg[3 + 3 + 2048];
+        size_t n = (size_t)len;
+        msg[0] = 0, msg[1] = (uint8_t)((3 + n) >> 8), msg[2] = (uint8_t)(3 + n);
+        msg[3] = 0, msg[4] = (uint8_t)(n >> 8), msg[5] = (uint8_t)n;
+        memcpy(msg + 6, der, n);
+        msg[6 + i] ^= 0xff;
+        (void)tls_parse_certificate(&c, msg, 6 + n, &why); /* decoded or refused, never over-read (ASan) */
+        assert_true(c.seen == (why == NULL));
+    }
+    /* list shapes: empty list, an entry overrunning, an empty entry */
+    static const uint8_t empty[] = {0, 0, 0};
+    static const uint8_t overrun[] = {0, 0, 6, 0, 0, 9, 0x30, 0x03, 0x02};
+    static const uint8_t zero[] = {0, 0, 3, 0, 0, 0};
+    struct tls_cert c;
+    const char *why = NULL;
+    assert_false(tls_parse_certificate(&c, empty, sizeof(empty), &why));
+    assert_false(tls_parse_certificate(&c, overrun, sizeof(overrun), &why));
+    assert_false(tls_parse_certificate(&c, zero, sizeof(zero), &why));
+    assert_false(tls_parse_certificate(&c, zero, 2, &why));
+    OPENSSL_free(der);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +1074,12 @@ int main(void)
         cmocka_unit_test(test_tls12_flow),
         cmocka_unit_test(test_hello_retry),
         cmocka_unit_test(test_malformed_stream),
+        cmocka_unit_test(test_grease),
+        cmocka_unit_test(test_ja3_ja4_spec),
+        cmocka_unit_test(test_ja3s_ja4s),
+        cmocka_unit_test(test_list_too_long),
+        cmocka_unit_test(test_certificate),
+        cmocka_unit_test(test_certificate_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

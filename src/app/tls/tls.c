@@ -20,8 +20,17 @@
  * (Before TLS 1.3 the extensions block may be absent, RFC 5246 7.4.1.2.)
  * Extension (4.2): extension_type(2) extension_data<0..2^16-1>.
  *
- * Only the hellos are buffered (up to TLS_HELLO_MAX); every other handshake
- * message is skipped by its length.  A direction's records are protected once
+ * Only the hellos (up to TLS_HELLO_MAX) and the server's Certificate (its
+ * first TLS_CERT_MAX bytes: enough for the first certificate of any real
+ * chain) are buffered, against the app memcap; every other handshake message
+ * is skipped by its length.  Certificate (RFC 5246 7.4.2):
+ *
+ *   certificate_list<0..2^24-1>:  length(3 BE) { ASN.1Cert<1..2^24-1>: length(3 BE) DER } ...
+ *
+ * Up to TLS 1.2 the handshake event waits for what follows the ServerHello
+ * (Certificate, ServerHelloDone, or a ChangeCipherSpec when a session is
+ * resumed) so that it carries the certificate; in TLS 1.3 the certificate is
+ * protected and the event leaves with the ServerHello.  A direction's records are protected once
  * it has sent ChangeCipherSpec (TLS <= 1.2) or, in TLS 1.3, once the
  * ServerHello chose 1.3 (every later handshake record travels as opaque
  * application_data, RFC 8446 5.2); from then on only records and bytes are
@@ -42,9 +51,12 @@ static const uint8_t hrr_random[32] = {
 };
 
 /* Extension types (IANA TLS ExtensionType registry). */
-#define EXT_SERVER_NAME        0  /* RFC 6066 3 */
-#define EXT_ALPN               16 /* RFC 7301 3.1 */
-#define EXT_SUPPORTED_VERSIONS 43 /* RFC 8446 4.2.1 */
+#define EXT_SERVER_NAME          0  /* RFC 6066 3 */
+#define EXT_SUPPORTED_GROUPS     10 /* RFC 8446 4.2.7 (elliptic_curves in RFC 4492) */
+#define EXT_EC_POINT_FORMATS     11 /* RFC 8422 5.1.2 */
+#define EXT_SIGNATURE_ALGORITHMS 13 /* RFC 8446 4.2.3 */
+#define EXT_ALPN                 16 /* RFC 7301 3.1 */
+#define EXT_SUPPORTED_VERSIONS   43 /* RFC 8446 4.2.1 */
 
 struct tls_dir {
     uint8_t hdr[5];
@@ -60,8 +72,9 @@ struct tls_dir {
     uint8_t hs_hdr_len;
     uint8_t hs_type;
     uint32_t hs_len, hs_off;
-    bool hs_keep;   /* buffering this message (a hello) */
-    bool hs_broken; /* a gap inside the handshake stream: stop reading messages */
+    bool hs_keep;         /* buffering this message (a hello, or the server's Certificate) */
+    uint32_t hs_keep_len; /* bytes of it buffered: all of a hello, up to TLS_CERT_MAX of a Certificate */
+    bool hs_broken;       /* a gap inside the handshake stream: stop reading messages */
     uint8_t *hs_buf;
     uint32_t hs_cap;
 };
@@ -70,6 +83,7 @@ struct tls_state {
     struct tls_session s;
     struct tls_dir d[2];
     bool handshake_emitted;
+    bool emit_pending; /* TLS <= 1.2 ServerHello seen: the event waits for the Certificate or the hello's end */
 };
 
 /* ---- names ---------------------------------------------------------------------------------- */
@@ -95,12 +109,6 @@ uint16_t tls_session_version(const struct tls_session *s)
     if (!s->sh.seen)
         return 0;
     return s->sh.has_selected_version ? s->sh.selected_version : s->sh.legacy_version;
-}
-
-/* RFC 8701: GREASE values are 0x?a?a with both bytes equal. */
-static bool is_grease(uint16_t v)
-{
-    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
 /* ---- hello messages ------------------------------------------------------------------------- */
@@ -145,7 +153,7 @@ static bool parse_sni(struct tls_client_hello *ch, const uint8_t *p, size_t len,
 
 /* RFC 7301 3.1: ProtocolNameList protocol_name_list<2..2^16-1>; ProtocolName<1..2^8-1>. */
 static bool parse_alpn(char (*out)[TLS_ALPN_LEN_MAX + 1], uint8_t max, uint8_t *n_out, const uint8_t *p, size_t len,
-                       const char **why)
+                       const char **why, uint8_t first_last[2])
 {
     struct br b = br_init(p, len);
     uint16_t list_len = br_be16(&b);
@@ -162,12 +170,103 @@ static bool parse_alpn(char (*out)[TLS_ALPN_LEN_MAX + 1], uint8_t max, uint8_t *
             *why = "ALPN protocol name empty or running past the list";
             return false;
         }
+        if (*n_out == 0 && first_last) { /* JA4 / JA4S: the whole first name's ends, not the kept copy's */
+            first_last[0] = name[0];
+            first_last[1] = name[n - 1];
+        }
         if (*n_out < max) {
             copy_bytes(out[*n_out], TLS_ALPN_LEN_MAX + 1, name, n, NULL);
             (*n_out)++;
         }
     }
     return true;
+}
+
+/* A list of 16-bit values with a 2-byte length (supported_groups, signature_algorithms), kept up to max. */
+static bool parse_u16_list(const uint8_t *p, size_t len, uint16_t *out, uint16_t max, uint16_t *n_out, bool *truncated,
+                           const char *what_bad, const char **why)
+{
+    struct br b = br_init(p, len);
+    uint16_t n = br_be16(&b);
+    const uint8_t *list = br_take(&b, n);
+    if (!list || br_left(&b) != 0 || (n & 1)) {
+        *why = what_bad;
+        return false;
+    }
+    struct br l = br_init(list, n);
+    while (br_left(&l) > 0) {
+        uint16_t v = br_be16(&l);
+        if (*n_out < max)
+            out[(*n_out)++] = v;
+        else
+            *truncated = true;
+    }
+    return true;
+}
+
+/* RFC 8422 5.1.2: ECPointFormat ec_point_format_list<1..2^8-1>. */
+static bool parse_point_formats(struct tls_client_hello *ch, const uint8_t *p, size_t len, const char **why)
+{
+    struct br b = br_init(p, len);
+    uint8_t n = br_u8(&b);
+    const uint8_t *list = br_take(&b, n);
+    if (!list || br_left(&b) != 0) {
+        *why = "ec_point_formats list length does not match its extension";
+        return false;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (ch->n_point_formats < TLS_POINT_FORMATS_MAX)
+            ch->point_formats[ch->n_point_formats++] = list[i];
+        else
+            ch->lists_truncated = true;
+    }
+    return true;
+}
+
+/* One ClientHello extension's contents; false (and *why) when they do not parse. */
+static bool client_extension(struct tls_client_hello *ch, uint16_t type, const uint8_t *v, uint16_t n, const char **why)
+{
+    switch (type) {
+    case EXT_SERVER_NAME: ch->has_sni_ext = true; return parse_sni(ch, v, n, why);
+    case EXT_ALPN: {
+        uint8_t fl[2];
+        uint8_t before = ch->n_alpn;
+        bool ok = parse_alpn(ch->alpn, TLS_ALPN_MAX, &ch->n_alpn, v, n, why, fl);
+        if (before == 0 && ch->n_alpn > 0 && !ch->alpn0_present) {
+            ch->alpn0_present = true;
+            ch->alpn0_first = fl[0];
+            ch->alpn0_last = fl[1];
+        }
+        return ok;
+    }
+    case EXT_SUPPORTED_GROUPS:
+        return parse_u16_list(v, n, ch->groups, TLS_GROUPS_MAX, &ch->n_groups, &ch->lists_truncated,
+                              "supported_groups list length does not match its extension", why);
+    case EXT_SIGNATURE_ALGORITHMS:
+        return parse_u16_list(v, n, ch->sigalgs, TLS_SIGALGS_MAX, &ch->n_sigalgs, &ch->lists_truncated,
+                              "signature_algorithms list length does not match its extension", why);
+    case EXT_EC_POINT_FORMATS: return parse_point_formats(ch, v, n, why);
+    case EXT_SUPPORTED_VERSIONS: { /* ProtocolVersion versions<2..254> */
+        ch->has_versions_ext = true;
+        struct br s = br_init(v, n);
+        uint8_t vl = br_u8(&s);
+        if (s.err || vl != n - 1 || (vl & 1) || vl < 2) {
+            *why = "supported_versions list length does not match its extension";
+            return false;
+        }
+        for (unsigned i = 0; i < vl / 2u; i++) {
+            uint16_t ver = br_be16(&s);
+            if (tls_is_grease(ver))
+                continue;
+            if (ver > ch->highest_version)
+                ch->highest_version = ver;
+            if (ch->n_versions < TLS_VERSIONS_MAX)
+                ch->versions[ch->n_versions++] = ver;
+        }
+        return true;
+    }
+    default: return true;
+    }
 }
 
 bool tls_parse_client_hello(struct tls_client_hello *ch, const uint8_t *p, size_t len, const char **why)
@@ -186,8 +285,14 @@ bool tls_parse_client_hello(struct tls_client_hello *ch, const uint8_t *p, size_
     br_skip(&b, sid_len);
     ch->session_id_len = sid_len;
     uint16_t cs_len = br_be16(&b);
-    br_skip(&b, cs_len);
+    const uint8_t *cs = br_take(&b, cs_len);
     ch->n_cipher_suites = (uint16_t)(cs_len / 2);
+    for (unsigned i = 0; cs && i < cs_len / 2u; i++) {
+        if (ch->n_ciphers < TLS_CIPHERS_MAX)
+            ch->ciphers[ch->n_ciphers++] = rd_be16(cs + 2 * i);
+        else
+            ch->lists_truncated = true;
+    }
     uint8_t comp_len = br_u8(&b);
     br_skip(&b, comp_len);
     if (b.err) {
@@ -202,8 +307,10 @@ bool tls_parse_client_hello(struct tls_client_hello *ch, const uint8_t *p, size_
         *why = "legacy_compression_methods is empty";
         return false;
     }
-    if (br_left(&b) == 0)
-        return true; /* no extensions (TLS <= 1.2) */
+    if (br_left(&b) == 0) {
+        tls_fingerprint_client(ch); /* no extensions (TLS <= 1.2) */
+        return true;
+    }
     uint16_t ext_len = br_be16(&b);
     const uint8_t *ext = br_take(&b, ext_len);
     if (!ext) {
@@ -221,27 +328,19 @@ bool tls_parse_client_hello(struct tls_client_hello *ch, const uint8_t *p, size_
             return false;
         }
         ch->n_extensions++;
-        switch (type) {
-        case EXT_SERVER_NAME: ok = parse_sni(ch, v, n, why) && ok; break;
-        case EXT_ALPN: ok = parse_alpn(ch->alpn, TLS_ALPN_MAX, &ch->n_alpn, v, n, why) && ok; break;
-        case EXT_SUPPORTED_VERSIONS: { /* ProtocolVersion versions<2..254> */
-            struct br s = br_init(v, n);
-            uint8_t vl = br_u8(&s);
-            if (s.err || vl != n - 1 || (vl & 1) || vl < 2) {
-                *why = "supported_versions list length does not match its extension";
-                ok = false;
-                break;
-            }
-            for (unsigned i = 0; i < vl / 2u; i++) {
-                uint16_t ver = br_be16(&s);
-                if (!is_grease(ver) && ch->n_versions < TLS_VERSIONS_MAX)
-                    ch->versions[ch->n_versions++] = ver;
-            }
-            break;
-        }
-        default: break;
+        if (ch->n_exts < TLS_EXTS_MAX)
+            ch->exts[ch->n_exts++] = type;
+        else
+            ch->lists_truncated = true;
+        const char *bad = NULL;
+        if (!client_extension(ch, type, v, n, &bad) && ok) {
+            *why = bad; /* the first malformed extension is the one reported */
+            ok = false;
         }
     }
+    /* The extension framing held: the lists are what the client sent, even if one extension's contents did
+     * not parse (that one contributes its type only, as in Wireshark's JA3). */
+    tls_fingerprint_client(ch);
     if (ok && br_left(&b) != 0) {
         *why = "bytes after the extensions block";
         return false;
@@ -271,8 +370,10 @@ bool tls_parse_server_hello(struct tls_server_hello *sh, const uint8_t *p, size_
         *why = "ServerHello ends inside its fixed fields";
         return false;
     }
-    if (br_left(&b) == 0)
+    if (br_left(&b) == 0) {
+        tls_fingerprint_server(sh);
         return true;
+    }
     uint16_t ext_len = br_be16(&b);
     const uint8_t *ext = br_take(&b, ext_len);
     if (!ext) {
@@ -290,6 +391,10 @@ bool tls_parse_server_hello(struct tls_server_hello *sh, const uint8_t *p, size_
             return false;
         }
         sh->n_extensions++;
+        if (sh->n_exts < TLS_SH_EXTS_MAX)
+            sh->exts[sh->n_exts++] = type;
+        else
+            sh->exts_truncated = true;
         if (type == EXT_SUPPORTED_VERSIONS) { /* ServerHello: selected_version only */
             if (n != 2) {
                 *why = "ServerHello supported_versions is not 2 bytes";
@@ -300,9 +405,11 @@ bool tls_parse_server_hello(struct tls_server_hello *sh, const uint8_t *p, size_
             sh->selected_version = rd_be16(v);
         } else if (type == EXT_ALPN) { /* exactly one name (RFC 7301 3.1) */
             char one[1][TLS_ALPN_LEN_MAX + 1];
-            uint8_t cnt = 0;
-            if (parse_alpn(one, 1, &cnt, v, n, why) && cnt == 1) {
+            uint8_t cnt = 0, fl[2];
+            if (parse_alpn(one, 1, &cnt, v, n, why, fl) && cnt == 1) {
                 sh->has_alpn = true;
+                sh->alpn_first = fl[0];
+                sh->alpn_last = fl[1];
                 memcpy(sh->alpn, one[0], sizeof(sh->alpn));
             } else {
                 if (!*why)
@@ -311,6 +418,7 @@ bool tls_parse_server_hello(struct tls_server_hello *sh, const uint8_t *p, size_
             }
         }
     }
+    tls_fingerprint_server(sh);
     if (ok && br_left(&b) != 0) {
         *why = "bytes after the extensions block";
         return false;
@@ -406,12 +514,23 @@ static void hs_free(struct app_ctx *ctx, struct tls_dir *d)
 
 /* ---- handshake messages --------------------------------------------------------------------- */
 
+static void emit_handshake(struct app_ctx *ctx, struct tls_state *st, int dir)
+{
+    st->emit_pending = false;
+    if (st->s.ch.seen && !st->handshake_emitted) {
+        st->handshake_emitted = true;
+        emit(ctx, st, dir, TLS_EV_HANDSHAKE);
+    }
+}
+
 static void on_hello(struct app_ctx *ctx, struct tls_state *st, int dir, const uint8_t *body, uint32_t len)
 {
     const char *why = NULL;
     if (dir == 0) {
         if (!tls_parse_client_hello(&st->s.ch, body, len, &why))
             anomaly(ctx, st, dir, "malformed_client_hello", why);
+        if (st->s.ch.lists_truncated)
+            anomaly(ctx, st, dir, "client_hello_list_too_long", "a ClientHello list is longer than kept: no JA3/JA4");
         return;
     }
     if (!tls_parse_server_hello(&st->s.sh, body, len, &why))
@@ -421,13 +540,80 @@ static void on_hello(struct app_ctx *ctx, struct tls_state *st, int dir, const u
         return;
     }
     if (tls_session_version(&st->s) == 0x0304 || (tls_session_version(&st->s) & 0xff00) == 0x7f00) {
-        /* TLS 1.3: everything after the ServerHello is protected (RFC 8446 2) */
+        /* TLS 1.3: everything after the ServerHello is protected (RFC 8446 2), the certificate included */
         st->d[0].encrypted = st->d[1].encrypted = true;
+        emit_handshake(ctx, st, dir);
+        return;
     }
-    if (st->s.ch.seen && !st->handshake_emitted) {
-        st->handshake_emitted = true;
-        emit(ctx, st, dir, TLS_EV_HANDSHAKE);
+    st->emit_pending = true;
+}
+
+static void on_certificate(struct app_ctx *ctx, struct tls_state *st, const uint8_t *body, uint32_t kept, uint32_t len)
+{
+    const char *why = NULL;
+    if (!tls_parse_certificate(&st->s.cert, body, kept, &why)) {
+        if (kept < len)
+            anomaly(ctx, st, 1, "certificate_too_large", "first certificate beyond the 64 KiB kept: not decoded");
+        else
+            anomaly(ctx, st, 1, "malformed_certificate", why);
     }
+    if (st->emit_pending)
+        emit_handshake(ctx, st, 1);
+}
+
+/* Whether to buffer a handshake message of this type in this direction. */
+static bool hs_wanted(const struct tls_state *st, int dir, uint8_t type)
+{
+    if (type == (dir == 0 ? TLS_HS_CLIENT_HELLO : TLS_HS_SERVER_HELLO))
+        return true;
+    /* the server's first Certificate, once a ServerHello said TLS <= 1.2 (a 1.3 one is never in clear) */
+    return dir == 1 && type == TLS_HS_CERTIFICATE && st->s.sh.seen && !st->s.cert.seen && !st->handshake_emitted;
+}
+
+static void hs_message_start(struct app_ctx *ctx, struct tls_state *st, int dir)
+{
+    struct tls_dir *d = &st->d[dir];
+    d->hs_type = d->hs_hdr[0];
+    d->hs_len = (uint32_t)d->hs_hdr[1] << 16 | (uint32_t)d->hs_hdr[2] << 8 | d->hs_hdr[3];
+    d->hs_off = 0;
+    d->hs_keep = hs_wanted(st, dir, d->hs_type);
+    d->hs_keep_len = d->hs_len;
+    if (d->hs_keep && d->hs_type == TLS_HS_CERTIFICATE) {
+        if (d->hs_keep_len > TLS_CERT_MAX)
+            d->hs_keep_len = TLS_CERT_MAX; /* the first certificate is near the start */
+    } else if (d->hs_keep && d->hs_len > TLS_HELLO_MAX) {
+        anomaly(ctx, st, dir, "hello_too_large", "hello message larger than 64 KiB: not decoded");
+        d->hs_keep = false;
+    }
+    if (!d->hs_keep)
+        return;
+    uint32_t need = d->hs_keep_len ? d->hs_keep_len : 1;
+    if (need > d->hs_cap) {
+        hs_free(ctx, d);
+        d->hs_buf = app_alloc(ctx, need);
+        if (!d->hs_buf) {
+            anomaly(ctx, st, dir, "memcap", "no memory for a handshake message");
+            d->hs_keep = false;
+            return;
+        }
+        d->hs_cap = need;
+    }
+}
+
+static void hs_message_end(struct app_ctx *ctx, struct tls_state *st, int dir)
+{
+    struct tls_dir *d = &st->d[dir];
+    if (d->hs_keep) {
+        if (d->hs_type == TLS_HS_CERTIFICATE)
+            on_certificate(ctx, st, d->hs_buf, d->hs_keep_len, d->hs_len);
+        else
+            on_hello(ctx, st, dir, d->hs_buf, d->hs_len);
+        hs_free(ctx, d);
+    } else if (dir == 1 && d->hs_type == TLS_HS_SERVER_HELLO_DONE && st->emit_pending) {
+        emit_handshake(ctx, st, dir); /* no Certificate (anonymous or PSK key exchange) */
+    }
+    d->hs_hdr_len = 0;
+    d->hs_keep = false;
 }
 
 static void hs_bytes(struct app_ctx *ctx, struct tls_state *st, int dir, const uint8_t *p, uint32_t n)
@@ -442,45 +628,20 @@ static void hs_bytes(struct app_ctx *ctx, struct tls_state *st, int dir, const u
             n -= take;
             if (d->hs_hdr_len < 4)
                 return;
-            d->hs_type = d->hs_hdr[0];
-            d->hs_len = (uint32_t)d->hs_hdr[1] << 16 | (uint32_t)d->hs_hdr[2] << 8 | d->hs_hdr[3];
-            d->hs_off = 0;
-            uint8_t want = dir == 0 ? TLS_HS_CLIENT_HELLO : TLS_HS_SERVER_HELLO;
-            d->hs_keep = d->hs_type == want;
-            if (d->hs_keep && d->hs_len > TLS_HELLO_MAX) {
-                anomaly(ctx, st, dir, "hello_too_large", "hello message larger than 64 KiB: not decoded");
-                d->hs_keep = false;
-            }
-            if (d->hs_keep) {
-                uint32_t need = d->hs_len ? d->hs_len : 1;
-                if (need > d->hs_cap) {
-                    hs_free(ctx, d);
-                    d->hs_buf = app_alloc(ctx, need);
-                    if (!d->hs_buf) {
-                        anomaly(ctx, st, dir, "memcap", "no memory for a hello message");
-                        d->hs_keep = false;
-                    } else {
-                        d->hs_cap = need;
-                    }
-                }
-            }
+            hs_message_start(ctx, st, dir);
         } else {
             uint32_t want = d->hs_len - d->hs_off;
             uint32_t take = want < n ? want : n;
-            if (d->hs_keep)
-                memcpy(d->hs_buf + d->hs_off, p, take);
+            if (d->hs_keep && d->hs_off < d->hs_keep_len) {
+                uint32_t room = d->hs_keep_len - d->hs_off;
+                memcpy(d->hs_buf + d->hs_off, p, take < room ? take : room);
+            }
             d->hs_off += take;
             p += take;
             n -= take;
         }
-        if (d->hs_hdr_len == 4 && d->hs_off == d->hs_len) {
-            if (d->hs_keep) {
-                on_hello(ctx, st, dir, d->hs_buf, d->hs_len);
-                hs_free(ctx, d);
-            }
-            d->hs_hdr_len = 0;
-            d->hs_keep = false;
-        }
+        if (d->hs_hdr_len == 4 && d->hs_off == d->hs_len)
+            hs_message_end(ctx, st, dir);
     }
 }
 
@@ -515,6 +676,9 @@ static bool record_header(struct app_ctx *ctx, struct tls_state *st, int dir)
     }
     if (d->ctype == TLS_CT_ALERT)
         st->s.alerts[dir]++;
+    /* a resumed TLS <= 1.2 session has no Certificate: its hello ends at ChangeCipherSpec */
+    if (st->emit_pending && (d->ctype == TLS_CT_CHANGE_CIPHER_SPEC || d->ctype == TLS_CT_APPLICATION_DATA))
+        emit_handshake(ctx, st, dir);
     d->in_record = d->rec_len > 0;
     return true;
 }
