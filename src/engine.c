@@ -1,21 +1,34 @@
 /*
- * engine.c - the pipeline of one worker (see engine.h).
+ * engine.c - a run: units for the workers, the correlator's side (see engine.h).
  *
- * Per packet: count it, decode it (defragmenting as needed), find its flow,
- * then for TCP hand it to reassembly, whose in-order bytes go to the app
- * layer; for UDP the datagram goes to the app layer directly.  Flows end by
- * timeout, eviction or at the end of input; each ending flow is drained
- * (stream, then parser) and written as a `flow` event.  Timeouts and stats
- * intervals run on packet time.
+ * Units.  The reader numbers what happens: every packet, and a tick each time
+ * packet time (the running maximum of packet timestamps) has moved a second
+ * past the last tick (or the clock, live and idle).  A tick comes before the
+ * packet that caused it and goes to every worker: it is where defragmentation
+ * and flows time out and quiet flows' holes are given up.  The schedule (first
+ * packet, then each packet at least 1 s after the last tick) is the one the
+ * flow table and the defragmenter kept by themselves, so timeouts happen where
+ * they always did.
+ *
+ * Correlator.  Events arrive owned (pipeline/owned_event.h) in the merged
+ * order; anomalies pass the global gates (per-second budget, decode kinds
+ * once per second) and every event is published on the correlator's bus.  Its
+ * subscribers are the store (first, so the final stats it keeps are eve.json's),
+ * EVE, the inventory, the DNS name map and the detectors; the inventory and the
+ * detectors publish `asset` and `alert` events on the same bus, synchronously.
+ * The stats event adds up the counters and budgets of every worker and the
+ * correlator.
  */
 #include "engine.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/hash.h"
 #include "core/log.h"
 #include "files/files.h"
 
@@ -23,92 +36,153 @@
 #define MEDSENTRY_VERSION "0.0.0"
 #endif
 
-static void engine_emit(struct engine *e, enum event_type type, const struct flow *f, const struct decoded *d,
-                        enum event_dir dir, const void *body)
+/* ---- the correlator ---------------------------------------------------------------------------------------------- */
+
+/* Budgets by name, added up over the workers: cap, use, peak (the sum of the workers' peaks) and refusals. */
+struct merged_memcaps {
+    struct memcap mc[WORKER_MEMCAPS];
+    bool present[WORKER_MEMCAPS];
+};
+
+static void merge_memcaps(struct merged_memcaps *m, const struct memcap *const per[][WORKER_MEMCAPS], unsigned n)
 {
-    struct event ev = {.type = type, .ts_us = e->now_us, .flow = f, .pkt = d, .dir = dir, .body = body};
-    event_publish(&e->bus, &ev);
+    memset(m, 0, sizeof(*m));
+    for (unsigned w = 0; w < n; w++)
+        for (int i = 0; i < WORKER_MEMCAPS; i++) {
+            const struct memcap *s = per[w][i];
+            if (!s)
+                continue;
+            m->present[i] = true;
+            m->mc[i].name = s->name;
+            m->mc[i].cap += s->cap;
+            m->mc[i].used += s->used;
+            m->mc[i].peak += s->peak;
+            m->mc[i].hits += s->hits;
+        }
 }
 
-/* Decoder, stream and (through app_anomaly) parser anomalies all go to one limiter: core/anomaly.h. */
-static void on_decode_event(void *user, const struct decoded *d, enum decode_event ev)
+/*
+ * The stats event.  stats: the counters to write (the correlator's plus the workers'); per/n: the workers' budgets;
+ * anomalies: their per-kind tables, merged.
+ */
+void engine_stats_write(struct engine *e, const struct stats *stats, const struct memcap *const per[][WORKER_MEMCAPS],
+                        const uint64_t *worker_pkts, unsigned n, const struct anomaly_ctx *anomalies, bool final,
+                        uint64_t ts_us, uint64_t first_ts_us)
 {
-    struct engine *e = user;
-    anomaly_decode(&e->anomalies, e->now_us, d, ev);
-}
-
-/* --dump-streams: append a direction's bytes to <dir>/<flow_id>-to_server.bin (test and debug aid). */
-static void dump_stream(struct engine *e, const struct flow *f, int dir, const uint8_t *data, size_t len)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%" PRIu64 "-%s.bin", e->dump_dir, f->flow_id, dir ? "to_client" : "to_server");
-    FILE *fp = fopen(path, "ab");
-    if (!fp) {
-        log_warn("--dump-streams: cannot write %s: %s", path, strerror(errno));
-        e->dump_dir = NULL;
-        return;
-    }
-    fwrite(data, 1, len, fp);
-    fclose(fp);
-}
-
-static void stream_on_data(void *user, struct flow *f, int dir, const uint8_t *data, size_t len)
-{
-    struct engine *e = user;
-    if (e->dump_dir)
-        dump_stream(e, f, dir, data, len);
-    app_on_data(&e->app, f, dir, data, len);
-}
-
-static void stream_on_gap(void *user, struct flow *f, int dir, uint64_t len)
-{
-    struct engine *e = user;
-    app_on_gap(&e->app, f, dir, len);
-}
-
-static void stream_on_anomaly(void *user, struct flow *f, int dir, const char *event)
-{
-    struct engine *e = user;
-    anomaly_stream(&e->anomalies, e->now_us, f, dir, event);
-}
-
-static void on_flow_end(void *user, struct flow *f)
-{
-    struct engine *e = user;
-    if (f->ipproto == 6)
-        stream_flow_end(&e->stream, f);
-    app_on_close(&e->app, f);
-    /* As in Suricata, a flow event's timestamp is the flow's start; flow.end says when it was last seen. */
-    struct event ev = {.type = EVENT_FLOW, .ts_us = f->first_ts_us, .flow = f, .dir = EVENT_DIR_NONE, .body = f};
-    event_publish(&e->bus, &ev);
-}
-
-static void engine_stats(struct engine *e, bool final)
-{
-    const struct memcap *memcaps[10] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc,
-                                        &e->app.mc,   &e->assets.mc, &e->dns_names.mc};
-    size_t nmc = 6;
-    if (e->app.files)
-        memcaps[nmc++] = &e->app.files->mc;
+    struct merged_memcaps m;
+    merge_memcaps(&m, per, n);
+    const struct memcap *memcaps[12];
+    size_t nmc = 0;
+    for (int i = 0; i < 4; i++) /* flow, stream, defrag, app: in the order the stats event always had them */
+        if (m.present[i])
+            memcaps[nmc++] = &m.mc[i];
+    memcaps[nmc++] = &e->assets.mc;
+    memcaps[nmc++] = &e->dns_names.mc;
+    if (m.present[4])
+        memcaps[nmc++] = &m.mc[4]; /* files */
     if (e->detect)
         memcaps[nmc++] = detect_get_memcap(e->detect);
     if (e->store)
         memcaps[nmc++] = store_memcap(e->store);
+    memcaps[nmc] = NULL;
     struct stats_event se = {
-        .stats = &e->stats,
+        .stats = stats,
         .memcaps = memcaps,
-        .anomalies = &e->anomalies,
-        .uptime_us = e->now_us - e->first_ts_us,
+        .anomalies = anomalies,
+        .uptime_us = first_ts_us && ts_us > first_ts_us ? ts_us - first_ts_us : 0,
         .final = final,
-        .capture_truncated = e->capture_truncated,
+        /* set by the reader at the end: only the final stats may read them (periodic ones run on the correlator) */
+        .capture_truncated = final && e->capture_truncated,
         .live = e->live,
-        .kernel_packets = e->kernel_packets,
-        .kernel_drops = e->kernel_drops,
-        .kernel_ifdrops = e->kernel_ifdrops,
+        .kernel_packets = final ? e->kernel_packets : 0,
+        .kernel_drops = final ? e->kernel_drops : 0,
+        .kernel_ifdrops = final ? e->kernel_ifdrops : 0,
+        .n_workers = e->n_workers,
+        .worker_pkts = e->n_workers ? worker_pkts : NULL,
         .detect = detect_get_stats(e->detect),
     };
-    engine_emit(e, EVENT_STATS, NULL, NULL, EVENT_DIR_NONE, &se);
+    struct event ev = {.type = EVENT_STATS, .ts_us = ts_us, .dir = EVENT_DIR_NONE, .body = &se};
+    event_publish(&e->bus, &ev);
 }
+
+/* Stats from workers the correlator may read (inline, or after the threads are joined). */
+static void engine_stats_direct(struct engine *e, bool final)
+{
+    unsigned n = e->n_workers ? e->n_workers : 1;
+    static struct anomaly_ctx merged; /* ~15 KB: not on the stack; the correlator is one thread */
+    const struct memcap *per[1][WORKER_MEMCAPS];
+    uint64_t pkts[1];
+    struct stats total = e->stats;
+    anomaly_ctx_init(&merged, 0, NULL, NULL);
+    for (unsigned i = 0; i < n; i++) {
+        if (!final)
+            stats_merge(&total, &e->workers[i].stats);
+        worker_memcaps(&e->workers[i], per[i]);
+        pkts[i] = e->workers[i].stats.pkts;
+        anomaly_ctx_merge_tables(&merged, &e->workers[i].anomalies);
+    }
+    engine_stats_write(e, final ? &e->stats : &total, (const struct memcap *const(*)[WORKER_MEMCAPS])per, pkts, n,
+                       &merged, final, e->now_us, e->first_ts_us);
+}
+
+/* The correlator's tick: the store's batch timer, live flushing, periodic stats. */
+static void correlator_tick(struct engine *e, const struct owned_event *oe)
+{
+    uint64_t now_us = oe->ev.ts_us;
+    if (now_us > e->corr_now_us)
+        e->corr_now_us = now_us;
+    store_tick(e->store, now_us);
+    if (e->live && e->eve_open && now_us >= e->next_flush_us) {
+        fflush(e->eve.fp); /* a SIEM tailing eve.json sees events within a second */
+        e->next_flush_us = now_us + 1000000;
+    }
+    if (e->cfg->stats_interval_s) {
+        if (!e->next_stats_us)
+            e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;
+        else if (now_us >= e->next_stats_us) {
+            engine_stats_direct(e, false);
+            e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;
+        }
+    }
+}
+
+void engine_deliver(struct engine *e, struct owned_event *oe)
+{
+    if (oe->kind == OWNED_TICK)
+        correlator_tick(e, oe);
+    else if (oe->kind == OWNED_EVENT &&
+             (oe->ev.type != EVENT_ANOMALY || anomaly_global_gate(&e->anomaly, oe->ev.ts_us, oe->decode_kind)))
+        event_publish(&e->bus, &oe->ev);
+    free(oe);
+}
+
+/* ---- inline: a queue the correlator drains after each unit ---------------------------------------------------------
+ */
+
+static void inline_emit(void *user, struct owned_event *oe)
+{
+    struct engine *e = user;
+    oe->next = NULL;
+    if (e->q_tail)
+        e->q_tail->next = oe;
+    else
+        e->q_head = oe;
+    e->q_tail = oe;
+}
+
+static void inline_drain(struct engine *e)
+{
+    while (e->q_head) {
+        struct owned_event *oe = e->q_head;
+        e->q_head = oe->next;
+        if (!e->q_head)
+            e->q_tail = NULL;
+        engine_deliver(e, oe);
+    }
+}
+
+/* ---- set-up -------------------------------------------------------------------------------------------------------
+ */
 
 int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir, char *err, size_t errlen)
 {
@@ -145,28 +219,22 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         e->eve_open = true;
         event_bus_subscribe(&e->bus, EVENT_MASK_ALL, eve_on_event, &e->eve);
     }
-    anomaly_ctx_init(&e->anomalies, cfg->anomaly_rate_limit, &e->stats, &e->bus);
-    if (decode_ctx_init(&e->dec, &cfg->decode, &e->stats) < 0) {
-        snprintf(err, errlen, "cannot set up the decoder (defrag.memcap too small?)");
-        return -1;
-    }
-    e->dec.on_event = on_decode_event;
-    e->dec.user = e;
+    anomaly_global_init(&e->anomaly, cfg->anomaly_rate_limit, &e->stats);
 
-    if (flow_table_init(&e->flows, &cfg->flow, &e->stats, on_flow_end, e) < 0) {
-        snprintf(err, errlen, "cannot set up the flow table: flow.memcap is smaller than the hash (flow.hash-size)");
+    /* The packet side: one worker, inline (threads come next). */
+    e->n_workers = 0;
+    unsigned n = 1;
+    e->workers = calloc(n, sizeof(*e->workers));
+    if (!e->workers) {
+        snprintf(err, errlen, "out of memory for the worker");
         return -1;
     }
-    struct stream_sink sink = {
-        .on_data = stream_on_data, .on_gap = stream_on_gap, .on_anomaly = stream_on_anomaly, .user = e};
-    if (stream_ctx_init(&e->stream, &cfg->stream, &e->stats, &sink) < 0) {
-        snprintf(err, errlen, "cannot set up TCP reassembly");
-        return -1;
+    for (unsigned i = 0; i < n; i++) {
+        if (worker_init(&e->workers[i], i, cfg, n, dump_dir, inline_emit, e, err, errlen) < 0)
+            return -1;
     }
-    app_layer_init(&e->app, &cfg->app, &e->stats, &e->bus, cfg);
-    e->app.anomaly = &e->anomalies;
-    e->app.files = files_tracker_new(&cfg->files, &e->stats); /* SMB (later HTTP) file data: SHA-256, magic */
-    /* Consumers of events that keep per-worker state (asset inventory, detectors) are set up here. */
+
+    /* Consumers of events that keep cross-flow state (asset inventory, DNS name map, detectors): the correlator. */
     if (asset_inventory_init(&e->assets, &cfg->assets, &e->bus, &e->stats, err, errlen) < 0)
         return -1;
     struct dns_name_map_cfg ncfg = {.size = cfg->dns_name_map_size, .memcap = cfg->dns_name_map_memcap};
@@ -177,60 +245,59 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
     return 0;
 }
 
+/* ---- units ----------------------------------------------------------------------------------------------------------
+ */
+
+static void engine_tick_unit(struct engine *e)
+{
+    uint64_t seq = ++e->seq;
+    e->next_tick_us = e->now_us + 1000000;
+    worker_tick(&e->workers[0], seq, e->now_us);
+    struct owned_event *t = owned_tick_new(e->now_us);
+    if (t) {
+        t->key = (struct event_key){.seq = seq, .phase = PHASE_TICK_CORR};
+        inline_emit(e, t);
+    }
+    inline_drain(e);
+}
+
 void engine_tick(struct engine *e, uint64_t now_us)
 {
+    if (e->finished)
+        return;
     if (now_us > e->now_us)
         e->now_us = now_us;
-    now_us = e->now_us;
-    e->app.now_us = now_us; /* events of what the tick frees (timed-out holes, ended flows) carry this time */
-    if (now_us >= e->next_expire_us) {
-        decode_expire(&e->dec, now_us);
-        e->next_expire_us = now_us + 1000000;
-    }
-    store_tick(e->store, now_us);
-    stream_timeout(&e->stream, now_us); /* holes pending past stream.reassembly.gap-timeout in quiet flows */
-    flow_table_timeout(&e->flows, now_us);
-    if (e->live && e->eve_open && now_us >= e->next_flush_us) {
-        fflush(e->eve.fp); /* a SIEM tailing eve.json sees events within a second */
-        e->next_flush_us = now_us + 1000000;
-    }
-    if (e->cfg->stats_interval_s) {
-        if (!e->next_stats_us)
-            e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;
-        else if (now_us >= e->next_stats_us) {
-            engine_stats(e, false);
-            e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;
-        }
-    }
+    if (e->now_us >= e->next_tick_us)
+        engine_tick_unit(e);
 }
 
 void engine_packet(struct engine *e, const struct packet *pkt)
 {
-    struct stats *s = &e->stats;
-    s->pkts++;
-    s->bytes += pkt->wirelen;
-    if (pkt->caplen < pkt->wirelen)
-        s->truncated_pkts++;
+    if (e->finished)
+        return;
     if (!e->first_ts_us)
         e->first_ts_us = pkt->ts_us;
-    engine_tick(e, pkt->ts_us);
-
-    struct decoded d;
-    if (decode_packet(&e->dec, pkt, &d) != DECODE_OK)
-        return;
-    int dir;
-    struct flow *f = flow_packet(&e->flows, &d, &dir);
-    if (!f)
-        return;
-    if (d.ipproto == 6)
-        stream_packet(&e->stream, f, dir, &d, e->now_us);
-    else if (d.ipproto == 17 && d.payload_len)
-        app_on_data(&e->app, f, dir, d.payload, d.payload_len);
+    if (pkt->ts_us > e->now_us)
+        e->now_us = pkt->ts_us;
+    if (e->now_us >= e->next_tick_us)
+        engine_tick_unit(e);
+    uint64_t seq = ++e->seq;
+    e->pkts_read++;
+    worker_packet(&e->workers[0], seq, e->now_us, pkt);
+    inline_drain(e);
 }
 
 void engine_finish(struct engine *e)
 {
-    flow_table_flush(&e->flows, FLOW_END_SHUTDOWN);
+    if (e->finished)
+        return;
+    e->finished = true;
+    uint64_t seq = ++e->seq;
+    worker_finish(&e->workers[0], seq, e->now_us);
+    inline_drain(e);
+    unsigned n = e->n_workers ? e->n_workers : 1;
+    for (unsigned i = 0; i < n; i++)
+        stats_merge(&e->stats, &e->workers[i].stats);
     {
         char apath[1100], aerr[1200];
         snprintf(apath, sizeof(apath), "%s/assets.json", e->cfg->logdir);
@@ -242,23 +309,28 @@ void engine_finish(struct engine *e)
     for (const struct asset *a = e->assets.first; e->store && a; a = a->next)
         store_asset_final(e->store, a);
     store_flush(e->store);
-    engine_stats(e, true);
+    engine_stats_direct(e, true);
     if (e->eve_open && e->eve.fp)
         fflush(e->eve.fp);
 }
 
 void engine_free(struct engine *e)
 {
-    flow_table_free(&e->flows);
-    stream_ctx_free(&e->stream);
-    app_layer_free(&e->app);
-    files_tracker_delete(e->app.files);
-    e->app.files = NULL;
+    unsigned n = e->n_workers ? e->n_workers : 1;
+    for (unsigned i = 0; e->workers && i < n; i++)
+        worker_free(&e->workers[i]);
+    free(e->workers);
+    e->workers = NULL;
+    while (e->q_head) {
+        struct owned_event *oe = e->q_head;
+        e->q_head = oe->next;
+        free(oe);
+    }
+    e->q_tail = NULL;
     asset_inventory_free(&e->assets);
     detect_free(e->detect);
     e->detect = NULL;
     dns_name_map_free(&e->dns_names);
-    decode_ctx_free(&e->dec);
     store_close(e->store);
     e->store = NULL;
     if (e->eve_open)

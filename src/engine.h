@@ -1,60 +1,77 @@
 /*
- * engine.h - one worker's pipeline: decode -> flow -> stream -> app layer ->
- * events -> outputs, with all of its state in one struct.  Nothing here is
- * global, so N workers (each owning its flows) can run side by side later.
+ * engine.h - a run of the sensor: workers (src/worker.h: decode -> flow ->
+ * stream -> app layer, producing owned events) and one correlator that runs
+ * what is cross-flow on the events in one deterministic order: the asset
+ * inventory, the DNS name map, the detectors and the outputs (EVE, SQLite).
+ *
+ * For now one worker runs inline, on the caller's thread, and its events are
+ * handed to the correlator after each unit (packet, tick, end): the split that
+ * lets the workers move to threads (docs/DESIGN.md, "Across cores").
  */
 #ifndef MEDSENTRY_ENGINE_H
 #define MEDSENTRY_ENGINE_H
 
 #include <stdbool.h>
 
-#include "app/app.h"
 #include "assets/assets.h"
 #include "correlate/dns_name_map.h"
 #include "core/anomaly.h"
 #include "core/config.h"
 #include "core/event.h"
 #include "core/stats.h"
-#include "decode/decode.h"
 #include "detect/detect.h"
-#include "flow/flow.h"
-#include "flow/stream.h"
 #include "output/eve.h"
 #include "output/sqlite.h"
+#include "pipeline/owned_event.h"
+#include "worker.h"
 
 struct engine {
     const struct config *cfg;
+    /* The correlator's counters (EVE, store, anomaly gates 2-3); engine_finish adds every worker's into it, so
+     * after the run it holds the totals. */
     struct stats stats;
-    struct event_bus bus;
-    struct anomaly_ctx anomalies; /* the one rate-limited way out for decode, stream and parser anomalies */
-    struct decode_ctx dec;
-    struct flow_table flows;
-    struct stream_ctx stream;
-    struct app_layer app;
+    struct event_bus bus;          /* the correlator's bus: store, EVE, inventory, DNS name map, detectors */
+    struct anomaly_global anomaly; /* anomaly gates 2 and 3 (core/anomaly.h), over every worker's reports */
     struct eve_writer eve;
     bool eve_open;
     struct store *store;           /* <logdir>/medsentry.db (src/output/sqlite.c); NULL when off or not openable */
     struct asset_inventory assets; /* imaging asset inventory (src/assets/) */
     struct detect_ctx *detect;     /* detectors (src/detect/); NULL when detect.enabled is no */
     struct dns_name_map dns_names; /* IP -> name from DNS answers (src/correlate/) */
-    const char *dump_dir;          /* --dump-streams: reassembled bytes per flow and direction */
-    uint64_t first_ts_us, now_us;  /* packet time */
+    uint64_t first_ts_us, now_us;  /* packet time (the reader's: running maximum) */
+    uint64_t corr_now_us;          /* packet time of the correlator's last tick */
     uint64_t next_stats_us;
-    uint64_t next_expire_us;
     uint64_t next_flush_us; /* live: EVE is flushed once a second */
     bool capture_truncated;
     /* live capture: set by the caller before the first packet; kernel counters filled before the final stats */
     bool live;
     uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
+
+    /* the packet side */
+    unsigned n_workers; /* worker threads; 0 = inline (one worker on the caller's thread) */
+    struct worker *workers;
+    uint64_t seq;          /* units numbered so far (packets and ticks) */
+    uint64_t pkts_read;    /* packets handed to engine_packet (the reader's count) */
+    uint64_t next_tick_us; /* packet time of the next tick */
+    bool finished;
+    struct owned_event *q_head, *q_tail; /* inline: events waiting for the correlator */
+    const char *dump_dir;
 };
 
-/* 0 on success; -1 with one sentence in err. */
+/* 0 on success; -1 with one sentence in err.  Threads start with the first packet or tick. */
 int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir, char *err, size_t errlen);
 void engine_packet(struct engine *e, const struct packet *pkt);
 /* Packet time moves without packets (live capture, idle link). */
 void engine_tick(struct engine *e, uint64_t now_us);
-/* End of input: end every flow, write the final stats, flush outputs. */
+/* End of input: end every flow, write the final stats, flush outputs (threads joined). */
 void engine_finish(struct engine *e);
 void engine_free(struct engine *e);
+
+/* The correlator side, for src/pipeline/threads.c: one owned event (or tick) in the merged order; frees it. */
+void engine_deliver(struct engine *e, struct owned_event *oe);
+/* The stats event: the counters given, the workers' budgets (per, n) and packets, their anomaly tables merged. */
+void engine_stats_write(struct engine *e, const struct stats *stats, const struct memcap *const per[][WORKER_MEMCAPS],
+                        const uint64_t *worker_pkts, unsigned n, const struct anomaly_ctx *anomalies, bool final,
+                        uint64_t ts_us, uint64_t first_ts_us);
 
 #endif

@@ -211,11 +211,11 @@ static int run(struct engine *e, struct source *src, const char *name)
         if (r == SOURCE_TRUNCATED) {
             log_warn("%s: capture is truncated: the last packet is cut off (%s); the %llu complete packets "
                      "before it were analysed",
-                     name, src->err, (unsigned long long)e->stats.pkts);
+                     name, src->err, (unsigned long long)e->pkts_read);
             e->capture_truncated = true;
             break;
         }
-        log_error("%s: read error after %llu packets: %s", name, (unsigned long long)e->stats.pkts, src->err);
+        log_error("%s: read error after %llu packets: %s", name, (unsigned long long)e->pkts_read, src->err);
         rc = 1;
         break;
     }

@@ -20,6 +20,7 @@ void anomaly_ctx_init(struct anomaly_ctx *ac, uint32_t rate_limit, struct stats 
     ac->rate_limit = rate_limit;
     ac->stats = stats;
     ac->bus = bus;
+    ac->publishing_decode_kind = -1;
 }
 
 /* Slot of name in t, interning it at first use; cap - 1 ("other") once cap - 1 names are interned. */
@@ -46,19 +47,24 @@ static void table_count(struct anomaly_table *t, uint32_t cap, uint32_t slot)
 }
 
 /* The rate gate: one more event in the second of ts_us, if the budget has room. */
-static bool budget_take(struct anomaly_ctx *ac, uint64_t ts_us)
+static bool budget_take_in(uint32_t rate_limit, uint64_t *window_s, uint32_t *window_events, uint64_t ts_us)
 {
-    if (!ac->rate_limit)
+    if (!rate_limit)
         return true;
     uint64_t sec = ts_us / 1000000;
-    if (sec > ac->window_s) { /* packet time never goes back on the engine's clock; if it did, no reset */
-        ac->window_s = sec;
-        ac->window_events = 0;
+    if (sec > *window_s) { /* packet time never goes back on the engine's clock; if it did, no reset */
+        *window_s = sec;
+        *window_events = 0;
     }
-    if (ac->window_events >= ac->rate_limit)
+    if (*window_events >= rate_limit)
         return false;
-    ac->window_events++;
+    (*window_events)++;
     return true;
+}
+
+static bool budget_take(struct anomaly_ctx *ac, uint64_t ts_us)
+{
+    return budget_take_in(ac->rate_limit, &ac->window_s, &ac->window_events, ts_us);
 }
 
 /*
@@ -74,7 +80,13 @@ static void anomaly_gate(struct anomaly_ctx *ac, const struct event *ev, uint64_
     uint64_t sec1 = ev->ts_us / 1000000 + 1;
     if (bitmap && (*bitmap & bit))
         r = GATE_REPEAT;
-    else if (sec_seen && *sec_seen == sec1)
+    else if (ac->local_only) {
+        /* gates 2 and 3 are the correlator's: anomaly_global_gate() */
+        if (bitmap)
+            *bitmap |= bit;
+        event_publish(ac->bus, ev);
+        return;
+    } else if (sec_seen && *sec_seen == sec1)
         r = GATE_REPEAT;
     else if (!budget_take(ac, ev->ts_us))
         r = GATE_RATE;
@@ -101,7 +113,9 @@ void anomaly_decode(struct anomaly_ctx *ac, uint64_t ts_us, const struct decoded
         .type = "decode", .layer = decode_event_layer(e), .event = decode_event_name(e), .detail = NULL};
     struct event ev = {
         .type = EVENT_ANOMALY, .ts_us = ts_us, .flow = NULL, .pkt = d, .dir = EVENT_DIR_NONE, .body = &a};
+    ac->publishing_decode_kind = (int)e;
     anomaly_gate(ac, &ev, NULL, 0, &ac->decode_sec[e]);
+    ac->publishing_decode_kind = -1;
 }
 
 void anomaly_stream(struct anomaly_ctx *ac, uint64_t ts_us, struct flow *f, int dir, const char *event)
@@ -131,4 +145,49 @@ void anomaly_applayer(struct anomaly_ctx *ac, uint64_t ts_us, struct flow *f, en
     struct anomaly_event a = {.type = "applayer", .layer = layer, .event = event, .detail = detail};
     struct event ev = {.type = EVENT_ANOMALY, .ts_us = ts_us, .flow = f, .pkt = NULL, .dir = dir, .body = &a};
     anomaly_gate(ac, &ev, f ? &f->anomaly_written : NULL, 1ull << (ANOMALY_APP_BIT0 + slot), NULL);
+}
+
+void anomaly_global_init(struct anomaly_global *g, uint32_t rate_limit, struct stats *stats)
+{
+    memset(g, 0, sizeof(*g));
+    g->rate_limit = rate_limit;
+    g->stats = stats;
+}
+
+bool anomaly_global_gate(struct anomaly_global *g, uint64_t ts_us, int decode_kind)
+{
+    uint64_t sec1 = ts_us / 1000000 + 1;
+    if (decode_kind >= 0 && decode_kind < DEV__COUNT && g->decode_sec[decode_kind] == sec1) {
+        g->stats->anomaly_suppressed_repeat++;
+        return false;
+    }
+    if (!budget_take_in(g->rate_limit, &g->window_s, &g->window_events, ts_us)) {
+        g->stats->anomaly_suppressed_rate++;
+        return false;
+    }
+    if (decode_kind >= 0 && decode_kind < DEV__COUNT)
+        g->decode_sec[decode_kind] = sec1;
+    g->stats->anomaly_events++;
+    return true;
+}
+
+static void table_merge(struct anomaly_table *dst, const struct anomaly_table *src, uint32_t cap)
+{
+    for (uint32_t i = 0; i < src->n; i++) {
+        uint32_t slot = table_slot(dst, cap, src->layer, src->name[i]);
+        if (slot < cap - 1)
+            dst->count[slot] += src->count[i];
+        else
+            dst->other += src->count[i];
+    }
+    if (!dst->layer)
+        dst->layer = src->layer;
+    dst->other += src->other;
+}
+
+void anomaly_ctx_merge_tables(struct anomaly_ctx *dst, const struct anomaly_ctx *src)
+{
+    table_merge(&dst->stream, &src->stream, ANOMALY_STREAM_KINDS);
+    for (int i = 0; i < ANOMALY_PARSERS; i++)
+        table_merge(&dst->app[i], &src->app[i], ANOMALY_APP_KINDS);
 }

@@ -42,6 +42,7 @@
 #ifndef MEDSENTRY_CORE_ANOMALY_H
 #define MEDSENTRY_CORE_ANOMALY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/event.h"
@@ -71,7 +72,28 @@ struct anomaly_ctx {
     uint64_t decode_sec[DEV__COUNT]; /* 1 + the second a decode kind was last written; 0 = never */
     struct anomaly_table stream;     /* capacity ANOMALY_STREAM_KINDS */
     struct anomaly_table app[ANOMALY_PARSERS];
+    /* A worker of a threaded run applies gate 1 only (the flow is its own) and publishes every report that passes
+     * it; gates 2 and 3 are global and applied by the correlator (struct anomaly_global), so that what is written
+     * does not depend on how flows are spread over workers.  A kind is then marked written in its flow when it
+     * passes gate 1, even if gate 3 stops it later. */
+    bool local_only;
+    int publishing_decode_kind; /* during a publish of a decode anomaly: its enum decode_event; else -1 */
 };
+
+/* Gates 2 and 3 on the correlator (see local_only above); counts anomaly_events and the suppressed ones. */
+struct anomaly_global {
+    uint32_t rate_limit;
+    struct stats *stats;
+    uint64_t window_s;
+    uint32_t window_events;
+    uint64_t decode_sec[DEV__COUNT];
+};
+
+void anomaly_global_init(struct anomaly_global *g, uint32_t rate_limit, struct stats *stats);
+/* True if an anomaly event at ts_us (decode_kind: its enum decode_event, or -1 in a flow) may be written. */
+bool anomaly_global_gate(struct anomaly_global *g, uint64_t ts_us, int decode_kind);
+/* Add src's per-kind tables into dst, by name (the stats event of a run with several workers). */
+void anomaly_ctx_merge_tables(struct anomaly_ctx *dst, const struct anomaly_ctx *src);
 
 void anomaly_ctx_init(struct anomaly_ctx *ac, uint32_t rate_limit, struct stats *stats, const struct event_bus *bus);
 

@@ -72,6 +72,8 @@ struct stats_event {
     bool live;                           /* kernel counters below are valid */
     uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
     const struct detect_stats *detect; /* alerts by signature, suppressed; NULL without detection */
+    unsigned n_workers;                /* worker threads (0: inline) */
+    const uint64_t *worker_pkts;       /* packets each worker thread had; NULL inline */
 };
 
 typedef void (*event_fn)(void *user, const struct event *ev);

@@ -162,4 +162,8 @@ struct stats {
     uint64_t events_dropped;     /* serialisation failures (e.g. write error) */
 };
 
+/* Add every counter of src into dst (the workers' and the correlator's counters of a threaded run).  Peaks and
+ * gauges add up too: flows_active_peak of the sum is the sum of the workers' peaks, an upper bound. */
+void stats_merge(struct stats *dst, const struct stats *src);
+
 #endif

@@ -87,6 +87,8 @@ struct flow {
     struct app_flow app;
 
     uint64_t anomaly_written; /* a bit per anomaly kind already written as an event (core/anomaly.h) */
+    uint64_t last_seq;        /* sequence number of its last packet (the reader's): the order of the LRU list,
+                               * which orders the events of flows ending at one tick across workers */
 
     enum flow_end_reason end_reason;
     bool ending; /* being torn down: no more events into it */
