@@ -3,6 +3,7 @@
 #   make            release build: build/medsentry (-O2)
 #   make demo       install what is missing, build, analyse the bundled sample capture
 #   make test       install what is missing, build release + ASan/UBSan, run every test under both
+#   make tsan       ThreadSanitizer build: the ring/merge unit test and the thread-count integration test under it
 #   make bench      throughput and memory against a bare libpcap loop and tshark (not part of test)
 #   make fuzz       run the libFuzzer harnesses for a while (FUZZ_SECONDS per harness)
 #   make CC=clang   any target with clang instead of gcc
@@ -11,9 +12,10 @@ CC      ?= gcc
 CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 INC     := -Isrc
-LIBS    := -lpcap -lyaml -lcrypto -lxxhash -lm $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
-RELEASE_CFLAGS := -O2 -g $(CSTD) $(WARN) $(INC)
-ASAN_CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all $(CSTD) $(WARN) $(INC)
+LIBS    := -pthread -lpcap -lyaml -lcrypto -lxxhash -lm $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+RELEASE_CFLAGS := -O2 -g -pthread $(CSTD) $(WARN) $(INC)
+ASAN_CFLAGS    := -O1 -g -pthread -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all $(CSTD) $(WARN) $(INC)
+TSAN_CFLAGS    := -O1 -g -pthread -fno-omit-frame-pointer -fsanitize=thread $(CSTD) $(WARN) $(INC)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -29,10 +31,12 @@ REL_OBJS  := $(SRCS:%.c=$(B)/release/%.o)
 ASAN_OBJS := $(SRCS:%.c=$(B)/asan/%.o)
 REL_LIB   := $(LIB_SRCS:%.c=$(B)/release/%.o)
 ASAN_LIB  := $(LIB_SRCS:%.c=$(B)/asan/%.o)
+TSAN_OBJS := $(SRCS:%.c=$(B)/tsan/%.o)
+TSAN_LIB  := $(LIB_SRCS:%.c=$(B)/tsan/%.o)
 UNIT_REL  := $(UNIT_SRCS:tests/unit/%.c=$(B)/release/tests/%)
 UNIT_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/%)
 
-.PHONY: all release asan deps deps-test deps-bench test unit integration demo bench fuzz clean format check-format clang-check
+.PHONY: all release asan tsan deps deps-test deps-bench test unit integration demo bench fuzz clean format check-format clang-check
 .DEFAULT_GOAL := release
 
 all: release
@@ -44,6 +48,24 @@ $(B)/medsentry: $(REL_OBJS)
 
 $(B)/asan/medsentry: $(ASAN_OBJS)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tsan/medsentry: $(TSAN_OBJS)
+	$(CC) $(TSAN_CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tsan/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_CFLAGS) -DMEDSENTRY_VERSION='"$(VERSION)"' -DMEDSENTRY_GIT_REV='"$(GIT_REV)"' -c -o $@ $<
+
+$(B)/tsan/tests/%: tests/unit/%.c tests/unit/unit.h $(TSAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_CFLAGS) -Itests/unit -o $@ $< $(TSAN_LIB) $(LIBS) -lcmocka
+
+# ThreadSanitizer: the ring, merge and clone unit test, then every corpus capture with 1, 2 and 4 worker threads.
+# A data race is a failure (halt_on_error); separate from `make test` (the CI runs it on its own line).
+tsan: deps-test
+	@$(MAKE) --no-print-directory $(B)/tsan/medsentry $(B)/tsan/tests/test_ring
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" $(B)/tsan/tests/test_ring
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" TESTS=threads tests/integration/run.sh $(B)/tsan/medsentry
 
 $(B)/release/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

@@ -31,6 +31,7 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "files/files.h"
+#include "pipeline/threads.h"
 
 #ifndef MEDSENTRY_VERSION
 #define MEDSENTRY_VERSION "0.0.0"
@@ -110,8 +111,8 @@ static void engine_stats_direct(struct engine *e, bool final)
 {
     unsigned n = e->n_workers ? e->n_workers : 1;
     static struct anomaly_ctx merged; /* ~15 KB: not on the stack; the correlator is one thread */
-    const struct memcap *per[1][WORKER_MEMCAPS];
-    uint64_t pkts[1];
+    const struct memcap *per[ENGINE_MAX_WORKERS][WORKER_MEMCAPS];
+    uint64_t pkts[ENGINE_MAX_WORKERS];
     struct stats total = e->stats;
     anomaly_ctx_init(&merged, 0, NULL, NULL);
     for (unsigned i = 0; i < n; i++) {
@@ -140,7 +141,10 @@ static void correlator_tick(struct engine *e, const struct owned_event *oe)
         if (!e->next_stats_us)
             e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;
         else if (now_us >= e->next_stats_us) {
-            engine_stats_direct(e, false);
+            if (e->mt)
+                engine_mt_stats(e, now_us, oe->aux); /* from the workers' snapshots sent with this tick */
+            else
+                engine_stats_direct(e, false);
             e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;
         }
     }
@@ -148,6 +152,10 @@ static void correlator_tick(struct engine *e, const struct owned_event *oe)
 
 void engine_deliver(struct engine *e, struct owned_event *oe)
 {
+    if (oe->kind == OWNED_WSTATS) {
+        engine_mt_keep_snapshot(e, oe); /* takes it */
+        return;
+    }
     if (oe->kind == OWNED_TICK)
         correlator_tick(e, oe);
     else if (oe->kind == OWNED_EVENT &&
@@ -221,16 +229,20 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
     }
     anomaly_global_init(&e->anomaly, cfg->anomaly_rate_limit, &e->stats);
 
-    /* The packet side: one worker, inline (threads come next). */
-    e->n_workers = 0;
-    unsigned n = 1;
+    /* The packet side: one worker per thread, or one inline. */
+    e->n_workers = cfg->threading_workers;
+    if (e->n_workers > ENGINE_MAX_WORKERS)
+        e->n_workers = ENGINE_MAX_WORKERS;
+    unsigned n = e->n_workers ? e->n_workers : 1;
     e->workers = calloc(n, sizeof(*e->workers));
     if (!e->workers) {
-        snprintf(err, errlen, "out of memory for the worker");
+        snprintf(err, errlen, "out of memory for %u workers", n);
         return -1;
     }
     for (unsigned i = 0; i < n; i++) {
-        if (worker_init(&e->workers[i], i, cfg, n, dump_dir, inline_emit, e, err, errlen) < 0)
+        worker_emit_fn emit = e->n_workers ? engine_mt_emit : inline_emit;
+        void *user = e->n_workers ? NULL : e; /* threaded: engine_mt_init gives each worker its queue */
+        if (worker_init(&e->workers[i], i, cfg, n, dump_dir, emit, user, err, errlen) < 0)
             return -1;
     }
 
@@ -242,6 +254,8 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         return -1;
     if (cfg->detect.enabled && !(e->detect = detect_new(&cfg->detect, &e->bus, err, errlen)))
         return -1;
+    if (e->n_workers && engine_mt_init(e, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -252,6 +266,10 @@ static void engine_tick_unit(struct engine *e)
 {
     uint64_t seq = ++e->seq;
     e->next_tick_us = e->now_us + 1000000;
+    if (e->mt) {
+        engine_mt_tick(e, seq, e->now_us);
+        return;
+    }
     worker_tick(&e->workers[0], seq, e->now_us);
     struct owned_event *t = owned_tick_new(e->now_us);
     if (t) {
@@ -269,6 +287,8 @@ void engine_tick(struct engine *e, uint64_t now_us)
         e->now_us = now_us;
     if (e->now_us >= e->next_tick_us)
         engine_tick_unit(e);
+    else if (e->mt)
+        engine_mt_idle(e); /* hand over what the batches hold: a quiet link does not hold events back */
 }
 
 void engine_packet(struct engine *e, const struct packet *pkt)
@@ -283,6 +303,10 @@ void engine_packet(struct engine *e, const struct packet *pkt)
         engine_tick_unit(e);
     uint64_t seq = ++e->seq;
     e->pkts_read++;
+    if (e->mt) {
+        engine_mt_packet(e, seq, pkt);
+        return;
+    }
     worker_packet(&e->workers[0], seq, e->now_us, pkt);
     inline_drain(e);
 }
@@ -293,8 +317,12 @@ void engine_finish(struct engine *e)
         return;
     e->finished = true;
     uint64_t seq = ++e->seq;
-    worker_finish(&e->workers[0], seq, e->now_us);
-    inline_drain(e);
+    if (e->mt) {
+        engine_mt_finish(e, seq); /* every worker ends its flows, the correlator writes all; threads joined */
+    } else {
+        worker_finish(&e->workers[0], seq, e->now_us);
+        inline_drain(e);
+    }
     unsigned n = e->n_workers ? e->n_workers : 1;
     for (unsigned i = 0; i < n; i++)
         stats_merge(&e->stats, &e->workers[i].stats);
@@ -316,6 +344,7 @@ void engine_finish(struct engine *e)
 
 void engine_free(struct engine *e)
 {
+    engine_mt_free(e); /* threads stopped and joined if they still run (an error path) */
     unsigned n = e->n_workers ? e->n_workers : 1;
     for (unsigned i = 0; e->workers && i < n; i++)
         worker_free(&e->workers[i]);

@@ -1,12 +1,16 @@
 /*
- * engine.h - a run of the sensor: workers (src/worker.h: decode -> flow ->
+ * engine.h - a run of the sensor: N workers (src/worker.h: decode -> flow ->
  * stream -> app layer, producing owned events) and one correlator that runs
  * what is cross-flow on the events in one deterministic order: the asset
  * inventory, the DNS name map, the detectors and the outputs (EVE, SQLite).
  *
- * For now one worker runs inline, on the caller's thread, and its events are
- * handed to the correlator after each unit (packet, tick, end): the split that
- * lets the workers move to threads (docs/DESIGN.md, "Across cores").
+ * Inline (no threads: cfg->threading_workers 0): one worker runs on the
+ * caller's thread and its events are handed to the correlator after each
+ * unit.  Threaded (N >= 1): the caller's thread is the reader (it hashes each
+ * packet to a worker and copies it into that worker's batch), N worker threads
+ * and one correlator thread (src/pipeline/threads.c).  The same units, keys
+ * and gates in both, so eve.json is the same whatever N (docs/DESIGN.md,
+ * "Across cores").
  */
 #ifndef MEDSENTRY_ENGINE_H
 #define MEDSENTRY_ENGINE_H
@@ -24,6 +28,8 @@
 #include "output/sqlite.h"
 #include "pipeline/owned_event.h"
 #include "worker.h"
+
+struct engine_mt; /* src/pipeline/threads.c */
 
 struct engine {
     const struct config *cfg;
@@ -55,6 +61,7 @@ struct engine {
     uint64_t next_tick_us; /* packet time of the next tick */
     bool finished;
     struct owned_event *q_head, *q_tail; /* inline: events waiting for the correlator */
+    struct engine_mt *mt;                /* threaded: rings, threads (NULL inline) */
     const char *dump_dir;
 };
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/query.h"
 #include "core/config.h"
@@ -26,6 +27,7 @@
 #include "core/phi.h"
 #include "core/log.h"
 #include "engine.h"
+#include "pipeline/threads.h"
 #include "source/source.h"
 
 #ifndef MEDSENTRY_VERSION
@@ -68,6 +70,8 @@ static void usage(FILE *fp)
             "  --dump-streams DIR write each TCP direction's reassembled bytes to DIR (debugging, tests)\n"
             "  --extract-files DIR write each complete file carried by SMB or HTTP to DIR/<sha256> (once; size cap:\n"
             "                     files.extract-max-size)\n"
+            "  --threads N        worker threads (default: threading.workers, else the online CPUs); the output is\n"
+            "                     the same for every N\n"
             "  -v                 more messages on stderr;  -q  errors only\n"
             "  -h, --help         this help\n"
             "  -V, --version      print the version\n"
@@ -78,7 +82,7 @@ static void usage(FILE *fp)
 }
 
 struct cli {
-    const char *read_file, *iface, *logdir, *config_file, *dump_dir, *extract_dir;
+    const char *read_file, *iface, *logdir, *config_file, *dump_dir, *extract_dir, *threads;
     bool test_config, log_phi;
     int verbosity;
     char *bpf;
@@ -95,6 +99,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
         {"log-phi", no_argument, NULL, 2},
         {"dump-streams", required_argument, NULL, 3},
         {"extract-files", required_argument, NULL, 4},
+        {"threads", required_argument, NULL, 5},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -120,6 +125,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
         case 2: c->log_phi = true; break;
         case 3: c->dump_dir = optarg; break;
         case 4: c->extract_dir = optarg; break;
+        case 5: c->threads = optarg; break;
         case '?':
             if (optopt)
                 log_error("option -%c: %s (see --help)", optopt,
@@ -311,6 +317,20 @@ int main(int argc, char **argv)
     }
     if (c.logdir)
         snprintf(cfg.logdir, sizeof(cfg.logdir), "%s", c.logdir);
+    if (c.threads) {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(c.threads, &end, 10);
+        if (errno || end == c.threads || *end || n < 1 || n > ENGINE_MAX_WORKERS) {
+            log_error("--threads %s: expected a number of worker threads from 1 to %d", c.threads, ENGINE_MAX_WORKERS);
+            return 2;
+        }
+        cfg.threading_workers = (uint32_t)n;
+    }
+    if (!cfg.threading_workers) { /* threading.workers 0: one worker thread per online CPU */
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg.threading_workers = ncpu < 1 ? 1 : ncpu > ENGINE_MAX_WORKERS ? ENGINE_MAX_WORKERS : (uint32_t)ncpu;
+    }
     if (c.log_phi)
         cfg.log_phi = true;
     if (c.extract_dir) {

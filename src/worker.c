@@ -71,7 +71,8 @@ static int held_cmp(const void *a, const void *b)
 static void release_held(struct worker *w)
 {
     w->holding = false;
-    qsort(w->hold, w->n_hold, sizeof(*w->hold), held_cmp);
+    if (w->n_hold > 1)
+        qsort(w->hold, w->n_hold, sizeof(*w->hold), held_cmp);
     for (size_t i = 0; i < w->n_hold; i++)
         w->emit(w->emit_user, w->hold[i]);
     w->n_hold = 0;
@@ -184,6 +185,8 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg, unsigne
     app_layer_init(&w->app, &w->cfg.app, &w->stats, &w->bus, &w->cfg);
     w->app.anomaly = &w->anomalies;
     w->app.files = files_tracker_new(&w->cfg.files, &w->stats); /* SMB and HTTP file data: SHA-256, magic */
+    if (w->app.files) /* --extract-files: temporary names are <pid>-<seq>; each worker numbers in its own range */
+        w->app.files->extract_seq = (uint64_t)id << 48;
     return 0;
 }
 

@@ -57,6 +57,9 @@ struct config {
     bool promisc;              /* live capture */
 
     uint32_t anomaly_rate_limit; /* anomaly.rate-limit: anomaly events per second of packet time; 0 = no budget */
+    /* threading.workers: worker threads (0 here = auto: main.c resolves it to the online CPUs before
+     * engine_init; an engine given 0 runs inline, on the caller's thread, as the fuzz harness does) */
+    uint32_t threading_workers;
 };
 
 void config_defaults(struct config *c);

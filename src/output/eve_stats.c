@@ -241,4 +241,15 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "events_written", s->events_written);
     jw_u64(w, "events_dropped", s->events_dropped);
     jw_close_obj(w);
+
+    /* threaded runs: packets per worker thread (how evenly the address-pair hash spread them) */
+    if (se->n_workers && se->worker_pkts) {
+        jw_open_obj(w, "threading");
+        jw_u64(w, "workers", se->n_workers);
+        jw_open_arr(w, "worker_packets");
+        for (unsigned i = 0; i < se->n_workers; i++)
+            jw_u64(w, NULL, se->worker_pkts[i]);
+        jw_close_arr(w);
+        jw_close_obj(w);
+    }
 }

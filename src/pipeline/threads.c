@@ -1,0 +1,422 @@
+/*
+ * threads.c - reader, workers and correlator on threads (see threads.h).
+ */
+#include "pipeline/threads.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/ring.h"
+#include "engine.h"
+#include "pipeline/merge.h"
+#include "pipeline/packet_hash.h"
+
+enum mt_unit { MT_PACKET, MT_TICK };
+
+struct mt_entry {
+    uint64_t seq;
+    uint64_t now_us; /* the reader's packet time */
+    uint64_t ts_us;  /* packet: its timestamp; tick: the first packet's time (uptime of periodic stats) */
+    uint32_t caplen, wirelen, off;
+    int linktype;
+    uint8_t kind; /* enum mt_unit */
+};
+
+struct mt_batch {
+    uint32_t n, used;
+    uint64_t end_seq; /* every unit up to this one was given out in this round */
+    bool end;         /* the end of input: worker_finish(end_seq) after the entries */
+    uint64_t now_us;  /* the reader's packet time when the round went out */
+    struct mt_entry e[MT_BATCH_ENTRIES];
+    uint8_t data[MT_BATCH_BYTES];
+};
+
+struct mt_worker {
+    struct engine *e;
+    struct worker *w;
+    unsigned id;
+    bool snapshots;       /* periodic stats are on: send the counters with every tick */
+    struct ring in;       /* reader -> worker: batches to process */
+    struct ring back;     /* worker -> reader: processed batches, to be filled again */
+    struct ring out;      /* worker -> correlator: owned events */
+    struct mt_batch *cur; /* reader: the batch being filled */
+    struct mt_batch *batches[MT_BATCHES];
+    pthread_t thread;
+    _Alignas(RING_CACHELINE) _Atomic uint64_t watermark; /* every unit up to it is processed and its events queued */
+};
+
+/* A worker's counters at a tick (OWNED_WSTATS); the owned_event comes first, so free() of it frees all. */
+struct mt_snapshot {
+    struct owned_event oe;
+    unsigned worker;
+    struct stats stats;
+    struct memcap mc[WORKER_MEMCAPS];
+    bool has[WORKER_MEMCAPS];
+    struct anomaly_ctx anomalies;
+};
+
+struct engine_mt {
+    unsigned n;
+    struct mt_worker *mw;
+    pthread_t corr;
+    bool started, joined;
+    uint32_t round_units;
+    uint64_t last_seq;                            /* the last unit put into a batch */
+    struct merge merge;                           /* correlator: the workers' queues in key order */
+    struct mt_snapshot *snap[ENGINE_MAX_WORKERS]; /* correlator: each worker's latest counters */
+};
+
+/* Waiting: a few yields, then short sleeps (the machine may have fewer cores than threads). */
+static void backoff(unsigned *spins)
+{
+    if (++*spins < 16) {
+        sched_yield();
+        return;
+    }
+    struct timespec ts = {0, *spins < 64 ? 20000 : 200000};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- workers -------------------------------------------------------------------------------------------------- */
+
+void engine_mt_emit(void *user, struct owned_event *oe)
+{
+    struct mt_worker *m = user;
+    unsigned spins = 0;
+    while (!ring_push(&m->out, oe))
+        backoff(&spins);
+}
+
+static void send_snapshot(struct mt_worker *m, uint64_t seq)
+{
+    struct mt_snapshot *s = calloc(1, sizeof(*s));
+    if (!s)
+        return; /* the periodic stats then use the previous snapshot */
+    s->oe.kind = OWNED_WSTATS;
+    s->oe.decode_kind = -1;
+    s->oe.size = sizeof(*s);
+    s->oe.key = (struct event_key){.seq = seq, .phase = PHASE_TICK_CORR, .order = m->id};
+    s->worker = m->id;
+    s->stats = m->w->stats;
+    const struct memcap *mc[WORKER_MEMCAPS];
+    worker_memcaps(m->w, mc);
+    for (int i = 0; i < WORKER_MEMCAPS; i++)
+        if (mc[i]) {
+            s->mc[i] = *mc[i];
+            s->has[i] = true;
+        }
+    s->anomalies = m->w->anomalies;
+    engine_mt_emit(m, &s->oe);
+}
+
+static void run_batch(struct mt_worker *m, struct mt_batch *b)
+{
+    for (uint32_t i = 0; i < b->n; i++) {
+        const struct mt_entry *u = &b->e[i];
+        if (u->kind == MT_TICK) {
+            worker_tick(m->w, u->seq, u->now_us);
+            if (m->snapshots)
+                send_snapshot(m, u->seq);
+            if (m->id == 0) { /* the correlator's tick, after every worker's events of this one */
+                struct owned_event *t = owned_tick_new(u->now_us);
+                if (t) {
+                    t->key = (struct event_key){.seq = u->seq, .phase = PHASE_TICK_CORR, .order = UINT64_MAX};
+                    t->aux = u->ts_us;
+                    engine_mt_emit(m, t);
+                }
+            }
+            continue;
+        }
+        struct packet p = {.ts_us = u->ts_us,
+                           .caplen = u->caplen,
+                           .wirelen = u->wirelen,
+                           .linktype = u->linktype,
+                           .data = b->data + u->off};
+        worker_packet(m->w, u->seq, u->now_us, &p);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct mt_worker *m = arg;
+    unsigned spins = 0;
+    for (;;) {
+        struct mt_batch *b = ring_pop(&m->in);
+        if (!b) {
+            backoff(&spins);
+            continue;
+        }
+        spins = 0;
+        run_batch(m, b);
+        bool end = b->end;
+        if (end)
+            worker_finish(m->w, b->end_seq, b->now_us);
+        uint64_t wm = end ? UINT64_MAX : b->end_seq;
+        b->n = b->used = 0;
+        b->end = false;
+        /* after every event of the batch was queued: the correlator may now pass them */
+        atomic_store_explicit(&m->watermark, wm, memory_order_release);
+        while (!ring_push(&m->back, b)) /* never full: it holds every batch */
+            backoff(&spins);
+        if (end)
+            return NULL;
+    }
+}
+
+/* ---- the correlator: a k-way merge by key ---------------------------------------------------------------------------
+ */
+
+static void *correlator_main(void *arg)
+{
+    struct engine *e = arg;
+    struct engine_mt *mt = e->mt;
+    unsigned spins = 0;
+    for (;;) {
+        struct owned_event *oe;
+        enum merge_rc rc = merge_next(&mt->merge, &oe);
+        if (rc == MERGE_DONE)
+            return NULL; /* every worker ended and its ring is empty */
+        if (rc == MERGE_WAIT) {
+            backoff(&spins);
+            continue;
+        }
+        spins = 0;
+        engine_deliver(e, oe);
+    }
+}
+
+void engine_mt_keep_snapshot(struct engine *e, struct owned_event *oe)
+{
+    struct mt_snapshot *s = (struct mt_snapshot *)oe;
+    struct engine_mt *mt = e->mt;
+    if (!mt || s->worker >= mt->n) {
+        free(oe);
+        return;
+    }
+    free(mt->snap[s->worker]);
+    mt->snap[s->worker] = s;
+}
+
+void engine_mt_stats(struct engine *e, uint64_t ts_us, uint64_t first_ts_us)
+{
+    struct engine_mt *mt = e->mt;
+    static struct anomaly_ctx merged; /* the correlator thread only */
+    const struct memcap *per[ENGINE_MAX_WORKERS][WORKER_MEMCAPS];
+    uint64_t pkts[ENGINE_MAX_WORKERS];
+    struct stats total = e->stats;
+    anomaly_ctx_init(&merged, 0, NULL, NULL);
+    for (unsigned i = 0; i < mt->n; i++) {
+        const struct mt_snapshot *s = mt->snap[i];
+        for (int k = 0; k < WORKER_MEMCAPS; k++)
+            per[i][k] = s && s->has[k] ? &s->mc[k] : NULL;
+        pkts[i] = s ? s->stats.pkts : 0;
+        if (!s)
+            continue;
+        stats_merge(&total, &s->stats);
+        anomaly_ctx_merge_tables(&merged, &s->anomalies);
+    }
+    engine_stats_write(e, &total, (const struct memcap *const(*)[WORKER_MEMCAPS])per, pkts, mt->n, &merged, false,
+                       ts_us, first_ts_us);
+}
+
+/* ---- the reader
+ * ------------------------------------------------------------------------------------------------------ */
+
+static struct mt_batch *take_free(struct mt_worker *m)
+{
+    unsigned spins = 0;
+    struct mt_batch *b;
+    while (!(b = ring_pop(&m->back)))
+        backoff(&spins);
+    return b;
+}
+
+/* Every worker gets its batch of the round (empty or not), stamped with the last unit given out. */
+static void flush_round(struct engine_mt *mt, uint64_t upto, bool end, uint64_t now_us)
+{
+    for (unsigned i = 0; i < mt->n; i++) {
+        struct mt_worker *m = &mt->mw[i];
+        struct mt_batch *b = m->cur;
+        b->end_seq = upto;
+        b->end = end;
+        b->now_us = now_us;
+        unsigned spins = 0;
+        while (!ring_push(&m->in, b))
+            backoff(&spins);
+        m->cur = end ? NULL : take_free(m);
+    }
+    mt->round_units = 0;
+}
+
+static void start(struct engine *e)
+{
+    struct engine_mt *mt = e->mt;
+    if (mt->started)
+        return;
+    mt->started = true;
+    /* Signals (Ctrl-C) are for the reader's thread: the others never take them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (unsigned i = 0; i < mt->n; i++)
+        if (pthread_create(&mt->mw[i].thread, NULL, worker_main, &mt->mw[i]) != 0) {
+            fprintf(stderr, "medsentry: error: cannot start worker thread %u\n", i);
+            exit(1);
+        }
+    if (pthread_create(&mt->corr, NULL, correlator_main, e) != 0) {
+        fprintf(stderr, "medsentry: error: cannot start the correlator thread\n");
+        exit(1);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void engine_mt_packet(struct engine *e, uint64_t seq, const struct packet *pkt)
+{
+    struct engine_mt *mt = e->mt;
+    start(e);
+    struct mt_worker *m = &mt->mw[packet_worker(pkt, mt->n)];
+    uint32_t caplen = pkt->caplen < MT_BATCH_BYTES ? pkt->caplen : MT_BATCH_BYTES;
+    if (m->cur->n == MT_BATCH_ENTRIES || m->cur->used + caplen > MT_BATCH_BYTES)
+        flush_round(mt, mt->last_seq, false, e->now_us);
+    struct mt_batch *b = m->cur;
+    struct mt_entry *u = &b->e[b->n++];
+    *u = (struct mt_entry){.seq = seq,
+                           .now_us = e->now_us,
+                           .ts_us = pkt->ts_us,
+                           .caplen = caplen,
+                           .wirelen = pkt->wirelen,
+                           .off = b->used,
+                           .linktype = pkt->linktype,
+                           .kind = MT_PACKET};
+    memcpy(b->data + b->used, pkt->data, caplen);
+    b->used += caplen;
+    mt->last_seq = seq;
+    if (++mt->round_units >= MT_ROUND_UNITS)
+        flush_round(mt, seq, false, e->now_us);
+}
+
+void engine_mt_tick(struct engine *e, uint64_t seq, uint64_t now_us)
+{
+    struct engine_mt *mt = e->mt;
+    start(e);
+    for (unsigned i = 0; i < mt->n; i++)
+        if (mt->mw[i].cur->n == MT_BATCH_ENTRIES) {
+            flush_round(mt, mt->last_seq, false, e->now_us);
+            break;
+        }
+    for (unsigned i = 0; i < mt->n; i++) {
+        struct mt_batch *b = mt->mw[i].cur;
+        b->e[b->n++] = (struct mt_entry){.seq = seq, .now_us = now_us, .ts_us = e->first_ts_us, .kind = MT_TICK};
+    }
+    mt->last_seq = seq;
+    flush_round(mt, seq, false, e->now_us); /* at once: an idle worker's flows time out on time */
+}
+
+void engine_mt_idle(struct engine *e)
+{
+    struct engine_mt *mt = e->mt;
+    if (mt->started && mt->round_units)
+        flush_round(mt, mt->last_seq, false, e->now_us);
+}
+
+static void join_all(struct engine_mt *mt)
+{
+    for (unsigned i = 0; i < mt->n; i++)
+        pthread_join(mt->mw[i].thread, NULL);
+    pthread_join(mt->corr, NULL);
+    mt->joined = true;
+}
+
+void engine_mt_finish(struct engine *e, uint64_t seq)
+{
+    struct engine_mt *mt = e->mt;
+    start(e);
+    mt->last_seq = seq;
+    flush_round(mt, seq, true, e->now_us);
+    join_all(mt);
+}
+
+/* ---- set-up
+ * ------------------------------------------------------------------------------------------------------------ */
+
+int engine_mt_init(struct engine *e, char *err, size_t errlen)
+{
+    struct engine_mt *mt = calloc(1, sizeof(*mt));
+    if (!mt) {
+        snprintf(err, errlen, "out of memory for the worker threads");
+        return -1;
+    }
+    e->mt = mt;
+    mt->n = e->n_workers;
+    mt->mw = calloc(mt->n, sizeof(*mt->mw));
+    if (!mt->mw) {
+        snprintf(err, errlen, "out of memory for the worker threads");
+        return -1;
+    }
+    for (unsigned i = 0; i < mt->n; i++) {
+        struct mt_worker *m = &mt->mw[i];
+        m->e = e;
+        m->w = &e->workers[i];
+        m->id = i;
+        m->snapshots = e->cfg->stats_interval_s != 0;
+        m->w->emit_user = m;
+        atomic_init(&m->watermark, 0);
+        if (ring_init(&m->in, MT_BATCHES) < 0 || ring_init(&m->back, MT_BATCHES) < 0 ||
+            ring_init(&m->out, MT_OUT_EVENTS) < 0) {
+            snprintf(err, errlen, "out of memory for the worker threads' rings");
+            return -1;
+        }
+        for (int k = 0; k < MT_BATCHES; k++) {
+            m->batches[k] = malloc(sizeof(struct mt_batch));
+            if (!m->batches[k]) {
+                snprintf(err, errlen, "out of memory for packet batches (%zu bytes each)", sizeof(struct mt_batch));
+                return -1;
+            }
+            m->batches[k]->n = m->batches[k]->used = 0;
+            m->batches[k]->end = false;
+            ring_push(&m->back, m->batches[k]);
+        }
+        m->cur = ring_pop(&m->back);
+    }
+    struct merge_source src[ENGINE_MAX_WORKERS];
+    for (unsigned i = 0; i < mt->n; i++)
+        src[i] = (struct merge_source){.ring = &mt->mw[i].out, .watermark = &mt->mw[i].watermark};
+    merge_init(&mt->merge, mt->n, src);
+    return 0;
+}
+
+void engine_mt_free(struct engine *e)
+{
+    struct engine_mt *mt = e->mt;
+    if (!mt)
+        return;
+    if (mt->started && !mt->joined) {
+        mt->last_seq = ++e->seq;
+        flush_round(mt, mt->last_seq, true, e->now_us);
+        join_all(mt);
+    }
+    merge_free(&mt->merge);
+    for (unsigned i = 0; mt->mw && i < mt->n; i++) {
+        struct mt_worker *m = &mt->mw[i];
+        free(mt->snap[i]);
+        struct owned_event *oe;
+        while (m->out.slots && (oe = ring_pop(&m->out)))
+            free(oe);
+        for (int k = 0; k < MT_BATCHES; k++)
+            free(m->batches[k]);
+        ring_free(&m->in);
+        ring_free(&m->back);
+        ring_free(&m->out);
+    }
+    free(mt->mw);
+    free(mt);
+    e->mt = NULL;
+}

@@ -1,0 +1,61 @@
+/*
+ * threads.h - the threaded run of an engine (engine.h): the caller's thread
+ * reads and hands packets over, N worker threads, one correlator thread.
+ *
+ *   reader ──batches──▶ ring ▶ worker 0 ──owned events──▶ ring ┐
+ *          ──batches──▶ ring ▶ worker 1 ──owned events──▶ ring ┼─▶ correlator (merge by key) ▶ bus ▶ outputs
+ *          ...                                                  ┘
+ *
+ * Reader.  For each unit it assigns the next sequence number (engine.c); a
+ * packet is copied into the current batch of the worker packet_worker() names,
+ * a tick into every worker's batch.  Batches go out in rounds: every worker
+ * gets one batch per round, empty or not, stamped with the last sequence
+ * number of the round, when MT_ROUND_UNITS units were added, a batch is full,
+ * after a tick, and at the end.  A worker that finishes a batch publishes that
+ * number as its watermark (release) and gives the batch back on a second ring,
+ * so batch memory is fixed: MT_BATCHES per worker.
+ *
+ * Correlator.  A k-way merge: it holds at most one event per worker (the head
+ * of its ring) and writes the smallest key once every worker without a held
+ * event has a watermark at or past that key's sequence number (watermark read
+ * with acquire before the ring is looked at again: an empty ring after that
+ * means nothing at or below the watermark is still coming).  The rings are
+ * the reorder window; nothing else is buffered, so memory is bounded by
+ * MT_OUT_EVENTS owned events per worker, and none is dropped: a worker whose
+ * ring is full waits.  No deadlock: the smallest pending key always belongs
+ * to the worker furthest behind, whose events the correlator can always take.
+ */
+#ifndef MEDSENTRY_PIPELINE_THREADS_H
+#define MEDSENTRY_PIPELINE_THREADS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/packet.h"
+#include "pipeline/owned_event.h"
+
+#define ENGINE_MAX_WORKERS 64                  /* = MERGE_MAX_SOURCES */
+#define MT_BATCH_ENTRIES   256                 /* units per batch */
+#define MT_BATCH_BYTES     (256u * 1024 + 256) /* packet bytes per batch: any frame libpcap hands over fits */
+#define MT_ROUND_UNITS     256                 /* units per round, over all workers */
+#define MT_BATCHES         8                   /* batches per worker: in flight, being filled, being processed */
+#define MT_OUT_EVENTS      1024                /* owned events queued per worker for the correlator */
+
+struct engine;
+
+int engine_mt_init(struct engine *e, char *err, size_t errlen);
+void engine_mt_packet(struct engine *e, uint64_t seq, const struct packet *pkt);
+void engine_mt_tick(struct engine *e, uint64_t seq, uint64_t now_us);
+/* Live and idle: hand over what the batches hold. */
+void engine_mt_idle(struct engine *e);
+/* End of input (unit seq): workers end their flows, the correlator writes everything; threads joined. */
+void engine_mt_finish(struct engine *e, uint64_t seq);
+/* Stops and joins the threads if they still run, frees rings and batches. */
+void engine_mt_free(struct engine *e);
+/* Worker side: queue an owned event for the correlator (user: the worker's queue). */
+void engine_mt_emit(void *user, struct owned_event *oe);
+/* Correlator side: a worker's stats snapshot (kept until the next), and the periodic stats event at a tick. */
+void engine_mt_keep_snapshot(struct engine *e, struct owned_event *oe);
+void engine_mt_stats(struct engine *e, uint64_t ts_us, uint64_t first_ts_us);
+
+#endif
