@@ -66,16 +66,12 @@ int phi_key_load(uint8_t key[PHI_KEY_LEN], const char *path, char *err, size_t e
         snprintf(err, errlen, "%s: no random bytes for a new PHI key", path);
         return -1;
     }
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    /* Written whole to a temporary file, then linked into place: a process starting at the same time either
+     * finds no key or a complete one, never one being written. */
+    char tmp[1200];
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        if (errno == EEXIST) { /* another process created it meanwhile: use theirs */
-            fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (fd >= 0) {
-                int rc = key_read(key, fd, path, err, errlen);
-                close(fd);
-                return rc;
-            }
-        }
         snprintf(err, errlen, "%s: cannot create the PHI key: %s", path, strerror(errno));
         return -1;
     }
@@ -89,7 +85,22 @@ int phi_key_load(uint8_t key[PHI_KEY_LEN], const char *path, char *err, size_t e
     int rc = close(fd);
     if (w != (ssize_t)sizeof(text) || rc != 0) {
         snprintf(err, errlen, "%s: cannot write the PHI key", path);
-        unlink(path);
+        unlink(tmp);
+        return -1;
+    }
+    rc = link(tmp, path);
+    int link_errno = errno;
+    unlink(tmp);
+    if (rc != 0 && link_errno == EEXIST) { /* another process created it meanwhile: use theirs */
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            rc = key_read(key, fd, path, err, errlen);
+            close(fd);
+            return rc;
+        }
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: cannot create the PHI key: %s", path, strerror(link_errno));
         return -1;
     }
     return 0;
