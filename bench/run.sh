@@ -2,7 +2,7 @@
 # run.sh - medsentry throughput and memory benchmark (what `make bench` runs).
 #
 # For each capture (built or reused by bench/gen_capture.sh): warm the page cache, then run
-#   the bare libpcap loop (build/bench/pcount), `medsentry -r FILE -l DIR`, and
+#   the bare libpcap loop (build/bench/pcount), `medsentry -r FILE -l DIR --threads 1` and `--threads 2`, and
 #   `tshark -n -q -r FILE -z io,phs`
 # INTERLEAVED (pcount, medsentry, tshark, pcount, medsentry, ...) so that machine drift hits all
 # of them alike; wall time and peak RSS come from /usr/bin/time.  Prints a Markdown table
@@ -11,7 +11,7 @@
 # run's RSS.  Fails if medsentry fails or counts a different number of packets than pcount.
 # With the dicom capture: the DICOM parser's CPU cost over the core pipeline (parser off vs on, side by side).
 #
-# usage: bench/run.sh [mixed|dicom|smb|flows]...    (default: $BENCH_CAPTURES, i.e. all four)
+# usage: bench/run.sh [mixed|mixed-hosts|dicom|smb|flows]...    (default: $BENCH_CAPTURES, i.e. all five)
 # env:
 #   BENCH_CAPTURES     captures to measure (default "mixed dicom smb flows")
 #   BENCH_RUNS         runs of pcount and medsentry per capture (default 5, at least 1)
@@ -40,7 +40,7 @@ MEMCAP=${BENCH_MEMCAP:-1}
 MEMCAP_SETS=${BENCH_MEMCAP_SETS:-flow.memcap=4mb stream.memcap=8mb app-layer.memcap=8mb}
 MEDSENTRY=${MEDSENTRY:-$ROOT/build/medsentry}
 CAPTURES=("$@")
-[ ${#CAPTURES[@]} = 0 ] && read -r -a CAPTURES <<<"${BENCH_CAPTURES:-mixed dicom smb flows}"
+[ ${#CAPTURES[@]} = 0 ] && read -r -a CAPTURES <<<"${BENCH_CAPTURES:-mixed mixed-hosts dicom smb flows}"
 [ "$RUNS" -ge 1 ] 2>/dev/null || RUNS=1
 TIMEBIN=/usr/bin/time
 
@@ -66,8 +66,20 @@ if [ ! -x "$PCOUNT" ] || [ "$BENCH/pcount.c" -nt "$PCOUNT" ]; then
     ${CC:-cc} -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -o "$PCOUNT" "$BENCH/pcount.c" -lpcap || die "cannot build pcount"
 fi
 
-# ---- the captures
-"$BENCH/gen_capture.sh" "${CAPTURES[@]}" || die "gen_capture.sh failed"
+# ---- the captures (mixed-hosts: mixed.pcap with each connection from its own client address, bench/tools/spread_hosts.py)
+GEN=()
+for c in "${CAPTURES[@]}"; do
+    case "$c" in
+        mixed-hosts) GEN+=(mixed) ;;
+        *) GEN+=("$c") ;;
+    esac
+done
+"$BENCH/gen_capture.sh" "${GEN[@]}" || die "gen_capture.sh failed"
+for c in "${CAPTURES[@]}"; do
+    if [ "$c" = mixed-hosts ] && { [ ! -s "$OUT/mixed-hosts.pcap" ] || [ "$OUT/mixed.pcap" -nt "$OUT/mixed-hosts.pcap" ]; }; then
+        python3 "$BENCH/tools/spread_hosts.py" "$OUT/mixed.pcap" "$OUT/mixed-hosts.pcap" || die "spread_hosts.py failed"
+    fi
+done
 
 # let the writeback of freshly generated captures finish before anything is timed
 sync
@@ -138,7 +150,7 @@ for cap in "${CAPTURES[@]}"; do
         measure pcount "$cap" "$i" "$PCOUNT" "$f" || die "pcount failed"
         rm -rf "$TMP/log"
         mkdir -p "$TMP/log"
-        if measure medsentry "$cap" "$i" "$MEDSENTRY" -q -r "$f" -l "$TMP/log"; then
+        if measure medsentry "$cap" "$i" "$MEDSENTRY" -q -r "$f" -l "$TMP/log" --threads 1; then
             if [ "$i" = 1 ]; then
                 read -r MP MF MT MM <<<"$(eve_stats "$TMP/log/eve.json" 2>/dev/null || echo none)"
                 echo -e "$cap\t${MP:-none}\t${MF:-}\t${MT:-}\t$(stat -c %s "$TMP/log/eve.json" 2>/dev/null || echo 0)\t${MM:--}" >"$TMP/msstats.$cap"
@@ -151,6 +163,9 @@ for cap in "${CAPTURES[@]}"; do
             STATUS=1
             echo -e "$cap\tfailed\t\t\t0" >"$TMP/msstats.$cap"
         fi
+        rm -rf "$TMP/log"
+        mkdir -p "$TMP/log"
+        measure medsentry_t2 "$cap" "$i" "$MEDSENTRY" -q -r "$f" -l "$TMP/log" --threads 2 || STATUS=1
         if [ "$TSHARK" = 1 ] && [ "$i" -le "$TSHARK_RUNS" ]; then
             measure tshark "$cap" "$i" tshark -n -q -r "$f" -z io,phs || log "tshark failed (not counted)"
         fi
@@ -201,8 +216,9 @@ for cap in caps:
     print('|---|---:|---:|---:|---:|---:|---:|')
     base = data.get((cap, 'pcount'))
     base_s = statistics.median(base['s']) if base and base['s'] else None
-    label = {'pcount': 'bare libpcap loop (pcount)', 'medsentry': 'medsentry', 'tshark': 'tshark -q -z io,phs'}
-    for prog in ('pcount', 'medsentry', 'tshark'):
+    label = {'pcount': 'bare libpcap loop (pcount)', 'medsentry': 'medsentry --threads 1',
+             'medsentry_t2': 'medsentry --threads 2', 'tshark': 'tshark -q -z io,phs'}
+    for prog in ('pcount', 'medsentry', 'medsentry_t2', 'tshark'):
         d = data.get((cap, prog))
         if not d or not d['s']:
             continue
@@ -213,6 +229,10 @@ for cap in caps:
             label[prog], len(d['s']), s, wire * 8 / s / 1e9 if s > 0 else 0,
             '{:,.0f}'.format(pkts / s) if s > 0 else '-', rss, ratio))
     print()
+    d1, d2 = data.get((cap, 'medsentry')), data.get((cap, 'medsentry_t2'))
+    if d1 and d2 and d1['s'] and d2['s']:
+        print('2 worker threads vs 1: %.2fx the throughput (medians; target 1.8x on 2 cores)\n'
+              % (statistics.median(d1['s']) / statistics.median(d2['s'])))
     ms = read('msstats.' + cap)
     if ms:
         ok = 'OK' if ms[1] == str(pkts) else 'MISMATCH'
