@@ -63,7 +63,7 @@ static const struct config_key config_keys[] = {
     KEY_STR("outputs.eve.filename", eve_filename),
     STORE_CONFIG_KEYS,
     KEY_U32("outputs.stats.interval", stats_interval_s, 0, DAY),
-    KEY_U32("threading.workers", threading_workers, 0, 256),
+    KEY_U32("threading.workers", threading_workers, 0, 64), /* 64: ENGINE_MAX_WORKERS */
     KEY_U32("anomaly.rate-limit", anomaly_rate_limit, 0, 1000000),
     KEY_BOOL("privacy.log-phi", log_phi),
     KEY_STR("privacy.key-file", phi_key_file),
