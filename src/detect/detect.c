@@ -134,9 +134,8 @@ void dtable_expire(struct detect_ctx *d, struct dtable *t, uint64_t now_us)
 
 static void sweep_all(struct detect_ctx *d)
 {
-    struct dtable *tables[] = {&d->rate, &d->chain, &d->fanout, &d->authfail, &d->recon,
-                               &d->smb1, &d->aerej, &d->cfind,  &d->assoc,
-                               &d->matrix, &d->exhaust};
+    struct dtable *tables[] = {&d->rate,  &d->chain, &d->fanout, &d->authfail, &d->recon,  &d->smb1,
+                               &d->aerej, &d->cfind, &d->assoc,  &d->matrix,   &d->exhaust};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         dtable_expire(d, tables[i], d->now_us);
 }
@@ -477,9 +476,8 @@ void detect_free(struct detect_ctx *d)
 {
     if (!d)
         return;
-    struct dtable *tables[] = {&d->rate, &d->chain, &d->fanout, &d->authfail, &d->recon,
-                               &d->smb1, &d->aerej, &d->cfind,  &d->assoc,
-                               &d->matrix, &d->exhaust};
+    struct dtable *tables[] = {&d->rate,  &d->chain, &d->fanout, &d->authfail, &d->recon,  &d->smb1,
+                               &d->aerej, &d->cfind, &d->assoc,  &d->matrix,   &d->exhaust};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         dtable_free(d, tables[i]);
     rules_free(&d->rules);

@@ -33,8 +33,8 @@ struct dentry {
 
 /* Every stateful detector's entry (a struct starting with struct dentry) fits in this many bytes; each
  * detector checks its own with a static assertion. */
-#define DETECT_ENTRY_SIZE      1024
-#define DETECT_SMB1_ENTRY_SIZE (sizeof(struct dentry) + 8) /* smb1_policy.c: small, one per SMB1 pair */
+#define DETECT_ENTRY_SIZE        1024
+#define DETECT_SMB1_ENTRY_SIZE   (sizeof(struct dentry) + 8) /* smb1_policy.c: small, one per SMB1 pair */
 #define DETECT_MATRIX_ENTRY_SIZE (sizeof(struct dentry) + 8) /* dicom_matrix.c: one per known association tuple */
 
 struct dtable {
@@ -86,9 +86,9 @@ struct detect_ctx {
     struct dtable cfind;    /* (source, -, calling AE): wildcard queries */
     struct dtable assoc;    /* (client, -, called AE): recent association requests, for C-MOVE follow-ups */
     /* files and DICOM peers */
-    struct dtable matrix;        /* (client, server, calling+called AE): the association matrix (15) */
-    struct dtable exhaust;       /* (client, server): open associations without P-DATA (24) */
-    uint64_t dicom_first_us;     /* packet time of the first DICOM event: the learning period starts there */
+    struct dtable matrix;    /* (client, server, calling+called AE): the association matrix (15) */
+    struct dtable exhaust;   /* (client, server): open associations without P-DATA (24) */
+    uint64_t dicom_first_us; /* packet time of the first DICOM event: the learning period starts there */
 };
 
 /* Timestamps of the last events of one kind, to count those inside a window. */

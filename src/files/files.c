@@ -55,7 +55,7 @@ struct file_track {
     uint8_t pe_got;
     /* content scan: the file's bytes while it is complete so far and small enough */
     uint8_t *sbuf;
-    size_t slen, scap; /* scap charged to the memcap */
+    size_t slen, scap;               /* scap charged to the memcap */
     enum files_scan_state scan_skip; /* FILES_SCAN_OFF while the copy is kept */
 };
 

@@ -70,8 +70,8 @@ struct file_tracker {
     struct files_cfg cfg;
     struct memcap mc;
     uint32_t open;
-    struct stats *stats;  /* files_* counters; NULL = not counted */
-    uint64_t extract_seq; /* names the temporary files of extraction */
+    struct stats *stats;                /* files_* counters; NULL = not counted */
+    uint64_t extract_seq;               /* names the temporary files of extraction */
     const struct yara_scanner *scanner; /* NULL = no content scanning (files_set_scanner) */
 };
 
@@ -86,23 +86,23 @@ enum files_pe_sig {
 };
 
 enum files_scan_state {
-    FILES_SCAN_OFF = 0,          /* no scanner, or an empty file */
-    FILES_SCAN_DONE,             /* scanned (n_yara matches) */
-    FILES_SCAN_SKIPPED_SIZE,     /* longer than files.yara-max-size */
-    FILES_SCAN_SKIPPED_MEMCAP,   /* files.memcap refused the copy */
-    FILES_SCAN_SKIPPED_PARTIAL,  /* gapped or partial: the bytes are not the file */
-    FILES_SCAN_ERROR,            /* libyara failed (memory, too many matches) */
-    FILES_SCAN_TIMEOUT,          /* files.yara-timeout reached */
+    FILES_SCAN_OFF = 0,         /* no scanner, or an empty file */
+    FILES_SCAN_DONE,            /* scanned (n_yara matches) */
+    FILES_SCAN_SKIPPED_SIZE,    /* longer than files.yara-max-size */
+    FILES_SCAN_SKIPPED_MEMCAP,  /* files.memcap refused the copy */
+    FILES_SCAN_SKIPPED_PARTIAL, /* gapped or partial: the bytes are not the file */
+    FILES_SCAN_ERROR,           /* libyara failed (memory, too many matches) */
+    FILES_SCAN_TIMEOUT,         /* files.yara-timeout reached */
 };
 const char *files_scan_state_name(enum files_scan_state s);
 
 /* One YARA rule that matched, copied out of libyara (bounded). */
 #define FILES_YARA_MAX_MATCHES 8
 struct files_yara_match {
-    char rule[64];  /* identifier */
-    char tags[96];  /* space separated */
-    char meta[256]; /* "key=value; ..." (string, integer and boolean metas) */
-    uint32_t sid;   /* meta medsentry_sid: the signature this rule implements; 0 = the generic YARA one */
+    char rule[64];    /* identifier */
+    char tags[96];    /* space separated */
+    char meta[256];   /* "key=value; ..." (string, integer and boolean metas) */
+    uint32_t sid;     /* meta medsentry_sid: the signature this rule implements; 0 = the generic YARA one */
     uint8_t severity; /* meta severity 1..3; 0 = not given */
 };
 

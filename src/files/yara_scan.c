@@ -246,8 +246,8 @@ static int on_scan_msg(YR_SCAN_CONTEXT *ctx, int message, void *data, void *user
     return CALLBACK_CONTINUE;
 }
 
-enum files_scan_state yara_scan(const struct yara_scanner *s, const uint8_t *p, size_t n,
-                                struct files_yara_match *out, uint8_t max, uint8_t *n_out)
+enum files_scan_state yara_scan(const struct yara_scanner *s, const uint8_t *p, size_t n, struct files_yara_match *out,
+                                uint8_t max, uint8_t *n_out)
 {
     struct scan_out o = {.m = out, .max = max};
     *n_out = 0;

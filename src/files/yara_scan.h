@@ -40,7 +40,7 @@ uint32_t yara_scanner_files(const struct yara_scanner *s); /* rule files read */
 int yara_check(const struct files_cfg *cfg, char *err, size_t errlen);
 
 /* Scans p[0, n): fills out[] (at most max) and *n_out.  Returns FILES_SCAN_DONE, _ERROR or _TIMEOUT. */
-enum files_scan_state yara_scan(const struct yara_scanner *s, const uint8_t *p, size_t n,
-                                struct files_yara_match *out, uint8_t max, uint8_t *n_out);
+enum files_scan_state yara_scan(const struct yara_scanner *s, const uint8_t *p, size_t n, struct files_yara_match *out,
+                                uint8_t max, uint8_t *n_out);
 
 #endif

@@ -710,13 +710,16 @@ static void exe_file(struct harness *h, uint64_t ts, const char *share, int dire
 static void test_exe_imaging(void **state)
 {
     (void)state;
-    struct harness *h = harness_new(imaging_zone); /* the server 10.0.0.30 is an imaging host */
+    struct harness *h = harness_new(imaging_zone);                         /* the server 10.0.0.30 is an imaging host */
     exe_file(h, 1 * SEC, "\\\\PACS\\UPDATES", 1, "MZ", 2, FILES_PE_VALID); /* read from the PACS */
     assert_int_equal(count_sid(h, SID_EXE_IMAGING), 1);
     assert_int_equal(h->last.severity, 2);
     assert_string_equal(h->last.detail, "executable moved from an imaging host");
     assert_string_equal(h->last.file_direction, "from_server");
-    exe_file(h, 2 * SEC, "\\\\PACS\\UPDATES", 0, "\x7f" "ELF", 4, FILES_PE_NONE); /* written to it */
+    exe_file(h, 2 * SEC, "\\\\PACS\\UPDATES", 0,
+             "\x7f"
+             "ELF",
+             4, FILES_PE_NONE); /* written to it */
     assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
     assert_string_equal(h->last.detail, "executable moved to an imaging host");
     /* near misses: "MZ" without a PE header, an admin-share write (9300050's), a vendor host */
@@ -756,7 +759,10 @@ static void test_polyglot_builtin(void **state)
     assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_VALID, &sev, &why), SID_POLYGLOT_PE);
     assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_INVALID, &sev, &why), SID_DICOM_PREAMBLE);
     assert_int_equal(sev, 2);
-    memcpy(head, "\x7f" "ELF", 4);
+    memcpy(head,
+           "\x7f"
+           "ELF",
+           4);
     assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), SID_POLYGLOT_ELF);
     memcpy(head, "\xcf\xfa\xed\xfe", 4); /* Mach-O 64-bit, little-endian */
     assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), SID_POLYGLOT_ELF);

@@ -231,7 +231,10 @@ static uint8_t *polyglot(char kind, size_t n)
     }
     memcpy(p + 128, "DICM", 4);
     /* a file meta group after it: (0002,0010) UI transfer syntax, explicit VR LE */
-    memcpy(p + 132, "\x02\x00\x10\x00UI\x14\x00" "1.2.840.10008.1.2.1\0", 28);
+    memcpy(p + 132,
+           "\x02\x00\x10\x00UI\x14\x00"
+           "1.2.840.10008.1.2.1\0",
+           28);
     return p;
 }
 
