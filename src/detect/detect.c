@@ -134,10 +134,13 @@ void dtable_expire(struct detect_ctx *d, struct dtable *t, uint64_t now_us)
 
 static void sweep_all(struct detect_ctx *d)
 {
-    struct dtable *tables[] = {&d->rate,  &d->chain, &d->fanout, &d->authfail, &d->recon,  &d->smb1,
-                               &d->aerej, &d->cfind, &d->assoc,  &d->matrix,   &d->exhaust};
+    struct dtable *tables[] = {&d->rate, &d->chain, &d->fanout, &d->authfail, &d->recon,
+                               &d->smb1, &d->aerej, &d->cfind,  &d->assoc};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         dtable_expire(d, tables[i], d->now_us);
+    /* files and DICOM peers */
+    dtable_expire(d, &d->matrix, d->now_us);
+    dtable_expire(d, &d->exhaust, d->now_us);
 }
 
 void *dtable_get(struct detect_ctx *d, struct dtable *t, const struct dkey *k, bool create)
@@ -476,10 +479,13 @@ void detect_free(struct detect_ctx *d)
 {
     if (!d)
         return;
-    struct dtable *tables[] = {&d->rate,  &d->chain, &d->fanout, &d->authfail, &d->recon,  &d->smb1,
-                               &d->aerej, &d->cfind, &d->assoc,  &d->matrix,   &d->exhaust};
+    struct dtable *tables[] = {&d->rate, &d->chain, &d->fanout, &d->authfail, &d->recon,
+                               &d->smb1, &d->aerej, &d->cfind,  &d->assoc};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         dtable_free(d, tables[i]);
+    /* files and DICOM peers */
+    dtable_free(d, &d->matrix);
+    dtable_free(d, &d->exhaust);
     rules_free(&d->rules);
     free(d);
 }

@@ -33,9 +33,11 @@ struct dentry {
 
 /* Every stateful detector's entry (a struct starting with struct dentry) fits in this many bytes; each
  * detector checks its own with a static assertion. */
-#define DETECT_ENTRY_SIZE        1024
-#define DETECT_SMB1_ENTRY_SIZE   (sizeof(struct dentry) + 8) /* smb1_policy.c: small, one per SMB1 pair */
-#define DETECT_MATRIX_ENTRY_SIZE (sizeof(struct dentry) + 8) /* dicom_matrix.c: one per known association tuple */
+#define DETECT_ENTRY_SIZE      1024
+#define DETECT_SMB1_ENTRY_SIZE (sizeof(struct dentry) + 8) /* smb1_policy.c: small, one per SMB1 pair */
+
+/* dicom_matrix.c: one per known association tuple */
+#define DETECT_MATRIX_ENTRY_SIZE (sizeof(struct dentry) + 8)
 
 struct dtable {
     const char *name;

@@ -70,9 +70,11 @@ struct file_tracker {
     struct files_cfg cfg;
     struct memcap mc;
     uint32_t open;
-    struct stats *stats;                /* files_* counters; NULL = not counted */
-    uint64_t extract_seq;               /* names the temporary files of extraction */
-    const struct yara_scanner *scanner; /* NULL = no content scanning (files_set_scanner) */
+    struct stats *stats;  /* files_* counters; NULL = not counted */
+    uint64_t extract_seq; /* names the temporary files of extraction */
+
+    /* content scanning: NULL = none (files_set_scanner) */
+    const struct yara_scanner *scanner;
 };
 
 enum file_state { FILE_STATE_OPEN = 0, FILE_STATE_CLOSED, FILE_STATE_TRUNCATED, FILE_STATE_GAPPED };
