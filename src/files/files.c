@@ -68,7 +68,7 @@ void files_cfg_defaults(struct files_cfg *c)
     c->extract_max_size = 64u * 1024 * 1024;
     c->extract_dir[0] = '\0';
     snprintf(c->yara_rules_dir, sizeof(c->yara_rules_dir), "%s", "auto");
-    c->yara_max_size = 16u * 1024 * 1024;
+    c->yara_max_size = 8u * 1024 * 1024; /* with the doubling copy, fits the default files.memcap (16 MiB) */
     c->yara_timeout = 2;
 }
 

@@ -349,6 +349,15 @@ static void test_limits(void **state)
     assert_int_equal(h->scan, FILES_SCAN_SKIPPED_PARTIAL);
     assert_int_equal(h->stats.files_yara_skipped_partial, 1);
     h_free(h);
+    /* the defaults: a file just under files.yara-max-size (8 MiB) fits files.memcap (16 MiB) and is scanned */
+    h = h_new(true, 0, 0);
+    uint8_t *big = polyglot('P', (8u << 20) - 100);
+    send_file(h, big, (8u << 20) - 100, 65536, 0);
+    assert_int_equal(h->scan, FILES_SCAN_DONE);
+    assert_int_equal(h->n_yara, 1);
+    assert_true(h->ft.mc.peak <= h->ft.mc.cap);
+    free(big);
+    h_free(h);
     /* files.memcap with room for the track but not for the copy */
     h = h_new(true, 0, 16 * 1024);
     send_file(h, p, 8192, 1000, 0);
