@@ -11,7 +11,7 @@ CC      ?= gcc
 CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 INC     := -Isrc
-LIBS    := -lpcap -lyaml -lcrypto -lxxhash -lm $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+LIBS    := -lpcap -lyaml -lcrypto -lxxhash -lyara -lm $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 RELEASE_CFLAGS := -O2 -g $(CSTD) $(WARN) $(INC)
 ASAN_CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all $(CSTD) $(WARN) $(INC)
 
@@ -32,7 +32,7 @@ ASAN_LIB  := $(LIB_SRCS:%.c=$(B)/asan/%.o)
 UNIT_REL  := $(UNIT_SRCS:tests/unit/%.c=$(B)/release/tests/%)
 UNIT_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/%)
 
-.PHONY: all release asan deps deps-test deps-bench test unit integration demo bench fuzz clean format check-format clang-check
+.PHONY: print-libs all release asan deps deps-test deps-bench test unit integration demo bench fuzz clean format check-format clang-check
 .DEFAULT_GOAL := release
 
 all: release
@@ -102,6 +102,10 @@ format:
 
 check-format:
 	@clang-format --dry-run --Werror $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard fuzz/*.c fuzz/*.h)
+
+# The link libraries, for scripts that build outside make (scripts/fuzz.sh).
+print-libs:
+	@echo $(LIBS)
 
 clean:
 	rm -rf build

@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "files/files.h"
+#include "files/yara_scan.h"
 
 #ifndef MEDSENTRY_VERSION
 #define MEDSENTRY_VERSION "0.0.0"
@@ -174,6 +175,16 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         return -1;
     if (cfg->detect.enabled && !(e->detect = detect_new(&cfg->detect, &e->bus, err, errlen)))
         return -1;
+    /* YARA rules (files.yara-rules-dir): compiled once here, used when a file closes */
+    char ydir[600];
+    bool y_auto;
+    if (yara_rules_dir(cfg->files.yara_rules_dir, ydir, sizeof(ydir), &y_auto)) {
+        if (!(e->yara = yara_scanner_new(ydir, cfg->files.yara_timeout, err, errlen)))
+            return -1;
+        if (e->app.files)
+            files_set_scanner(e->app.files, e->yara);
+        e->stats.files_yara_rules = yara_scanner_rules(e->yara);
+    }
     return 0;
 }
 
@@ -254,6 +265,8 @@ void engine_free(struct engine *e)
     app_layer_free(&e->app);
     files_tracker_delete(e->app.files);
     e->app.files = NULL;
+    yara_scanner_free(e->yara);
+    e->yara = NULL;
     asset_inventory_free(&e->assets);
     detect_free(e->detect);
     e->detect = NULL;

@@ -36,6 +36,7 @@ struct engine {
     struct store *store;           /* <logdir>/medsentry.db (src/output/sqlite.c); NULL when off or not openable */
     struct asset_inventory assets; /* imaging asset inventory (src/assets/) */
     struct detect_ctx *detect;     /* detectors (src/detect/); NULL when detect.enabled is no */
+    struct yara_scanner *yara;     /* file content scanning (files.yara-*); NULL when off */
     struct dns_name_map dns_names; /* IP -> name from DNS answers (src/correlate/) */
     const char *dump_dir;          /* --dump-streams: reassembled bytes per flow and direction */
     uint64_t first_ts_us, now_us;  /* packet time */

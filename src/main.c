@@ -23,6 +23,7 @@
 #include "cli/query.h"
 #include "core/config.h"
 #include "detect/detect.h"
+#include "files/yara_scan.h"
 #include "core/phi.h"
 #include "core/log.h"
 #include "engine.h"
@@ -322,6 +323,11 @@ int main(int argc, char **argv)
     }
     /* zones, allowlists and indicator lists: a mistake is a configuration error (exit 2), with -T or without */
     if (cfg.detect.enabled && detect_check(&cfg.detect, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 2;
+    }
+    /* YARA rule files (files.yara-rules-dir): a rule that does not compile is a configuration error too */
+    if (yara_check(&cfg.files, err, sizeof(err)) < 0) {
         log_error("%s", err);
         return 2;
     }

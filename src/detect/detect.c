@@ -47,6 +47,12 @@ void detect_cfg_defaults(struct detect_cfg *c)
     c->cfind_count = 10;
     c->cfind_window = 300;
     c->cmove_window = 60;
+    /* files and DICOM peers */
+    c->dicom_learning = 7 * 86400;
+    c->dicom_matrix_timeout = 90 * 86400;
+    c->exhaust_count = 10;
+    c->exhaust_window = 300;
+    c->exhaust_short = 30;
 }
 
 /* ---- state tables ---------------------------------------------------------------------------- */
@@ -132,6 +138,9 @@ static void sweep_all(struct detect_ctx *d)
                                &d->smb1, &d->aerej, &d->cfind,  &d->assoc};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         dtable_expire(d, tables[i], d->now_us);
+    /* files and DICOM peers */
+    dtable_expire(d, &d->matrix, d->now_us);
+    dtable_expire(d, &d->exhaust, d->now_us);
 }
 
 void *dtable_get(struct detect_ctx *d, struct dtable *t, const struct dkey *k, bool create)
@@ -442,6 +451,8 @@ struct detect_ctx *detect_new(const struct detect_cfg *cfg, struct event_bus *bu
         {&d->aerej, "aerej", 0, (uint64_t)cfg->ae_brute_window * US},
         {&d->cfind, "cfind", 0, (uint64_t)cfg->cfind_window * US},
         {&d->assoc, "assoc", 0, (uint64_t)cfg->cmove_window * US},
+        {&d->matrix, "matrix", DETECT_MATRIX_ENTRY_SIZE, (uint64_t)cfg->dicom_matrix_timeout * US},
+        {&d->exhaust, "exhaust", 0, (uint64_t)cfg->exhaust_window * US},
     };
     /* entry sizes the detectors need (0 above): the largest of their structs, kept generous and fixed */
     for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
@@ -472,6 +483,9 @@ void detect_free(struct detect_ctx *d)
                                &d->smb1, &d->aerej, &d->cfind,  &d->assoc};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         dtable_free(d, tables[i]);
+    /* files and DICOM peers */
+    dtable_free(d, &d->matrix);
+    dtable_free(d, &d->exhaust);
     rules_free(&d->rules);
     free(d);
 }
@@ -591,6 +605,8 @@ void detect_on_event(void *user, const struct event *ev)
     case EVENT_FILEINFO:
         det_file_indicator(d, ev);
         det_admin_share_exe(d, ev);
+        det_file_content(d, ev);
+        det_exe_imaging(d, ev);
         break;
     case EVENT_DCERPC:
         det_service_identity(d, ev);
@@ -606,6 +622,8 @@ void detect_on_event(void *user, const struct event *ev)
         det_ae_bruteforce(d, ev);
         det_cfind_sweep(d, ev);
         det_cmove_rogue(d, ev);
+        det_dicom_matrix(d, ev);
+        det_assoc_exhaust(d, ev);
         break;
     default: break;
     }

@@ -57,6 +57,11 @@ struct detect_cfg {
     uint32_t ae_brute_count, ae_brute_window;
     uint32_t cfind_count, cfind_window;
     uint32_t cmove_window; /* seconds between a C-MOVE and its sub-association */
+    /* files and DICOM peers (detections 10, 11, 15, 24) */
+    uint32_t dicom_learning;                /* dicom.learning-period: seconds of packet time the matrix is learned */
+    uint32_t dicom_matrix_timeout;          /* dicom.matrix-timeout: a tuple not seen for this long is forgotten */
+    uint32_t exhaust_count, exhaust_window; /* dicom.exhaustion.count / .window */
+    uint32_t exhaust_short;                 /* dicom.exhaustion.short-count */
 };
 
 void detect_cfg_defaults(struct detect_cfg *c);
@@ -81,6 +86,15 @@ enum detect_sid {
     SID_CMOVE_FOLLOWED = 9300171,   /* 17: and the SCP connected to that third host */
     SID_SMB1 = 9300210,             /* 21 */
     SID_CHAIN = 9300300,            /* admin-share write -> remote service (-> C2) */
+    /* files and DICOM peers */
+    SID_EXE_IMAGING = 9300100,    /* 10: executable to or from an imaging host */
+    SID_POLYGLOT_PE = 9300110,    /* 11: PE/DICOM polyglot */
+    SID_POLYGLOT_ELF = 9300111,   /* 11: ELF or Mach-O/DICOM polyglot */
+    SID_DICOM_PREAMBLE = 9300112, /* 11: DICOM file with an unexplained non-zero preamble */
+    SID_DICOM_NEW_PEER = 9300150, /* 15: association outside the learned/configured matrix */
+    SID_ASSOC_EXHAUST = 9300240,  /* 24: many concurrent associations held without P-DATA */
+    SID_ASSOC_CHURN = 9300241,    /* 24: many short associations without P-DATA */
+    SID_YARA = 9300310,           /* a YARA rule matched a file (rules/yara) */
 };
 
 struct detect_sig {
@@ -136,6 +150,9 @@ struct alert_event {
     char detail[ALERT_STR];
     uint8_t n_steps;
     struct alert_step steps[ALERT_MAX_STEPS];
+    /* a YARA match (9300310, or joined to the signature its medsentry_sid names) */
+    char yara_rule[64], yara_tags[96], yara_meta[256];
+    const char *file_direction; /* "to_server" / "from_server" for file alerts; NULL otherwise */
 };
 
 /* ---- counters (written in the stats event under `detect`) ---- */

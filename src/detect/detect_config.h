@@ -29,6 +29,11 @@
         KEY_U32("detect.dicom.ae-brute-force.window", detect.ae_brute_window, 1, DAY),                                \
         KEY_U32("detect.dicom.cfind-sweep.count", detect.cfind_count, 1, 64),                                         \
         KEY_U32("detect.dicom.cfind-sweep.window", detect.cfind_window, 1, DAY),                                      \
-        KEY_U32("detect.dicom.cmove-window", detect.cmove_window, 1, 3600)
+        KEY_U32("detect.dicom.cmove-window", detect.cmove_window, 1, 3600),                                           \
+        KEY_U32("detect.dicom.learning-period", detect.dicom_learning, 0, 365 * DAY),                                 \
+        KEY_U32("detect.dicom.matrix-timeout", detect.dicom_matrix_timeout, 1, 3650 * DAY),                           \
+        KEY_U32("detect.dicom.exhaustion.count", detect.exhaust_count, 2, 24),                                        \
+        KEY_U32("detect.dicom.exhaustion.window", detect.exhaust_window, 1, DAY),                                     \
+        KEY_U32("detect.dicom.exhaustion.short-count", detect.exhaust_short, 2, 32)
 
 #endif

@@ -36,6 +36,9 @@ struct dentry {
 #define DETECT_ENTRY_SIZE      1024
 #define DETECT_SMB1_ENTRY_SIZE (sizeof(struct dentry) + 8) /* smb1_policy.c: small, one per SMB1 pair */
 
+/* dicom_matrix.c: one per known association tuple */
+#define DETECT_MATRIX_ENTRY_SIZE (sizeof(struct dentry) + 8)
+
 struct dtable {
     const char *name;
     struct dentry **buckets;
@@ -84,6 +87,10 @@ struct detect_ctx {
     struct dtable aerej;    /* (source): called AE titles rejected */
     struct dtable cfind;    /* (source, -, calling AE): wildcard queries */
     struct dtable assoc;    /* (client, -, called AE): recent association requests, for C-MOVE follow-ups */
+    /* files and DICOM peers */
+    struct dtable matrix;    /* (client, server, calling+called AE): the association matrix (15) */
+    struct dtable exhaust;   /* (client, server): open associations without P-DATA (24) */
+    uint64_t dicom_first_us; /* packet time of the first DICOM event: the learning period starts there */
 };
 
 /* Timestamps of the last events of one kind, to count those inside a window. */
@@ -144,6 +151,13 @@ void det_ae_bruteforce(struct detect_ctx *d, const struct event *ev); /* 14: dic
 void det_cfind_sweep(struct detect_ctx *d, const struct event *ev);   /* 16: dicom */
 void det_cmove_rogue(struct detect_ctx *d, const struct event *ev);   /* 17: dicom */
 void det_smb1_policy(struct detect_ctx *d, const struct event *ev);   /* 21: smb */
+void det_file_content(struct detect_ctx *d, const struct event *ev);  /* 11 and YARA matches: fileinfo */
+void det_exe_imaging(struct detect_ctx *d, const struct event *ev);   /* 10: fileinfo */
+void det_dicom_matrix(struct detect_ctx *d, const struct event *ev);  /* 15: dicom */
+void det_assoc_exhaust(struct detect_ctx *d, const struct event *ev); /* 24: dicom */
+/* Detection 11's built-in check: the polyglot signature a file's first bytes call for (0 = none), its
+ * severity when it differs from the signature's (0 = the signature's) and why. */
+uint32_t detect_polyglot_sid(const uint8_t *head, size_t n, int pe_sig, uint8_t *severity, const char **why);
 /* The chain: admin-share write and remote service steps by source (chain.c). */
 void det_chain_step(struct detect_ctx *d, const struct alert_event *step);
 /* The same, for a step that only counts after an admin-share write of this source (a service start). */

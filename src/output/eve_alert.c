@@ -91,6 +91,14 @@ void eve_alert_evidence(struct jw *w, const char *key, const struct alert_event 
         jw_ts(w, "last_seen", a->last_us);
     }
     opt_str(w, "detail", a->detail);
+    opt_str(w, "file_direction", a->file_direction);
+    if (a->yara_rule[0]) {
+        jw_open_obj(w, "yara");
+        jw_str(w, "rule", a->yara_rule);
+        opt_str(w, "tags", a->yara_tags);
+        opt_str(w, "meta", a->yara_meta);
+        jw_close_obj(w);
+    }
     if (a->n_steps) {
         jw_open_arr(w, "steps");
         for (uint8_t i = 0; i < a->n_steps; i++) {

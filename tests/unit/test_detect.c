@@ -523,7 +523,7 @@ static void test_expiry_on_packet_time(void **state)
 
 static void small_memcap(struct detect_cfg *c)
 {
-    c->memcap = 9 * 1024 * sizeof(void *) + 8 * 1024; /* the nine tables' buckets and a few entries */
+    c->memcap = 11 * 1024 * sizeof(void *) + 8 * 1024; /* the eleven tables' buckets and a few entries */
 }
 
 static void test_memcap(void **state)
@@ -689,6 +689,274 @@ static void test_shipped_rules(void **state)
     rules_free(&r);
 }
 
+/* ---- 10: executables to or from imaging hosts ---- */
+static void imaging_zone(struct detect_cfg *c)
+{
+    snprintf(c->imaging_nets, sizeof(c->imaging_nets), "10.0.0.30/32");
+    snprintf(c->admin_hosts, sizeof(c->admin_hosts), "10.0.9.9");
+}
+
+static void exe_file(struct harness *h, uint64_t ts, const char *share, int direction, const char *head, size_t n,
+                     enum files_pe_sig pe)
+{
+    struct fileinfo_event fi = {.filename = "viewer.exe", .share = share, .source = "smb", .direction = direction};
+    fi.head = (const uint8_t *)head;
+    fi.head_len = n;
+    fi.pe_sig = pe;
+    fi.magic = "PE32 executable (x86)";
+    publish(h, EVENT_FILEINFO, ts, &fi);
+}
+
+static void test_exe_imaging(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(imaging_zone);                         /* the server 10.0.0.30 is an imaging host */
+    exe_file(h, 1 * SEC, "\\\\PACS\\UPDATES", 1, "MZ", 2, FILES_PE_VALID); /* read from the PACS */
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 1);
+    assert_int_equal(h->last.severity, 2);
+    assert_string_equal(h->last.detail, "executable moved from an imaging host");
+    assert_string_equal(h->last.file_direction, "from_server");
+    exe_file(h, 2 * SEC, "\\\\PACS\\UPDATES", 0,
+             "\x7f"
+             "ELF",
+             4, FILES_PE_NONE); /* written to it */
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
+    assert_string_equal(h->last.detail, "executable moved to an imaging host");
+    /* near misses: "MZ" without a PE header, an admin-share write (9300050's), a vendor host */
+    exe_file(h, 3 * SEC, "\\\\PACS\\UPDATES", 0, "MZ", 2, FILES_PE_INVALID);
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
+    exe_file(h, 4 * SEC, "\\\\PACS\\ADMIN$", 0, "MZ", 2, FILES_PE_VALID);
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
+    assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 1);
+    set4(&h->flow.client, 10, 0, 9, 9);
+    exe_file(h, 5 * SEC, "\\\\PACS\\UPDATES", 1, "MZ", 2, FILES_PE_VALID);
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
+    /* neither endpoint an imaging host */
+    set4(&h->flow.client, 10, 0, 0, 5);
+    set4(&h->flow.server, 10, 0, 0, 31);
+    exe_file(h, 6 * SEC, "\\\\FS\\UPDATES", 1, "MZ", 2, FILES_PE_VALID);
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
+    harness_free(h);
+}
+
+/* ---- 11: polyglots from the first bytes (no YARA here) ---- */
+static void test_polyglot_builtin(void **state)
+{
+    (void)state;
+    static uint8_t head[FILES_HEAD_MAX];
+    uint8_t sev;
+    const char *why;
+    memset(head, 0, sizeof(head));
+    memcpy(head + 128, "DICM", 4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), 0); /* PS3.10: zero preamble */
+    assert_int_equal(detect_polyglot_sid(head, 131, FILES_PE_NONE, &sev, &why), 0); /* too short to say */
+    memcpy(head, "II*\0", 4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), 0); /* TIFF/DICOM dual file */
+    memcpy(head, "ACME", 4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), SID_DICOM_PREAMBLE);
+    assert_int_equal(sev, 0);
+    memcpy(head, "MZ\0\0", 4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_VALID, &sev, &why), SID_POLYGLOT_PE);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_INVALID, &sev, &why), SID_DICOM_PREAMBLE);
+    assert_int_equal(sev, 2);
+    memcpy(head,
+           "\x7f"
+           "ELF",
+           4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), SID_POLYGLOT_ELF);
+    memcpy(head, "\xcf\xfa\xed\xfe", 4); /* Mach-O 64-bit, little-endian */
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), SID_POLYGLOT_ELF);
+    memcpy(head + 128, "DICN", 4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), 0);
+
+    struct harness *h = harness_new(NULL);
+    memcpy(head, "MZ\0\0", 4);
+    memcpy(head + 128, "DICM", 4);
+    exe_file(h, 1 * SEC, "\\\\PACS\\IMAGES", 0, (const char *)head, 132, FILES_PE_VALID);
+    assert_int_equal(h->n, 1);
+    assert_int_equal(h->last.sig->sid, SID_POLYGLOT_PE);
+    assert_int_equal(h->last.severity, 1);
+    assert_string_equal(h->last.yara_rule, ""); /* no scan: the built-in check alone */
+    harness_free(h);
+}
+
+/* ---- 15: association matrix ---- */
+static void learn_100s(struct detect_cfg *c)
+{
+    c->dicom_learning = 100;
+    snprintf(c->dicom_aes, sizeof(c->dicom_aes), "CT1@10.0.0.7, PACS@10.0.0.30");
+}
+
+static void assoc_rq_ac(struct harness *h, uint64_t ts, struct dicom_assoc *a)
+{
+    a->start_us = ts;
+    dicom(h, ts, DICOM_EV_REQUEST, a, NULL, NULL);
+    dicom(h, ts, DICOM_EV_ACCEPT, a, NULL, NULL);
+}
+
+static void test_dicom_matrix(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(learn_100s);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    struct dicom_pctx *pc = calloc(1, sizeof(*pc));
+    assert_true(a && pc);
+    strcpy(a->calling_ae, "RADWS01");
+    strcpy(a->called_ae, "PACS");
+    assoc_rq_ac(h, 10 * SEC, a); /* the learning period starts here: until 110 s */
+    strcpy(a->calling_ae, "RADWS02");
+    a->start_us = 110 * SEC - 1; /* requested during learning, accepted just after: learned */
+    dicom(h, 110 * SEC - 1, DICOM_EV_REQUEST, a, NULL, NULL);
+    dicom(h, 110 * SEC, DICOM_EV_ACCEPT, a, NULL, NULL);
+    strcpy(a->calling_ae, "REJECTED");
+    dicom(h, 50 * SEC, DICOM_EV_REQUEST, a, NULL, NULL); /* requested but never accepted: not learned */
+    assert_int_equal(h->n, 0);
+    /* after learning */
+    strcpy(a->calling_ae, "RADWS01");
+    assoc_rq_ac(h, 110 * SEC, a);
+    strcpy(a->calling_ae, "RADWS02");
+    assoc_rq_ac(h, 111 * SEC, a);
+    assert_int_equal(h->n, 0);
+    strcpy(a->calling_ae, "REJECTED");
+    assoc_rq_ac(h, 112 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 1);
+    assert_int_equal(h->last.severity, 2);
+    assert_string_equal(h->last.calling_ae, "REJECTED");
+    assoc_rq_ac(h, 113 * SEC, a); /* once per tuple */
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 1);
+    /* a known AE title from a new address */
+    strcpy(a->calling_ae, "RADWS01");
+    set4(&h->flow.client, 10, 0, 0, 6);
+    assoc_rq_ac(h, 114 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 2);
+    /* the configured pair: CT1@10.0.0.7 -> PACS@10.0.0.30 */
+    set4(&h->flow.client, 10, 0, 0, 7);
+    strcpy(a->calling_ae, "CT1");
+    assoc_rq_ac(h, 115 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 2);
+    strcpy(a->called_ae, "ARCHIVE"); /* CT1 to a title not configured at that server */
+    assoc_rq_ac(h, 116 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 3);
+    /* a new peer proposing Study Root C-MOVE: severity 1 */
+    set4(&h->flow.client, 10, 0, 0, 8);
+    strcpy(a->calling_ae, "EVIL");
+    pc->proposed = true;
+    strcpy(pc->abstract, "1.2.840.10008.5.1.4.1.2.2.2");
+    a->pctx = pc;
+    a->n_pctx = 1;
+    assoc_rq_ac(h, 117 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 4);
+    assert_int_equal(h->last.severity, 1);
+    /* Study Root C-FIND is not retrieval */
+    strcpy(a->calling_ae, "EVIL2");
+    strcpy(pc->abstract, "1.2.840.10008.5.1.4.1.2.2.1");
+    assoc_rq_ac(h, 118 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 5);
+    assert_int_equal(h->last.severity, 2);
+    free(pc);
+    free(a);
+    harness_free(h);
+}
+
+static void no_learning(struct detect_cfg *c)
+{
+    c->dicom_learning = 0;
+}
+
+static void test_dicom_matrix_no_learning(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(no_learning);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    assert_non_null(a);
+    strcpy(a->calling_ae, "RADWS01");
+    strcpy(a->called_ae, "PACS");
+    assoc_rq_ac(h, 1 * SEC, a); /* nothing learned, nothing configured: the first one is new */
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 1);
+    free(a);
+    harness_free(h);
+}
+
+/* ---- 24: association exhaustion ---- */
+static void exhaust_small(struct detect_cfg *c)
+{
+    c->exhaust_count = 3;
+    c->exhaust_window = 60;
+    c->exhaust_short = 3;
+}
+
+static void test_assoc_exhaustion(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(exhaust_small);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    struct dicom_op *op = calloc(1, sizeof(*op));
+    assert_true(a && op);
+    strcpy(a->calling_ae, "X");
+    strcpy(a->called_ae, "PACS");
+    /* one association that does work and two held idle: below the count */
+    h->flow.flow_id = 1;
+    assoc_rq_ac(h, 1 * SEC, a);
+    dicom(h, 1 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    h->flow.flow_id = 2;
+    assoc_rq_ac(h, 2 * SEC, a);
+    h->flow.flow_id = 3;
+    assoc_rq_ac(h, 3 * SEC, a);
+    assert_int_equal(count_sid(h, SID_ASSOC_EXHAUST), 0);
+    h->flow.flow_id = 4; /* the third idle one */
+    assoc_rq_ac(h, 4 * SEC, a);
+    assert_int_equal(count_sid(h, SID_ASSOC_EXHAUST), 1);
+    assert_int_equal(h->last.count, 3);
+    assert_int_equal(h->last.n_flows, 3);
+    h->flow.flow_id = 5; /* once per window */
+    assoc_rq_ac(h, 5 * SEC, a);
+    assert_int_equal(count_sid(h, SID_ASSOC_EXHAUST), 1);
+    /* another server: its own count */
+    set4(&h->flow.server, 10, 0, 0, 31);
+    h->flow.flow_id = 6;
+    assoc_rq_ac(h, 6 * SEC, a);
+    assert_int_equal(count_sid(h, SID_ASSOC_EXHAUST), 1);
+    harness_free(h);
+
+    /* short associations accepted and released without P-DATA; rejected ones do not count */
+    h = harness_new(exhaust_small);
+    for (int i = 0; i < 4; i++) {
+        h->flow.flow_id = 100 + (uint64_t)i;
+        dicom(h, (uint64_t)(1 + i) * SEC, DICOM_EV_REQUEST, a, NULL, NULL);
+        dicom(h, (uint64_t)(1 + i) * SEC, DICOM_EV_REJECT, a, NULL, NULL);
+        dicom(h, (uint64_t)(1 + i) * SEC, DICOM_EV_SUMMARY, a, NULL, "reject");
+    }
+    assert_int_equal(count_sid(h, SID_ASSOC_CHURN), 0);
+    for (int i = 0; i < 2; i++) {
+        h->flow.flow_id = 200 + (uint64_t)i;
+        assoc_rq_ac(h, (uint64_t)(10 + i) * SEC, a);
+        dicom(h, (uint64_t)(10 + i) * SEC, DICOM_EV_RELEASE, a, NULL, NULL);
+        dicom(h, (uint64_t)(10 + i) * SEC, DICOM_EV_SUMMARY, a, NULL, "release");
+    }
+    /* one with P-DATA (a C-ECHO): does not count */
+    h->flow.flow_id = 300;
+    assoc_rq_ac(h, 20 * SEC, a);
+    a->pdus[0][DICOM_PDU_P_DATA] = 1;
+    dicom(h, 20 * SEC, DICOM_EV_SUMMARY, a, NULL, "release");
+    a->pdus[0][DICOM_PDU_P_DATA] = 0;
+    assert_int_equal(count_sid(h, SID_ASSOC_CHURN), 0);
+    /* the third short one, 71 s after the first: outside the 60 s window, so not yet */
+    h->flow.flow_id = 400;
+    assoc_rq_ac(h, 81 * SEC, a);
+    dicom(h, 81 * SEC, DICOM_EV_SUMMARY, a, NULL, "close");
+    assert_int_equal(count_sid(h, SID_ASSOC_CHURN), 0);
+    for (int i = 0; i < 2; i++) {
+        h->flow.flow_id = 500 + (uint64_t)i;
+        assoc_rq_ac(h, (uint64_t)(82 + i) * SEC, a);
+        dicom(h, (uint64_t)(82 + i) * SEC, DICOM_EV_ABORT, a, NULL, NULL);
+    }
+    assert_int_equal(count_sid(h, SID_ASSOC_CHURN), 1);
+    assert_int_equal(h->last.count, 3);
+    free(op);
+    free(a);
+    harness_free(h);
+}
+
 /* Every signature in the code has a section "## <sid> ..." in docs/DETECTIONS.md. */
 static void test_every_signature_documented(void **state)
 {
@@ -738,6 +1006,11 @@ int main(void)
         cmocka_unit_test(test_rules_file_errors),
         cmocka_unit_test(test_shipped_rules),
         cmocka_unit_test(test_every_signature_documented),
+        cmocka_unit_test(test_exe_imaging),
+        cmocka_unit_test(test_polyglot_builtin),
+        cmocka_unit_test(test_dicom_matrix),
+        cmocka_unit_test(test_dicom_matrix_no_learning),
+        cmocka_unit_test(test_assoc_exhaustion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
