@@ -99,8 +99,18 @@ static const char schema_v1[] =
 
     "CREATE INDEX flows_start ON flows(start_ts);";
 
+/* Version 2: the stream entries `medsentry collect` has stored (src/cli/collect.c), so that an entry delivered again
+ * (a collector that died between its commit and its XACK, or a claim by another collector) is stored once.  Keyed
+ * by the stream's name and the entry id, which are unique together on one Redis server. */
+static const char schema_v2[] = "CREATE TABLE collected ("
+                                " stream TEXT NOT NULL," /* the Redis stream's key */
+                                " entry TEXT NOT NULL,"  /* the entry id, as Redis wrote it (ms-seq) */
+                                " PRIMARY KEY(stream, entry)"
+                                ") WITHOUT ROWID;";
+
 const struct store_migration store_migrations[] = {
     {1, schema_v1},
+    {2, schema_v2},
 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
 
