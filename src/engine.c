@@ -148,11 +148,12 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         event_bus_subscribe(&e->bus, EVENT_MASK_ALL, eve_on_event, &e->eve);
     }
     if (cfg->redis.enabled) {
-        /* After EVE, so that eve.json has an event before Redis is tried.  A server that is away is no error: it
-         * is retried, and what cannot be sent is counted (stats.redis). */
+        /* After EVE, whose line it sends (formatted once; the same bytes in eve.json and in Redis).  A server that
+         * is away is no error: it is retried, and what cannot be sent is counted (stats.redis). */
         struct eve_cfg ec = {.log_phi = cfg->log_phi};
         if (!(e->redis = redis_open(&cfg->redis, &ec, &e->stats, err, errlen)))
             return -1;
+        redis_share_eve(e->redis, e->eve_open ? &e->eve : NULL);
         event_bus_subscribe(&e->bus, EVENT_MASK_ALL, redis_on_event, e->redis);
     }
     anomaly_ctx_init(&e->anomalies, cfg->anomaly_rate_limit, &e->stats, &e->bus);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -370,10 +371,15 @@ int collect_main(int argc, char **argv)
         snprintf(c.consumer, sizeof(c.consumer), "%s-%ld", hn, (long)getpid());
     }
     char path[1100], source[700];
-    if (db)
+    if (db) {
         snprintf(path, sizeof(path), "%s", db);
-    else
+    } else {
         snprintf(path, sizeof(path), "%s/medsentry.db", logdir);
+        if (mkdir(logdir, 0750) < 0 && errno != EEXIST) {
+            log_error("collect: %s: cannot create the directory: %s", logdir, strerror(errno));
+            return 1;
+        }
+    }
     snprintf(source, sizeof(source), "redis %s %s (collector %s)", c.server, c.key, c.consumer);
     c.ig = store_ingest_open(path, source, MEDSENTRY_VERSION, err, sizeof(err));
     if (!c.ig) {

@@ -123,7 +123,8 @@ struct redis_out {
     struct eve_cfg eve;
     struct stats *stats;
     struct jw jw;
-    char host_suffix[300]; /* ,"host":"<sensor name>"} */
+    const struct eve_writer *eve_w; /* its line is this event's when eve_w->formatted is the event */
+    char host_suffix[300];          /* ,"host":"<sensor name>"} */
     size_t host_suffix_len;
     char maxlen_text[16];
     /* the ring, oldest at head */
@@ -305,10 +306,20 @@ static void send_all(struct redis_out *r, bool force)
         ;
 }
 
+/* The end: one more attempt, then what is left is lost, and counted. */
+static void send_final(struct redis_out *r)
+{
+    send_all(r, true);
+    if (r->n) {
+        r->stats->redis_dropped += r->n;
+        ring_pop(r, r->n);
+    }
+}
+
 void redis_flush(struct redis_out *r)
 {
     if (r)
-        send_all(r, true);
+        send_final(r);
 }
 
 void redis_tick(struct redis_out *r)
@@ -322,26 +333,37 @@ void redis_tick(struct redis_out *r)
 void redis_on_event(void *user, const struct event *ev)
 {
     struct redis_out *r = user;
-    jw_reset(&r->jw);
-    eve_format(&r->jw, &r->eve, ev);
-    if (r->jw.err || r->jw.depth != 0 || r->jw.len < 2 || r->jw.buf[r->jw.len - 1] != '}') {
+    const struct jw *jw = &r->jw;
+    if (r->eve_w && r->eve_w->formatted == ev) {
+        jw = &r->eve_w->jw; /* the line eve.json just got */
+    } else {
+        jw_reset(&r->jw);
+        eve_format(&r->jw, &r->eve, ev);
+    }
+    if (jw->err || jw->depth != 0 || jw->len < 2 || jw->buf[jw->len - 1] != '}') {
         r->stats->redis_dropped++;
         return;
     }
-    size_t len = r->jw.len - 1 + r->host_suffix_len;
+    size_t len = jw->len - 1 + r->host_suffix_len;
     struct redis_line *l = r->n < r->cap ? ring_at(r, r->n) : NULL;
     char *json = l ? mc_malloc(&r->mc, len) : NULL;
     if (!json) {
         r->stats->redis_dropped++;
         return;
     }
-    memcpy(json, r->jw.buf, r->jw.len - 1);
-    memcpy(json + r->jw.len - 1, r->host_suffix, r->host_suffix_len);
+    memcpy(json, jw->buf, jw->len - 1);
+    memcpy(json + jw->len - 1, r->host_suffix, r->host_suffix_len);
     l->json = json;
     l->len = len;
     r->n++;
     if (r->n >= r->cfg.batch_size)
         send_all(r, false);
+}
+
+void redis_share_eve(struct redis_out *r, const struct eve_writer *w)
+{
+    if (r)
+        r->eve_w = w;
 }
 
 struct redis_out *redis_open(const struct redis_cfg *cfg, const struct eve_cfg *eve, struct stats *stats, char *err,
@@ -427,11 +449,7 @@ void redis_close(struct redis_out *r)
 {
     if (!r)
         return;
-    send_all(r, true);
-    if (r->n) {
-        r->stats->redis_dropped += r->n; /* the server is away: what is left is lost, and counted */
-        ring_pop(r, r->n);
-    }
+    send_final(r);
     if (r->ctx)
         redisFree(r->ctx);
     mc_free(&r->mc, r->ring, (size_t)r->cap * sizeof(*r->ring));

@@ -78,11 +78,16 @@ struct redis_out *redis_open(const struct redis_cfg *cfg, const struct eve_cfg *
 /* Send what is buffered (one more connection attempt if away, ignoring the backoff); what is left is dropped and
  * counted, then close.  NULL is a no-op. */
 void redis_close(struct redis_out *r);
+/* eve.json's writer, subscribed before this output: an event it formatted is sent as the same bytes, not formatted
+ * again.  NULL: format every event here. */
+struct eve_writer;
+void redis_share_eve(struct redis_out *r, const struct eve_writer *w);
 /* Event bus subscriber: every event. */
 void redis_on_event(void *user, const struct event *ev);
 /* Called often from the packet loop: sends what is buffered once 100 ms of wall time have passed. */
 void redis_tick(struct redis_out *r);
-/* Send everything buffered now (one connection attempt if away, ignoring the backoff). */
+/* At the end of the run: send everything buffered (one connection attempt if away, ignoring the backoff); what
+ * cannot be sent is dropped and counted, so that the final stats count every event offered before them. */
 void redis_flush(struct redis_out *r);
 /* The ring's budget (written under stats.memcap.redis). */
 const struct memcap *redis_memcap(const struct redis_out *r);
