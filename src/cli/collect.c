@@ -33,6 +33,10 @@
 #include "output/redis.h"
 #include "output/sqlite_ingest.h"
 
+#ifndef MEDSENTRY_VERSION
+#define MEDSENTRY_VERSION "unknown"
+#endif
+
 static volatile sig_atomic_t collect_stop;
 
 static void on_stop(int sig)
