@@ -86,15 +86,19 @@ static void on_flow_end(void *user, struct flow *f)
 
 static void engine_stats(struct engine *e, bool final)
 {
-    const struct memcap *memcaps[10] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc,
+    /* NULL-terminated: room for every budget below plus the terminator (the static assertion keeps it so) */
+    const struct memcap *memcaps[16] = {&e->flows.mc, &e->stream.mc, &e->dec.defrag_mc,
                                         &e->app.mc,   &e->assets.mc, &e->dns_names.mc};
     size_t nmc = 6;
+    _Static_assert(6 + 4 < sizeof(memcaps) / sizeof(memcaps[0]), "memcaps: one slot per budget and a NULL");
     if (e->app.files)
         memcaps[nmc++] = &e->app.files->mc;
     if (e->detect)
         memcaps[nmc++] = detect_get_memcap(e->detect);
     if (e->store)
         memcaps[nmc++] = store_memcap(e->store);
+    if (e->redis)
+        memcaps[nmc++] = redis_memcap(e->redis);
     struct stats_event se = {
         .stats = &e->stats,
         .memcaps = memcaps,
@@ -145,6 +149,15 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
             return -1;
         e->eve_open = true;
         event_bus_subscribe(&e->bus, EVENT_MASK_ALL, eve_on_event, &e->eve);
+    }
+    if (cfg->redis.enabled) {
+        /* After EVE, whose line it sends (formatted once; the same bytes in eve.json and in Redis).  A server that
+         * is away is no error: it is retried, and what cannot be sent is counted (stats.redis). */
+        struct eve_cfg ec = {.log_phi = cfg->log_phi};
+        if (!(e->redis = redis_open(&cfg->redis, &ec, &e->stats, err, errlen)))
+            return -1;
+        redis_share_eve(e->redis, e->eve_open ? &e->eve : NULL);
+        event_bus_subscribe(&e->bus, EVENT_MASK_ALL, redis_on_event, e->redis);
     }
     anomaly_ctx_init(&e->anomalies, cfg->anomaly_rate_limit, &e->stats, &e->bus);
     if (decode_ctx_init(&e->dec, &cfg->decode, &e->stats) < 0) {
@@ -199,6 +212,7 @@ void engine_tick(struct engine *e, uint64_t now_us)
         e->next_expire_us = now_us + 1000000;
     }
     store_tick(e->store, now_us);
+    redis_tick(e->redis);
     stream_timeout(&e->stream, now_us); /* holes pending past stream.reassembly.gap-timeout in quiet flows */
     flow_table_timeout(&e->flows, now_us);
     if (e->live && e->eve_open && now_us >= e->next_flush_us) {
@@ -253,6 +267,7 @@ void engine_finish(struct engine *e)
     for (const struct asset *a = e->assets.first; e->store && a; a = a->next)
         store_asset_final(e->store, a);
     store_flush(e->store);
+    redis_flush(e->redis); /* so that stats.redis counts every event but the final stats themselves */
     engine_stats(e, true);
     if (e->eve_open && e->eve.fp)
         fflush(e->eve.fp);
@@ -274,6 +289,8 @@ void engine_free(struct engine *e)
     decode_ctx_free(&e->dec);
     store_close(e->store);
     e->store = NULL;
+    redis_close(e->redis); /* the final stats event, and anything the server did not take yet */
+    e->redis = NULL;
     if (e->eve_open)
         eve_close(&e->eve);
     e->eve_open = false;

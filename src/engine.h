@@ -20,6 +20,7 @@
 #include "flow/flow.h"
 #include "flow/stream.h"
 #include "output/eve.h"
+#include "output/redis.h"
 #include "output/sqlite.h"
 
 struct engine {
@@ -34,6 +35,7 @@ struct engine {
     struct eve_writer eve;
     bool eve_open;
     struct store *store;           /* <logdir>/medsentry.db (src/output/sqlite.c); NULL when off or not openable */
+    struct redis_out *redis;       /* outputs.redis (src/output/redis.c); NULL when off */
     struct asset_inventory assets; /* imaging asset inventory (src/assets/) */
     struct detect_ctx *detect;     /* detectors (src/detect/); NULL when detect.enabled is no */
     struct yara_scanner *yara;     /* file content scanning (files.yara-*); NULL when off */

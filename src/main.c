@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/collect.h"
 #include "cli/query.h"
 #include "core/config.h"
 #include "detect/detect.h"
@@ -56,6 +57,7 @@ static void usage(FILE *fp)
             "       medsentry -T [-c FILE]\n"
             "       medsentry alerts -l DIR [--since T] [--severity N] [--host IP] [--json]\n"
             "       medsentry assets -l DIR [--role R] [--json]\n"
+            "       medsentry collect --redis HOST:PORT --key KEY -l DIR [--group G] [--consumer NAME] [--once]\n"
             "\n"
             "Passive security monitor for medical-imaging networks: reads packets, writes EVE JSON events.\n"
             "\n"
@@ -283,6 +285,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && query_is_command(argv[1]))
         return query_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "collect") == 0)
+        return collect_main(argc - 1, argv + 1);
     struct cli c;
     memset(&c, 0, sizeof(c));
     if (parse_args(argc, argv, &c) < 0)

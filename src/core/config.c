@@ -62,6 +62,7 @@ static const struct config_key config_keys[] = {
     KEY_BOOL("outputs.eve.enabled", eve_enabled),
     KEY_STR("outputs.eve.filename", eve_filename),
     STORE_CONFIG_KEYS,
+    REDIS_CONFIG_KEYS,
     KEY_U32("outputs.stats.interval", stats_interval_s, 0, DAY),
     KEY_U32("anomaly.rate-limit", anomaly_rate_limit, 0, 1000000),
     KEY_BOOL("privacy.log-phi", log_phi),
@@ -126,6 +127,7 @@ void config_defaults(struct config *c)
     c->eve_enabled = true;
     snprintf(c->eve_filename, sizeof(c->eve_filename), "%s", "eve.json");
     store_cfg_defaults(&c->store);
+    redis_cfg_defaults(&c->redis);
     c->log_phi = false;
     snprintf(c->phi_key_file, sizeof(c->phi_key_file), "%s", "medsentry.key");
     c->dicom_max_pdu = 16 * 1024 * 1024;

@@ -22,6 +22,7 @@
 #include "files/files.h"
 #include "flow/flow.h"
 #include "flow/stream.h"
+#include "output/redis.h"
 #include "output/sqlite.h"
 
 struct config {
@@ -29,6 +30,7 @@ struct config {
     char eve_filename[256]; /* relative to logdir */
     bool eve_enabled;
     struct store_cfg store; /* outputs.sqlite.*: src/output/sqlite.h */
+    struct redis_cfg redis; /* outputs.redis.*: src/output/redis.h */
     bool log_phi;
     char phi_key_file[512]; /* relative to logdir unless absolute */
     uint8_t phi_key[32];    /* loaded from phi_key_file at start (phi_key_load) */

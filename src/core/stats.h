@@ -164,6 +164,11 @@ struct stats {
     uint64_t sqlite_dropped;      /* rows lost: the queue was full, or their transaction failed */
     uint64_t sqlite_transactions; /* transactions committed */
     uint64_t sqlite_errors;       /* SQLite errors (the first one is also said on stderr) */
+    /* Redis output (src/output/redis.c): every event offered ends as sent or dropped */
+    uint64_t redis_sent;       /* events the server acknowledged */
+    uint64_t redis_dropped;    /* events lost: buffer full, error reply, or the connection broke before the reply */
+    uint64_t redis_reconnects; /* connections made again after a failure */
+    uint64_t redis_errors;     /* failed connects, broken connections, error replies (the first is said on stderr) */
 
     /* output */
     uint64_t events_written;

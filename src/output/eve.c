@@ -142,6 +142,7 @@ _Static_assert(EVENT__COUNT <= sizeof(((struct stats *)0)->events_by_type) / siz
 void eve_on_event(void *user, const struct event *ev)
 {
     struct eve_writer *w = user;
+    w->formatted = NULL;
     if (!w->fp)
         return;
     jw_reset(&w->jw);
@@ -150,6 +151,7 @@ void eve_on_event(void *user, const struct event *ev)
         w->stats->events_dropped++;
         return;
     }
+    w->formatted = ev;
     w->jw.buf[w->jw.len] = '\n';
     if (fwrite(w->jw.buf, 1, w->jw.len + 1, w->fp) != w->jw.len + 1) {
         w->stats->events_dropped++;

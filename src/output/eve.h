@@ -29,6 +29,7 @@ struct eve_writer {
     struct stats *stats;
     struct eve_cfg cfg;
     bool owns_fp;
+    const struct event *formatted; /* the event jw holds, for a later subscriber of the same event (redis.c) */
 };
 
 /* Open path for appending ("-" = stdout). 0 on success; on error errbuf holds one sentence. */

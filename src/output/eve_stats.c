@@ -235,6 +235,12 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "transactions", s->sqlite_transactions);
     jw_u64(w, "errors", s->sqlite_errors);
     jw_close_obj(w);
+    jw_open_obj(w, "redis");
+    jw_u64(w, "sent", s->redis_sent);
+    jw_u64(w, "dropped", s->redis_dropped);
+    jw_u64(w, "reconnects", s->redis_reconnects);
+    jw_u64(w, "errors", s->redis_errors);
+    jw_close_obj(w);
 
     jw_open_obj(w, "memcap");
     for (const struct memcap *const *m = se->memcaps; m && *m; m++) {

@@ -163,7 +163,7 @@ static const char sql_flow[] =
 /* A host seen again keeps its earliest first_seen (and the run it was first seen in) and its latest last_seen; its
  * list columns are the union of what every run saw (ms_list_union), its software and OS hint the newest known; its
  * JSON is the newest record with those two times.  In an UPDATE every expression reads the row as it was. */
-static const char sql_asset[] =
+const char store_sql_asset_upsert[] =
     "INSERT INTO assets(ip, first_seen, last_seen, first_run, last_run, roles, ae_titles, software, modalities, os,"
     " hostnames, json) VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     " ON CONFLICT(ip) DO UPDATE SET"
@@ -182,7 +182,8 @@ static const char sql_asset[] =
     " modalities = ms_list_union(assets.modalities, excluded.modalities),"
     " os = CASE WHEN excluded.os <> '' THEN excluded.os ELSE assets.os END,"
     " hostnames = ms_list_union(assets.hostnames, excluded.hostnames)";
-static const char sql_history[] = "INSERT INTO asset_history(run_id, ts, ip, change, json) VALUES(?1, ?2, ?3, ?4, ?5)";
+const char store_sql_asset_history[] =
+    "INSERT INTO asset_history(run_id, ts, ip, change, json) VALUES(?1, ?2, ?3, ?4, ?5)";
 static const char sql_end_run[] = "UPDATE runs SET source = ?1, live = ?2, end_wall = ?3, first_ts = ?4, last_ts = ?5,"
                                   " stats = ?6 WHERE id = ?7";
 
@@ -402,42 +403,56 @@ static void writer_close(struct store_writer *w)
     memset(w, 0, sizeof(*w));
 }
 
-static int writer_open(struct store_writer *w, const char *path, const struct store_run_info *run, char *err,
-                       size_t errlen)
+int store_db_open(const char *path, sqlite3 **dbp, char *err, size_t errlen)
 {
-    snprintf(w->path, sizeof(w->path), "%s", path);
-    if (sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open the store: %s", path, w->db ? sqlite3_errmsg(w->db) : "out of memory");
+    sqlite3 *db = NULL;
+    *dbp = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open the store: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
         return -1;
     }
     /* A reader (medsentry alerts) or a second sensor may hold the database for a moment: wait a little, then keep
      * the rows for the next batch rather than stall the packets. */
-    sqlite3_busy_timeout(w->db, 100);
+    sqlite3_busy_timeout(db, 100);
     /* Nothing is written to a file that is not ours.  Then WAL before the schema is created, so that creating it
      * costs no rollback journal and its syncs. */
-    if (store_check(w->db, path, err, errlen) < 0)
-        return -1;
+    if (store_check(db, path, err, errlen) < 0)
+        goto fail;
     /* WAL: readers never block the writer; NORMAL: a power cut may lose the last transactions, never the file. */
     char *msg = NULL;
-    if (sqlite3_exec(w->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot switch to WAL mode: %s", path, msg ? msg : sqlite3_errmsg(w->db));
+    if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot switch to WAL mode: %s", path, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
-        return -1;
+        goto fail;
     }
-    if (store_migrate(w->db, path, store_migrations, store_n_migrations, err, errlen) < 0)
-        return -1;
-    if (sqlite3_create_function(w->db, "ms_list_union", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_list_union,
-                                NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(w->db));
-        return -1;
+    if (store_migrate(db, path, store_migrations, store_n_migrations, err, errlen) < 0)
+        goto fail;
+    if (sqlite3_create_function(db, "ms_list_union", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_list_union, NULL,
+                                NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+        goto fail;
     }
+    *dbp = db;
+    return 0;
+fail:
+    sqlite3_close(db);
+    return -1;
+}
+
+static int writer_open(struct store_writer *w, const char *path, const struct store_run_info *run, char *err,
+                       size_t errlen)
+{
+    snprintf(w->path, sizeof(w->path), "%s", path);
+    if (store_db_open(path, &w->db, err, errlen) < 0)
+        return -1;
     struct {
         sqlite3_stmt **st;
         const char *sql;
     } stmts[] = {{&w->ins_alert, sql_alert},
                  {&w->ins_flow, sql_flow},
-                 {&w->upsert_asset, sql_asset},
-                 {&w->ins_history, sql_history},
+                 {&w->upsert_asset, store_sql_asset_upsert},
+                 {&w->ins_history, store_sql_asset_history},
                  {&w->end_run, sql_end_run}};
     for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
         if (sqlite3_prepare_v3(w->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, stmts[i].st, NULL) != SQLITE_OK) {

@@ -42,7 +42,7 @@ struct sqlite3;
 /* "MSDB": PRAGMA application_id of a medsentry store. */
 #define STORE_APPLICATION_ID 0x4d534442
 /* The schema version this build writes and reads (the last step of the migration table). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store_cfg {
     bool enabled;          /* outputs.sqlite.enabled */
@@ -93,6 +93,17 @@ void store_flush(struct store *s);
 const struct memcap *store_memcap(const struct store *s);
 /* Rows waiting in the queue. */
 size_t store_queued(const struct store *s);
+
+/* Open path for writing as the store's writer does: create or migrate it (refusing a file that is not ours or is
+ * newer), WAL, ms_list_union registered, a 100 ms busy timeout.  0, or -1 with one sentence in err naming path (*db
+ * is then closed and NULL). */
+int store_db_open(const char *path, struct sqlite3 **db, char *err, size_t errlen);
+
+/* The asset upsert (?1 ip, ?2 first seen, ?3 last seen, ?4 run, ?5-?10 roles, AE titles, software, modalities, OS,
+ * host names, ?11 the record's JSON) and the history insert (?1 run, ?2 time, ?3 ip, ?4 change, ?5 JSON): the
+ * sensor's writer and `medsentry collect` (sqlite_ingest.c) merge assets the same way. */
+extern const char store_sql_asset_upsert[];
+extern const char store_sql_asset_history[];
 
 /* ---- schema (sqlite_schema.c): shared by the writer, the query commands and the tests ---- */
 
