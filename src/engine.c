@@ -16,9 +16,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config_registry.h"
 #include "core/log.h"
 #include "files/files.h"
 #include "files/yara_scan.h"
+
+static const struct config_key engine_keys[] = {
+    CONFIG_KEY_STR(struct engine_cfg, logdir, "default-log-dir", ".",
+                   "Where eve.json and the other outputs go; -l on the command line wins."),
+    CONFIG_KEY_BOOL(struct engine_cfg, eve_enabled, "outputs.eve.enabled", "yes", NULL),
+    CONFIG_KEY_STR(struct engine_cfg, eve_filename, "outputs.eve.filename", "eve.json",
+                   "relative to default-log-dir; \"-\" writes to standard output"),
+    CONFIG_KEY_U32(struct engine_cfg, stats_interval_s, "outputs.stats.interval", 0, CONFIG_DAY, "0",
+                   "seconds of packet time between stats events; 0 = one stats event at the end"),
+};
+
+const struct config_module engine_config_module = {
+    .name = "engine",
+    .keys = engine_keys,
+    .n = sizeof(engine_keys) / sizeof(engine_keys[0]),
+    .struct_size = sizeof(struct engine_cfg),
+};
 
 #ifndef MEDSENTRY_VERSION
 #define MEDSENTRY_VERSION "0.0.0"
@@ -128,7 +146,7 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         if (cfg->store.filename[0] == '/')
             snprintf(path, sizeof(path), "%s", cfg->store.filename);
         else
-            snprintf(path, sizeof(path), "%s/%s", cfg->logdir, cfg->store.filename);
+            snprintf(path, sizeof(path), "%s/%s", cfg->engine.logdir, cfg->store.filename);
         struct store_run_info run = {.version = MEDSENTRY_VERSION};
         e->store = store_open(&cfg->store, path, &run, &e->stats, serr, sizeof(serr));
         if (!e->store) {
@@ -138,13 +156,13 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
             event_bus_subscribe(&e->bus, STORE_EVENT_MASK, store_on_event, e->store);
         }
     }
-    if (cfg->eve_enabled) {
+    if (cfg->engine.eve_enabled) {
         char path[1024];
-        if (strcmp(cfg->eve_filename, "-") == 0 || cfg->eve_filename[0] == '/')
-            snprintf(path, sizeof(path), "%s", cfg->eve_filename);
+        if (strcmp(cfg->engine.eve_filename, "-") == 0 || cfg->engine.eve_filename[0] == '/')
+            snprintf(path, sizeof(path), "%s", cfg->engine.eve_filename);
         else
-            snprintf(path, sizeof(path), "%s/%s", cfg->logdir, cfg->eve_filename);
-        struct eve_cfg ec = {.log_phi = cfg->log_phi};
+            snprintf(path, sizeof(path), "%s/%s", cfg->engine.logdir, cfg->engine.eve_filename);
+        struct eve_cfg ec = {.log_phi = cfg->privacy.log_phi};
         if (eve_open(&e->eve, path, &e->stats, &ec, err, errlen) < 0)
             return -1;
         e->eve_open = true;
@@ -153,13 +171,13 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
     if (cfg->redis.enabled) {
         /* After EVE, whose line it sends (formatted once; the same bytes in eve.json and in Redis).  A server that
          * is away is no error: it is retried, and what cannot be sent is counted (stats.redis). */
-        struct eve_cfg ec = {.log_phi = cfg->log_phi};
+        struct eve_cfg ec = {.log_phi = cfg->privacy.log_phi};
         if (!(e->redis = redis_open(&cfg->redis, &ec, &e->stats, err, errlen)))
             return -1;
         redis_share_eve(e->redis, e->eve_open ? &e->eve : NULL);
         event_bus_subscribe(&e->bus, EVENT_MASK_ALL, redis_on_event, e->redis);
     }
-    anomaly_ctx_init(&e->anomalies, cfg->anomaly_rate_limit, &e->stats, &e->bus);
+    anomaly_ctx_init(&e->anomalies, cfg->anomaly.rate_limit, &e->stats, &e->bus);
     if (decode_ctx_init(&e->dec, &cfg->decode, &e->stats) < 0) {
         snprintf(err, errlen, "cannot set up the decoder (defrag.memcap too small?)");
         return -1;
@@ -177,14 +195,23 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         snprintf(err, errlen, "cannot set up TCP reassembly");
         return -1;
     }
-    app_layer_init(&e->app, &cfg->app, &e->stats, &e->bus, cfg);
+    const void *parser_cfg[APP__COUNT];
+    config_app_parser_cfgs(cfg, parser_cfg);
+    if (app_layer_init(&e->app, &cfg->app, &e->stats, &e->bus, parser_cfg) < 0) {
+        snprintf(err, errlen, "app layer: out of memory");
+        return -1;
+    }
+    e->app.phi.log_phi = cfg->privacy.log_phi;
+    if (cfg->phi_key_loaded) {
+        e->app.phi.key = cfg->phi_key;
+        e->app.phi.key_len = sizeof(cfg->phi_key);
+    }
     e->app.anomaly = &e->anomalies;
     e->app.files = files_tracker_new(&cfg->files, &e->stats); /* SMB (later HTTP) file data: SHA-256, magic */
     /* Consumers of events that keep per-worker state (asset inventory, detectors) are set up here. */
     if (asset_inventory_init(&e->assets, &cfg->assets, &e->bus, &e->stats, err, errlen) < 0)
         return -1;
-    struct dns_name_map_cfg ncfg = {.size = cfg->dns_name_map_size, .memcap = cfg->dns_name_map_memcap};
-    if (dns_name_map_init(&e->dns_names, &ncfg, &e->bus, &e->stats, err, errlen) < 0)
+    if (dns_name_map_init(&e->dns_names, &cfg->dns_name_map, &e->bus, &e->stats, err, errlen) < 0)
         return -1;
     if (cfg->detect.enabled && !(e->detect = detect_new(&cfg->detect, &e->bus, err, errlen)))
         return -1;
@@ -219,12 +246,12 @@ void engine_tick(struct engine *e, uint64_t now_us)
         fflush(e->eve.fp); /* a SIEM tailing eve.json sees events within a second */
         e->next_flush_us = now_us + 1000000;
     }
-    if (e->cfg->stats_interval_s) {
+    if (e->cfg->engine.stats_interval_s) {
         if (!e->next_stats_us)
-            e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;
+            e->next_stats_us = now_us + (uint64_t)e->cfg->engine.stats_interval_s * 1000000;
         else if (now_us >= e->next_stats_us) {
             engine_stats(e, false);
-            e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;
+            e->next_stats_us = now_us + (uint64_t)e->cfg->engine.stats_interval_s * 1000000;
         }
     }
 }
@@ -258,7 +285,7 @@ void engine_finish(struct engine *e)
     flow_table_flush(&e->flows, FLOW_END_SHUTDOWN);
     {
         char apath[1100], aerr[1200];
-        snprintf(apath, sizeof(apath), "%s/assets.json", e->cfg->logdir);
+        snprintf(apath, sizeof(apath), "%s/assets.json", e->cfg->engine.logdir);
         if (asset_inventory_write(&e->assets, apath, aerr, sizeof(aerr)) < 0)
             log_error("%s", aerr);
     }

@@ -23,6 +23,17 @@
 #include "output/redis.h"
 #include "output/sqlite.h"
 
+struct config; /* config_registry.h */
+
+/* The sensor's own keys (log directory, eve.json, stats interval); the table is in engine.c. */
+struct engine_cfg {
+    char logdir[512];          /* default-log-dir */
+    bool eve_enabled;          /* outputs.eve.enabled */
+    char eve_filename[256];    /* outputs.eve.filename: relative to logdir */
+    uint32_t stats_interval_s; /* outputs.stats.interval: 0 = one stats event at the end only */
+};
+extern const struct config_module engine_config_module;
+
 struct engine {
     const struct config *cfg;
     struct stats stats;

@@ -22,7 +22,7 @@
 
 #include "cli/collect.h"
 #include "cli/query.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "detect/detect.h"
 #include "files/yara_scan.h"
 #include "core/phi.h"
@@ -55,6 +55,7 @@ static void usage(FILE *fp)
             "usage: medsentry -r FILE [options] [BPF filter]\n"
             "       medsentry -i IFACE [options] [BPF filter]\n"
             "       medsentry -T [-c FILE]\n"
+            "       medsentry --dump-config\n"
             "       medsentry alerts -l DIR [--since T] [--severity N] [--host IP] [--json]\n"
             "       medsentry assets -l DIR [--role R] [--json]\n"
             "       medsentry collect --redis HOST:PORT --key KEY -l DIR [--group G] [--consumer NAME] [--once]\n"
@@ -67,6 +68,7 @@ static void usage(FILE *fp)
             "  -c FILE            configuration file (medsentry.yaml); every key has a default\n"
             "  -T                 check the configuration and exit\n"
             "  --set KEY=VALUE    override one configuration key, e.g. --set flow.memcap=64mb\n"
+            "  --dump-config      print every configuration key with its default and comment (medsentry.yaml)\n"
             "  --log-phi          write patient data (PHI) in clear instead of keyed hashes\n"
             "  --dump-streams DIR write each TCP direction's reassembled bytes to DIR (debugging, tests)\n"
             "  --extract-files DIR write each complete file carried by SMB or HTTP to DIR/<sha256> (once; size cap:\n"
@@ -82,7 +84,7 @@ static void usage(FILE *fp)
 
 struct cli {
     const char *read_file, *iface, *logdir, *config_file, *dump_dir, *extract_dir;
-    bool test_config, log_phi;
+    bool test_config, log_phi, dump_config;
     int verbosity;
     char *bpf;
     const char *sets[64];
@@ -98,6 +100,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
         {"log-phi", no_argument, NULL, 2},
         {"dump-streams", required_argument, NULL, 3},
         {"extract-files", required_argument, NULL, 4},
+        {"dump-config", no_argument, NULL, 5},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -123,6 +126,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
         case 2: c->log_phi = true; break;
         case 3: c->dump_dir = optarg; break;
         case 4: c->extract_dir = optarg; break;
+        case 5: c->dump_config = true; break;
         case '?':
             if (optopt)
                 log_error("option -%c: %s (see --help)", optopt,
@@ -147,7 +151,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
             strcat(c->bpf, argv[i]);
         }
     }
-    if (!c->test_config && !c->read_file && !c->iface) {
+    if (!c->test_config && !c->dump_config && !c->read_file && !c->iface) {
         log_error("nothing to read: give -r FILE or -i IFACE (see --help)");
         return -1;
     }
@@ -260,7 +264,7 @@ static void print_summary(const struct engine *e, const char *name)
     log_info("%s", line);
     n = 0;
     n += (size_t)snprintf(line, sizeof(line), "events: %llu written to %s/%s:", (unsigned long long)s->events_written,
-                          e->cfg->logdir, e->cfg->eve_filename);
+                          e->cfg->engine.logdir, e->cfg->engine.eve_filename);
     for (int t = 0; t < EVENT__COUNT && t < 16; t++)
         if (s->events_by_type[t] && n < sizeof(line))
             n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu", event_type_name((enum event_type)t),
@@ -293,6 +297,15 @@ int main(int argc, char **argv)
         return 2;
     log_set_level(c.verbosity < 0 ? LOG_ERROR : c.verbosity > 0 ? LOG_DEBUG : LOG_INFO);
 
+    if (c.dump_config) { /* the defaults, whatever -c and --set say */
+        free(c.bpf);
+        if (config_dump(stdout) < 0 || fflush(stdout) != 0) {
+            log_error("--dump-config: cannot write the configuration: %s", strerror(errno));
+            return 1;
+        }
+        return 0;
+    }
+
     static struct config cfg;
     char err[1024];
     config_defaults(&cfg);
@@ -314,10 +327,17 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (config_validate(&cfg, err, sizeof(err)) < 0) {
+        if (c.config_file)
+            log_error("%s: %s", c.config_file, err);
+        else
+            log_error("%s", err);
+        return 2;
+    }
     if (c.logdir)
-        snprintf(cfg.logdir, sizeof(cfg.logdir), "%s", c.logdir);
+        snprintf(cfg.engine.logdir, sizeof(cfg.engine.logdir), "%s", c.logdir);
     if (c.log_phi)
-        cfg.log_phi = true;
+        cfg.privacy.log_phi = true;
     if (c.extract_dir) {
         if (strlen(c.extract_dir) >= sizeof(cfg.files.extract_dir) - 80) {
             log_error("--extract-files %s: path too long", c.extract_dir);
@@ -341,7 +361,7 @@ int main(int argc, char **argv)
     }
 
     struct source src;
-    struct source_opts so = {.bpf = c.bpf, .snaplen = cfg.snaplen, .promisc = cfg.promisc};
+    struct source_opts so = {.bpf = c.bpf, .snaplen = cfg.capture.snaplen, .promisc = cfg.capture.promisc};
     const char *name = c.read_file ? c.read_file : c.iface;
     int orc = c.read_file ? source_open_file(&src, c.read_file, &so) : source_open_live(&src, c.iface, &so);
     if (orc < 0) {
@@ -349,13 +369,13 @@ int main(int argc, char **argv)
         free(c.bpf);
         return 1;
     }
-    if (ensure_dir(cfg.logdir) < 0 || (c.dump_dir && ensure_dir(c.dump_dir) < 0) ||
+    if (ensure_dir(cfg.engine.logdir) < 0 || (c.dump_dir && ensure_dir(c.dump_dir) < 0) ||
         (c.extract_dir && ensure_dir(c.extract_dir) < 0)) {
         source_close(&src);
         free(c.bpf);
         return 1;
     }
-    if (phi_key_load_in(cfg.phi_key, cfg.logdir, cfg.phi_key_file, err, sizeof(err)) < 0)
+    if (phi_key_load_in(cfg.phi_key, cfg.engine.logdir, cfg.privacy.key_file, err, sizeof(err)) < 0)
         log_error("%s (PHI will be redacted, not hashed)", err);
     else
         cfg.phi_key_loaded = true;
@@ -386,8 +406,8 @@ int main(int argc, char **argv)
     engine_finish(&e);
     print_summary(&e, name);
     if (e.stats.events_dropped) {
-        log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped, cfg.logdir,
-                  cfg.eve_filename);
+        log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped,
+                  cfg.engine.logdir, cfg.engine.eve_filename);
         rc = 1;
     }
     signal_source = NULL;

@@ -24,37 +24,6 @@
 
 #define US 1000000ULL
 
-void detect_cfg_defaults(struct detect_cfg *c)
-{
-    memset(c, 0, sizeof(*c));
-    c->enabled = true;
-    c->memcap = 32ULL * 1024 * 1024;
-    snprintf(c->rules_dir, sizeof(c->rules_dir), "%s", DETECT_DEFAULT_RULES_DIR);
-    snprintf(c->internal_nets, sizeof(c->internal_nets), "%s",
-             "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8, 169.254.0.0/16, fc00::/7, fe80::/10, ::1/128");
-    c->rate_count = 5;
-    c->rate_seconds = 600;
-    c->chain_window = 600;
-    c->fanout_hosts = 5;
-    c->fanout_window = 600;
-    c->authfail_count = 5;
-    c->authfail_window = 300;
-    c->recon_kinds = 2;
-    c->recon_window = 300;
-    c->smb1_interval = 86400;
-    c->ae_brute_count = 5;
-    c->ae_brute_window = 300;
-    c->cfind_count = 10;
-    c->cfind_window = 300;
-    c->cmove_window = 60;
-    /* files and DICOM peers */
-    c->dicom_learning = 7 * 86400;
-    c->dicom_matrix_timeout = 90 * 86400;
-    c->exhaust_count = 10;
-    c->exhaust_window = 300;
-    c->exhaust_short = 30;
-}
-
 /* ---- state tables ---------------------------------------------------------------------------- */
 
 static uint64_t random_seed(const void *salt)

@@ -27,10 +27,11 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "core/config.h"
 #include "core/event.h"
 #include "core/memcap.h"
 
-/* ---- configuration (detect.* keys; the key table is DETECT_CONFIG_KEYS in detect_config.h) ---- */
+/* ---- configuration (detect.* keys; the key table is in detect_config.c) ---- */
 #define DETECT_DEFAULT_RULES_DIR "auto" /* the shipped lists: see detect_find_rules_dir() */
 #ifndef MEDSENTRY_DATADIR
 #define MEDSENTRY_DATADIR "/usr/local/share/medsentry" /* where `make install`-style layouts put rules/ */
@@ -64,6 +65,7 @@ struct detect_cfg {
     uint32_t exhaust_short;                 /* dicom.exhaustion.short-count */
 };
 
+extern const struct config_module detect_config_module;
 void detect_cfg_defaults(struct detect_cfg *c);
 
 /* ---- signatures (detect_sigs.c) ---- */

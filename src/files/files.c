@@ -59,17 +59,53 @@ struct file_track {
     enum files_scan_state scan_skip; /* FILES_SCAN_OFF while the copy is kept */
 };
 
+#define T struct files_cfg
+static const struct config_key files_keys[] = {
+    CONFIG_KEY_SECTION("files", "File tracker (files carried by SMB and HTTP): SHA-256, size, magic type, fileinfo "
+                                "events."),
+    CONFIG_KEY_SIZE(T, memcap, "files.memcap", 64 * CONFIG_KB, 64 * CONFIG_GB, "16mb",
+                    "Memory of open tracks, all flows; a file that does not fit is not tracked "
+                    "(stats.files.refused)."),
+    CONFIG_KEY_U32(T, max_open, "files.max-open", 1, 1u << 24, "4096",
+                   "Tracks open at once (one per file and "
+                   "direction)."),
+    CONFIG_KEY_SIZE(T, max_hash_bytes, "files.max-hash-bytes", 0, 1ULL << 62, "0",
+                    "Bytes hashed per file; a longer file is reported without sha256 (state TRUNCATED). 0 = no "
+                    "limit."),
+    CONFIG_KEY_SIZE(T, max_ooo_bytes, "files.max-ooo-bytes", 0, 1 * CONFIG_GB, "4mb",
+                    "Bytes per file held while they wait for the bytes before them (pipelined SMB2 READ replies "
+                    "arrive out of\norder); beyond this, or when files.memcap is full, the file is reported gapped "
+                    "(stats.files.ooo_refused)."),
+    CONFIG_KEY_SIZE(T, extract_max_size, "files.extract-max-size", 1, 64 * CONFIG_GB, "64mb",
+                    "With --extract-files DIR: complete files up to this size are written as DIR/<sha256>."),
+    CONFIG_KEY_STR(T, yara_rules_dir, "files.yara-rules-dir", "auto",
+                   "YARA rules (*.yar) compiled at start; \"auto\" = the yara/ directory beside the indicator lists\n"
+                   "(detect.rules-dir auto: rules/yara of the source tree or the installation); \"\" = no content "
+                   "scanning.\nA rule that does not compile is an error naming file and line (exit 2; -T checks "
+                   "it)."),
+    /* with the doubling copy, the default fits the default files.memcap (16 MiB) */
+    CONFIG_KEY_SIZE(T, yara_max_size, "files.yara-max-size", 1 * CONFIG_KB, 1 * CONFIG_GB, "8mb",
+                    "Complete files up to this size are scanned once when they close; the tracker keeps a copy of a "
+                    "file's\nbytes for it while the file is complete so far, charged to files.memcap (larger files, "
+                    "memcap refusals\nand gapped files are not scanned: stats.files.yara.skipped_*).  The copy grows "
+                    "by doubling, so a file\nneeds up to twice its size while it is open: raise files.memcap with "
+                    "this."),
+    CONFIG_KEY_U32(T, yara_timeout, "files.yara-timeout", 1, 3600, "2",
+                   "Seconds one scan may take (stats.files.yara.timeouts)."),
+};
+#undef T
+
+const struct config_module files_config_module = {
+    .name = "files",
+    .keys = files_keys,
+    .n = sizeof(files_keys) / sizeof(files_keys[0]),
+    .struct_size = sizeof(struct files_cfg),
+};
+
+/* extract_dir is no key (--extract-files): left empty */
 void files_cfg_defaults(struct files_cfg *c)
 {
-    c->memcap = 16u * 1024 * 1024;
-    c->max_open = 4096;
-    c->max_hash_bytes = 0;
-    c->max_ooo_bytes = 4u * 1024 * 1024;
-    c->extract_max_size = 64u * 1024 * 1024;
-    c->extract_dir[0] = '\0';
-    snprintf(c->yara_rules_dir, sizeof(c->yara_rules_dir), "%s", "auto");
-    c->yara_max_size = 8u * 1024 * 1024; /* with the doubling copy, fits the default files.memcap (16 MiB) */
-    c->yara_timeout = 2;
+    config_module_set_defaults(&files_config_module, c);
 }
 
 void files_set_scanner(struct file_tracker *t, const struct yara_scanner *s)

@@ -41,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/memcap.h"
 
 struct app_ctx;
@@ -134,6 +135,8 @@ struct fileinfo_event {
     const struct files_yara_match *yara;
 };
 
+/* files.*: the key table (defaults, ranges, comments) is in files.c. */
+extern const struct config_module files_config_module;
 void files_cfg_defaults(struct files_cfg *c);
 int files_init(struct file_tracker *t, const struct files_cfg *cfg);
 void files_free(struct file_tracker *t);

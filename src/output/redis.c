@@ -40,19 +40,72 @@
 #define REDIS_BACKOFF_MIN_US    100000u  /* first reconnection delay, doubled after each failure ... */
 #define REDIS_BACKOFF_MAX_US    5000000u /* ... up to this */
 
+static const char *const redis_modes[] = {
+    [REDIS_XADD] = "xadd", [REDIS_LPUSH] = "lpush", [REDIS_PUBLISH] = "publish", NULL};
+
+static const struct config_key redis_keys[] = {
+    CONFIG_KEY_SECTION(
+        "outputs.redis",
+        "Every event, as eve.json has it plus `host` (sensor-name), sent to Redis so that many sensors meet in one\n"
+        "place; `medsentry collect` reads the stream into one store (README, \"Many sensors\"). Commands are "
+        "pipelined\n(batch-size per round trip); every connect, send and reply waits at most `timeout` ms, so a slow "
+        "or absent\nserver never holds the packets up for long. While the server is away, events wait in a bounded "
+        "buffer and the\nconnection is retried (100 ms, doubling up to 5 s); what cannot be sent is counted in "
+        "stats.redis.dropped and\neve.json is unaffected."),
+    CONFIG_KEY_BOOL(struct redis_cfg, enabled, "outputs.redis.enabled", "no", NULL),
+    CONFIG_KEY_STR(struct redis_cfg, server, "outputs.redis.server", "127.0.0.1:6379",
+                   "host:port (an address: a name is resolved without a timeout), or the path of a Unix socket"),
+    CONFIG_KEY_STR(struct redis_cfg, key, "outputs.redis.key", "medsentry",
+                   "the stream (xadd), list (lpush) or channel (publish)"),
+    CONFIG_KEY_ENUM(struct redis_cfg, mode, "outputs.redis.mode", redis_modes, "xadd",
+                    "xadd: XADD key [MAXLEN ~ maxlen] * event <json>; lpush: LPUSH key <json>; publish: PUBLISH key "
+                    "<json>\n(lpush and publish as Suricata's redis output does, for consumers written for it)"),
+    CONFIG_KEY_STR(struct redis_cfg, sensor_name, "outputs.redis.sensor-name", "",
+                   "`host` of every event; empty = this machine's host name"),
+    CONFIG_KEY_U32(struct redis_cfg, maxlen, "outputs.redis.maxlen", 0, 0xffffffffu, "0",
+                   "xadd only: trim the stream to about this many entries (MAXLEN ~); 0 = never trim"),
+    CONFIG_KEY_STR(struct redis_cfg, password, "outputs.redis.password", "", "AUTH with this password when not empty"),
+    CONFIG_KEY_U32(struct redis_cfg, buffer_size, "outputs.redis.buffer-size", 16, 1u << 24, "65536",
+                   "events held while the server is slow or away; then new events are dropped (counted)"),
+    CONFIG_KEY_SIZE(struct redis_cfg, buffer_memcap, "outputs.redis.buffer-memcap", 64 * CONFIG_KB, 64 * CONFIG_GB,
+                    "64mb", "bytes of those events and their ring (stats.memcap.redis)"),
+    CONFIG_KEY_U32(struct redis_cfg, batch_size, "outputs.redis.batch-size", 1, 65536, "256",
+                   "commands written per round trip, then as many replies read"),
+    CONFIG_KEY_U32(struct redis_cfg, timeout_ms, "outputs.redis.timeout", 1, 60000, "100",
+                   "connect, send and reply timeout, milliseconds"),
+};
+
+/* With the output on, what redis_open() would refuse is a configuration error (-T says so). */
+static int redis_cfg_validate(const void *cfg, char *err, size_t errlen)
+{
+    const struct redis_cfg *c = cfg;
+    if (!c->enabled)
+        return 0;
+    if (!c->key[0]) {
+        snprintf(err, errlen, "outputs.redis.key: must not be empty");
+        return -1;
+    }
+    char host[256], perr[300];
+    int port;
+    bool unix_socket;
+    if (redis_parse_server(c->server, host, sizeof(host), &port, &unix_socket, perr, sizeof(perr)) < 0) {
+        snprintf(err, errlen, "outputs.redis.server: %s", perr);
+        return -1;
+    }
+    return 0;
+}
+
+const struct config_module redis_config_module = {
+    .name = "redis",
+    .keys = redis_keys,
+    .n = sizeof(redis_keys) / sizeof(redis_keys[0]),
+    .struct_size = sizeof(struct redis_cfg),
+    .validate = redis_cfg_validate,
+};
+
 void redis_cfg_defaults(struct redis_cfg *c)
 {
-    c->enabled = false;
-    snprintf(c->server, sizeof(c->server), "%s", "127.0.0.1:6379");
-    snprintf(c->key, sizeof(c->key), "%s", "medsentry");
-    snprintf(c->mode, sizeof(c->mode), "%s", "xadd");
-    c->sensor_name[0] = '\0';
-    c->password[0] = '\0';
-    c->maxlen = 0;
-    c->buffer_size = 65536;
-    c->buffer_memcap = 64ULL << 20;
-    c->batch_size = 256;
-    c->timeout_ms = 100;
+    config_module_set_defaults(&redis_config_module, c);
 }
 
 int redis_parse_server(const char *s, char *host, size_t hostlen, int *port, bool *unix_socket, char *err,
@@ -370,15 +423,11 @@ struct redis_out *redis_open(const struct redis_cfg *cfg, const struct eve_cfg *
                              size_t errlen)
 {
     enum redis_mode mode;
-    if (strcmp(cfg->mode, "xadd") == 0)
-        mode = REDIS_XADD;
-    else if (strcmp(cfg->mode, "lpush") == 0)
-        mode = REDIS_LPUSH;
-    else if (strcmp(cfg->mode, "publish") == 0)
-        mode = REDIS_PUBLISH;
-    else {
-        snprintf(err, errlen, "outputs.redis.mode: '%s' is not one of xadd, lpush, publish", cfg->mode);
-        return NULL;
+    switch (cfg->mode) { /* outputs.redis.mode: the key's choices, checked when the configuration is read */
+    case REDIS_XADD: mode = REDIS_XADD; break;
+    case REDIS_LPUSH: mode = REDIS_LPUSH; break;
+    case REDIS_PUBLISH: mode = REDIS_PUBLISH; break;
+    default: snprintf(err, errlen, "outputs.redis.mode: %d is not a mode", cfg->mode); return NULL;
     }
     if (!cfg->key[0]) {
         snprintf(err, errlen, "outputs.redis.key: must not be empty");

@@ -30,19 +30,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/event.h"
 
 struct stats;
 struct memcap;
 struct eve_cfg;
 
+/* outputs.redis.mode, in the order of the key's choices (redis.c) */
 enum redis_mode { REDIS_XADD, REDIS_LPUSH, REDIS_PUBLISH };
 
 struct redis_cfg {
     bool enabled;           /* outputs.redis.enabled */
     char server[256];       /* outputs.redis.server: host:port, or the path of a Unix socket */
     char key[128];          /* outputs.redis.key: stream, list or channel name */
-    char mode[16];          /* outputs.redis.mode: xadd, lpush, publish */
+    int mode;               /* outputs.redis.mode: enum redis_mode */
     char sensor_name[128];  /* outputs.redis.sensor-name: `host` of every event; "" = the host name */
     char password[128];     /* outputs.redis.password: AUTH when not empty */
     uint32_t maxlen;        /* outputs.redis.maxlen: XADD MAXLEN ~ n; 0 = no trimming */
@@ -52,18 +54,9 @@ struct redis_cfg {
     uint32_t timeout_ms;    /* outputs.redis.timeout: connect, send and reply timeout (ms) */
 };
 
+/* outputs.redis.*: the key table (defaults, ranges, comments) is in redis.c. */
+extern const struct config_module redis_config_module;
 void redis_cfg_defaults(struct redis_cfg *c);
-
-/* The outputs.redis.* rows of config.c's key table (its KEY_* macros). */
-#define REDIS_CONFIG_KEYS                                                                                           \
-    KEY_BOOL("outputs.redis.enabled", redis.enabled), KEY_STR("outputs.redis.server", redis.server),                \
-        KEY_STR("outputs.redis.key", redis.key), KEY_STR("outputs.redis.mode", redis.mode),                         \
-        KEY_STR("outputs.redis.sensor-name", redis.sensor_name), KEY_STR("outputs.redis.password", redis.password), \
-        KEY_U32("outputs.redis.maxlen", redis.maxlen, 0, 0xffffffffu),                                              \
-        KEY_U32("outputs.redis.buffer-size", redis.buffer_size, 16, 1u << 24),                                      \
-        KEY_SIZE("outputs.redis.buffer-memcap", redis.buffer_memcap, 64 * KB, 64 * GB),                             \
-        KEY_U32("outputs.redis.batch-size", redis.batch_size, 1, 65536),                                            \
-        KEY_U32("outputs.redis.timeout", redis.timeout_ms, 1, 60000)
 
 /* host:port ("[v6]:port" too) or a Unix socket path (it contains a '/').  0, or -1 with one sentence in err. */
 int redis_parse_server(const char *s, char *host, size_t hostlen, int *port, bool *unix_socket, char *err,

@@ -31,13 +31,35 @@
 #include "flow/flow.h"
 #include "output/eve.h"
 
+static const struct config_key store_keys[] = {
+    CONFIG_KEY_SECTION(
+        "outputs.sqlite",
+        "The embedded store that `medsentry alerts` and `medsentry assets` read: runs, alerts with their evidence,\n"
+        "assets with their history, one row per flow. Each run adds to it. Rows wait in a queue and are written in\n"
+        "transactions of batch-size rows (when a batch is full and once per second of packet time); when the queue "
+        "is\nfull (the disk cannot keep up, another program holds the database) rows are dropped and counted in\n"
+        "stats.sqlite.dropped. A SQLite error is said once and never stops the sensor."),
+    CONFIG_KEY_BOOL(struct store_cfg, enabled, "outputs.sqlite.enabled", "yes", NULL),
+    CONFIG_KEY_STR(struct store_cfg, filename, "outputs.sqlite.filename", "medsentry.db",
+                   "relative to default-log-dir unless absolute"),
+    CONFIG_KEY_U32(struct store_cfg, queue_size, "outputs.sqlite.queue-size", 16, 1u << 24, "16384",
+                   "rows waiting for the writer"),
+    CONFIG_KEY_U32(struct store_cfg, batch_size, "outputs.sqlite.batch-size", 1, 1u << 20, "4096",
+                   "rows per transaction (at most queue-size)"),
+    CONFIG_KEY_SIZE(struct store_cfg, queue_memcap, "outputs.sqlite.queue-memcap", 64 * CONFIG_KB, 64 * CONFIG_GB,
+                    "64mb", "bytes of the queue: its ring of rows and the JSON they carry (stats.memcap.sqlite)"),
+};
+
+const struct config_module store_config_module = {
+    .name = "sqlite",
+    .keys = store_keys,
+    .n = sizeof(store_keys) / sizeof(store_keys[0]),
+    .struct_size = sizeof(struct store_cfg),
+};
+
 void store_cfg_defaults(struct store_cfg *c)
 {
-    c->enabled = true;
-    snprintf(c->filename, sizeof(c->filename), "%s", "medsentry.db");
-    c->queue_size = 16384;
-    c->batch_size = 4096;
-    c->queue_memcap = 64ULL << 20;
+    config_module_set_defaults(&store_config_module, c);
 }
 
 /* ------------------------------------------------------------------------------------------------------------- */

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/event.h"
 
 struct stats;
@@ -52,14 +53,9 @@ struct store_cfg {
     uint64_t queue_memcap; /* outputs.sqlite.queue-memcap: bytes of the queue and its rows */
 };
 
+/* outputs.sqlite.*: the key table (defaults, ranges, comments) is in sqlite.c. */
+extern const struct config_module store_config_module;
 void store_cfg_defaults(struct store_cfg *c);
-
-/* The outputs.sqlite.* rows of config.c's key table (its KEY_* macros). */
-#define STORE_CONFIG_KEYS                                                                                  \
-    KEY_BOOL("outputs.sqlite.enabled", store.enabled), KEY_STR("outputs.sqlite.filename", store.filename), \
-        KEY_U32("outputs.sqlite.queue-size", store.queue_size, 16, 1u << 24),                              \
-        KEY_U32("outputs.sqlite.batch-size", store.batch_size, 1, 1u << 20),                               \
-        KEY_SIZE("outputs.sqlite.queue-memcap", store.queue_memcap, 64 * KB, 64 * GB)
 
 /* What identifies a run in the runs table. */
 struct store_run_info {

@@ -15,6 +15,19 @@
 
 #include "source/source.h"
 
+static const struct config_key capture_keys[] = {
+    CONFIG_KEY_SECTION("capture", "live capture only (-i)"),
+    CONFIG_KEY_INT(struct capture_cfg, snaplen, "capture.snaplen", 64, 262144, "65535", NULL),
+    CONFIG_KEY_BOOL(struct capture_cfg, promisc, "capture.promisc", "yes", NULL),
+};
+
+const struct config_module capture_config_module = {
+    .name = "capture",
+    .keys = capture_keys,
+    .n = sizeof(capture_keys) / sizeof(capture_keys[0]),
+    .struct_size = sizeof(struct capture_cfg),
+};
+
 struct pcap_priv {
     pcap_t *p;
     FILE *fp;    /* capture file we opened (libpcap closes it in pcap_close) */

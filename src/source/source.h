@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/packet.h"
 
 enum source_rc {
@@ -38,6 +39,13 @@ struct source {
     bool live;
     char err[512];
 };
+
+/* capture.*: the table is in pcap.c. */
+struct capture_cfg {
+    int snaplen;  /* capture.snaplen: live capture */
+    bool promisc; /* capture.promisc: live capture */
+};
+extern const struct config_module capture_config_module;
 
 struct source_opts {
     const char *bpf; /* NULL: no filter */

@@ -98,8 +98,7 @@ static void t_close(struct app_ctx *ctx, void *st)
 static const struct app_parser alpha = {
     .name = "dicom",
     .proto = APP_DICOM,
-    .ipproto = 6,
-    .ports = {0},
+    .ipproto = 6, /* no port hints */
     .probe = alpha_probe,
     .state_new = t_new,
     .state_free = t_free,
@@ -110,8 +109,7 @@ static const struct app_parser alpha = {
 static const struct app_parser beta = {
     .name = "smb",
     .proto = APP_SMB,
-    .ipproto = 6,
-    .ports = {7000, 0},
+    .ipproto = 6, /* hinted on 7000 (beta_cfg) */
     .probe = beta_probe,
     .state_new = t_new,
     .state_free = t_free,
@@ -144,9 +142,14 @@ static struct fixture *fx_new(uint16_t server_port, uint32_t probe_depth)
 {
     struct fixture *x = calloc(1, sizeof(*x));
     struct app_cfg cfg = {.probe_depth = probe_depth, .memcap = 1 << 20};
+    /* the test parsers' app-layer.protocols.<name> settings: alpha without port hints, beta on 7000 */
+    static struct app_proto_cfg alpha_cfg = {.enabled = true}, beta_cfg = {.enabled = true};
+    char err[128];
+    assert_int_equal(config_parse_ports("7000", &beta_cfg.ports, err, sizeof(err)), 0);
+    const void *parser_cfg[APP__COUNT] = {[APP_DICOM] = &alpha_cfg, [APP_SMB] = &beta_cfg};
     event_bus_subscribe(&x->bus, EVENT_MASK_ALL, on_event, &x->rec);
-    app_layer_init(&x->al, &cfg, &x->st, &x->bus, NULL);
-    app_layer_set_parsers(&x->al, parsers, 2);
+    assert_int_equal(app_layer_init(&x->al, &cfg, &x->st, &x->bus, parser_cfg), 0);
+    assert_int_equal(app_layer_set_parsers(&x->al, parsers, 2), 0);
     x->f.ipproto = 6;
     x->f.server_port = server_port;
     current_rec = &x->rec;
