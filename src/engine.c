@@ -152,6 +152,7 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         return -1;
     if (cfg->detect.enabled && !(e->detect = detect_new(&cfg->detect, &e->bus, err, errlen)))
         return -1;
+    detect_set_name_map(e->detect, &e->dns_names); /* §7.4: which destinations no lookup named */
     return 0;
 }
 

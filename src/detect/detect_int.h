@@ -33,8 +33,10 @@ struct dentry {
 
 /* Every stateful detector's entry (a struct starting with struct dentry) fits in this many bytes; each
  * detector checks its own with a static assertion. */
-#define DETECT_ENTRY_SIZE      1024
-#define DETECT_SMB1_ENTRY_SIZE (sizeof(struct dentry) + 8) /* smb1_policy.c: small, one per SMB1 pair */
+#define DETECT_ENTRY_SIZE        1024
+#define DETECT_SMB1_ENTRY_SIZE   (sizeof(struct dentry) + 8) /* smb1_policy.c: small, one per SMB1 pair */
+#define DETECT_BEACON_ENTRY_SIZE 256                         /* beacon.c: one per (client, server, URL) polled */
+#define DETECT_PAIR_ENTRY_SIZE   (sizeof(struct dentry) + 8) /* egress.c: one per reported pair */
 
 struct dtable {
     const char *name;
@@ -84,6 +86,13 @@ struct detect_ctx {
     struct dtable aerej;    /* (source): called AE titles rejected */
     struct dtable cfind;    /* (source, -, calling AE): wildcard queries */
     struct dtable assoc;    /* (client, -, called AE): recent association requests, for C-MOVE follow-ups */
+    /* C2 and egress (c2_http.c, c2_dns.c, fallback_cycling.c, egress.c) */
+    struct detect_netlist egress_allow, dicom_external;
+    struct dns_name_map *names; /* the worker's IP -> name map; NULL = none */
+    struct dtable fallback;     /* (source): failed port-80 attempts to raw IPs */
+    struct dtable egress;       /* (node, peer, sid): reported pairs (23, 18) */
+    struct dtable beacon;       /* (client, server, Host+path): request times */
+    struct dtable infected;     /* (target): the source that wrote an executable / made a service on it */
 };
 
 /* Timestamps of the last events of one kind, to count those inside a window. */
@@ -137,13 +146,26 @@ void det_file_indicator(struct detect_ctx *d, const struct event *ev);   /* 2: f
 void det_remote_service(struct detect_ctx *d, const struct event *ev);   /* 6: dcerpc */
 void det_service_identity(struct detect_ctx *d, const struct event *ev); /* 7: dcerpc */
 void det_fanout_step(struct detect_ctx *d, const struct alert_event *step, const char *object);
-void det_auth_failures(struct detect_ctx *d, const struct event *ev); /* 8: smb */
-void det_recon_burst(struct detect_ctx *d, const struct event *ev);   /* 9: dcerpc */
-void det_dicom_scanner(struct detect_ctx *d, const struct event *ev); /* 13: dicom */
-void det_ae_bruteforce(struct detect_ctx *d, const struct event *ev); /* 14: dicom */
-void det_cfind_sweep(struct detect_ctx *d, const struct event *ev);   /* 16: dicom */
-void det_cmove_rogue(struct detect_ctx *d, const struct event *ev);   /* 17: dicom */
-void det_smb1_policy(struct detect_ctx *d, const struct event *ev);   /* 21: smb */
+void det_auth_failures(struct detect_ctx *d, const struct event *ev);    /* 8: smb */
+void det_recon_burst(struct detect_ctx *d, const struct event *ev);      /* 9: dcerpc */
+void det_dicom_scanner(struct detect_ctx *d, const struct event *ev);    /* 13: dicom */
+void det_ae_bruteforce(struct detect_ctx *d, const struct event *ev);    /* 14: dicom */
+void det_cfind_sweep(struct detect_ctx *d, const struct event *ev);      /* 16: dicom */
+void det_cmove_rogue(struct detect_ctx *d, const struct event *ev);      /* 17: dicom */
+void det_smb1_policy(struct detect_ctx *d, const struct event *ev);      /* 21: smb */
+void det_c2_http(struct detect_ctx *d, const struct event *ev);          /* 1, 2, 3: http */
+void det_c2_dns(struct detect_ctx *d, const struct event *ev);           /* 2, 3: dns */
+void det_beacon(struct detect_ctx *d, const struct event *ev);           /* periodic requests: http */
+void det_fallback_cycling(struct detect_ctx *d, const struct event *ev); /* 4: flow */
+void det_imaging_egress(struct detect_ctx *d, const struct event *ev);   /* 23: flow */
+void det_dicom_perimeter(struct detect_ctx *d, const struct event *ev);  /* 18: dicom */
+/* 3: the second-level label of name (a host name, no trailing dot) is a Kwampirs-style generated label. */
+bool detect_c2_generated_name(const char *name);
+/* Lower-cased host name without port, brackets or trailing dot (HTTP Host or DNS name) into out. */
+void detect_norm_host(const char *in, char *out, size_t cap);
+/* A C2 step (§7.1-7.4) of a host: joins that host's chain and the chain of whoever spread to it. */
+void det_chain_c2(struct detect_ctx *d, const struct alert_event *step);
+
 /* The chain: admin-share write and remote service steps by source (chain.c). */
 void det_chain_step(struct detect_ctx *d, const struct alert_event *step);
 /* The same, for a step that only counts after an admin-share write of this source (a service start). */

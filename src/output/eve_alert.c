@@ -67,6 +67,10 @@ static void evidence(struct jw *w, const struct alert_event *a)
     opt_str(w, "calling_ae", a->calling_ae);
     opt_str(w, "called_ae", a->called_ae);
     opt_str(w, "move_destination", a->move_destination);
+    opt_str(w, "hostname", a->hostname);
+    opt_str(w, "url", a->url);
+    opt_str(w, "http_user_agent", a->user_agent);
+    opt_str(w, "request_headers", a->header_names);
     if (a->n_aes) {
         jw_open_arr(w, "ae_titles");
         for (uint8_t i = 0; i < a->n_aes; i++)
