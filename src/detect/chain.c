@@ -22,7 +22,9 @@
  *
  * State per source: the last ALERT_MAX_STEPS steps; per target: the source
  * that last wrote or made a service on it.  The chain is reported once per
- * window; steps that arrive after it are kept (they show in the next report, a
+ * window, and once more when a kind of step it did not have joins (the C2
+ * contact that follows a spread: the second report names the C2 destination);
+ * other steps that arrive after it are kept (they show in the next report, a
  * window later, if the spread goes on).
  */
 #include <stdio.h>
@@ -43,7 +45,7 @@ struct chain_step {
 struct chain_entry {
     struct dentry e;
     uint8_t n;
-    bool fired;
+    uint8_t fired; /* the kinds of step the last report had (0 = none in this window) */
     uint64_t fired_us;
     struct chain_step s[ALERT_MAX_STEPS];
 };
@@ -104,7 +106,7 @@ static void chain_add(struct detect_ctx *d, const struct ip_addr *owner, const s
             c->s[keep++] = c->s[i];
     c->n = keep;
     if (c->fired && step->first_us > c->fired_us + window)
-        c->fired = false;
+        c->fired = 0;
     if (c->n == ALERT_MAX_STEPS) {
         memmove(&c->s[0], &c->s[1], sizeof(c->s[0]) * (ALERT_MAX_STEPS - 1));
         c->n--;
@@ -122,9 +124,9 @@ static void chain_add(struct detect_ctx *d, const struct ip_addr *owner, const s
         char from[IP_ADDR_STRLEN], to[IP_ADDR_STRLEN];
         ip_addr_str(&step->src, from, sizeof(from));
         ip_addr_str(&step->dst, to, sizeof(to));
+        bool both = step->hostname[0] && step->dst.family && strcmp(step->hostname, to) != 0;
         snprintf(what, sizeof(what), "C2 from %s to %s%s%s%s", from, step->hostname[0] ? step->hostname : to,
-                 step->hostname[0] && step->dst.family ? " (" : "", step->hostname[0] && step->dst.family ? to : "",
-                 step->hostname[0] && step->dst.family ? ")" : "");
+                 both ? " (" : "", both ? to : "", both ? ")" : "");
     } else
         snprintf(what, sizeof(what), "%s %s", step->operation[0] ? step->operation : "service", step->service_name);
     str_copy_utf8(s->what, sizeof(s->what), what);
@@ -132,9 +134,10 @@ static void chain_add(struct detect_ctx *d, const struct ip_addr *owner, const s
     uint8_t kinds = 0;
     for (uint8_t i = 0; i < c->n; i++)
         kinds |= step_kind(c->s[i].sid);
-    if (c->fired || popcount3(kinds) < 2)
+    /* reported once per window, and again when a new kind of step joins (C2 contact after the spread) */
+    if (popcount3(kinds) < 2 || (kinds & ~c->fired) == 0)
         return;
-    c->fired = true;
+    c->fired = kinds;
     c->fired_us = step->first_us;
 
     struct alert_event a;

@@ -101,6 +101,9 @@ void det_fallback_cycling(struct detect_ctx *d, const struct event *ev)
     a.count = count;
     a.threshold = d->cfg.fallback_hosts;
     a.window_s = d->cfg.fallback_window;
+    /* about many destinations: no single dest_ip; evidence.hosts lists them */
+    memset(&a.dst, 0, sizeof(a.dst));
+    a.dst_port = 0;
     a.n_hosts = a.n_flows = 0;
     for (uint8_t j = 0; j < e->n; j++)
         if (e->dst[j].ts + window >= latest) {
