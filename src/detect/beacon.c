@@ -88,7 +88,7 @@ void det_beacon(struct detect_ctx *d, const struct event *ev)
     a.count = want;
     a.threshold = want;
     a.window_s = (uint32_t)((t[want - 1] - t[0]) / 1000000);
-    snprintf(a.detail, sizeof(a.detail), "%s %s every %.1f s (all %u intervals within %u%% of the median)", tx->method,
-             tx->host[0] ? tx->host : "-", (double)m / 1e6, want - 1, d->cfg.beacon_jitter);
+    snprintf(a.detail, sizeof(a.detail), "%.31s %.120s every %.1f s (all %u intervals within %u%% of the median)",
+             tx->method, tx->host[0] ? tx->host : "-", (double)m / 1e6, want - 1, d->cfg.beacon_jitter);
     detect_alert(d, &a, ev->ts_us);
 }
