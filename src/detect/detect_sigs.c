@@ -164,14 +164,14 @@ const struct detect_sig detect_sigs[] = {
      {"S18 MEDJACK.2 MS08-067", "S23 WannaCry on imaging devices"},
      KW " §7.21"},
     {SID_CHAIN,
-     1,
-     "MEDSENTRY lateral movement chain: admin-share executable then remote service from one source",
+     2, /* rev 2: C2 contact is a third kind of step (any two) */
+     "MEDSENTRY lateral movement chain: admin-share executable, remote service, C2 contact (two or more)",
      "Lateral Movement",
      1,
      "high",
      {"T1021.002", "T1570", "T1569.002"},
-     {"S2 ATT&CK S0236/G0071", KW " §2.1 P1-P9"},
-     KW " §2.1, §7.5-7.7"},
+     {"S2 ATT&CK S0236/G0071", KW " §2.1 P1-P9, §2.2"},
+     KW " §2.1, §7.1-7.7"},
     /* ---- C2 and egress (§7.1-7.4, 7.18, 7.23; c2_http.c, c2_dns.c, fallback_cycling.c, egress.c, beacon.c) ---- */
     {SID_C2_HTTP,
      1,
