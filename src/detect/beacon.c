@@ -13,7 +13,8 @@
  * and max-interval seconds, the series is a beacon: one alert per series
  * (the entry is idle-expired after max-interval, then a new series may alert).
  * A person browsing (http_02: exponential think times) never keeps seven
- * intervals within +-20 % of each other.
+ * intervals within +-20 % of each other.  The series may hold a quarter of
+ * detect.memcap at most; beyond, new ones are not followed (memcap_hits).
  */
 #include <stdio.h>
 #include <string.h>
@@ -53,9 +54,17 @@ void det_beacon(struct detect_ctx *d, const struct event *ev)
     char key[HTTP_HOST_MAX + HTTP_URI_MAX + 2];
     snprintf(key, sizeof(key), "%s|%.*s", tx->host, (int)strcspn(tx->uri, "?#"), tx->uri);
     struct dkey k = {.a = ev->flow->client, .b = ev->flow->server, .x = dkey_str(&d->beacon, key)};
-    struct beacon_entry *b = dtable_get(d, &d->beacon, &k, true);
-    if (!b)
-        return;
+    struct beacon_entry *b = dtable_get(d, &d->beacon, &k, false);
+    if (!b) {
+        /* every URL polled or browsed without a Referer is a series: on a busy network they could take the
+         * memcap the other detectors need, so series may use a quarter of detect.memcap at most */
+        if ((uint64_t)(d->beacon.n + 1) * DETECT_BEACON_ENTRY_SIZE > d->cfg.memcap / 4) {
+            d->stats.memcap_hits++;
+            return;
+        }
+        if (!(b = dtable_get(d, &d->beacon, &k, true)))
+            return;
+    }
     b->ts[(b->head + b->n) % BEACON_MAX] = ev->ts_us;
     if (b->n < want)
         b->n++;

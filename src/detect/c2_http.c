@@ -151,8 +151,8 @@ static void http_evidence(struct alert_event *a, const struct http_tx *tx)
     }
 }
 
-static void raise(struct detect_ctx *d, const struct event *ev, const struct http_tx *tx, uint32_t sid,
-                  const struct ioc_entry *ioc, enum ioc_type t, const char *detail)
+static void c2_alert(struct detect_ctx *d, const struct event *ev, const struct http_tx *tx, uint32_t sid,
+                     const struct ioc_entry *ioc, enum ioc_type t, const char *detail)
 {
     struct alert_event a;
     alert_init(&a, sid, ev);
@@ -229,7 +229,7 @@ void det_c2_http(struct detect_ctx *d, const struct event *ev)
         snprintf(detail, sizeof(detail), "GET .%s?q=%s..., User-Agent then Host, no Accept/Referer/Cookie%s",
                  strrchr(path, '.') ? strrchr(path, '.') + 1 : "", k == 2 ? "KT" : "K",
                  vocabulary_path(path) ? "; path from the Kwampirs list vocabulary [INFERENCE]" : "");
-        raise(d, ev, tx, k == 2 ? SID_C2_HTTP : SID_C2_HTTP_K, NULL, IOC__COUNT, detail);
+        c2_alert(d, ev, tx, k == 2 ? SID_C2_HTTP : SID_C2_HTTP_K, NULL, IOC__COUNT, detail);
     }
 
     /* §7.2 */
@@ -238,10 +238,10 @@ void det_c2_http(struct detect_ctx *d, const struct event *ev)
     if (e) {
         static const uint32_t sid_of[IOC__COUNT] = {
             [IOC_DOMAIN] = SID_C2_DOMAIN, [IOC_URL] = SID_C2_URL, [IOC_IP_PATH] = SID_C2_IP_PATH, [IOC_IP] = SID_C2_IP};
-        raise(d, ev, tx, sid_of[t], e, t, "HTTP request to a listed C2");
+        c2_alert(d, ev, tx, sid_of[t], e, t, "HTTP request to a listed C2");
     }
 
     /* §7.3, when no list already named it */
     if ((!e || t == IOC_IP) && host[0] && detect_c2_generated_name(host))
-        raise(d, ev, tx, SID_C2_NAME, NULL, IOC__COUNT, "HTTP Host is a Kwampirs-style generated name [INFERENCE]");
+        c2_alert(d, ev, tx, SID_C2_NAME, NULL, IOC__COUNT, "HTTP Host is a Kwampirs-style generated name [INFERENCE]");
 }

@@ -1094,6 +1094,30 @@ static void test_beacon(void **state)
     harness_free(h);
 }
 
+static void beacon_small_memcap(struct detect_cfg *c)
+{
+    c->memcap = 512 * 1024; /* a quarter: 512 beacon series of 256 bytes */
+}
+
+/* Beacon series are bounded to a quarter of the memcap: the other detectors keep their room. */
+static void test_beacon_budget(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(beacon_small_memcap);
+    to_http(h, 10, 0, 0, 80);
+    for (int i = 0; i < 2000; i++) {
+        char uri[32];
+        snprintf(uri, sizeof(uri), "/page/%d", i);
+        http_req(h, 1 * SEC + (uint64_t)i * 1000, "GET", uri, "Host", "intranet.example", UA_FF);
+    }
+    assert_int_equal(h->d->beacon.n, 512);
+    assert_true(detect_get_stats(h->d)->memcap_hits >= 2000 - 512);
+    h->flow.server_port = 445;
+    write_file(h, 10 * SEC, "\\\\PACS\\ADMIN$", "a.exe", "MZ\x90", SHA);
+    assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 1);
+    harness_free(h);
+}
+
 static void test_chain_c2(void **state)
 {
     (void)state;
@@ -1208,6 +1232,7 @@ int main(void)
         cmocka_unit_test(test_imaging_egress),
         cmocka_unit_test(test_dicom_perimeter),
         cmocka_unit_test(test_beacon),
+        cmocka_unit_test(test_beacon_budget),
         cmocka_unit_test(test_chain_c2),
         cmocka_unit_test(test_every_signature_documented),
     };
