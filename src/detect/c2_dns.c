@@ -136,5 +136,8 @@ void det_c2_dns(struct detect_ctx *d, const struct event *ev)
     }
     /* src: the host that looked the name up; dest: its resolver */
     detect_alert(d, &a, ev->ts_us);
-    det_chain_c2(d, &a);
+    /* as a chain step the resolver is no C2 destination: the step names the domain only */
+    struct alert_event step = a;
+    memset(&step.dst, 0, sizeof(step.dst));
+    det_chain_c2(d, &step);
 }

@@ -125,8 +125,11 @@ static void chain_add(struct detect_ctx *d, const struct ip_addr *owner, const s
         ip_addr_str(&step->src, from, sizeof(from));
         ip_addr_str(&step->dst, to, sizeof(to));
         bool both = step->hostname[0] && step->dst.family && strcmp(step->hostname, to) != 0;
-        snprintf(what, sizeof(what), "C2 from %s to %s%s%s%s", from, step->hostname[0] ? step->hostname : to,
-                 both ? " (" : "", both ? to : "", both ? ")" : "");
+        if (!step->hostname[0] && !step->dst.family) /* 9300040: many raw IPs */
+            snprintf(what, sizeof(what), "C2 from %s to %u raw IPs", from, step->count);
+        else
+            snprintf(what, sizeof(what), "C2 from %s to %s%s%s%s", from, step->hostname[0] ? step->hostname : to,
+                     both ? " (" : "", both ? to : "", both ? ")" : "");
     } else
         snprintf(what, sizeof(what), "%s %s", step->operation[0] ? step->operation : "service", step->service_name);
     str_copy_utf8(s->what, sizeof(s->what), what);

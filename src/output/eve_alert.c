@@ -107,7 +107,8 @@ static void evidence(struct jw *w, const struct alert_event *a)
                 jw_str(w, "signature", sig->msg);
             if (s->flow_id)
                 jw_u64(w, "flow_id", s->flow_id);
-            jw_str(w, "dest_ip", ip_addr_str(&s->dst, buf, sizeof(buf)));
+            if (s->dst.family) /* a C2 step by DNS or about many raw IPs has no single destination */
+                jw_str(w, "dest_ip", ip_addr_str(&s->dst, buf, sizeof(buf)));
             opt_str(w, "what", s->what);
             jw_close_obj(w);
         }

@@ -141,13 +141,14 @@ def check_chain_links(events, errors, name):
         kinds = (ADMIN_EXE in sids) + bool(sids & {REMOTE_SVC, 9300070}) + bool(sids & C2_STEPS)
         if kinds < 2:
             errors.append("%s: chain does not name two kinds of step: %r" % (name, sids))
-        if sids & C2_STEPS and e.get("dest_ip") not in e["evidence"].get("hosts", []):
-            errors.append("%s: chain with a C2 step does not name its destination" % name)
+        for st in steps:
+            if st["signature_id"] in C2_STEPS and not st.get("what", "").startswith("C2 from "):
+                errors.append("%s: chain's C2 step does not say where from and to: %r" % (name, st))
         for s in steps:
             if s["signature_id"] == ADMIN_EXE and (ADMIN_EXE, s.get("flow_id")) not in by_key:
                 errors.append("%s: chain step %r links no alert" % (name, s))
         hosts = set(e["evidence"].get("hosts", []))
-        if not {s["dest_ip"] for s in steps} <= hosts:
+        if not {s["dest_ip"] for s in steps if "dest_ip" in s} <= hosts:
             errors.append("%s: chain hosts %r miss a step's target" % (name, hosts))
 
 
