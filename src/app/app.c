@@ -312,6 +312,8 @@ void app_on_close(struct app_layer *al, struct flow *f)
 {
     struct app_flow *a = &f->app;
     struct app_ctx ctx = app_ctx_for(al, f);
+    if (a->proto == APP_UNKNOWN && a->udp_probed)
+        app_set_failed(al, f); /* datagrams were refused while a hinted parser could still look: failed, as before */
     if (a->parser) {
         if (a->parser->on_close)
             a->parser->on_close(&ctx, a->state);

@@ -415,6 +415,15 @@ static void test_udp_reprobe_hinted(void **state)
     assert_int_equal(x->f.app.proto, APP_DNS);
     fx_free(x);
 
+    /* the flow ends while still re-probing: failed, as a refused flow always was */
+    x = fx_udp(53);
+    feed(x, 0, "junk");
+    assert_int_equal(x->f.app.proto, APP_UNKNOWN);
+    app_on_close(&x->al, &x->f);
+    assert_int_equal(x->f.app.proto, APP_FAILED);
+    assert_int_equal(x->st.app_probe_failed, 1);
+    fx_free(x);
+
     /* no hinted parser on this port: decided on the first datagram, as before */
     x = fx_udp(9999);
     feed(x, 0, "junk");
