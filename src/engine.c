@@ -198,6 +198,7 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
             files_set_scanner(e->app.files, e->yara);
         e->stats.files_yara_rules = yara_scanner_rules(e->yara);
     }
+    detect_set_name_map(e->detect, &e->dns_names); /* §7.4: which destinations no lookup named */
     return 0;
 }
 

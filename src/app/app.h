@@ -56,6 +56,10 @@ struct app_ctx;
 
 #define APP_MAX_PORTS 8
 
+/* UDP: datagrams a port-hinted parser may look at before the flow is "failed" (a first datagram that is not
+ * the protocol, then the real thing: suricata-verify dns-udp-junkrequest-first). */
+#define APP_UDP_REPROBE 4
+
 struct app_parser {
     const char *name;
     enum app_proto proto;
@@ -85,6 +89,7 @@ struct app_flow {
     uint32_t probe_seen[2]; /* bytes probed per direction (up to probe_depth) */
     uint32_t tried[2];      /* bitmask by registry index of parsers that said PROBE_NO */
     uint8_t first_dir;      /* direction that sent payload first */
+    uint8_t udp_probed;     /* UDP datagrams probed without a match (bounded by APP_UDP_REPROBE) */
     bool gap_during_probe;
 };
 

@@ -34,6 +34,15 @@
         KEY_U32("detect.dicom.matrix-timeout", detect.dicom_matrix_timeout, 1, 3650 * DAY),                           \
         KEY_U32("detect.dicom.exhaustion.count", detect.exhaust_count, 2, 24),                                        \
         KEY_U32("detect.dicom.exhaustion.window", detect.exhaust_window, 1, DAY),                                     \
-        KEY_U32("detect.dicom.exhaustion.short-count", detect.exhaust_short, 2, 32)
+        KEY_U32("detect.dicom.exhaustion.short-count", detect.exhaust_short, 2, 32),                                  \
+        KEY_STR("detect.allow.egress-hosts", detect.egress_hosts),                                                    \
+        KEY_STR("detect.allow.dicom-external", detect.dicom_external),                                                \
+        KEY_U32("detect.fallback.hosts", detect.fallback_hosts, 2, 20),                                               \
+        KEY_U32("detect.fallback.window", detect.fallback_window, 1, DAY),                                            \
+        KEY_U32("detect.egress.interval", detect.egress_interval, 1, 30 * DAY),                                       \
+        KEY_U32("detect.beacon.count", detect.beacon_count, 4, 16),                                                   \
+        KEY_U32("detect.beacon.jitter", detect.beacon_jitter, 1, 100),                                                \
+        KEY_U32("detect.beacon.min-interval", detect.beacon_min_interval, 1, DAY),                                    \
+        KEY_U32("detect.beacon.max-interval", detect.beacon_max_interval, 1, 7 * DAY)
 
 #endif
