@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "cli/query.h"
+#include "report/report.h"
 #include "core/config.h"
 #include "detect/detect.h"
 #include "core/phi.h"
@@ -55,6 +56,7 @@ static void usage(FILE *fp)
             "       medsentry -T [-c FILE]\n"
             "       medsentry alerts -l DIR [--since T] [--severity N] [--host IP] [--json]\n"
             "       medsentry assets -l DIR [--role R] [--json]\n"
+            "       medsentry report -l DIR [-o FILE] [--since T]\n"
             "\n"
             "Passive security monitor for medical-imaging networks: reads packets, writes EVE JSON events.\n"
             "\n"
@@ -282,6 +284,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && query_is_command(argv[1]))
         return query_main(argc - 1, argv + 1);
+    if (argc > 1 && report_is_command(argv[1]))
+        return report_main(argc - 1, argv + 1);
     struct cli c;
     memset(&c, 0, sizeof(c));
     if (parse_args(argc, argv, &c) < 0)
