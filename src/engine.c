@@ -274,6 +274,17 @@ void engine_finish(struct engine *e)
         fflush(e->eve.fp);
 }
 
+void engine_reopen_outputs(struct engine *e)
+{
+    char err[1200];
+    if (!e->eve_open)
+        return;
+    if (eve_reopen(&e->eve, err, sizeof(err)) < 0)
+        log_error("%s", err);
+    else
+        log_debug("reopened %s", e->eve.path);
+}
+
 void engine_free(struct engine *e)
 {
     flow_table_free(&e->flows);
