@@ -225,6 +225,7 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
             files_set_scanner(e->app.files, e->yara);
         e->stats.files_yara_rules = yara_scanner_rules(e->yara);
     }
+    detect_set_name_map(e->detect, &e->dns_names); /* §7.4: which destinations no lookup named */
     return 0;
 }
 
@@ -298,6 +299,17 @@ void engine_finish(struct engine *e)
     engine_stats(e, true);
     if (e->eve_open && e->eve.fp)
         fflush(e->eve.fp);
+}
+
+void engine_reopen_outputs(struct engine *e)
+{
+    char err[1200];
+    if (!e->eve_open)
+        return;
+    if (eve_reopen(&e->eve, err, sizeof(err)) < 0)
+        log_error("%s", err);
+    else
+        log_debug("reopened %s", e->eve.path);
 }
 
 void engine_free(struct engine *e)

@@ -69,6 +69,8 @@ void engine_packet(struct engine *e, const struct packet *pkt);
 void engine_tick(struct engine *e, uint64_t now_us);
 /* End of input: end every flow, write the final stats, flush outputs. */
 void engine_finish(struct engine *e);
+/* SIGHUP: reopen the output files by name (eve.json; the store and assets.json need not). */
+void engine_reopen_outputs(struct engine *e);
 void engine_free(struct engine *e);
 
 #endif

@@ -22,7 +22,9 @@
 
 #include "cli/collect.h"
 #include "cli/query.h"
+#include "cli/terminal.h"
 #include "config_registry.h"
+#include "report/report.h"
 #include "detect/detect.h"
 #include "files/yara_scan.h"
 #include "core/phi.h"
@@ -40,6 +42,14 @@
 /* Set by SIGINT/SIGTERM; the capture loop checks it between packets. */
 static volatile sig_atomic_t stop_requested;
 static struct source *signal_source;
+/* Set by SIGHUP: reopen the output files by name (logrotate). */
+static volatile sig_atomic_t reopen_requested;
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reopen_requested = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -59,6 +69,7 @@ static void usage(FILE *fp)
             "       medsentry alerts -l DIR [--since T] [--severity N] [--host IP] [--json]\n"
             "       medsentry assets -l DIR [--role R] [--json]\n"
             "       medsentry collect --redis HOST:PORT --key KEY -l DIR [--group G] [--consumer NAME] [--once]\n"
+            "       medsentry report -l DIR [-o FILE] [--since T]\n"
             "\n"
             "Passive security monitor for medical-imaging networks: reads packets, writes EVE JSON events.\n"
             "\n"
@@ -191,7 +202,7 @@ static int ensure_dir(const char *path)
     }
 }
 
-static int run(struct engine *e, struct source *src, const char *name)
+static int run(struct engine *e, struct source *src, const char *name, struct progress *progress)
 {
     struct packet pkt;
     int rc = 0;
@@ -199,8 +210,13 @@ static int run(struct engine *e, struct source *src, const char *name)
         if (stop_requested)
             break;
         enum source_rc r = source_next(src, &pkt);
+        if (reopen_requested) { /* before the packet: its events go to the new file */
+            reopen_requested = 0;
+            engine_reopen_outputs(e);
+        }
         if (r == SOURCE_PACKET) {
             engine_packet(e, &pkt);
+            progress_packet(progress, e->stats.pkts, e->stats.bytes);
             continue;
         }
         if (r == SOURCE_IDLE) {
@@ -222,6 +238,8 @@ static int run(struct engine *e, struct source *src, const char *name)
             e->capture_truncated = true;
             break;
         }
+        if (stop_requested)
+            break; /* a read interrupted by SIGINT/SIGTERM is the stop, not a failure */
         log_error("%s: read error after %llu packets: %s", name, (unsigned long long)e->stats.pkts, src->err);
         rc = 1;
         break;
@@ -238,11 +256,13 @@ static int run(struct engine *e, struct source *src, const char *name)
 }
 
 /* What was read and what was written, on stderr at the end of a run. */
-static void print_summary(const struct engine *e, const char *name)
+static void print_summary(const struct engine *e, const char *name, const struct alert_tally *alerts)
 {
     const struct stats *s = &e->stats;
     char line[1024];
     size_t n = 0;
+    alert_tally_format(alerts, line, sizeof(line));
+    log_info("%s", line);
     log_info("%s: %llu packets, %.2f MB, %llu s of capture time%s", name, (unsigned long long)s->pkts,
              (double)s->bytes / 1e6, (unsigned long long)((e->now_us - e->first_ts_us) / 1000000),
              e->capture_truncated ? " (capture truncated)" : "");
@@ -291,6 +311,8 @@ int main(int argc, char **argv)
         return query_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "collect") == 0)
         return collect_main(argc - 1, argv + 1);
+    if (argc > 1 && report_is_command(argv[1]))
+        return report_main(argc - 1, argv + 1);
     struct cli c;
     memset(&c, 0, sizeof(c));
     if (parse_args(argc, argv, &c) < 0)
@@ -398,13 +420,22 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART; /* a blocking read of the capture goes on */
+    sigaction(SIGHUP, &sa, NULL);
+
+    static struct alert_tally alerts;
+    event_bus_subscribe(&e.bus, EVENT_MASK(EVENT_ALERT), alert_tally_on_event, &alerts);
+    struct progress progress;
+    progress_init(&progress, &src, c.verbosity < 0);
 
     e.live = src.live;
     if (c.iface)
         log_info("capturing on %s; Ctrl-C to stop", c.iface);
-    int rc = run(&e, &src, name);
+    int rc = run(&e, &src, name, &progress);
+    progress_end(&progress);
     engine_finish(&e);
-    print_summary(&e, name);
+    print_summary(&e, name, &alerts);
     if (e.stats.events_dropped) {
         log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped,
                   cfg.engine.logdir, cfg.engine.eve_filename);

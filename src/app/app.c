@@ -11,7 +11,9 @@
  * first first.  The flow is "failed" once the to-server direction is decided
  * against every parser (all said no, or the buffer filled without a yes) and
  * the to-client direction is either decided too or silent.  UDP datagrams are
- * probed one at a time, without buffering.  A gap before detection ends it.
+ * probed one at a time, without buffering; when all parsers refuse one, the
+ * port-hinted parsers look at the next ones, up to APP_UDP_REPROBE datagrams,
+ * before the flow is "failed".  A gap before detection ends it.
  */
 #include "app/app.h"
 
@@ -244,7 +246,20 @@ static void app_detect_udp(struct app_layer *al, struct flow *f, int dir, const 
             p->on_data(&ctx, f->app.state, dir, data, len);
         }
     } else if (all_tried(al, f, dir)) {
-        app_set_failed(al, f);
+        /* Every parser said no to this datagram.  The port-hinted ones (DNS on 53 ...) look at the next
+         * datagrams too, up to APP_UDP_REPROBE in all: a junk first datagram must not hide what follows.
+         * Parsers without a port hint do not get a second look (any datagram on any port would be offered). */
+        struct app_flow *a = &f->app;
+        uint32_t hinted = 0;
+        for (size_t i = 0; i < al->n_parsers; i++)
+            if (al->parsers[i]->ipproto == f->ipproto && port_hinted(al, al->parsers[i], f->server_port))
+                hinted |= 1u << i;
+        if (++a->udp_probed < APP_UDP_REPROBE && hinted) {
+            a->tried[0] &= ~hinted;
+            a->tried[1] &= ~hinted;
+        } else {
+            app_set_failed(al, f);
+        }
     }
 }
 
@@ -351,6 +366,8 @@ void app_on_close(struct app_layer *al, struct flow *f)
 {
     struct app_flow *a = &f->app;
     struct app_ctx ctx = app_ctx_for(al, f);
+    if (a->proto == APP_UNKNOWN && a->udp_probed)
+        app_set_failed(al, f); /* datagrams were refused while a hinted parser could still look: failed, as before */
     if (a->parser) {
         if (a->parser->on_close)
             a->parser->on_close(&ctx, a->state);

@@ -68,6 +68,10 @@ struct app_proto_cfg {
         CONFIG_KEY_PORTS(T, proto.ports, "app-layer.protocols." name ".ports", ports_default, NULL)
 #define APP_PROTO_CONFIG_CHECK(T) _Static_assert(offsetof(T, proto) == 0, #T ": struct app_proto_cfg must come first")
 
+/* UDP: datagrams a port-hinted parser may look at before the flow is "failed" (a first datagram that is not
+ * the protocol, then the real thing: suricata-verify dns-udp-junkrequest-first). */
+#define APP_UDP_REPROBE 4
+
 struct app_parser {
     const char *name;
     enum app_proto proto;
@@ -99,6 +103,7 @@ struct app_flow {
     uint32_t probe_seen[2]; /* bytes probed per direction (up to probe_depth) */
     uint32_t tried[2];      /* bitmask by registry index of parsers that said PROBE_NO */
     uint8_t first_dir;      /* direction that sent payload first */
+    uint8_t udp_probed;     /* UDP datagrams probed without a match (bounded by APP_UDP_REPROBE) */
     bool gap_during_probe;
 };
 

@@ -32,6 +32,10 @@ static const struct config_key detect_keys[] = {
                    "known DICOM AE title and address pairs, \"AE@address, ...\": no tool-AE-title alert for them"),
     CONFIG_KEY_STR(T, move_requesters, "detect.allow.dicom-move-requesters", "",
                    "RIS / routing engines that may C-MOVE studies to other hosts"),
+    CONFIG_KEY_STR(T, egress_hosts, "detect.allow.egress-hosts", "",
+                   "Internet peers imaging nodes may reach (vendor remote service, update servers): no 9300230"),
+    CONFIG_KEY_STR(T, dicom_external, "detect.allow.dicom-external", "",
+                   "teleradiology / cloud PACS peers outside the hospital: no 9300180"),
     CONFIG_KEY_STR(T, disable, "detect.signatures.disable", "",
                    "signature ids to switch off, e.g. \"9300210, 9300131\""),
     CONFIG_KEY_STR(T, severity, "detect.signatures.severity", "",
@@ -72,6 +76,21 @@ static const struct config_key detect_keys[] = {
     CONFIG_KEY_U32(T, exhaust_short, "detect.dicom.exhaustion.short-count", 2, 32, "30",
                    "accepted associations ended without P-DATA within window (2 to 32): 9300241"),
     CONFIG_KEY_U32(T, exhaust_window, "detect.dicom.exhaustion.window", 1, DAY, "300", NULL),
+    CONFIG_KEY_SECTION("detect.egress", "C2 and egress (§7.1-7.4, 7.18, 7.23; docs/DETECTIONS.md 9300010-9300040, "
+                                        "9300180, 9300230, 9300320)"),
+    CONFIG_KEY_U32(T, egress_interval, "detect.egress.interval", 1, 30 * DAY, "86400",
+                   "an imaging node / Internet peer pair (9300230) or a DICOM association across the perimeter "
+                   "(9300180) is\nreported once per this many seconds"),
+    CONFIG_KEY_U32(T, fallback_hosts, "detect.fallback.hosts", 2, 20, "10",
+                   "failed TCP/80 attempts to distinct raw IPs (no DNS answer named them; 2 to 20) from one host "
+                   "within window"),
+    CONFIG_KEY_U32(T, fallback_window, "detect.fallback.window", 1, DAY, "3600", NULL),
+    CONFIG_KEY_U32(T, beacon_count, "detect.beacon.count", 4, 16, "8",
+                   "this many requests (4 to 16) for one Host + path without Referer, every interval within jitter "
+                   "percent of\ntheir median, the median between min-interval and max-interval seconds"),
+    CONFIG_KEY_U32(T, beacon_jitter, "detect.beacon.jitter", 1, 100, "20", NULL),
+    CONFIG_KEY_U32(T, beacon_min_interval, "detect.beacon.min-interval", 1, DAY, "2", NULL),
+    CONFIG_KEY_U32(T, beacon_max_interval, "detect.beacon.max-interval", 1, 7 * DAY, "3600", NULL),
 };
 #undef T
 #undef DAY

@@ -209,7 +209,7 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
         jw_u64(w, "memcap_hits", ds->memcap_hits);
         jw_u64(w, "indicators", ds->indicators);
         jw_open_obj(w, "signatures");
-        for (size_t i = 0; i < detect_n_sigs && i < 32; i++) {
+        for (size_t i = 0; i < detect_n_sigs && i < DETECT_MAX_SIGS; i++) {
             if (!ds->by_sig_alerts[i] && !ds->by_sig_suppressed[i])
                 continue;
             char sid[16];

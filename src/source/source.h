@@ -30,6 +30,8 @@ struct source_ops {
     /* kernel counters for live capture; false if none */
     bool (*kernel_stats)(struct source *src, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop);
     void (*close)(struct source *src);
+    /* files: bytes read so far, and the file's size (0 when unknown: a pipe); false if neither is known */
+    bool (*position)(struct source *src, uint64_t *offset, uint64_t *size);
 };
 
 struct source {
