@@ -12,7 +12,7 @@ CC      ?= gcc
 CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 INC     := -Isrc
-LIBS    := -pthread -lpcap -lyaml -lcrypto -lxxhash -lm $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+LIBS    := -pthread -lpcap -lyaml -lcrypto -lxxhash -lyara -lhiredis -lm $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 RELEASE_CFLAGS := -O2 -g -pthread $(CSTD) $(WARN) $(INC)
 ASAN_CFLAGS    := -O1 -g -pthread -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all $(CSTD) $(WARN) $(INC)
 TSAN_CFLAGS    := -O1 -g -pthread -fno-omit-frame-pointer -fsanitize=thread $(CSTD) $(WARN) $(INC)
@@ -36,7 +36,8 @@ TSAN_LIB  := $(LIB_SRCS:%.c=$(B)/tsan/%.o)
 UNIT_REL  := $(UNIT_SRCS:tests/unit/%.c=$(B)/release/tests/%)
 UNIT_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/%)
 
-.PHONY: all release asan tsan deps deps-test deps-bench test unit integration demo bench fuzz clean format check-format clang-check
+# medsentry.yaml is always rewritten when asked for
+.PHONY: medsentry.yaml print-libs all release asan tsan deps deps-test deps-bench test unit integration demo bench fuzz clean format check-format clang-check
 .DEFAULT_GOAL := release
 
 all: release
@@ -119,11 +120,19 @@ clang-check:
 	@for f in $(SRCS) $(UNIT_SRCS); do clang -O2 $(CSTD) $(WARN) $(INC) -Itests/unit -c -o /dev/null $$f || exit 1; done
 	@echo "clang -Wall -Wextra -Werror: clean ($(words $(SRCS) $(UNIT_SRCS)) files)"
 
+# medsentry.yaml is generated from the modules' key tables (test_config fails when the two differ).
+medsentry.yaml: $(B)/medsentry
+	$(B)/medsentry --dump-config > $@.tmp && mv $@.tmp $@
+
 format:
 	clang-format -i $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard fuzz/*.c fuzz/*.h)
 
 check-format:
 	@clang-format --dry-run --Werror $(SRCS) $(HDRS) $(UNIT_SRCS) $(wildcard fuzz/*.c fuzz/*.h)
+
+# The link libraries, for scripts that build outside make (scripts/fuzz.sh).
+print-libs:
+	@echo $(LIBS)
 
 clean:
 	rm -rf build

@@ -23,7 +23,7 @@
 
 #include "app/app.h"
 #include "assets/assets.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/json.h"
 #include "core/stats.h"
 #include "flow/flow.h"
@@ -154,9 +154,15 @@ static inline int fuzz_app_parser(const struct app_parser *p, const struct confi
     fuzz_flow_server(&f, 0);
     if (fuzz_sinks_init(&sinks, &bus, &stats, true) < 0)
         __builtin_trap();
-    if (app_layer_init(&al, &cfg->app, &stats, &bus, cfg) < 0) {
+    const void *parser_cfg[APP__COUNT];
+    config_app_parser_cfgs(cfg, parser_cfg);
+    if (app_layer_init(&al, &cfg->app, &stats, &bus, parser_cfg) < 0) {
         fuzz_sinks_free(&sinks);
         return 0;
+    }
+    if (cfg->phi_key_loaded) { /* as the engine does */
+        al.phi.key = cfg->phi_key;
+        al.phi.key_len = sizeof(cfg->phi_key);
     }
     struct app_ctx ctx = {.al = &al, .flow = &f, .ts_us = 1};
     if (size > 0)

@@ -26,9 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&al, 0, sizeof(al));
     memset(&bus, 0, sizeof(bus));
     memset(&stats, 0, sizeof(stats));
-    memcap_init(&al.mc, "app", 64u << 20);
-    al.stats = &stats;
-    al.bus = &bus;
+    struct app_cfg acfg = {.probe_depth = 4096, .memcap = 64u << 20};
+    if (app_layer_init(&al, &acfg, &stats, &bus, NULL) < 0) /* the parser's defaults */
+        abort();
     if (fuzz_sinks_init(&sinks, &bus, &stats, true) < 0)
         abort();
     fuzz_flow_init(&f, 135);
@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct dcerpc_conn *c = dcerpc_conn_new(&ctx, DCERPC_TRANSPORT_TCP, NULL);
     if (!c) {
         fuzz_sinks_free(&sinks);
+        app_layer_free(&al);
         return 0;
     }
     size_t o = 0;
@@ -56,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     dcerpc_conn_free(&ctx, c);
     fuzz_sinks_free(&sinks);
+    app_layer_free(&al);
     /* the stub decoders on the raw input too */
     struct dcerpc_svcctl sv;
     struct dcerpc_atsvc at;

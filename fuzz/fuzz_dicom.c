@@ -17,7 +17,7 @@
 #include "fuzz_app.h"
 #include "app/app.h"
 #include "app/dicom/dicom.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/stats.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -15,7 +15,7 @@
 #include "fuzz_app.h"
 #include "app/app.h"
 #include "app/dns/dns.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/stats.h"
 #include "correlate/dns_name_map.h"
 #include "flow/flow.h"
@@ -55,7 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     if (dns_name_map_init(&map, &ncfg, &bus, &stats, err, sizeof(err)) < 0)
         __builtin_trap();
-    if (app_layer_init(&al, &cfg.app, &stats, &bus, &cfg) < 0)
+    const void *parser_cfg[APP__COUNT];
+    config_app_parser_cfgs(&cfg, parser_cfg);
+    if (app_layer_init(&al, &cfg.app, &stats, &bus, parser_cfg) < 0)
         __builtin_trap();
     struct app_ctx ctx = {.al = &al, .flow = &f, .ts_us = 1};
     void *st = p->state_new(&ctx);

@@ -17,7 +17,7 @@
 #include "fuzz_app.h"
 #include "app/app.h"
 #include "app/hl7/hl7.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/stats.h"
 #include "flow/flow.h"
 
@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!init) {
         config_defaults(&cfg);
         cfg.app.memcap = 64u << 20;
-        cfg.hl7_max_message = 4096;
+        cfg.hl7.max_message = 4096;
         init = 1;
     }
-    return fuzz_app_parser(&hl7_parser, &cfg, HL7_PORT, data, size);
+    return fuzz_app_parser(&hl7_parser, &cfg, 2575, data, size);
 }

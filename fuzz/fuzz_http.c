@@ -17,7 +17,7 @@
 #include "fuzz_app.h"
 #include "app/app.h"
 #include "app/http/http.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/stats.h"
 #include "flow/flow.h"
 
@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!init) {
         config_defaults(&cfg);
         cfg.app.memcap = 64u << 20;
-        cfg.http_max_header_bytes = 1024;
+        cfg.http.max_header_bytes = 1024;
         init = 1;
     }
     return fuzz_app_parser(&http_parser, &cfg, 80, data, size);

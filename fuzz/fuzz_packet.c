@@ -19,7 +19,7 @@
 
 #include "fuzz_app.h"
 
-#include "core/config.h"
+#include "config_registry.h"
 #include "engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,9 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     static struct config cfg;
     config_defaults(&cfg);
-    snprintf(cfg.logdir, sizeof(cfg.logdir), "%s", logdir);
-    cfg.eve_enabled = false;   /* the formatter below instead of a file */
-    cfg.store.enabled = false; /* no database file per input */
+    snprintf(cfg.engine.logdir, sizeof(cfg.engine.logdir), "%s", logdir);
+    cfg.engine.eve_enabled = false; /* the formatter below instead of a file */
+    cfg.store.enabled = false;      /* no database file per input */
     cfg.assets.memcap = FUZZ_ASSETS_MEMCAP;
     cfg.flow.memcap = 1 << 20;
     cfg.flow.hash_size = 1024;

@@ -30,9 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&al, 0, sizeof(al));
     memset(&bus, 0, sizeof(bus));
     memset(&stats, 0, sizeof(stats));
-    memcap_init(&al.mc, "app", 64u << 20);
-    al.stats = &stats;
-    al.bus = &bus;
+    struct app_cfg acfg = {.probe_depth = 4096, .memcap = 64u << 20};
+    if (app_layer_init(&al, &acfg, &stats, &bus, NULL) < 0) /* the parser's defaults */
+        abort();
     files_init(&ft, NULL);
     al.files = &ft;
     if (fuzz_sinks_init(&sinks, &bus, &stats, true) < 0)
@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     void *st = smb_parser.state_new(&ctx);
     if (!st) {
         fuzz_sinks_free(&sinks);
+        app_layer_free(&al);
         return 0;
     }
     size_t o = 0;
@@ -63,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     smb_parser.on_close(&ctx, st);
     smb_parser.state_free(&ctx, st);
     fuzz_sinks_free(&sinks);
+    app_layer_free(&al);
     if (al.mc.used != 0 || ft.open != 0)
         abort(); /* a leak of parser state */
     return 0;

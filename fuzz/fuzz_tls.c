@@ -16,7 +16,7 @@
 #include "fuzz_app.h"
 #include "app/app.h"
 #include "app/tls/tls.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/stats.h"
 #include "flow/flow.h"
 

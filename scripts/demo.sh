@@ -8,7 +8,8 @@ rm -rf "$out"
 mkdir -p "$out"
 echo "== medsentry $(build/medsentry --version | cut -d' ' -f2-) on samples/imaging-network.pcap"
 echo "   (DICOM stores and an unauthorised C-FIND, Kwampirs-like SMB lateral movement, an HTTP beacon, HL7)"
-echo "   (C2 beacon detection waits for the HTTP parser: the beacon raises no alert yet)"
+echo "   (the beacon comes from another workstation than the spread's target, so no chain names a C2 here;"
+echo "    tests/data/c2/c2_05_spread_then_beacon.pcap shows that case)"
 echo
 build/medsentry -c medsentry.yaml -r samples/imaging-network.pcap -l "$out"
 echo
@@ -26,7 +27,7 @@ grep '"event_type":"alert"' "$eve" | while IFS= read -r line; do
     ts=$(field "$line" '^{"timestamp":"\([^".]*\).*')
     src=$(field "$line" '.*"src_ip":"\([^"]*\)".*')
     hosts=$(field "$line" '.*"evidence":{"hosts":\[\([^]]*\)\].*' | tr -d '"' | sed 's/,/, /g')
-    what=$(printf '%s' "$line" | grep -o '"\(filename\|service_name\|binary_path\|calling_ae\|called_ae\|what\)":"[^"]*"' |
+    what=$(printf '%s' "$line" | grep -o '"\(filename\|service_name\|binary_path\|calling_ae\|called_ae\|hostname\|url\|what\)":"[^"]*"' |
         sed 's/"\([a-z_]*\)":"\(.*\)"/\1=\2/; s/\\\\/\\/g' | paste -sd' ' -)
     printf ' [%s] %s\n          %s -> %s   at %s\n          sid %s  %s\n' "$label" "$sig" "$src" "${hosts:-?}" "$ts" "$sid" "$what"
 done

@@ -15,13 +15,10 @@ all=0
 if [ $all = 1 ]; then
     export MEDSENTRY_TSHARK_TRUTH=0
 fi
-TESTS="conv follow dicom_tshark smb_tshark" tests/integration/run.sh build/medsentry >/dev/null || true   # fills build/tshark-cache
-fmt_conv=$(sed -n 's/^CACHE_FORMAT = "\(v[0-9]*\)".*/\1/p' tests/integration/mslib.py)
-fmt_follow=$(sed -n 's/.*"follow": "\(v[0-9]*\)".*/\1/p' tests/integration/mslib.py)
+tests/integration/run.sh build/medsentry >/dev/null || true   # every test: fills build/tshark-cache with what they ask tshark
 [ $all = 1 ] && find tests/data/tshark -name '*.json.gz' -delete   # README.md stays
 shopt -s nullglob
-new=(build/tshark-cache/*-conv-"$fmt_conv".json build/tshark-cache/*-follow-"$fmt_follow".json
-     build/tshark-cache/*-text-*-"$fmt_conv".json build/tshark-cache/*-smbobjects-"$fmt_conv".json)
+new=(build/tshark-cache/*.json)   # every kind: conv, follow, text-<args>, smbobjects, dns-pdml, ...
 for f in "${new[@]}"; do
     gzip -9 -n -c "$f" >"tests/data/tshark/$(basename "$f").gz"
 done

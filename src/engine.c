@@ -28,10 +28,51 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config_registry.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "files/files.h"
+#include "files/yara_scan.h"
 #include "pipeline/threads.h"
+
+static const struct config_key engine_keys[] = {
+    CONFIG_KEY_STR(struct engine_cfg, logdir, "default-log-dir", ".",
+                   "Where eve.json and the other outputs go; -l on the command line wins."),
+    CONFIG_KEY_BOOL(struct engine_cfg, eve_enabled, "outputs.eve.enabled", "yes", NULL),
+    CONFIG_KEY_STR(struct engine_cfg, eve_filename, "outputs.eve.filename", "eve.json",
+                   "relative to default-log-dir; \"-\" writes to standard output"),
+    CONFIG_KEY_U32(struct engine_cfg, stats_interval_s, "outputs.stats.interval", 0, CONFIG_DAY, "0",
+                   "seconds of packet time between stats events; 0 = one stats event at the end"),
+};
+
+const struct config_module engine_config_module = {
+    .name = "engine",
+    .keys = engine_keys,
+    .n = sizeof(engine_keys) / sizeof(engine_keys[0]),
+    .struct_size = sizeof(struct engine_cfg),
+};
+
+_Static_assert(ENGINE_MAX_WORKERS == 64, "threading.workers: the key's maximum is the engine's limit");
+
+static const struct config_key threading_keys[] = {
+    CONFIG_KEY_U32(struct threading_cfg, workers, "threading.workers", 0, 64, "0",
+                   "Worker threads: a reader thread hands each packet to the worker that owns its address pair, each "
+                   "worker owns\nits flows (decode, flow table, reassembly, parsers, file tracking) and one correlator "
+                   "thread runs the\ninventory, the detectors and the outputs on their events in one order, so "
+                   "eve.json is the same for every\nnumber of workers. 0 = one per online CPU; --threads N on the "
+                   "command line wins. Every worker gets 1/N of\nflow.memcap (and flow.hash-size), stream.memcap, "
+                   "defrag.memcap, app-layer.memcap, files.memcap and\nfiles.max-open (files.memcap: at least twice "
+                   "files.yara-max-size while YARA scanning is on, so that\nwhether a file is scanned does not "
+                   "depend on N); assets, detect, dns, sqlite and redis budgets belong to the\ncorrelator and stay "
+                   "whole."),
+};
+
+const struct config_module threading_config_module = {
+    .name = "threading",
+    .keys = threading_keys,
+    .n = sizeof(threading_keys) / sizeof(threading_keys[0]),
+    .struct_size = sizeof(struct threading_cfg),
+};
 
 #ifndef MEDSENTRY_VERSION
 #define MEDSENTRY_VERSION "0.0.0"
@@ -72,7 +113,10 @@ void engine_stats_write(struct engine *e, const struct stats *stats, const struc
 {
     struct merged_memcaps m;
     merge_memcaps(&m, per, n);
-    const struct memcap *memcaps[12];
+    /* NULL-terminated: room for every budget below plus the terminator (the static assertion keeps it so) */
+    const struct memcap *memcaps[16];
+    _Static_assert(WORKER_MEMCAPS + 6 < sizeof(memcaps) / sizeof(memcaps[0]),
+                   "memcaps: one slot per budget and a NULL");
     size_t nmc = 0;
     for (int i = 0; i < 4; i++) /* flow, stream, defrag, app: in the order the stats event always had them */
         if (m.present[i])
@@ -85,6 +129,8 @@ void engine_stats_write(struct engine *e, const struct stats *stats, const struc
         memcaps[nmc++] = detect_get_memcap(e->detect);
     if (e->store)
         memcaps[nmc++] = store_memcap(e->store);
+    if (e->redis)
+        memcaps[nmc++] = redis_memcap(e->redis);
     memcaps[nmc] = NULL;
     struct stats_event se = {
         .stats = stats,
@@ -137,15 +183,15 @@ static void correlator_tick(struct engine *e, const struct owned_event *oe)
         fflush(e->eve.fp); /* a SIEM tailing eve.json sees events within a second */
         e->next_flush_us = now_us + 1000000;
     }
-    if (e->cfg->stats_interval_s) {
+    if (e->cfg->engine.stats_interval_s) {
         if (!e->next_stats_us)
-            e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;
+            e->next_stats_us = now_us + (uint64_t)e->cfg->engine.stats_interval_s * 1000000;
         else if (now_us >= e->next_stats_us) {
             if (e->mt)
                 engine_mt_stats(e, now_us, oe->aux); /* from the workers' snapshots sent with this tick */
             else
                 engine_stats_direct(e, false);
-            e->next_stats_us = now_us + (uint64_t)e->cfg->stats_interval_s * 1000000;
+            e->next_stats_us = now_us + (uint64_t)e->cfg->engine.stats_interval_s * 1000000;
         }
     }
 }
@@ -162,6 +208,12 @@ void engine_deliver(struct engine *e, struct owned_event *oe)
              (oe->ev.type != EVENT_ANOMALY || anomaly_global_gate(&e->anomaly, oe->ev.ts_us, oe->decode_kind)))
         event_publish(&e->bus, &oe->ev);
     free(oe);
+    redis_tick(e->redis); /* a partial batch goes out after 100 ms of wall time */
+}
+
+void engine_corr_idle(struct engine *e)
+{
+    redis_tick(e->redis);
 }
 
 /* ---- inline: a queue the correlator drains after each unit ---------------------------------------------------------
@@ -205,7 +257,7 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         if (cfg->store.filename[0] == '/')
             snprintf(path, sizeof(path), "%s", cfg->store.filename);
         else
-            snprintf(path, sizeof(path), "%s/%s", cfg->logdir, cfg->store.filename);
+            snprintf(path, sizeof(path), "%s/%s", cfg->engine.logdir, cfg->store.filename);
         struct store_run_info run = {.version = MEDSENTRY_VERSION};
         e->store = store_open(&cfg->store, path, &run, &e->stats, serr, sizeof(serr));
         if (!e->store) {
@@ -215,22 +267,42 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
             event_bus_subscribe(&e->bus, STORE_EVENT_MASK, store_on_event, e->store);
         }
     }
-    if (cfg->eve_enabled) {
+    if (cfg->engine.eve_enabled) {
         char path[1024];
-        if (strcmp(cfg->eve_filename, "-") == 0 || cfg->eve_filename[0] == '/')
-            snprintf(path, sizeof(path), "%s", cfg->eve_filename);
+        if (strcmp(cfg->engine.eve_filename, "-") == 0 || cfg->engine.eve_filename[0] == '/')
+            snprintf(path, sizeof(path), "%s", cfg->engine.eve_filename);
         else
-            snprintf(path, sizeof(path), "%s/%s", cfg->logdir, cfg->eve_filename);
-        struct eve_cfg ec = {.log_phi = cfg->log_phi};
+            snprintf(path, sizeof(path), "%s/%s", cfg->engine.logdir, cfg->engine.eve_filename);
+        struct eve_cfg ec = {.log_phi = cfg->privacy.log_phi};
         if (eve_open(&e->eve, path, &e->stats, &ec, err, errlen) < 0)
             return -1;
         e->eve_open = true;
         event_bus_subscribe(&e->bus, EVENT_MASK_ALL, eve_on_event, &e->eve);
     }
-    anomaly_global_init(&e->anomaly, cfg->anomaly_rate_limit, &e->stats);
+    if (cfg->redis.enabled) {
+        /* After EVE, whose line it sends (formatted once; the same bytes in eve.json and in Redis).  A server that
+         * is away is no error: it is retried, and what cannot be sent is counted (stats.redis). */
+        struct eve_cfg ec = {.log_phi = cfg->privacy.log_phi};
+        if (!(e->redis = redis_open(&cfg->redis, &ec, &e->stats, err, errlen)))
+            return -1;
+        redis_share_eve(e->redis, e->eve_open ? &e->eve : NULL);
+        event_bus_subscribe(&e->bus, EVENT_MASK_ALL, redis_on_event, e->redis);
+    }
+    anomaly_global_init(&e->anomaly, cfg->anomaly.rate_limit, &e->stats);
+
+    /* YARA rules (files.yara-rules-dir): compiled once here and shared, read-only, by every worker's file tracker,
+     * which scans a file when it closes (libyara scans one YR_RULES from several threads at once: each
+     * yr_rules_scan_mem has its own scanner) */
+    char ydir[600];
+    bool y_auto;
+    if (yara_rules_dir(cfg->files.yara_rules_dir, ydir, sizeof(ydir), &y_auto)) {
+        if (!(e->yara = yara_scanner_new(ydir, cfg->files.yara_timeout, err, errlen)))
+            return -1;
+        e->stats.files_yara_rules = yara_scanner_rules(e->yara); /* the correlator's: the workers' stay 0 */
+    }
 
     /* The packet side: one worker per thread, or one inline. */
-    e->n_workers = cfg->threading_workers;
+    e->n_workers = cfg->threading.workers;
     if (e->n_workers > ENGINE_MAX_WORKERS)
         e->n_workers = ENGINE_MAX_WORKERS;
     unsigned n = e->n_workers ? e->n_workers : 1;
@@ -244,16 +316,18 @@ int engine_init(struct engine *e, const struct config *cfg, const char *dump_dir
         void *user = e->n_workers ? NULL : e; /* threaded: engine_mt_init gives each worker its queue */
         if (worker_init(&e->workers[i], i, cfg, n, dump_dir, emit, user, err, errlen) < 0)
             return -1;
+        if (e->yara && e->workers[i].app.files)
+            files_set_scanner(e->workers[i].app.files, e->yara);
     }
 
     /* Consumers of events that keep cross-flow state (asset inventory, DNS name map, detectors): the correlator. */
     if (asset_inventory_init(&e->assets, &cfg->assets, &e->bus, &e->stats, err, errlen) < 0)
         return -1;
-    struct dns_name_map_cfg ncfg = {.size = cfg->dns_name_map_size, .memcap = cfg->dns_name_map_memcap};
-    if (dns_name_map_init(&e->dns_names, &ncfg, &e->bus, &e->stats, err, errlen) < 0)
+    if (dns_name_map_init(&e->dns_names, &cfg->dns_name_map, &e->bus, &e->stats, err, errlen) < 0)
         return -1;
     if (cfg->detect.enabled && !(e->detect = detect_new(&cfg->detect, &e->bus, err, errlen)))
         return -1;
+    detect_set_name_map(e->detect, &e->dns_names); /* §7.4: which destinations no lookup named */
     if (e->n_workers && engine_mt_init(e, err, errlen) < 0)
         return -1;
     return 0;
@@ -303,6 +377,7 @@ void engine_packet(struct engine *e, const struct packet *pkt)
         engine_tick_unit(e);
     uint64_t seq = ++e->seq;
     e->pkts_read++;
+    e->bytes_read += pkt->wirelen;
     if (e->mt) {
         engine_mt_packet(e, seq, pkt);
         return;
@@ -328,7 +403,7 @@ void engine_finish(struct engine *e)
         stats_merge(&e->stats, &e->workers[i].stats);
     {
         char apath[1100], aerr[1200];
-        snprintf(apath, sizeof(apath), "%s/assets.json", e->cfg->logdir);
+        snprintf(apath, sizeof(apath), "%s/assets.json", e->cfg->engine.logdir);
         if (asset_inventory_write(&e->assets, apath, aerr, sizeof(aerr)) < 0)
             log_error("%s", aerr);
     }
@@ -337,9 +412,24 @@ void engine_finish(struct engine *e)
     for (const struct asset *a = e->assets.first; e->store && a; a = a->next)
         store_asset_final(e->store, a);
     store_flush(e->store);
+    redis_flush(e->redis); /* so that stats.redis counts every event but the final stats themselves */
     engine_stats_direct(e, true);
     if (e->eve_open && e->eve.fp)
         fflush(e->eve.fp);
+}
+
+void engine_reopen_outputs(struct engine *e)
+{
+    char err[1200];
+    if (!e->eve_open)
+        return;
+    /* Threaded: the correlator writes eve.json; every event of the packets read so far goes to the old file, then
+     * the reader reopens it while the correlator waits for the next unit. */
+    engine_mt_sync(e);
+    if (eve_reopen(&e->eve, err, sizeof(err)) < 0)
+        log_error("%s", err);
+    else
+        log_debug("reopened %s", e->eve.path);
 }
 
 void engine_free(struct engine *e)
@@ -356,12 +446,16 @@ void engine_free(struct engine *e)
         free(oe);
     }
     e->q_tail = NULL;
+    yara_scanner_free(e->yara); /* after the workers' file trackers, which scan with it */
+    e->yara = NULL;
     asset_inventory_free(&e->assets);
     detect_free(e->detect);
     e->detect = NULL;
     dns_name_map_free(&e->dns_names);
     store_close(e->store);
     e->store = NULL;
+    redis_close(e->redis); /* the final stats event, and anything the server did not take yet */
+    e->redis = NULL;
     if (e->eve_open)
         eve_close(&e->eve);
     e->eve_open = false;

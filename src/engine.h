@@ -4,7 +4,7 @@
  * what is cross-flow on the events in one deterministic order: the asset
  * inventory, the DNS name map, the detectors and the outputs (EVE, SQLite).
  *
- * Inline (no threads: cfg->threading_workers 0): one worker runs on the
+ * Inline (no threads: cfg->threading.workers 0): one worker runs on the
  * caller's thread and its events are handed to the correlator after each
  * unit.  Threaded (N >= 1): the caller's thread is the reader (it hashes each
  * packet to a worker and copies it into that worker's batch), N worker threads
@@ -21,15 +21,19 @@
 #include "correlate/dns_name_map.h"
 #include "core/anomaly.h"
 #include "core/config.h"
+#include "engine_cfg.h"
 #include "core/event.h"
 #include "core/stats.h"
 #include "detect/detect.h"
 #include "output/eve.h"
+#include "output/redis.h"
 #include "output/sqlite.h"
 #include "pipeline/owned_event.h"
 #include "worker.h"
 
 struct engine_mt; /* src/pipeline/threads.c */
+
+struct config; /* config_registry.h */
 
 struct engine {
     const struct config *cfg;
@@ -41,8 +45,10 @@ struct engine {
     struct eve_writer eve;
     bool eve_open;
     struct store *store;           /* <logdir>/medsentry.db (src/output/sqlite.c); NULL when off or not openable */
+    struct redis_out *redis;       /* outputs.redis (src/output/redis.c); NULL when off */
     struct asset_inventory assets; /* imaging asset inventory (src/assets/) */
     struct detect_ctx *detect;     /* detectors (src/detect/); NULL when detect.enabled is no */
+    struct yara_scanner *yara;     /* file content scanning (files.yara-*); NULL when off */
     struct dns_name_map dns_names; /* IP -> name from DNS answers (src/correlate/) */
     uint64_t first_ts_us, now_us;  /* packet time (the reader's: running maximum) */
     uint64_t corr_now_us;          /* packet time of the correlator's last tick */
@@ -58,6 +64,7 @@ struct engine {
     struct worker *workers;
     uint64_t seq;          /* units numbered so far (packets and ticks) */
     uint64_t pkts_read;    /* packets handed to engine_packet (the reader's count) */
+    uint64_t bytes_read;   /* their wire bytes (the progress line) */
     uint64_t next_tick_us; /* packet time of the next tick */
     bool finished;
     struct owned_event *q_head, *q_tail; /* inline: events waiting for the correlator */
@@ -72,10 +79,14 @@ void engine_packet(struct engine *e, const struct packet *pkt);
 void engine_tick(struct engine *e, uint64_t now_us);
 /* End of input: end every flow, write the final stats, flush outputs (threads joined). */
 void engine_finish(struct engine *e);
+/* SIGHUP: reopen the output files by name (eve.json; the store and assets.json need not). */
+void engine_reopen_outputs(struct engine *e);
 void engine_free(struct engine *e);
 
 /* The correlator side, for src/pipeline/threads.c: one owned event (or tick) in the merged order; frees it. */
 void engine_deliver(struct engine *e, struct owned_event *oe);
+/* The correlator thread, with nothing to deliver: the Redis output's 100 ms timer. */
+void engine_corr_idle(struct engine *e);
 /* The stats event: the counters given, the workers' budgets (per, n) and packets, their anomaly tables merged. */
 void engine_stats_write(struct engine *e, const struct stats *stats, const struct memcap *const per[][WORKER_MEMCAPS],
                         const uint64_t *worker_pkts, unsigned n, const struct anomaly_ctx *anomalies, bool final,

@@ -21,9 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/collect.h"
 #include "cli/query.h"
-#include "core/config.h"
+#include "cli/terminal.h"
+#include "config_registry.h"
+#include "report/report.h"
 #include "detect/detect.h"
+#include "files/yara_scan.h"
 #include "core/phi.h"
 #include "core/log.h"
 #include "engine.h"
@@ -40,6 +44,14 @@
 /* Set by SIGINT/SIGTERM; the capture loop checks it between packets. */
 static volatile sig_atomic_t stop_requested;
 static struct source *signal_source;
+/* Set by SIGHUP: reopen the output files by name (logrotate). */
+static volatile sig_atomic_t reopen_requested;
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reopen_requested = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -55,8 +67,11 @@ static void usage(FILE *fp)
             "usage: medsentry -r FILE [options] [BPF filter]\n"
             "       medsentry -i IFACE [options] [BPF filter]\n"
             "       medsentry -T [-c FILE]\n"
+            "       medsentry --dump-config\n"
             "       medsentry alerts -l DIR [--since T] [--severity N] [--host IP] [--json]\n"
             "       medsentry assets -l DIR [--role R] [--json]\n"
+            "       medsentry collect --redis HOST:PORT --key KEY -l DIR [--group G] [--consumer NAME] [--once]\n"
+            "       medsentry report -l DIR [-o FILE] [--since T]\n"
             "\n"
             "Passive security monitor for medical-imaging networks: reads packets, writes EVE JSON events.\n"
             "\n"
@@ -66,6 +81,7 @@ static void usage(FILE *fp)
             "  -c FILE            configuration file (medsentry.yaml); every key has a default\n"
             "  -T                 check the configuration and exit\n"
             "  --set KEY=VALUE    override one configuration key, e.g. --set flow.memcap=64mb\n"
+            "  --dump-config      print every configuration key with its default and comment (medsentry.yaml)\n"
             "  --log-phi          write patient data (PHI) in clear instead of keyed hashes\n"
             "  --dump-streams DIR write each TCP direction's reassembled bytes to DIR (debugging, tests)\n"
             "  --extract-files DIR write each complete file carried by SMB or HTTP to DIR/<sha256> (once; size cap:\n"
@@ -83,7 +99,7 @@ static void usage(FILE *fp)
 
 struct cli {
     const char *read_file, *iface, *logdir, *config_file, *dump_dir, *extract_dir, *threads;
-    bool test_config, log_phi;
+    bool test_config, log_phi, dump_config;
     int verbosity;
     char *bpf;
     const char *sets[64];
@@ -99,7 +115,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
         {"log-phi", no_argument, NULL, 2},
         {"dump-streams", required_argument, NULL, 3},
         {"extract-files", required_argument, NULL, 4},
-        {"threads", required_argument, NULL, 5},
+        {"dump-config", no_argument, NULL, 5},
+        {"threads", required_argument, NULL, 6},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -125,7 +142,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
         case 2: c->log_phi = true; break;
         case 3: c->dump_dir = optarg; break;
         case 4: c->extract_dir = optarg; break;
-        case 5: c->threads = optarg; break;
+        case 5: c->dump_config = true; break;
+        case 6: c->threads = optarg; break;
         case '?':
             if (optopt)
                 log_error("option -%c: %s (see --help)", optopt,
@@ -150,7 +168,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
             strcat(c->bpf, argv[i]);
         }
     }
-    if (!c->test_config && !c->read_file && !c->iface) {
+    if (!c->test_config && !c->dump_config && !c->read_file && !c->iface) {
         log_error("nothing to read: give -r FILE or -i IFACE (see --help)");
         return -1;
     }
@@ -190,7 +208,7 @@ static int ensure_dir(const char *path)
     }
 }
 
-static int run(struct engine *e, struct source *src, const char *name)
+static int run(struct engine *e, struct source *src, const char *name, struct progress *progress)
 {
     struct packet pkt;
     int rc = 0;
@@ -198,8 +216,13 @@ static int run(struct engine *e, struct source *src, const char *name)
         if (stop_requested)
             break;
         enum source_rc r = source_next(src, &pkt);
+        if (reopen_requested) { /* before the packet: its events go to the new file */
+            reopen_requested = 0;
+            engine_reopen_outputs(e);
+        }
         if (r == SOURCE_PACKET) {
             engine_packet(e, &pkt);
+            progress_packet(progress, e->pkts_read, e->bytes_read); /* the reader's counts: the workers' are theirs */
             continue;
         }
         if (r == SOURCE_IDLE) {
@@ -221,6 +244,8 @@ static int run(struct engine *e, struct source *src, const char *name)
             e->capture_truncated = true;
             break;
         }
+        if (stop_requested)
+            break; /* a read interrupted by SIGINT/SIGTERM is the stop, not a failure */
         log_error("%s: read error after %llu packets: %s", name, (unsigned long long)e->pkts_read, src->err);
         rc = 1;
         break;
@@ -237,11 +262,13 @@ static int run(struct engine *e, struct source *src, const char *name)
 }
 
 /* What was read and what was written, on stderr at the end of a run. */
-static void print_summary(const struct engine *e, const char *name)
+static void print_summary(const struct engine *e, const char *name, const struct alert_tally *alerts)
 {
     const struct stats *s = &e->stats;
     char line[1024];
     size_t n = 0;
+    alert_tally_format(alerts, line, sizeof(line));
+    log_info("%s", line);
     log_info("%s: %llu packets, %.2f MB, %llu s of capture time%s", name, (unsigned long long)s->pkts,
              (double)s->bytes / 1e6, (unsigned long long)((e->now_us - e->first_ts_us) / 1000000),
              e->capture_truncated ? " (capture truncated)" : "");
@@ -263,7 +290,7 @@ static void print_summary(const struct engine *e, const char *name)
     log_info("%s", line);
     n = 0;
     n += (size_t)snprintf(line, sizeof(line), "events: %llu written to %s/%s:", (unsigned long long)s->events_written,
-                          e->cfg->logdir, e->cfg->eve_filename);
+                          e->cfg->engine.logdir, e->cfg->engine.eve_filename);
     for (int t = 0; t < EVENT__COUNT && t < 16; t++)
         if (s->events_by_type[t] && n < sizeof(line))
             n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu", event_type_name((enum event_type)t),
@@ -288,11 +315,24 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && query_is_command(argv[1]))
         return query_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "collect") == 0)
+        return collect_main(argc - 1, argv + 1);
+    if (argc > 1 && report_is_command(argv[1]))
+        return report_main(argc - 1, argv + 1);
     struct cli c;
     memset(&c, 0, sizeof(c));
     if (parse_args(argc, argv, &c) < 0)
         return 2;
     log_set_level(c.verbosity < 0 ? LOG_ERROR : c.verbosity > 0 ? LOG_DEBUG : LOG_INFO);
+
+    if (c.dump_config) { /* the defaults, whatever -c and --set say */
+        free(c.bpf);
+        if (config_dump(stdout) < 0 || fflush(stdout) != 0) {
+            log_error("--dump-config: cannot write the configuration: %s", strerror(errno));
+            return 1;
+        }
+        return 0;
+    }
 
     static struct config cfg;
     char err[1024];
@@ -315,8 +355,15 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (config_validate(&cfg, err, sizeof(err)) < 0) {
+        if (c.config_file)
+            log_error("%s: %s", c.config_file, err);
+        else
+            log_error("%s", err);
+        return 2;
+    }
     if (c.logdir)
-        snprintf(cfg.logdir, sizeof(cfg.logdir), "%s", c.logdir);
+        snprintf(cfg.engine.logdir, sizeof(cfg.engine.logdir), "%s", c.logdir);
     if (c.threads) {
         char *end;
         errno = 0;
@@ -325,14 +372,14 @@ int main(int argc, char **argv)
             log_error("--threads %s: expected a number of worker threads from 1 to %d", c.threads, ENGINE_MAX_WORKERS);
             return 2;
         }
-        cfg.threading_workers = (uint32_t)n;
+        cfg.threading.workers = (uint32_t)n;
     }
-    if (!cfg.threading_workers) { /* threading.workers 0: one worker thread per online CPU */
+    if (!cfg.threading.workers) { /* threading.workers 0: one worker thread per online CPU */
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        cfg.threading_workers = ncpu < 1 ? 1 : ncpu > ENGINE_MAX_WORKERS ? ENGINE_MAX_WORKERS : (uint32_t)ncpu;
+        cfg.threading.workers = ncpu < 1 ? 1 : ncpu > ENGINE_MAX_WORKERS ? ENGINE_MAX_WORKERS : (uint32_t)ncpu;
     }
     if (c.log_phi)
-        cfg.log_phi = true;
+        cfg.privacy.log_phi = true;
     if (c.extract_dir) {
         if (strlen(c.extract_dir) >= sizeof(cfg.files.extract_dir) - 80) {
             log_error("--extract-files %s: path too long", c.extract_dir);
@@ -345,13 +392,18 @@ int main(int argc, char **argv)
         log_error("%s", err);
         return 2;
     }
+    /* YARA rule files (files.yara-rules-dir): a rule that does not compile is a configuration error too */
+    if (yara_check(&cfg.files, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 2;
+    }
     if (c.test_config) {
         printf("medsentry: configuration %s is valid\n", c.config_file ? c.config_file : "(defaults)");
         return 0;
     }
 
     struct source src;
-    struct source_opts so = {.bpf = c.bpf, .snaplen = cfg.snaplen, .promisc = cfg.promisc};
+    struct source_opts so = {.bpf = c.bpf, .snaplen = cfg.capture.snaplen, .promisc = cfg.capture.promisc};
     const char *name = c.read_file ? c.read_file : c.iface;
     int orc = c.read_file ? source_open_file(&src, c.read_file, &so) : source_open_live(&src, c.iface, &so);
     if (orc < 0) {
@@ -359,13 +411,13 @@ int main(int argc, char **argv)
         free(c.bpf);
         return 1;
     }
-    if (ensure_dir(cfg.logdir) < 0 || (c.dump_dir && ensure_dir(c.dump_dir) < 0) ||
+    if (ensure_dir(cfg.engine.logdir) < 0 || (c.dump_dir && ensure_dir(c.dump_dir) < 0) ||
         (c.extract_dir && ensure_dir(c.extract_dir) < 0)) {
         source_close(&src);
         free(c.bpf);
         return 1;
     }
-    if (phi_key_load_in(cfg.phi_key, cfg.logdir, cfg.phi_key_file, err, sizeof(err)) < 0)
+    if (phi_key_load_in(cfg.phi_key, cfg.engine.logdir, cfg.privacy.key_file, err, sizeof(err)) < 0)
         log_error("%s (PHI will be redacted, not hashed)", err);
     else
         cfg.phi_key_loaded = true;
@@ -388,16 +440,25 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART; /* a blocking read of the capture goes on */
+    sigaction(SIGHUP, &sa, NULL);
+
+    static struct alert_tally alerts;
+    event_bus_subscribe(&e.bus, EVENT_MASK(EVENT_ALERT), alert_tally_on_event, &alerts);
+    struct progress progress;
+    progress_init(&progress, &src, c.verbosity < 0);
 
     e.live = src.live;
     if (c.iface)
         log_info("capturing on %s; Ctrl-C to stop", c.iface);
-    int rc = run(&e, &src, name);
+    int rc = run(&e, &src, name, &progress);
+    progress_end(&progress);
     engine_finish(&e);
-    print_summary(&e, name);
+    print_summary(&e, name, &alerts);
     if (e.stats.events_dropped) {
-        log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped, cfg.logdir,
-                  cfg.eve_filename);
+        log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped,
+                  cfg.engine.logdir, cfg.engine.eve_filename);
         rc = 1;
     }
     signal_source = NULL;

@@ -155,6 +155,15 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg, unsigne
     w->cfg.decode.defrag_memcap = share_of(cfg->decode.defrag_memcap, share);
     w->cfg.app.memcap = share_of(cfg->app.memcap, share);
     w->cfg.files.memcap = share_of(cfg->files.memcap, share);
+    /* ... but with YARA scanning a worker must still hold the scan copy of a file at files.yara-max-size (charged
+     * up to twice its size while it grows), or whether a file is scanned would depend on the number of workers:
+     * the share is at least that much, within files.memcap (so each worker may then use more than 1/N). */
+    if (cfg->files.yara_rules_dir[0]) {
+        uint64_t floor =
+            cfg->files.yara_max_size > cfg->files.memcap / 2 ? cfg->files.memcap : 2 * cfg->files.yara_max_size;
+        if (w->cfg.files.memcap < floor)
+            w->cfg.files.memcap = floor;
+    }
     w->cfg.files.max_open = (uint32_t)share_of(cfg->files.max_open, share);
     if (!w->cfg.files.max_open && cfg->files.max_open)
         w->cfg.files.max_open = 1;
@@ -163,7 +172,7 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg, unsigne
     w->emit_user = emit_user;
     event_bus_subscribe(&w->bus, EVENT_MASK_ALL, worker_forward, w);
 
-    anomaly_ctx_init(&w->anomalies, cfg->anomaly_rate_limit, &w->stats, &w->bus);
+    anomaly_ctx_init(&w->anomalies, cfg->anomaly.rate_limit, &w->stats, &w->bus);
     w->anomalies.local_only = true;
     if (decode_ctx_init(&w->dec, &w->cfg.decode, &w->stats) < 0) {
         snprintf(err, errlen, "cannot set up the decoder (defrag.memcap too small?)");
@@ -182,7 +191,17 @@ int worker_init(struct worker *w, unsigned id, const struct config *cfg, unsigne
         snprintf(err, errlen, "cannot set up TCP reassembly");
         return -1;
     }
-    app_layer_init(&w->app, &w->cfg.app, &w->stats, &w->bus, &w->cfg);
+    const void *parser_cfg[APP__COUNT];
+    config_app_parser_cfgs(&w->cfg, parser_cfg);
+    if (app_layer_init(&w->app, &w->cfg.app, &w->stats, &w->bus, parser_cfg) < 0) {
+        snprintf(err, errlen, "app layer: out of memory");
+        return -1;
+    }
+    w->app.phi.log_phi = w->cfg.privacy.log_phi;
+    if (w->cfg.phi_key_loaded) {
+        w->app.phi.key = w->cfg.phi_key;
+        w->app.phi.key_len = sizeof(w->cfg.phi_key);
+    }
     w->app.anomaly = &w->anomalies;
     w->app.files = files_tracker_new(&w->cfg.files, &w->stats); /* SMB and HTTP file data: SHA-256, magic */
     if (w->app.files) /* --extract-files: temporary names are <pid>-<seq>; each worker numbers in its own range */

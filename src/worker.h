@@ -17,7 +17,7 @@
 
 #include "app/app.h"
 #include "core/anomaly.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/event.h"
 #include "core/stats.h"
 #include "decode/decode.h"

@@ -11,10 +11,13 @@
  * first first.  The flow is "failed" once the to-server direction is decided
  * against every parser (all said no, or the buffer filled without a yes) and
  * the to-client direction is either decided too or silent.  UDP datagrams are
- * probed one at a time, without buffering.  A gap before detection ends it.
+ * probed one at a time, without buffering; when all parsers refuse one, the
+ * port-hinted parsers look at the next ones, up to APP_UDP_REPROBE datagrams,
+ * before the flow is "failed".  A gap before detection ends it.
  */
 #include "app/app.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "flow/flow.h"
@@ -29,32 +32,86 @@ const char *app_proto_name(enum app_proto p)
     return (unsigned)p < APP__COUNT ? app_proto_names[p] : NULL;
 }
 
+static const struct config_key app_keys[] = {
+    CONFIG_KEY_U32(struct app_cfg, probe_depth, "app-layer.probe-depth", 16, 65536, "4096",
+                   "bytes per direction buffered while recognising the protocol"),
+    CONFIG_KEY_SIZE(struct app_cfg, memcap, "app-layer.memcap", 64 * CONFIG_KB, 64 * CONFIG_GB, "256mb",
+                    "memory for protocol detection buffers and parser state, all flows"),
+    CONFIG_KEY_SECTION("app-layer.protocols",
+                       "each parser can be switched off (its flows then show app_proto \"failed\"); `ports` are "
+                       "hints:\nflows to those server ports try that parser first, every port is still probed "
+                       "(\"\" = no hints)"),
+};
+
+const struct config_module app_config_module = {
+    .name = "app-layer",
+    .keys = app_keys,
+    .n = sizeof(app_keys) / sizeof(app_keys[0]),
+    .struct_size = sizeof(struct app_cfg),
+};
+
+/* Parser p's protocol has a configuration: the one given, or its module's defaults. */
+static int parser_cfg_ensure(struct app_layer *al, const struct app_parser *p)
+{
+    if ((unsigned)p->proto >= APP__COUNT || al->parser_cfg[p->proto] || !p->config)
+        return 0;
+    void *c = calloc(1, p->config->struct_size);
+    if (!c)
+        return -1;
+    config_module_set_defaults(p->config, c);
+    al->own_cfg[p->proto] = c;
+    al->parser_cfg[p->proto] = c;
+    return 0;
+}
+
+static bool parser_enabled(const struct app_layer *al, const struct app_parser *p)
+{
+    const struct app_proto_cfg *c = al->parser_cfg[p->proto];
+    return !c || c->enabled;
+}
+
 int app_layer_init(struct app_layer *al, const struct app_cfg *cfg, struct stats *stats, const struct event_bus *bus,
-                   const struct config *config)
+                   const void *const *parser_cfg)
 {
     memset(al, 0, sizeof(*al));
     al->cfg = *cfg;
     al->stats = stats;
     al->bus = bus;
-    al->config = config;
+    if (parser_cfg)
+        for (int p = 0; p < APP__COUNT; p++)
+            al->parser_cfg[p] = parser_cfg[p];
     memcap_init(&al->mc, "app", cfg->memcap);
     size_t n = 0;
-    for (size_t i = 0; i < app_registry_count && n < 32; i++)
-        if (cfg->enabled[app_registry[i]->proto])
+    for (size_t i = 0; i < app_registry_count; i++) {
+        if (parser_cfg_ensure(al, app_registry[i]) < 0) {
+            app_layer_free(al);
+            return -1;
+        }
+        if (n < 32 && parser_enabled(al, app_registry[i]))
             al->enabled[n++] = app_registry[i];
-    app_layer_set_parsers(al, al->enabled, n);
-    return 0;
+    }
+    return app_layer_set_parsers(al, al->enabled, n);
 }
 
 void app_layer_free(struct app_layer *al)
 {
-    (void)al; /* per-flow state is released by app_on_close as flows end */
+    /* per-flow state is released by app_on_close as flows end */
+    for (int p = 0; p < APP__COUNT; p++) {
+        if (al->own_cfg[p] && al->parser_cfg[p] == al->own_cfg[p])
+            al->parser_cfg[p] = NULL;
+        free(al->own_cfg[p]);
+        al->own_cfg[p] = NULL;
+    }
 }
 
-void app_layer_set_parsers(struct app_layer *al, const struct app_parser *const *parsers, size_t n)
+int app_layer_set_parsers(struct app_layer *al, const struct app_parser *const *parsers, size_t n)
 {
     al->parsers = parsers;
     al->n_parsers = n > 32 ? 32 : n; /* the tried[] masks are 32 bits wide */
+    for (size_t i = 0; i < al->n_parsers; i++)
+        if (parser_cfg_ensure(al, parsers[i]) < 0)
+            return -1;
+    return 0;
 }
 
 void *app_alloc(struct app_ctx *ctx, size_t n)
@@ -112,12 +169,11 @@ static void probe_bufs_free(struct app_layer *al, struct app_flow *a)
     }
 }
 
-static bool port_hinted(const struct app_parser *p, uint16_t port)
+/* app-layer.protocols.<name>.ports */
+static bool port_hinted(const struct app_layer *al, const struct app_parser *p, uint16_t port)
 {
-    for (int i = 0; i < APP_MAX_PORTS && p->ports[i]; i++)
-        if (p->ports[i] == port)
-            return true;
-    return false;
+    const struct app_proto_cfg *c = al->parser_cfg[p->proto];
+    return c && config_ports_has(&c->ports, port);
 }
 
 /* Run the probes on data for direction dir.  Returns the matching parser, or NULL. */
@@ -130,7 +186,7 @@ static const struct app_parser *app_probe(struct app_layer *al, struct flow *f, 
             const struct app_parser *p = al->parsers[i];
             if (p->ipproto != f->ipproto || (a->tried[dir] & (1u << i)))
                 continue;
-            bool hinted = port_hinted(p, f->server_port);
+            bool hinted = port_hinted(al, p, f->server_port);
             if ((pass == 0) != hinted)
                 continue;
             enum probe_result r = p->probe ? p->probe(data, len, dir) : PROBE_NO;
@@ -190,7 +246,20 @@ static void app_detect_udp(struct app_layer *al, struct flow *f, int dir, const 
             p->on_data(&ctx, f->app.state, dir, data, len);
         }
     } else if (all_tried(al, f, dir)) {
-        app_set_failed(al, f);
+        /* Every parser said no to this datagram.  The port-hinted ones (DNS on 53 ...) look at the next
+         * datagrams too, up to APP_UDP_REPROBE in all: a junk first datagram must not hide what follows.
+         * Parsers without a port hint do not get a second look (any datagram on any port would be offered). */
+        struct app_flow *a = &f->app;
+        uint32_t hinted = 0;
+        for (size_t i = 0; i < al->n_parsers; i++)
+            if (al->parsers[i]->ipproto == f->ipproto && port_hinted(al, al->parsers[i], f->server_port))
+                hinted |= 1u << i;
+        if (++a->udp_probed < APP_UDP_REPROBE && hinted) {
+            a->tried[0] &= ~hinted;
+            a->tried[1] &= ~hinted;
+        } else {
+            app_set_failed(al, f);
+        }
     }
 }
 
@@ -297,6 +366,8 @@ void app_on_close(struct app_layer *al, struct flow *f)
 {
     struct app_flow *a = &f->app;
     struct app_ctx ctx = app_ctx_for(al, f);
+    if (a->proto == APP_UNKNOWN && a->udp_probed)
+        app_set_failed(al, f); /* datagrams were refused while a hinted parser could still look: failed, as before */
     if (a->parser) {
         if (a->parser->on_close)
             a->parser->on_close(&ctx, a->state);

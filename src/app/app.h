@@ -2,10 +2,10 @@
  * app.h - the application-layer framework: parser registry, protocol
  * detection, per-flow parser state, and the API parsers use to emit events.
  *
- * A parser is a `struct app_parser`: a name (the EVE app_proto), port hints, a
- * probe that says from the first bytes of one direction whether the flow is
- * its protocol, and incremental callbacks fed one direction's in-order bytes
- * at a time (TCP after reassembly; UDP one datagram per call).  The framework
+ * A parser is a `struct app_parser`: a name (the EVE app_proto), a
+ * configuration module (its keys, among them its port hints), a probe that says from the first bytes of one direction
+ * whether the flow is its protocol, and incremental callbacks fed one direction's in-order bytes at a time (TCP after
+ * reassembly; UDP one datagram per call).  The framework
  *   - buffers the first bytes of each direction (up to app.probe-depth) and
  *     tries the parsers whose port hints match first, then all the others;
  *   - on a match creates the parser state, replays the buffered bytes, and from
@@ -22,12 +22,12 @@
 #include <stdint.h>
 
 #include "core/anomaly.h"
+#include "core/config.h"
 #include "core/event.h"
 #include "core/memcap.h"
 #include "core/stats.h"
 
 struct flow;
-struct config;
 struct file_tracker;
 
 enum app_proto {
@@ -54,13 +54,31 @@ enum probe_result {
 
 struct app_ctx;
 
-#define APP_MAX_PORTS 8
+/*
+ * The first member of every parser's configuration struct: app-layer.protocols.<name>.enabled and .ports (hints:
+ * flows to these server ports try the parser first; any port is probed).  APP_PROTO_CONFIG_KEYS are its rows in
+ * the parser's key table, T being the parser's struct with this as member `proto`.
+ */
+struct app_proto_cfg {
+    bool enabled;
+    struct config_ports ports;
+};
+#define APP_PROTO_CONFIG_KEYS(T, name, ports_default)                                       \
+    CONFIG_KEY_BOOL(T, proto.enabled, "app-layer.protocols." name ".enabled", "yes", NULL), \
+        CONFIG_KEY_PORTS(T, proto.ports, "app-layer.protocols." name ".ports", ports_default, NULL)
+#define APP_PROTO_CONFIG_CHECK(T) _Static_assert(offsetof(T, proto) == 0, #T ": struct app_proto_cfg must come first")
+
+/* UDP: datagrams a port-hinted parser may look at before the flow is "failed" (a first datagram that is not
+ * the protocol, then the real thing: suricata-verify dns-udp-junkrequest-first). */
+#define APP_UDP_REPROBE 4
 
 struct app_parser {
     const char *name;
     enum app_proto proto;
-    uint8_t ipproto;               /* 6 (TCP) or 17 (UDP) */
-    uint16_t ports[APP_MAX_PORTS]; /* hints, 0-terminated: tried first, not required */
+    uint8_t ipproto; /* 6 (TCP) or 17 (UDP) */
+    /* The parser's keys; its struct starts with struct app_proto_cfg.  Parsers of one protocol (DNS over UDP and
+     * TCP) share one module and one struct.  NULL: no keys (always enabled, no port hints unless given one). */
+    const struct config_module *config;
     /* Look at the first bytes of direction dir (0 to server, 1 to client).  Must not keep data. */
     enum probe_result (*probe)(const uint8_t *data, size_t len, int dir);
     /* Per-flow state, allocated against ctx's app memcap (app_alloc); NULL means "cannot". */
@@ -85,13 +103,22 @@ struct app_flow {
     uint32_t probe_seen[2]; /* bytes probed per direction (up to probe_depth) */
     uint32_t tried[2];      /* bitmask by registry index of parsers that said PROBE_NO */
     uint8_t first_dir;      /* direction that sent payload first */
+    uint8_t udp_probed;     /* UDP datagrams probed without a match (bounded by APP_UDP_REPROBE) */
     bool gap_during_probe;
 };
 
+/* app-layer.probe-depth and app-layer.memcap: the table is in app.c; each parser owns its own keys. */
 struct app_cfg {
-    uint32_t probe_depth;     /* bytes per direction buffered for detection */
-    uint64_t memcap;          /* probe buffers and parser state, all flows */
-    bool enabled[APP__COUNT]; /* app-layer.protocols.<name>.enabled */
+    uint32_t probe_depth; /* bytes per direction buffered for detection */
+    uint64_t memcap;      /* probe buffers and parser state, all flows */
+};
+extern const struct config_module app_config_module;
+
+/* PHI handling for parsers that see patient data (DICOM): privacy.log-phi and the key loaded at start. */
+struct app_phi {
+    bool log_phi;
+    const uint8_t *key; /* NULL: PHI is redacted */
+    size_t key_len;
 };
 
 /* The worker's app layer: registry, memcap, and where events go. */
@@ -103,9 +130,13 @@ struct app_layer {
     struct memcap mc;
     struct stats *stats;
     const struct event_bus *bus;
-    const struct config *config; /* full configuration, for parser limits */
-    struct file_tracker *files;  /* per-worker file tracker (src/files/); NULL = no file tracking */
-    uint64_t now_us;             /* packet time of the packet being processed */
+    /* Each protocol's configuration (its parser module's struct, starting with struct app_proto_cfg), by enum
+     * app_proto: given to app_layer_init, or the module's defaults (own_cfg, freed by app_layer_free). */
+    const void *parser_cfg[APP__COUNT];
+    void *own_cfg[APP__COUNT];
+    struct app_phi phi;         /* set by the engine; zero = redact */
+    struct file_tracker *files; /* per-worker file tracker (src/files/); NULL = no file tracking */
+    uint64_t now_us;            /* packet time of the packet being processed */
     /* Where app_anomaly() reports: the worker's limiter (the engine sets it).  Left NULL (an app layer driven
      * without an engine, as in parser unit tests), anomaly_local is used, without a rate budget. */
     struct anomaly_ctx *anomaly;
@@ -119,12 +150,20 @@ struct app_ctx {
     uint64_t ts_us;
 };
 
+/* parser_cfg: APP__COUNT pointers by enum app_proto, each to that protocol's configuration struct; NULL (the array
+ * or an entry) = the parser module's defaults.  0, or -1 when memory for those defaults cannot be had. */
 int app_layer_init(struct app_layer *al, const struct app_cfg *cfg, struct stats *stats, const struct event_bus *bus,
-                   const struct config *config);
+                   const void *const *parser_cfg);
 void app_layer_free(struct app_layer *al);
 
-/* Use a specific registry (tests); the default is app_registry[]. */
-void app_layer_set_parsers(struct app_layer *al, const struct app_parser *const *parsers, size_t n);
+/* Use a specific registry (tests); the default is app_registry[].  -1 when defaults cannot be allocated. */
+int app_layer_set_parsers(struct app_layer *al, const struct app_parser *const *parsers, size_t n);
+
+/* For parsers: the configuration of protocol p (never NULL for a registered parser with a config module). */
+static inline const void *app_parser_cfg(const struct app_layer *al, enum app_proto p)
+{
+    return al->parser_cfg[p];
+}
 
 /* Feed a flow's in-order bytes, gaps and end (called by the engine from the stream sink / UDP path). */
 void app_on_data(struct app_layer *al, struct flow *f, int dir, const uint8_t *data, size_t len);

@@ -36,6 +36,7 @@
 #include <stdio.h>
 
 #include "core/addr.h"
+#include "core/config.h"
 #include "core/event.h"
 #include "core/json.h"
 #include "core/memcap.h"
@@ -65,17 +66,18 @@ struct stats;
 #define ASSET_MAX_HL7_TYPES 16 /* message types sent */
 #define ASSET_HL7_TYPE_LEN  16 /* code^trigger event: "ORU^R01" */
 
-/* Default assets.memcap.  A host costs (x86-64, docs/DESIGN.md "Assets") 112 bytes of core record plus 8 to 16 of
- * hash index; one seen in DICOM adds its DICOM block and lists (about 0.4 KB for a first association, 5.3 KB with
- * every list full), one seen in SMB its SMB block and lists (about 0.4 KB for a first connection, 3.3 KB full).
- * 64 MiB holds 65,536 hosts with a first association and a first SMB connection each (~890 bytes), ~550,000 bare
- * records. */
-#define ASSET_MEMCAP_DEFAULT (64ULL << 20)
+/* Sizing assets.memcap (its default, 64mb, is in the key table in assets.c).  A host costs (x86-64, docs/DESIGN.md
+ * "Assets") 112 bytes of core record plus 8 to 16 of hash index; one seen in DICOM adds its DICOM block and lists
+ * (about 0.4 KB for a first association, 5.3 KB with every list full), one seen in SMB its SMB block and lists (about
+ * 0.4 KB for a first connection, 3.3 KB full). 64 MiB holds 65,536 hosts with a first association and a first SMB
+ * connection each (~890 bytes), ~550,000 bare records. */
 
 struct asset_cfg {
     uint64_t memcap; /* assets.memcap: bytes for records, their facts and the hash index */
 };
 
+/* assets.*: the key table is in assets.c. */
+extern const struct config_module asset_config_module;
 void asset_cfg_defaults(struct asset_cfg *cfg);
 
 /* A bounded list of fixed-width items (strings of width bytes, addresses, versions) whose storage grows with what it

@@ -10,6 +10,22 @@
 
 #include "flow/flow.h"
 
+static const struct config_key anomaly_keys[] = {
+    CONFIG_KEY_U32(struct anomaly_cfg, rate_limit, "anomaly.rate-limit", 0, 1000000, "100",
+                   "Every anomaly (decode, stream, applayer) is counted in stats.anomaly; an `anomaly` event is "
+                   "written at most\nonce per flow and kind (outside a flow, decode anomalies: once per kind per "
+                   "second), and at most this many\nper second of packet time in all. Suppressed ones are counted "
+                   "(stats.anomaly.suppressed). 0 = no per-second\nbudget (the once-per-flow-and-kind rule still "
+                   "applies)."),
+};
+
+const struct config_module anomaly_config_module = {
+    .name = "anomaly",
+    .keys = anomaly_keys,
+    .n = sizeof(anomaly_keys) / sizeof(anomaly_keys[0]),
+    .struct_size = sizeof(struct anomaly_cfg),
+};
+
 _Static_assert(ANOMALY_APP_BIT0 + ANOMALY_APP_KINDS == 64, "a flow's anomaly bitmap is 64 bits");
 
 enum gate_result { GATE_WRITE, GATE_REPEAT, GATE_RATE };

@@ -45,14 +45,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/event.h"
 #include "core/stats.h"
 
-#define ANOMALY_RATE_LIMIT_DEFAULT 100 /* events per second of packet time */
-#define ANOMALY_STREAM_KINDS       8   /* stream names, the last slot is "other" (bits 0-7) */
-#define ANOMALY_APP_KINDS          56  /* names per parser, the last slot is "other" (bits 8-63) */
-#define ANOMALY_PARSERS            16  /* app-layer tables, by enum app_proto */
-#define ANOMALY_APP_BIT0           ANOMALY_STREAM_KINDS
+#define ANOMALY_STREAM_KINDS 8  /* stream names, the last slot is "other" (bits 0-7) */
+#define ANOMALY_APP_KINDS    56 /* names per parser, the last slot is "other" (bits 8-63) */
+#define ANOMALY_PARSERS      16 /* app-layer tables, by enum app_proto */
+#define ANOMALY_APP_BIT0     ANOMALY_STREAM_KINDS
 
 /* Interned names of one layer ("tcp" for stream, a parser's name) and how often each was reported. */
 struct anomaly_table {
@@ -110,5 +110,11 @@ void anomaly_stream(struct anomaly_ctx *ac, uint64_t ts_us, struct flow *f, int 
  */
 void anomaly_applayer(struct anomaly_ctx *ac, uint64_t ts_us, struct flow *f, enum event_dir dir, unsigned parser,
                       const char *layer, const char *event, const char *detail);
+
+/* anomaly.*: the table is in anomaly.c. */
+struct anomaly_cfg {
+    uint32_t rate_limit; /* anomaly.rate-limit: anomaly events per second of packet time; 0 = no budget */
+};
+extern const struct config_module anomaly_config_module;
 
 #endif

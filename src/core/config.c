@@ -1,206 +1,57 @@
 /*
- * config.c - defaults, the key table, and the YAML reader (libyaml).
+ * config.c - key tables applied: defaults, values from text, the YAML reader
+ * (libyaml), module checks and the commented YAML writer.
  *
- * Every key is one row of config_keys[]: its dotted path as written in
- * medsentry.yaml, its kind, its range and where it lands in struct config.
- * The reader walks libyaml's event stream keeping the path of mapping keys;
- * each scalar value is set through the table, so the file and --set share one
- * code path and one set of checks.
+ * A value reaches a module's struct only through set_value(): defaults (the
+ * table's text), the file and --set share one code path and one set of
+ * checks.  The reader walks libyaml's event stream keeping the path of
+ * mapping keys; each scalar is looked up by its dotted path among the keys
+ * of every module of the list.
  */
 #include "core/config.h"
-#include "core/anomaly.h"
-#include "correlate/dns_name_map.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <yaml.h>
 
-#include "detect/detect_config.h"
+/* ---- value parsers ------------------------------------------------------------------------- */
 
-enum key_kind { K_BOOL, K_U32, K_SIZE, K_STR, K_INT };
-
-struct config_key {
-    const char *path;
-    enum key_kind kind;
-    size_t off;
-    size_t size;       /* K_STR: buffer size */
-    uint64_t min, max; /* numeric range */
-};
-
-#define KEY_BOOL(p, f)                                 \
-    {                                                  \
-        p, K_BOOL, offsetof(struct config, f), 0, 0, 1 \
-    }
-#define KEY_U32(p, f, lo, hi)                           \
-    {                                                   \
-        p, K_U32, offsetof(struct config, f), 0, lo, hi \
-    }
-#define KEY_INT(p, f, lo, hi)                           \
-    {                                                   \
-        p, K_INT, offsetof(struct config, f), 0, lo, hi \
-    }
-#define KEY_SIZE(p, f, lo, hi)                           \
-    {                                                    \
-        p, K_SIZE, offsetof(struct config, f), 0, lo, hi \
-    }
-#define KEY_STR(p, f)                                                               \
-    {                                                                               \
-        p, K_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0 \
-    }
-
-#define KB  1024ULL
-#define MB  (1024ULL * 1024)
-#define GB  (1024ULL * 1024 * 1024)
-#define DAY 86400
-
-static const struct config_key config_keys[] = {
-    KEY_STR("default-log-dir", logdir),
-    KEY_BOOL("outputs.eve.enabled", eve_enabled),
-    KEY_STR("outputs.eve.filename", eve_filename),
-    STORE_CONFIG_KEYS,
-    KEY_U32("outputs.stats.interval", stats_interval_s, 0, DAY),
-    KEY_U32("threading.workers", threading_workers, 0, 64), /* 64: ENGINE_MAX_WORKERS */
-    KEY_U32("anomaly.rate-limit", anomaly_rate_limit, 0, 1000000),
-    KEY_BOOL("privacy.log-phi", log_phi),
-    KEY_STR("privacy.key-file", phi_key_file),
-    KEY_U32("dicom.max-pdu-length", dicom_max_pdu, 4096, 1u << 30),
-    KEY_U32("dicom.dataset-budget", dicom_dataset_budget, 256, 16u << 20),
-    KEY_U32("dicom.max-depth", dicom_max_depth, 1, 64),
-    KEY_U32("smb.max-sessions", smb_max_sessions, 1, 4096),
-    KEY_U32("smb.max-trees", smb_max_trees, 1, 4096),
-    KEY_U32("smb.max-files", smb_max_files, 1, 4096),
-    KEY_U32("smb.max-pending", smb_max_pending, 1, 4096),
-    KEY_SIZE("dcerpc.max-stub-size", dcerpc_max_stub, 4 * KB, 64 * MB),
-    KEY_SIZE("http.max-header-bytes", http_max_header_bytes, 1 * KB, 1 * MB),
-    KEY_U32("dns.name-map-size", dns_name_map_size, 0, 1u << 24),
-    KEY_SIZE("dns.name-map-memcap", dns_name_map_memcap, 64 * KB, 64 * GB),
-    KEY_SIZE("hl7.max-message-bytes", hl7_max_message, 1 * KB, 1 * GB),
-    KEY_SIZE("files.memcap", files.memcap, 64 * KB, 64 * GB),
-    KEY_U32("files.max-open", files.max_open, 1, 1u << 24),
-    KEY_SIZE("files.max-hash-bytes", files.max_hash_bytes, 0, 1ULL << 62),
-    KEY_SIZE("files.max-ooo-bytes", files.max_ooo_bytes, 0, 1 * GB),
-    KEY_SIZE("files.extract-max-size", files.extract_max_size, 1, 64 * GB),
-    KEY_SIZE("assets.memcap", assets.memcap, 64 * KB, 64 * GB),
-    KEY_INT("capture.snaplen", snaplen, 64, 262144),
-    KEY_BOOL("capture.promisc", promisc),
-    KEY_U32("decoder.max-vlan-layers", decode.max_vlan_layers, 1, DECODE_MAX_VLAN),
-    KEY_U32("decoder.vxlan-port", decode.vxlan_port, 0, 65535),
-    KEY_SIZE("defrag.memcap", decode.defrag_memcap, 64 * KB, 64 * GB),
-    KEY_U32("defrag.timeout", decode.defrag_timeout_s, 1, 3600),
-    KEY_U32("defrag.max-frags", decode.defrag_max_frags, 1, 65535),
-    KEY_SIZE("flow.memcap", flow.memcap, 1 * MB, 64 * GB),
-    KEY_U32("flow.hash-size", flow.hash_size, 1024, 1u << 26),
-    KEY_U32("flow.timeouts.tcp.new", flow.tcp_new_timeout, 1, DAY),
-    KEY_U32("flow.timeouts.tcp.established", flow.tcp_established_timeout, 1, DAY),
-    KEY_U32("flow.timeouts.tcp.closed", flow.tcp_closed_timeout, 1, DAY),
-    KEY_U32("flow.timeouts.udp.new", flow.udp_new_timeout, 1, DAY),
-    KEY_U32("flow.timeouts.udp.established", flow.udp_established_timeout, 1, DAY),
-    KEY_U32("flow.timeouts.icmp", flow.icmp_timeout, 1, DAY),
-    KEY_U32("flow.timeouts.default", flow.other_timeout, 1, DAY),
-    KEY_SIZE("stream.memcap", stream.memcap, 64 * KB, 64 * GB),
-    KEY_SIZE("stream.reassembly.max-ooo-bytes", stream.max_ooo_bytes, 0, 1 * GB),
-    KEY_U32("stream.reassembly.max-ooo-segments", stream.max_ooo_segments, 0, 1u << 20),
-    KEY_SIZE("stream.reassembly.depth", stream.depth, 0, 1ULL << 62),
-    KEY_U32("stream.reassembly.gap-timeout", stream.gap_timeout_s, 0, DAY),
-    KEY_U32("app-layer.probe-depth", app.probe_depth, 16, 65536),
-    KEY_SIZE("app-layer.memcap", app.memcap, 64 * KB, 64 * GB),
-    KEY_BOOL("app-layer.protocols.dicom.enabled", app.enabled[APP_DICOM]),
-    KEY_BOOL("app-layer.protocols.smb.enabled", app.enabled[APP_SMB]),
-    KEY_BOOL("app-layer.protocols.dcerpc.enabled", app.enabled[APP_DCERPC]),
-    KEY_BOOL("app-layer.protocols.hl7.enabled", app.enabled[APP_HL7]),
-    DETECT_CONFIG_KEYS,
-    KEY_BOOL("app-layer.protocols.http.enabled", app.enabled[APP_HTTP]),
-    KEY_BOOL("app-layer.protocols.dns.enabled", app.enabled[APP_DNS]),
-};
-
-void config_defaults(struct config *c)
+/* Leading digits of s as an unsigned number; end points past them.  -1 if s does not start with a digit or the
+ * number does not fit. */
+static int parse_digits(const char *s, uint64_t *out, const char **end)
 {
-    memset(c, 0, sizeof(*c));
-    snprintf(c->logdir, sizeof(c->logdir), "%s", ".");
-    c->eve_enabled = true;
-    snprintf(c->eve_filename, sizeof(c->eve_filename), "%s", "eve.json");
-    store_cfg_defaults(&c->store);
-    c->log_phi = false;
-    snprintf(c->phi_key_file, sizeof(c->phi_key_file), "%s", "medsentry.key");
-    c->dicom_max_pdu = 16 * 1024 * 1024;
-    c->dicom_dataset_budget = 65536;
-    c->dicom_max_depth = 8;
-    c->smb_max_sessions = 16;
-    c->smb_max_trees = 32;
-    c->smb_max_files = 64;
-    c->smb_max_pending = 64;
-    c->dcerpc_max_stub = 1 * MB;
-    c->http_max_header_bytes = 16 * KB;
-    c->dns_name_map_size = DNS_NAME_MAP_SIZE_DEFAULT;
-    c->dns_name_map_memcap = DNS_NAME_MAP_MEMCAP_DEFAULT;
-    c->hl7_max_message = 1 * MB;
-    files_cfg_defaults(&c->files);
-    asset_cfg_defaults(&c->assets);
-    c->stats_interval_s = 0;
-    c->anomaly_rate_limit = ANOMALY_RATE_LIMIT_DEFAULT;
-    c->snaplen = 65535;
-    c->promisc = true;
-
-    c->decode.max_vlan_layers = DECODE_MAX_VLAN;
-    c->decode.vxlan_port = DECODE_VXLAN_PORT;
-    c->decode.defrag_memcap = 32 * MB;
-    c->decode.defrag_timeout_s = 60;
-    c->decode.defrag_max_frags = 256;
-
-    c->flow.memcap = 128 * MB;
-    c->flow.hash_size = 65536;
-    c->flow.tcp_new_timeout = 60;
-    c->flow.tcp_established_timeout = 3600;
-    c->flow.tcp_closed_timeout = 10;
-    c->flow.udp_new_timeout = 30;
-    c->flow.udp_established_timeout = 300;
-    c->flow.icmp_timeout = 30;
-    c->flow.other_timeout = 30;
-
-    c->stream.memcap = 256 * MB;
-    c->stream.max_ooo_bytes = 1 * MB;
-    c->stream.max_ooo_segments = 1024;
-    c->stream.depth = 0;
-    c->stream.gap_timeout_s = 2;
-
-    c->app.probe_depth = 4096;
-    c->app.memcap = 256 * MB;
-    for (int p = 0; p < APP__COUNT; p++)
-        c->app.enabled[p] = true;
-    detect_cfg_defaults(&c->detect);
-}
-
-static const struct config_key *config_key_find(const char *path)
-{
-    for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
-        if (strcmp(config_keys[i].path, path) == 0)
-            return &config_keys[i];
-    return NULL;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    char *e;
+    errno = 0;
+    unsigned long long v = strtoull(s, &e, 10);
+    if (errno)
+        return -1;
+    *out = v;
+    *end = e;
+    return 0;
 }
 
 /* "64mb", "1gb", "4096", "512kb" (binary units; case-insensitive). */
 static int parse_size(const char *s, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    if (!isdigit((unsigned char)*s))
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
+    uint64_t v;
+    const char *end;
+    if (parse_digits(s, &v, &end) < 0)
         return -1;
     while (*end == ' ')
         end++;
     uint64_t mul = 1;
     if (!strcasecmp(end, "kb") || !strcasecmp(end, "k"))
-        mul = KB;
+        mul = CONFIG_KB;
     else if (!strcasecmp(end, "mb") || !strcasecmp(end, "m"))
-        mul = MB;
+        mul = CONFIG_MB;
     else if (!strcasecmp(end, "gb") || !strcasecmp(end, "g"))
-        mul = GB;
+        mul = CONFIG_GB;
     else if (*end && strcasecmp(end, "b"))
         return -1;
     if (v > UINT64_MAX / mul)
@@ -209,11 +60,104 @@ static int parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
-static int set_value(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
+/* "90", "90s", "30m", "2h", "7d": seconds. */
+static int parse_duration(const char *s, uint64_t *out)
 {
-    char *base = (char *)c + k->off;
-    switch (k->kind) {
-    case K_BOOL: {
+    uint64_t v;
+    const char *end;
+    if (parse_digits(s, &v, &end) < 0)
+        return -1;
+    uint64_t mul = 1;
+    if (!strcasecmp(end, "m"))
+        mul = 60;
+    else if (!strcasecmp(end, "h"))
+        mul = 3600;
+    else if (!strcasecmp(end, "d"))
+        mul = CONFIG_DAY;
+    else if (*end && strcasecmp(end, "s"))
+        return -1;
+    if (v > UINT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+static int parse_whole(const char *s, uint64_t *out)
+{
+    const char *end;
+    if (parse_digits(s, out, &end) < 0 || *end)
+        return -1;
+    return 0;
+}
+
+int config_parse_ports(const char *s, struct config_ports *out, char *err, size_t errlen)
+{
+    struct config_ports p;
+    memset(&p, 0, sizeof(p));
+    const char *c = s;
+    while (*c == ' ' || *c == '\t')
+        c++;
+    if (*c == '\0') { /* "": no port hints */
+        *out = p;
+        return 0;
+    }
+    for (;;) {
+        while (*c == ' ' || *c == '\t')
+            c++;
+        uint64_t v;
+        const char *end;
+        if (*c == ',' || *c == '\0') {
+            snprintf(err, errlen, "an item is empty");
+            return -1;
+        }
+        if (parse_digits(c, &v, &end) < 0) {
+            snprintf(err, errlen, "an item is not a number");
+            return -1;
+        }
+        if (v < 1 || v > 65535) {
+            snprintf(err, errlen, "port %.20s is out of range (1 to 65535)", c);
+            return -1;
+        }
+        if (config_ports_has(&p, (uint16_t)v)) {
+            snprintf(err, errlen, "port %u is listed twice", (unsigned)v);
+            return -1;
+        }
+        if (p.n == CONFIG_PORTS_MAX) {
+            snprintf(err, errlen, "more than %d ports", CONFIG_PORTS_MAX);
+            return -1;
+        }
+        p.port[p.n++] = (uint16_t)v;
+        c = end;
+        while (*c == ' ' || *c == '\t')
+            c++;
+        if (*c == '\0')
+            break;
+        if (*c != ',') {
+            snprintf(err, errlen, "an item is not a number");
+            return -1;
+        }
+        c++;
+    }
+    *out = p;
+    return 0;
+}
+
+bool config_ports_has(const struct config_ports *p, uint16_t port)
+{
+    for (unsigned i = 0; i < p->n && i < CONFIG_PORTS_MAX; i++)
+        if (p->port[i] == port)
+            return true;
+    return false;
+}
+
+/* ---- one value ------------------------------------------------------------------------------ */
+
+static int set_value(void *cfg, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+    char *base = (char *)cfg + k->off;
+    switch (k->type) {
+    case CONFIG_SECTION: snprintf(err, errlen, "%s: unknown key", k->name); return -1;
+    case CONFIG_BOOL: {
         bool v;
         if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") || !strcasecmp(value, "on") || !strcmp(value, "1"))
             v = true;
@@ -221,71 +165,278 @@ static int set_value(struct config *c, const struct config_key *k, const char *v
                  !strcmp(value, "0"))
             v = false;
         else {
-            snprintf(err, errlen, "%s: '%s' is not a boolean (yes/no)", k->path, value);
+            snprintf(err, errlen, "%s: '%s' is not a boolean (yes/no)", k->name, value);
             return -1;
         }
         memcpy(base, &v, sizeof(v));
         return 0;
     }
-    case K_U32:
-    case K_INT:
-    case K_SIZE: {
+    case CONFIG_U32:
+    case CONFIG_U64:
+    case CONFIG_INT:
+    case CONFIG_SIZE:
+    case CONFIG_DURATION: {
         uint64_t v;
-        if (k->kind == K_SIZE) {
+        if (k->type == CONFIG_SIZE) {
             if (parse_size(value, &v) < 0) {
-                snprintf(err, errlen, "%s: '%s' is not a size (e.g. 4096, 512kb, 64mb, 1gb)", k->path, value);
+                snprintf(err, errlen, "%s: '%s' is not a size (e.g. 4096, 512kb, 64mb, 1gb)", k->name, value);
                 return -1;
             }
-        } else {
-            char *end;
-            errno = 0;
-            unsigned long long u = strtoull(value, &end, 10);
-            if (!isdigit((unsigned char)value[0]) || *end || errno) {
-                snprintf(err, errlen, "%s: '%s' is not a whole number", k->path, value);
+        } else if (k->type == CONFIG_DURATION) {
+            if (parse_duration(value, &v) < 0) {
+                snprintf(err, errlen, "%s: '%s' is not a duration (e.g. 90, 90s, 30m, 2h, 7d)", k->name, value);
                 return -1;
             }
-            v = u;
+        } else if (parse_whole(value, &v) < 0) {
+            snprintf(err, errlen, "%s: '%s' is not a whole number", k->name, value);
+            return -1;
         }
         if (v < k->min || v > k->max) {
-            snprintf(err, errlen, "%s: %s is out of range (%llu to %llu)", k->path, value, (unsigned long long)k->min,
+            snprintf(err, errlen, "%s: %s is out of range (%llu to %llu)", k->name, value, (unsigned long long)k->min,
                      (unsigned long long)k->max);
             return -1;
         }
-        if (k->kind == K_U32) {
-            uint32_t x = (uint32_t)v;
+        if (k->type == CONFIG_U32 || k->type == CONFIG_DURATION) {
+            uint32_t x = (uint32_t)v; /* max <= UINT32_MAX: checked by test_config over every table */
             memcpy(base, &x, sizeof(x));
-        } else if (k->kind == K_INT) {
-            int x = (int)v;
+        } else if (k->type == CONFIG_INT) {
+            int x = (int)v; /* max <= INT_MAX, likewise */
             memcpy(base, &x, sizeof(x));
         } else {
             memcpy(base, &v, sizeof(v));
         }
         return 0;
     }
-    case K_STR:
+    case CONFIG_STR:
         if (strlen(value) >= k->size) {
-            snprintf(err, errlen, "%s: value is longer than %zu characters", k->path, k->size - 1);
+            snprintf(err, errlen, "%s: value is longer than %zu characters", k->name, k->size - 1);
             return -1;
         }
         memcpy(base, value, strlen(value) + 1);
         return 0;
+    case CONFIG_PORTS: {
+        struct config_ports p;
+        char e[128];
+        if (config_parse_ports(value, &p, e, sizeof(e)) < 0) {
+            snprintf(err, errlen, "%s: '%s' is not a port list (e.g. \"80, 8080\"): %s", k->name, value, e);
+            return -1;
+        }
+        memcpy(base, &p, sizeof(p));
+        return 0;
     }
+    case CONFIG_ENUM: {
+        for (int i = 0; k->choices && k->choices[i]; i++) {
+            if (strcmp(value, k->choices[i]) == 0) {
+                memcpy(base, &i, sizeof(i));
+                return 0;
+            }
+        }
+        char list[256] = "";
+        for (int i = 0; k->choices && k->choices[i]; i++)
+            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", k->choices[i]);
+        snprintf(err, errlen, "%s: '%s' is not one of %s", k->name, value, list);
+        return -1;
+    }
+    }
+    snprintf(err, errlen, "%s: key of unknown type", k->name);
     return -1;
 }
 
-int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+int config_module_defaults(const struct config_module *m, void *cfg, char *err, size_t errlen)
 {
-    const struct config_key *k = config_key_find(key);
+    memset(cfg, 0, m->struct_size);
+    for (size_t i = 0; i < m->n; i++) {
+        const struct config_key *k = &m->keys[i];
+        if (k->type == CONFIG_SECTION)
+            continue;
+        char e[512];
+        if (!k->def || set_value(cfg, k, k->def, e, sizeof(e)) < 0) {
+            snprintf(err, errlen, "%s: the default of %s does not parse: %s", m->name, k->name,
+                     k->def ? e : "no default");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void config_module_set_defaults(const struct config_module *m, void *cfg)
+{
+    char err[512];
+    if (config_module_defaults(m, cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "medsentry: bug: %s\n", err);
+        abort();
+    }
+}
+
+int config_defaults_all(const struct config_binding *b, size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (config_module_defaults(b[i].module, b[i].cfg, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+static const struct config_key *key_find(const struct config_binding *b, size_t n, const char *name, void **cfg)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct config_module *m = b[i].module;
+        for (size_t j = 0; j < m->n; j++) {
+            if (m->keys[j].type != CONFIG_SECTION && strcmp(m->keys[j].name, name) == 0) {
+                *cfg = b[i].cfg;
+                return &m->keys[j];
+            }
+        }
+    }
+    return NULL;
+}
+
+int config_set_key(const struct config_binding *b, size_t n, const char *key, const char *value, char *err,
+                   size_t errlen)
+{
+    void *cfg;
+    const struct config_key *k = key_find(b, n, key, &cfg);
     if (!k) {
         snprintf(err, errlen, "%s: unknown key", key);
         return -1;
     }
-    return set_value(c, k, value, err, errlen);
+    return set_value(cfg, k, value, err, errlen);
 }
+
+int config_validate_all(const struct config_binding *b, size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i].module->validate && b[i].module->validate(b[i].cfg, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+/* ---- the YAML reader ------------------------------------------------------------------------ */
 
 #define CONFIG_MAX_DEPTH 8
 
-int config_load(struct config *c, const char *path, char *err, size_t errlen)
+struct yaml_walk {
+    const struct config_binding *b;
+    size_t n;
+    const char *path;
+    char keys[CONFIG_MAX_DEPTH][128]; /* keys[i]: the mapping key at depth i + 1 */
+    bool expect_key[CONFIG_MAX_DEPTH + 1];
+    int depth; /* open mappings */
+    /* a sequence being read (only a port list may be one): its items joined with ", " */
+    bool in_seq;
+    size_t seq_line;
+    char seq_val[512];
+    bool seq_overflow;
+};
+
+static void walk_full_key(const struct yaml_walk *w, char *full, size_t len)
+{
+    full[0] = '\0';
+    for (int i = 1; i <= w->depth; i++)
+        snprintf(full + strlen(full), len - strlen(full), "%s%s", i > 1 ? "." : "", w->keys[i - 1]);
+}
+
+/* The value at the current path is complete: look the key up and set it. */
+static int walk_set(struct yaml_walk *w, size_t line, const char *val, char *err, size_t errlen)
+{
+    char full[1024];
+    walk_full_key(w, full, sizeof(full));
+    void *cfg;
+    char e[512];
+    const struct config_key *k = key_find(w->b, w->n, full, &cfg);
+    if (!k) {
+        snprintf(err, errlen, "%s:%zu: %s: unknown key", w->path, line, full);
+        return -1;
+    }
+    if (set_value(cfg, k, val, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "%s:%zu: %s", w->path, line, e);
+        return -1;
+    }
+    return 0;
+}
+
+static int walk_event(struct yaml_walk *w, const yaml_event_t *ev, char *err, size_t errlen)
+{
+    size_t line = ev->start_mark.line + 1;
+    char full[1024];
+    if (w->in_seq) { /* inside a port list: scalars only */
+        if (ev->type == YAML_SCALAR_EVENT) {
+            const char *v = (const char *)ev->data.scalar.value;
+            size_t used = strlen(w->seq_val);
+            if (used + strlen(v) + 3 > sizeof(w->seq_val))
+                w->seq_overflow = true;
+            else
+                snprintf(w->seq_val + used, sizeof(w->seq_val) - used, "%s%s", used ? ", " : "", v);
+            return 0;
+        }
+        if (ev->type == YAML_SEQUENCE_END_EVENT) {
+            w->in_seq = false;
+            w->expect_key[w->depth] = true;
+            if (w->seq_overflow) {
+                walk_full_key(w, full, sizeof(full));
+                snprintf(err, errlen, "%s:%zu: %s: the list is too long", w->path, w->seq_line, full);
+                return -1;
+            }
+            return walk_set(w, w->seq_line, w->seq_val, err, errlen);
+        }
+        walk_full_key(w, full, sizeof(full));
+        snprintf(err, errlen, "%s:%zu: %s: a list item must be a single value", w->path, line, full);
+        return -1;
+    }
+    switch (ev->type) {
+    case YAML_MAPPING_START_EVENT:
+        if (w->depth > 0 && w->expect_key[w->depth]) {
+            snprintf(err, errlen, "%s:%zu: a mapping cannot be a key", w->path, line);
+            return -1;
+        }
+        if (w->depth >= CONFIG_MAX_DEPTH) {
+            snprintf(err, errlen, "%s:%zu: nested too deeply", w->path, line);
+            return -1;
+        }
+        w->depth++;
+        w->expect_key[w->depth] = true;
+        return 0;
+    case YAML_MAPPING_END_EVENT:
+        w->depth--;
+        if (w->depth > 0)
+            w->expect_key[w->depth] = true;
+        return 0;
+    case YAML_SEQUENCE_START_EVENT: {
+        walk_full_key(w, full, sizeof(full));
+        void *cfg;
+        const struct config_key *k = w->depth > 0 && !w->expect_key[w->depth] ? key_find(w->b, w->n, full, &cfg) : NULL;
+        if (!k || k->type != CONFIG_PORTS) {
+            snprintf(err, errlen, "%s:%zu: %s: a list is not expected here", w->path, line, full);
+            return -1;
+        }
+        w->in_seq = true;
+        w->seq_line = line;
+        w->seq_val[0] = '\0';
+        w->seq_overflow = false;
+        return 0;
+    }
+    case YAML_SCALAR_EVENT: {
+        const char *val = (const char *)ev->data.scalar.value;
+        if (w->depth == 0) {
+            if (*val) {
+                snprintf(err, errlen, "%s:%zu: the file must be a mapping of keys", w->path, line);
+                return -1;
+            }
+            return 0;
+        }
+        if (w->expect_key[w->depth]) {
+            snprintf(w->keys[w->depth - 1], sizeof(w->keys[0]), "%s", val);
+            w->expect_key[w->depth] = false;
+            return 0;
+        }
+        w->expect_key[w->depth] = true;
+        return walk_set(w, line, val, err, errlen);
+    }
+    case YAML_ALIAS_EVENT: snprintf(err, errlen, "%s:%zu: YAML aliases are not supported", w->path, line); return -1;
+    default: return 0;
+    }
+}
+
+int config_load_file(const struct config_binding *b, size_t n, const char *path, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
@@ -300,16 +451,20 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
     }
     yaml_parser_set_input_file(&parser, fp);
 
-    /* keys[i] is the mapping key at depth i; expect_key[i] says whether the next scalar is a key */
-    char keys[CONFIG_MAX_DEPTH][128];
-    bool expect_key[CONFIG_MAX_DEPTH + 1];
-    int depth = 0; /* number of open mappings */
+    static const struct yaml_walk zero;
+    struct yaml_walk *w = malloc(sizeof(*w));
+    if (!w) {
+        yaml_parser_delete(&parser);
+        fclose(fp);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    *w = zero;
+    w->b = b;
+    w->n = n;
+    w->path = path;
     int rc = 0;
-    bool done = false;
-    memset(keys, 0, sizeof(keys));
-    expect_key[0] = false;
-
-    while (!done && rc == 0) {
+    for (bool done = false; !done && rc == 0;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
             snprintf(err, errlen, "%s:%zu: %s", path, parser.problem_mark.line + 1,
@@ -317,72 +472,149 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
             rc = -1;
             break;
         }
-        size_t line = ev.start_mark.line + 1;
-        switch (ev.type) {
-        case YAML_STREAM_END_EVENT: done = true; break;
-        case YAML_MAPPING_START_EVENT:
-            if (depth > 0 && expect_key[depth]) {
-                snprintf(err, errlen, "%s:%zu: a mapping cannot be a key", path, line);
-                rc = -1;
-            } else if (depth >= CONFIG_MAX_DEPTH) {
-                snprintf(err, errlen, "%s:%zu: nested too deeply", path, line);
-                rc = -1;
-            } else {
-                depth++;
-                expect_key[depth] = true;
-            }
-            break;
-        case YAML_MAPPING_END_EVENT:
-            depth--;
-            if (depth > 0)
-                expect_key[depth] = true;
-            break;
-        case YAML_SEQUENCE_START_EVENT: {
-            char full[1024] = "";
-            for (int i = 1; i <= depth; i++)
-                snprintf(full + strlen(full), sizeof(full) - strlen(full), "%s%s", i > 1 ? "." : "", keys[i - 1]);
-            snprintf(err, errlen, "%s:%zu: %s: a list is not expected here", path, line, full);
-            rc = -1;
-            break;
-        }
-        case YAML_SCALAR_EVENT: {
-            const char *val = (const char *)ev.data.scalar.value;
-            if (depth == 0) {
-                if (*val) {
-                    snprintf(err, errlen, "%s:%zu: the file must be a mapping of keys", path, line);
-                    rc = -1;
-                }
-                break;
-            }
-            if (expect_key[depth]) {
-                snprintf(keys[depth - 1], sizeof(keys[0]), "%s", val);
-                expect_key[depth] = false;
-                break;
-            }
-            char full[1024] = "";
-            for (int i = 1; i <= depth; i++)
-                snprintf(full + strlen(full), sizeof(full) - strlen(full), "%s%s", i > 1 ? "." : "", keys[i - 1]);
-            char e[512];
-            const struct config_key *k = config_key_find(full);
-            if (!k) {
-                snprintf(err, errlen, "%s:%zu: %s: unknown key", path, line, full);
-                rc = -1;
-            } else if (set_value(c, k, val, e, sizeof(e)) < 0) {
-                snprintf(err, errlen, "%s:%zu: %s", path, line, e);
-                rc = -1;
-            }
-            expect_key[depth] = true;
-            break;
-        }
-        case YAML_ALIAS_EVENT:
-            snprintf(err, errlen, "%s:%zu: YAML aliases are not supported", path, line);
-            rc = -1;
-            break;
-        default: break;
-        }
+        if (ev.type == YAML_STREAM_END_EVENT)
+            done = true;
+        else
+            rc = walk_event(w, &ev, err, errlen);
         yaml_event_delete(&ev);
     }
+    free(w);
     yaml_parser_delete(&parser);
     fclose(fp);
     return rc;
+}
+
+/* ---- the YAML writer ------------------------------------------------------------------------ */
+
+struct dump_row {
+    const struct config_key *key;
+};
+
+/* Does name lie under prefix ("" = everything)?  Sets *rest to the part after "prefix.". */
+static bool under_prefix(const char *name, const char *prefix, const char **rest)
+{
+    size_t pl = strlen(prefix);
+    if (pl == 0) {
+        *rest = name;
+        return true;
+    }
+    if (strncmp(name, prefix, pl) != 0 || name[pl] != '.')
+        return false;
+    *rest = name + pl + 1;
+    return true;
+}
+
+static size_t segment_len(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    return dot ? (size_t)(dot - s) : strlen(s);
+}
+
+static void dump_comment(FILE *fp, int indent, const char *comment)
+{
+    if (!comment)
+        return;
+    for (const char *c = comment;;) {
+        const char *nl = strchr(c, '\n');
+        int len = nl ? (int)(nl - c) : (int)strlen(c);
+        if (len)
+            fprintf(fp, "%*s# %.*s\n", indent, "", len, c);
+        else
+            fprintf(fp, "%*s#\n", indent, "");
+        if (!nl)
+            break;
+        c = nl + 1;
+    }
+}
+
+/* A string as a YAML scalar: plain when that reads back the same, double-quoted otherwise. */
+static void dump_string(FILE *fp, const char *s, bool force_quotes)
+{
+    bool quote = force_quotes || *s == '\0' || isspace((unsigned char)*s) || isspace((unsigned char)s[strlen(s) - 1]);
+    if (!quote && strchr("!&*-?[]{}|>'\"%@`#,:", *s))
+        quote = true;
+    if (!quote && (strstr(s, ": ") || strstr(s, " #") || strchr(s, ',') || strchr(s, '"') || strchr(s, '\\')))
+        quote = true;
+    if (!quote) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (const char *c = s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fputc('\\', fp);
+        fputc(*c, fp);
+    }
+    fputc('"', fp);
+}
+
+static int dump_level(FILE *fp, const struct dump_row *rows, size_t n, const char *prefix, int indent)
+{
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *rest;
+        if (rows[i].key->type == CONFIG_SECTION || !under_prefix(rows[i].key->name, prefix, &rest))
+            continue;
+        size_t seg = segment_len(rest);
+        /* written already (an earlier row under the same child)? */
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const char *r2;
+            if (rows[j].key->type != CONFIG_SECTION && under_prefix(rows[j].key->name, prefix, &r2) &&
+                segment_len(r2) == seg && strncmp(r2, rest, seg) == 0)
+                seen = true;
+        }
+        if (seen)
+            continue;
+        if (indent == 0 && !first)
+            fputc('\n', fp);
+        first = false;
+        if (rest[seg] == '\0') { /* a leaf */
+            const struct config_key *k = rows[i].key;
+            dump_comment(fp, indent, k->comment);
+            fprintf(fp, "%*s%s: ", indent, "", rest);
+            if (k->type == CONFIG_STR || k->type == CONFIG_PORTS)
+                dump_string(fp, k->def, k->type == CONFIG_PORTS);
+            else
+                fputs(k->def, fp);
+            fputc('\n', fp);
+            /* the same name as a mapping too is a mistake in the tables */
+            for (size_t j = 0; j < n; j++) {
+                const char *r2;
+                if (j != i && under_prefix(rows[j].key->name, k->name, &r2))
+                    return -1;
+            }
+            continue;
+        }
+        char child[512];
+        snprintf(child, sizeof(child), "%s%s%.*s", prefix, *prefix ? "." : "", (int)seg, rest);
+        for (size_t j = 0; j < n; j++)
+            if (rows[j].key->type == CONFIG_SECTION && strcmp(rows[j].key->name, child) == 0)
+                dump_comment(fp, indent, rows[j].key->comment);
+        fprintf(fp, "%*s%.*s:\n", indent, "", (int)seg, rest);
+        if (dump_level(fp, rows, n, child, indent + 2) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int config_dump_defaults(FILE *fp, const struct config_module *const *mods, size_t n, const char *header)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += mods[i]->n;
+    struct dump_row *rows = calloc(total ? total : 1, sizeof(*rows));
+    if (!rows)
+        return -1;
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < mods[i]->n; j++)
+            rows[r++].key = &mods[i]->keys[j];
+    if (header) {
+        dump_comment(fp, 0, header);
+        fputc('\n', fp);
+    }
+    int rc = dump_level(fp, rows, total, "", 0);
+    free(rows);
+    return rc == 0 && !ferror(fp) ? 0 : -1;
 }

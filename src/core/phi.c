@@ -14,6 +14,21 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+static const struct config_key privacy_keys[] = {
+    CONFIG_KEY_BOOL(struct privacy_cfg, log_phi, "privacy.log-phi", "no",
+                    "Patient data (names, ids, birth dates, accession numbers...) is written as a\nkeyed hash unless "
+                    "this is yes (or --log-phi is given)."),
+    CONFIG_KEY_STR(struct privacy_cfg, key_file, "privacy.key-file", "medsentry.key",
+                   "HMAC key for those hashes; created at first run if missing. Relative to default-log-dir."),
+};
+
+const struct config_module privacy_config_module = {
+    .name = "privacy",
+    .keys = privacy_keys,
+    .n = sizeof(privacy_keys) / sizeof(privacy_keys[0]),
+    .struct_size = sizeof(struct privacy_cfg),
+};
+
 static const char hexdig[] = "0123456789abcdef";
 
 static int hexval(int c)

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
+
 #define PHI_KEY_LEN 32
 #define PHI_PREFIX  "phi:"
 /* "phi:" + 32 hex characters + NUL */
@@ -31,5 +33,12 @@ int phi_key_load_in(uint8_t key[PHI_KEY_LEN], const char *logdir, const char *fi
 /* Pseudonym of n bytes of value into out (at least PHI_PSEUDONYM_SIZE bytes).  Without a key
  * (key NULL) writes "phi:redacted". */
 void phi_pseudonym(char *out, size_t outsz, const uint8_t *key, size_t keylen, const void *value, size_t n);
+
+/* privacy.*: the table is in phi.c. */
+struct privacy_cfg {
+    bool log_phi;       /* privacy.log-phi: PHI in clear instead of keyed hashes */
+    char key_file[512]; /* privacy.key-file: relative to the log directory unless absolute */
+};
+extern const struct config_module privacy_config_module;
 
 #endif

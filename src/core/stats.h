@@ -142,6 +142,15 @@ struct stats {
     uint64_t files_extracted;    /* complete files stored as --extract-files DIR/<sha256> */
     uint64_t files_ooo_chunks;   /* chunks held because they arrived before the bytes preceding them */
     uint64_t files_ooo_refused;  /* chunks that could not be held (files.max-ooo-bytes or files.memcap): file gapped */
+    /* content scanning (libyara, src/files/yara_scan.c) */
+    uint64_t files_yara_rules;           /* rules compiled at start */
+    uint64_t files_yara_scanned;         /* complete files scanned */
+    uint64_t files_yara_skipped_size;    /* not scanned: longer than files.yara-max-size */
+    uint64_t files_yara_skipped_memcap;  /* not scanned: files.memcap refused the copy */
+    uint64_t files_yara_skipped_partial; /* not scanned: gapped or partial file */
+    uint64_t files_yara_matches;         /* rule matches (a file may match several rules) */
+    uint64_t files_yara_errors;          /* scans libyara failed */
+    uint64_t files_yara_timeouts;        /* scans stopped by files.yara-timeout */
 
     /* asset inventory (src/assets/) */
     uint64_t assets_hosts;   /* records held now */
@@ -155,6 +164,11 @@ struct stats {
     uint64_t sqlite_dropped;      /* rows lost: the queue was full, or their transaction failed */
     uint64_t sqlite_transactions; /* transactions committed */
     uint64_t sqlite_errors;       /* SQLite errors (the first one is also said on stderr) */
+    /* Redis output (src/output/redis.c): every event offered ends as sent or dropped */
+    uint64_t redis_sent;       /* events the server acknowledged */
+    uint64_t redis_dropped;    /* events lost: buffer full, error reply, or the connection broke before the reply */
+    uint64_t redis_reconnects; /* connections made again after a failure */
+    uint64_t redis_errors;     /* failed connects, broken connections, error replies (the first is said on stderr) */
 
     /* output */
     uint64_t events_written;

@@ -17,6 +17,22 @@
 #include "core/hash.h"
 #include "core/stats.h"
 
+static const struct config_key dns_name_map_keys[] = {
+    CONFIG_KEY_U32(struct dns_name_map_cfg, size, "dns.name-map-size", 0, 1u << 24, "65536",
+                   "IP -> name map fed by DNS answers (A/AAAA), for tying later connections to the lookup that "
+                   "preceded them.\nEntries; 0 = no map. When full, the least recently used entry is evicted "
+                   "(stats.dns.name_map.evicted)."),
+    CONFIG_KEY_SIZE(struct dns_name_map_cfg, memcap, "dns.name-map-memcap", 64 * CONFIG_KB, 64 * CONFIG_GB, "16mb",
+                    "Bytes for the map: hash index (8 bytes per entry allowed), entries (~80 bytes) and their names."),
+};
+
+const struct config_module dns_name_map_config_module = {
+    .name = "dns-name-map",
+    .keys = dns_name_map_keys,
+    .n = sizeof(dns_name_map_keys) / sizeof(dns_name_map_keys[0]),
+    .struct_size = sizeof(struct dns_name_map_cfg),
+};
+
 struct dns_name_entry {
     struct ip_addr ip;
     uint32_t ttl;

@@ -24,18 +24,18 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "core/config.h"
 #include "core/event.h"
 #include "core/memcap.h"
 
 struct stats;
 
-#define DNS_NAME_MAP_SIZE_DEFAULT   65536u
-#define DNS_NAME_MAP_MEMCAP_DEFAULT (16ULL << 20)
-
 struct dns_name_map_cfg {
     uint32_t size;   /* dns.name-map-size: entries; 0 = no map */
     uint64_t memcap; /* dns.name-map-memcap */
 };
+/* dns.name-map-*: the key table is in dns_name_map.c. */
+extern const struct config_module dns_name_map_config_module;
 
 struct dns_name_entry;
 

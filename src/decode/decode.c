@@ -28,6 +28,28 @@
 
 #include "decode/decode_int.h"
 
+static const struct config_key decode_keys[] = {
+    CONFIG_KEY_U32(struct decode_cfg, max_vlan_layers, "decoder.max-vlan-layers", 1, DECODE_MAX_VLAN, "2",
+                   "802.1Q / 802.1ad tags followed per frame (1 or 2); deeper stacks are an anomaly"),
+    CONFIG_KEY_U32(struct decode_cfg, vxlan_port, "decoder.vxlan-port", 0, 65535, "4789",
+                   "UDP port whose datagrams with a VXLAN header (RFC 7348) are decapsulated; 0 = never.\n"
+                   "IP-in-IP, GRE (with ERSPAN I/II/III, Ethernet bridging, PPP), PPP and PPPoE are always "
+                   "decapsulated,\nup to 3 encapsulations per frame; the inner packet is the one analysed."),
+    CONFIG_KEY_SIZE(struct decode_cfg, defrag_memcap, "defrag.memcap", 64 * CONFIG_KB, 64 * CONFIG_GB, "32mb",
+                    "memory for IP fragments waiting for the rest of their datagram"),
+    CONFIG_KEY_U32(struct decode_cfg, defrag_timeout_s, "defrag.timeout", 1, 3600, "60",
+                   "a datagram still incomplete after this is dropped (anomaly defrag.timeout)"),
+    CONFIG_KEY_U32(struct decode_cfg, defrag_max_frags, "defrag.max-frags", 1, 65535, "256",
+                   "fragments per datagram; more is an anomaly and the datagram is dropped"),
+};
+
+const struct config_module decode_config_module = {
+    .name = "decode",
+    .keys = decode_keys,
+    .n = sizeof(decode_keys) / sizeof(decode_keys[0]),
+    .struct_size = sizeof(struct decode_cfg),
+};
+
 /* LINKTYPE_RAW as written in pcap files; libpcap maps it to DLT_RAW on read, but
  * a source may hand the file's value through. */
 #define DECODE_LINKTYPE_RAW 101

@@ -20,13 +20,13 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "core/config.h"
 #include "core/memcap.h"
 #include "core/packet.h"
 #include "core/stats.h"
 
 #define DECODE_MAX_VLAN    2
 #define DECODE_MAX_TUNNELS 3 /* encapsulations decoded inside one frame; deeper is an anomaly */
-#define DECODE_VXLAN_PORT  4789
 
 /* TCP flag bits as in the header. */
 #define TH_FIN  0x01
@@ -114,6 +114,8 @@ struct decode_cfg {
     uint32_t max_vlan_layers;  /* up to DECODE_MAX_VLAN */
     uint32_t vxlan_port;       /* UDP destination port of VXLAN (decoder.vxlan-port); 0 = VXLAN not decoded */
 };
+/* decoder.* and defrag.*: the key table is in decode.c. */
+extern const struct config_module decode_config_module;
 
 struct decode_ctx {
     struct decode_cfg cfg;

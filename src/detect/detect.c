@@ -24,31 +24,6 @@
 
 #define US 1000000ULL
 
-void detect_cfg_defaults(struct detect_cfg *c)
-{
-    memset(c, 0, sizeof(*c));
-    c->enabled = true;
-    c->memcap = 32ULL * 1024 * 1024;
-    snprintf(c->rules_dir, sizeof(c->rules_dir), "%s", DETECT_DEFAULT_RULES_DIR);
-    snprintf(c->internal_nets, sizeof(c->internal_nets), "%s",
-             "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8, 169.254.0.0/16, fc00::/7, fe80::/10, ::1/128");
-    c->rate_count = 5;
-    c->rate_seconds = 600;
-    c->chain_window = 600;
-    c->fanout_hosts = 5;
-    c->fanout_window = 600;
-    c->authfail_count = 5;
-    c->authfail_window = 300;
-    c->recon_kinds = 2;
-    c->recon_window = 300;
-    c->smb1_interval = 86400;
-    c->ae_brute_count = 5;
-    c->ae_brute_window = 300;
-    c->cfind_count = 10;
-    c->cfind_window = 300;
-    c->cmove_window = 60;
-}
-
 /* ---- state tables ---------------------------------------------------------------------------- */
 
 static uint64_t random_seed(const void *salt)
@@ -128,10 +103,13 @@ void dtable_expire(struct detect_ctx *d, struct dtable *t, uint64_t now_us)
 
 static void sweep_all(struct detect_ctx *d)
 {
-    struct dtable *tables[] = {&d->rate, &d->chain, &d->fanout, &d->authfail, &d->recon,
-                               &d->smb1, &d->aerej, &d->cfind,  &d->assoc};
+    struct dtable *tables[] = {&d->rate,  &d->chain, &d->fanout,   &d->authfail, &d->recon,  &d->smb1,    &d->aerej,
+                               &d->cfind, &d->assoc, &d->fallback, &d->egress,   &d->beacon, &d->infected};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         dtable_expire(d, tables[i], d->now_us);
+    /* files and DICOM peers */
+    dtable_expire(d, &d->matrix, d->now_us);
+    dtable_expire(d, &d->exhaust, d->now_us);
 }
 
 void *dtable_get(struct detect_ctx *d, struct dtable *t, const struct dkey *k, bool create)
@@ -371,7 +349,9 @@ static int parse_cfg(struct detect_ctx *d, bool quiet, char *err, size_t errlen)
         parse_netlist(&d->admin, "detect.allow.admin-hosts", c->admin_hosts, err, errlen) < 0 ||
         parse_netlist(&d->move_requesters, "detect.allow.dicom-move-requesters", c->move_requesters, err, errlen) < 0 ||
         parse_ae_pairs(d, c->dicom_aes, err, errlen) < 0 || parse_disable(d, c->disable, err, errlen) < 0 ||
-        parse_severity(d, c->severity, err, errlen) < 0)
+        parse_severity(d, c->severity, err, errlen) < 0 ||
+        parse_netlist(&d->egress_allow, "detect.allow.egress-hosts", c->egress_hosts, err, errlen) < 0 ||
+        parse_netlist(&d->dicom_external, "detect.allow.dicom-external", c->dicom_external, err, errlen) < 0)
         return -1;
     /* "auto" (the default) looks for the shipped lists where a build or an installation puts them; when there
      * are none the sensor still runs, without indicators, and says so (stats.detect.indicators is 0).  A directory
@@ -442,6 +422,12 @@ struct detect_ctx *detect_new(const struct detect_cfg *cfg, struct event_bus *bu
         {&d->aerej, "aerej", 0, (uint64_t)cfg->ae_brute_window * US},
         {&d->cfind, "cfind", 0, (uint64_t)cfg->cfind_window * US},
         {&d->assoc, "assoc", 0, (uint64_t)cfg->cmove_window * US},
+        {&d->matrix, "matrix", DETECT_MATRIX_ENTRY_SIZE, (uint64_t)cfg->dicom_matrix_timeout * US},
+        {&d->exhaust, "exhaust", 0, (uint64_t)cfg->exhaust_window * US},
+        {&d->fallback, "fallback", 0, (uint64_t)cfg->fallback_window * US},
+        {&d->egress, "egress", DETECT_PAIR_ENTRY_SIZE, (uint64_t)cfg->egress_interval * US},
+        {&d->beacon, "beacon", DETECT_BEACON_ENTRY_SIZE, (uint64_t)cfg->beacon_max_interval * US},
+        {&d->infected, "infected", 0, chain_us},
     };
     /* entry sizes the detectors need (0 above): the largest of their structs, kept generous and fixed */
     for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
@@ -455,7 +441,8 @@ struct detect_ctx *detect_new(const struct detect_cfg *cfg, struct event_bus *bu
     }
     if (bus && event_bus_subscribe(bus,
                                    EVENT_MASK(EVENT_SMB) | EVENT_MASK(EVENT_DCERPC) | EVENT_MASK(EVENT_FILEINFO) |
-                                       EVENT_MASK(EVENT_DICOM),
+                                       EVENT_MASK(EVENT_DICOM) | EVENT_MASK(EVENT_HTTP) | EVENT_MASK(EVENT_DNS) |
+                                       EVENT_MASK(EVENT_FLOW),
                                    detect_on_event, d) < 0) {
         snprintf(err, errlen, "the event bus has no room for the detection engine");
         detect_free(d);
@@ -468,12 +455,21 @@ void detect_free(struct detect_ctx *d)
 {
     if (!d)
         return;
-    struct dtable *tables[] = {&d->rate, &d->chain, &d->fanout, &d->authfail, &d->recon,
-                               &d->smb1, &d->aerej, &d->cfind,  &d->assoc};
+    struct dtable *tables[] = {&d->rate,  &d->chain, &d->fanout,   &d->authfail, &d->recon,  &d->smb1,    &d->aerej,
+                               &d->cfind, &d->assoc, &d->fallback, &d->egress,   &d->beacon, &d->infected};
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
         dtable_free(d, tables[i]);
+    /* files and DICOM peers */
+    dtable_free(d, &d->matrix);
+    dtable_free(d, &d->exhaust);
     rules_free(&d->rules);
     free(d);
+}
+
+void detect_set_name_map(struct detect_ctx *d, struct dns_name_map *map)
+{
+    if (d)
+        d->names = map;
 }
 
 const struct detect_stats *detect_get_stats(const struct detect_ctx *d)
@@ -591,6 +587,8 @@ void detect_on_event(void *user, const struct event *ev)
     case EVENT_FILEINFO:
         det_file_indicator(d, ev);
         det_admin_share_exe(d, ev);
+        det_file_content(d, ev);
+        det_exe_imaging(d, ev);
         break;
     case EVENT_DCERPC:
         det_service_identity(d, ev);
@@ -606,6 +604,18 @@ void detect_on_event(void *user, const struct event *ev)
         det_ae_bruteforce(d, ev);
         det_cfind_sweep(d, ev);
         det_cmove_rogue(d, ev);
+        det_dicom_matrix(d, ev);
+        det_assoc_exhaust(d, ev);
+        det_dicom_perimeter(d, ev);
+        break;
+    case EVENT_HTTP:
+        det_c2_http(d, ev);
+        det_beacon(d, ev);
+        break;
+    case EVENT_DNS: det_c2_dns(d, ev); break;
+    case EVENT_FLOW:
+        det_fallback_cycling(d, ev);
+        det_imaging_egress(d, ev);
         break;
     default: break;
     }

@@ -2,8 +2,8 @@
  * detect.h - the detection engine: detectors fed by the event bus, alerts
  * published back on it as EVENT_ALERT.
  *
- * One subscriber (detect.c) receives `smb`, `dcerpc`, `fileinfo` and `dicom`
- * events and hands each to the detectors that want its type (one file per
+ * One subscriber (detect.c) receives `smb`, `dcerpc`, `fileinfo`, `dicom`,
+ * `http`, `dns` and `flow` events and hands each to the detectors that want its type (one file per
  * detector in src/detect/, named after the KWAMPIRS.md §7 detection it
  * implements).  Stateful detectors keep bounded state keyed by host or host
  * pair in hash tables charged to `detect.memcap`; state expires on packet time,
@@ -27,14 +27,16 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "core/config.h"
 #include "core/event.h"
 #include "core/memcap.h"
 
-/* ---- configuration (detect.* keys; the key table is DETECT_CONFIG_KEYS in detect_config.h) ---- */
+/* ---- configuration (detect.* keys; the key table is in detect_config.c) ---- */
 #define DETECT_DEFAULT_RULES_DIR "auto" /* the shipped lists: see detect_find_rules_dir() */
 #ifndef MEDSENTRY_DATADIR
 #define MEDSENTRY_DATADIR "/usr/local/share/medsentry" /* where `make install`-style layouts put rules/ */
 #endif
+#define DETECT_MAX_SIGS 64   /* signatures in detect_sigs[]: sizes the per-signature arrays */
 #define DETECT_LIST_LEN 1024 /* characters of one list-valued key (comma-separated) */
 
 struct detect_cfg {
@@ -57,14 +59,35 @@ struct detect_cfg {
     uint32_t ae_brute_count, ae_brute_window;
     uint32_t cfind_count, cfind_window;
     uint32_t cmove_window; /* seconds between a C-MOVE and its sub-association */
+    /* files and DICOM peers (detections 10, 11, 15, 24) */
+    uint32_t dicom_learning;                /* dicom.learning-period: seconds of packet time the matrix is learned */
+    uint32_t dicom_matrix_timeout;          /* dicom.matrix-timeout: a tuple not seen for this long is forgotten */
+    uint32_t exhaust_count, exhaust_window; /* dicom.exhaustion.count / .window */
+    uint32_t exhaust_short;                 /* dicom.exhaustion.short-count */
+    /* C2 and egress (§7.1-7.4, 7.18, 7.23) */
+    char egress_hosts[DETECT_LIST_LEN];       /* allow.egress-hosts: Internet peers imaging nodes may reach */
+    char dicom_external[DETECT_LIST_LEN];     /* allow.dicom-external: teleradiology / cloud PACS peers */
+    uint32_t fallback_hosts, fallback_window; /* fallback.*: failed raw-IP port-80 attempts */
+    uint32_t egress_interval;                 /* egress.interval: a (node, peer) pair reported once per this */
+    uint32_t beacon_count, beacon_jitter;     /* beacon.count requests; beacon.jitter percent of the median */
+    uint32_t beacon_min_interval, beacon_max_interval;
 };
 
+extern const struct config_module detect_config_module;
 void detect_cfg_defaults(struct detect_cfg *c);
 
 /* ---- signatures (detect_sigs.c) ---- */
 enum detect_sid {
+    SID_C2_HTTP = 9300010,          /* 1: Kwampirs C2 request, ?q=KT<base64> */
+    SID_C2_HTTP_K = 9300011,        /* 1: the same header fingerprint, ?q=K (2017 Snort variant) */
+    SID_C2_DOMAIN = 9300020,        /* 2: DNS query name or HTTP Host on a domain list */
+    SID_C2_URL = 9300021,           /* 2: HTTP host/path on a URL list */
+    SID_C2_IP_PATH = 9300022,       /* 2: HTTP server address + path on a list */
+    SID_C2_IP = 9300023,            /* 2: HTTP server address alone on a list (low confidence) */
     SID_FILE_SHA256 = 9300024,      /* 2: file whose SHA-256 is on an indicator list */
     SID_FILE_NAME = 9300025,        /* 2: file whose name is on an indicator list */
+    SID_C2_NAME = 9300030,          /* 3: Kwampirs-style generated C2 name */
+    SID_C2_FALLBACK = 9300040,      /* 4: failed port-80 attempts to many raw IPs */
     SID_ADMIN_SHARE_EXE = 9300050,  /* 5 */
     SID_REMOTE_SERVICE = 9300060,   /* 6 */
     SID_SERVICE_IDENTITY = 9300070, /* 7 */
@@ -79,8 +102,20 @@ enum detect_sid {
     SID_QUERY_REFUSED = 9300161,    /* 16: a query the SCP answered with an abort */
     SID_CMOVE_THIRD = 9300170,      /* 17 */
     SID_CMOVE_FOLLOWED = 9300171,   /* 17: and the SCP connected to that third host */
+    SID_DICOM_PERIMETER = 9300180,  /* 18: DICOM association across the perimeter */
     SID_SMB1 = 9300210,             /* 21 */
+    SID_IMAGING_EGRESS = 9300230,   /* 23: imaging node to the Internet (policy) */
     SID_CHAIN = 9300300,            /* admin-share write -> remote service (-> C2) */
+    /* files and DICOM peers */
+    SID_EXE_IMAGING = 9300100,    /* 10: executable to or from an imaging host */
+    SID_POLYGLOT_PE = 9300110,    /* 11: PE/DICOM polyglot */
+    SID_POLYGLOT_ELF = 9300111,   /* 11: ELF or Mach-O/DICOM polyglot */
+    SID_DICOM_PREAMBLE = 9300112, /* 11: DICOM file with an unexplained non-zero preamble */
+    SID_DICOM_NEW_PEER = 9300150, /* 15: association outside the learned/configured matrix */
+    SID_ASSOC_EXHAUST = 9300240,  /* 24: many concurrent associations held without P-DATA */
+    SID_ASSOC_CHURN = 9300241,    /* 24: many short associations without P-DATA */
+    SID_YARA = 9300310,           /* a YARA rule matched a file (rules/yara) */
+    SID_BEACON = 9300320,         /* periodic HTTP requests to one URL (not numbered in §7) */
 };
 
 struct detect_sig {
@@ -134,14 +169,19 @@ struct alert_event {
     char aes[ALERT_MAX_AES][ALERT_AE];
     char indicator[ALERT_STR], indicator_type[16], indicator_list[64];
     char detail[ALERT_STR];
+    /* C2 evidence: HTTP Host or DNS query name, request URI, User-Agent, request header names in wire order */
+    char hostname[ALERT_STR], url[ALERT_STR], user_agent[ALERT_STR], header_names[ALERT_STR];
     uint8_t n_steps;
     struct alert_step steps[ALERT_MAX_STEPS];
+    /* a YARA match (9300310, or joined to the signature its medsentry_sid names) */
+    char yara_rule[64], yara_tags[96], yara_meta[256];
+    const char *file_direction; /* "to_server" / "from_server" for file alerts; NULL otherwise */
 };
 
 /* ---- counters (written in the stats event under `detect`) ---- */
 struct detect_stats {
     uint64_t alerts, suppressed, allowlisted, memcap_hits, indicators;
-    uint64_t by_sig_alerts[32], by_sig_suppressed[32]; /* index in detect_sigs[] */
+    uint64_t by_sig_alerts[DETECT_MAX_SIGS], by_sig_suppressed[DETECT_MAX_SIGS]; /* index in detect_sigs[] */
 };
 
 struct detect_ctx;
@@ -155,6 +195,11 @@ int detect_check(const struct detect_cfg *cfg, char *err, size_t errlen);
 bool detect_find_rules_dir(char *out, size_t cap);
 const struct detect_stats *detect_get_stats(const struct detect_ctx *d);
 const struct memcap *detect_get_memcap(const struct detect_ctx *d);
+
+/* The worker's DNS name map (correlate/dns_name_map.h), for the detectors that ask which name a destination was
+ * resolved from (§7.4 raw-IP fallback, §7.23 egress evidence).  Without one, §7.4 stays off. */
+struct dns_name_map;
+void detect_set_name_map(struct detect_ctx *d, struct dns_name_map *map);
 
 /* Event-bus subscriber (exposed for tests). */
 void detect_on_event(void *user, const struct event *ev);

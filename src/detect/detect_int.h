@@ -33,8 +33,13 @@ struct dentry {
 
 /* Every stateful detector's entry (a struct starting with struct dentry) fits in this many bytes; each
  * detector checks its own with a static assertion. */
-#define DETECT_ENTRY_SIZE      1024
-#define DETECT_SMB1_ENTRY_SIZE (sizeof(struct dentry) + 8) /* smb1_policy.c: small, one per SMB1 pair */
+#define DETECT_ENTRY_SIZE        1024
+#define DETECT_SMB1_ENTRY_SIZE   (sizeof(struct dentry) + 8) /* smb1_policy.c: small, one per SMB1 pair */
+#define DETECT_BEACON_ENTRY_SIZE 256                         /* beacon.c: one per (client, server, URL) polled */
+#define DETECT_PAIR_ENTRY_SIZE   (sizeof(struct dentry) + 8) /* egress.c: one per reported pair */
+
+/* dicom_matrix.c: one per known association tuple */
+#define DETECT_MATRIX_ENTRY_SIZE (sizeof(struct dentry) + 8)
 
 struct dtable {
     const char *name;
@@ -71,8 +76,8 @@ struct detect_ctx {
     struct detect_netlist imaging, internal, admin, move_requesters;
     uint32_t n_ae_pairs;
     struct detect_ae_pair ae_pairs[DETECT_MAX_AE_PAIRS];
-    bool disabled[32]; /* by index in detect_sigs[] */
-    uint8_t sev_override[32];
+    bool disabled[DETECT_MAX_SIGS]; /* by index in detect_sigs[] */
+    uint8_t sev_override[DETECT_MAX_SIGS];
     uint64_t now_us, next_sweep_us;
     /* tables */
     struct dtable rate;     /* (source, -, sid): alerts in the current rate window */
@@ -84,6 +89,17 @@ struct detect_ctx {
     struct dtable aerej;    /* (source): called AE titles rejected */
     struct dtable cfind;    /* (source, -, calling AE): wildcard queries */
     struct dtable assoc;    /* (client, -, called AE): recent association requests, for C-MOVE follow-ups */
+    /* files and DICOM peers */
+    struct dtable matrix;    /* (client, server, calling+called AE): the association matrix (15) */
+    struct dtable exhaust;   /* (client, server): open associations without P-DATA (24) */
+    uint64_t dicom_first_us; /* packet time of the first DICOM event: the learning period starts there */
+    /* C2 and egress (c2_http.c, c2_dns.c, fallback_cycling.c, egress.c) */
+    struct detect_netlist egress_allow, dicom_external;
+    struct dns_name_map *names; /* the worker's IP -> name map; NULL = none */
+    struct dtable fallback;     /* (source): failed port-80 attempts to raw IPs */
+    struct dtable egress;       /* (node, peer, sid): reported pairs (23, 18) */
+    struct dtable beacon;       /* (client, server, Host+path): request times */
+    struct dtable infected;     /* (target): the source that wrote an executable / made a service on it */
 };
 
 /* Timestamps of the last events of one kind, to count those inside a window. */
@@ -144,6 +160,26 @@ void det_ae_bruteforce(struct detect_ctx *d, const struct event *ev); /* 14: dic
 void det_cfind_sweep(struct detect_ctx *d, const struct event *ev);   /* 16: dicom */
 void det_cmove_rogue(struct detect_ctx *d, const struct event *ev);   /* 17: dicom */
 void det_smb1_policy(struct detect_ctx *d, const struct event *ev);   /* 21: smb */
+void det_file_content(struct detect_ctx *d, const struct event *ev);  /* 11 and YARA matches: fileinfo */
+void det_exe_imaging(struct detect_ctx *d, const struct event *ev);   /* 10: fileinfo */
+void det_dicom_matrix(struct detect_ctx *d, const struct event *ev);  /* 15: dicom */
+void det_assoc_exhaust(struct detect_ctx *d, const struct event *ev); /* 24: dicom */
+/* Detection 11's built-in check: the polyglot signature a file's first bytes call for (0 = none), its
+ * severity when it differs from the signature's (0 = the signature's) and why. */
+uint32_t detect_polyglot_sid(const uint8_t *head, size_t n, int pe_sig, uint8_t *severity, const char **why);
+void det_c2_http(struct detect_ctx *d, const struct event *ev);          /* 1, 2, 3: http */
+void det_c2_dns(struct detect_ctx *d, const struct event *ev);           /* 2, 3: dns */
+void det_beacon(struct detect_ctx *d, const struct event *ev);           /* periodic requests: http */
+void det_fallback_cycling(struct detect_ctx *d, const struct event *ev); /* 4: flow */
+void det_imaging_egress(struct detect_ctx *d, const struct event *ev);   /* 23: flow */
+void det_dicom_perimeter(struct detect_ctx *d, const struct event *ev);  /* 18: dicom */
+/* 3: the second-level label of name (a host name, no trailing dot) is a Kwampirs-style generated label. */
+bool detect_c2_generated_name(const char *name);
+/* Lower-cased host name without port, brackets or trailing dot (HTTP Host or DNS name) into out. */
+void detect_norm_host(const char *in, char *out, size_t cap);
+/* A C2 step (§7.1-7.4) of a host: joins that host's chain and the chain of whoever spread to it. */
+void det_chain_c2(struct detect_ctx *d, const struct alert_event *step);
+
 /* The chain: admin-share write and remote service steps by source (chain.c). */
 void det_chain_step(struct detect_ctx *d, const struct alert_event *step);
 /* The same, for a step that only counts after an admin-share write of this source (a service start). */

@@ -14,6 +14,7 @@
 #include "app/app.h"
 #include "core/bytes.h"
 #include "core/stats.h"
+#include "files/yara_scan.h"
 
 /* what an open track costs against the memcap: the struct plus the digest context */
 #define FILE_TRACK_COST (sizeof(struct file_track) + 512)
@@ -48,16 +49,82 @@ struct file_track {
     size_t head_len;
     char name[FILES_NAME_MAX];
     char share[256];
+    /* PE header: the 6 bytes at e_lfanew ("PE\0\0" + machine), collected as the bytes pass */
+    uint64_t pe_off; /* 0 = not an MZ file, or e_lfanew not known yet */
+    uint8_t pe_hdr[6];
+    uint8_t pe_got;
+    /* content scan: the file's bytes while it is complete so far and small enough */
+    uint8_t *sbuf;
+    size_t slen, scap;               /* scap charged to the memcap */
+    enum files_scan_state scan_skip; /* FILES_SCAN_OFF while the copy is kept */
 };
 
+#define T struct files_cfg
+static const struct config_key files_keys[] = {
+    CONFIG_KEY_SECTION("files", "File tracker (files carried by SMB and HTTP): SHA-256, size, magic type, fileinfo "
+                                "events."),
+    CONFIG_KEY_SIZE(T, memcap, "files.memcap", 64 * CONFIG_KB, 64 * CONFIG_GB, "16mb",
+                    "Memory of open tracks, all flows; a file that does not fit is not tracked "
+                    "(stats.files.refused)."),
+    CONFIG_KEY_U32(T, max_open, "files.max-open", 1, 1u << 24, "4096",
+                   "Tracks open at once (one per file and "
+                   "direction)."),
+    CONFIG_KEY_SIZE(T, max_hash_bytes, "files.max-hash-bytes", 0, 1ULL << 62, "0",
+                    "Bytes hashed per file; a longer file is reported without sha256 (state TRUNCATED). 0 = no "
+                    "limit."),
+    CONFIG_KEY_SIZE(T, max_ooo_bytes, "files.max-ooo-bytes", 0, 1 * CONFIG_GB, "4mb",
+                    "Bytes per file held while they wait for the bytes before them (pipelined SMB2 READ replies "
+                    "arrive out of\norder); beyond this, or when files.memcap is full, the file is reported gapped "
+                    "(stats.files.ooo_refused)."),
+    CONFIG_KEY_SIZE(T, extract_max_size, "files.extract-max-size", 1, 64 * CONFIG_GB, "64mb",
+                    "With --extract-files DIR: complete files up to this size are written as DIR/<sha256>."),
+    CONFIG_KEY_STR(T, yara_rules_dir, "files.yara-rules-dir", "auto",
+                   "YARA rules (*.yar) compiled at start; \"auto\" = the yara/ directory beside the indicator lists\n"
+                   "(detect.rules-dir auto: rules/yara of the source tree or the installation); \"\" = no content "
+                   "scanning.\nA rule that does not compile is an error naming file and line (exit 2; -T checks "
+                   "it)."),
+    /* with the doubling copy, the default fits the default files.memcap (16 MiB) */
+    CONFIG_KEY_SIZE(T, yara_max_size, "files.yara-max-size", 1 * CONFIG_KB, 1 * CONFIG_GB, "8mb",
+                    "Complete files up to this size are scanned once when they close; the tracker keeps a copy of a "
+                    "file's\nbytes for it while the file is complete so far, charged to files.memcap (larger files, "
+                    "memcap refusals\nand gapped files are not scanned: stats.files.yara.skipped_*).  The copy grows "
+                    "by doubling, so a file\nneeds up to twice its size while it is open: raise files.memcap with "
+                    "this."),
+    CONFIG_KEY_U32(T, yara_timeout, "files.yara-timeout", 1, 3600, "2",
+                   "Seconds one scan may take (stats.files.yara.timeouts)."),
+};
+#undef T
+
+const struct config_module files_config_module = {
+    .name = "files",
+    .keys = files_keys,
+    .n = sizeof(files_keys) / sizeof(files_keys[0]),
+    .struct_size = sizeof(struct files_cfg),
+};
+
+/* extract_dir is no key (--extract-files): left empty */
 void files_cfg_defaults(struct files_cfg *c)
 {
-    c->memcap = 16u * 1024 * 1024;
-    c->max_open = 4096;
-    c->max_hash_bytes = 0;
-    c->max_ooo_bytes = 4u * 1024 * 1024;
-    c->extract_max_size = 64u * 1024 * 1024;
-    c->extract_dir[0] = '\0';
+    config_module_set_defaults(&files_config_module, c);
+}
+
+void files_set_scanner(struct file_tracker *t, const struct yara_scanner *s)
+{
+    t->scanner = s;
+}
+
+const char *files_scan_state_name(enum files_scan_state s)
+{
+    switch (s) {
+    case FILES_SCAN_OFF: return "off";
+    case FILES_SCAN_DONE: return "scanned";
+    case FILES_SCAN_SKIPPED_SIZE: return "skipped_size";
+    case FILES_SCAN_SKIPPED_MEMCAP: return "skipped_memcap";
+    case FILES_SCAN_SKIPPED_PARTIAL: return "skipped_partial";
+    case FILES_SCAN_ERROR: return "error";
+    case FILES_SCAN_TIMEOUT: return "timeout";
+    }
+    return "unknown";
 }
 
 int files_init(struct file_tracker *t, const struct files_cfg *cfg)
@@ -209,6 +276,72 @@ void files_set_size(struct file_track *f, uint64_t size)
         f->expected_size = size;
 }
 
+/* The scan copy is given up (reason counted at close): its memory goes back at once. */
+static void scan_drop(struct file_tracker *t, struct file_track *f, enum files_scan_state why)
+{
+    if (f->sbuf) {
+        free(f->sbuf);
+        memcap_release(&t->mc, f->scap);
+    }
+    f->sbuf = NULL;
+    f->slen = f->scap = 0;
+    if (f->scan_skip == FILES_SCAN_OFF)
+        f->scan_skip = why;
+}
+
+/* The bytes [f->next, f->next + n) into the scan copy, growing it by doubling up to files.yara-max-size. */
+static void scan_keep(struct file_tracker *t, struct file_track *f, const uint8_t *p, size_t n)
+{
+    if (!t->scanner || f->scan_skip != FILES_SCAN_OFF)
+        return;
+    if (f->slen != f->next || n > t->cfg.yara_max_size - f->slen) { /* slen <= max: no overflow */
+        scan_drop(t, f, f->slen != f->next ? FILES_SCAN_SKIPPED_PARTIAL : FILES_SCAN_SKIPPED_SIZE);
+        return;
+    }
+    size_t need = f->slen + n;
+    if (need > f->scap) {
+        size_t cap = f->scap ? f->scap : 64 * 1024;
+        while (cap < need)
+            cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+        if (cap > t->cfg.yara_max_size)
+            cap = (size_t)t->cfg.yara_max_size;
+        uint8_t *nb = NULL;
+        if (!memcap_reserve(&t->mc, cap - f->scap)) {
+            scan_drop(t, f, FILES_SCAN_SKIPPED_MEMCAP);
+            return;
+        }
+        if (!(nb = realloc(f->sbuf, cap))) {
+            memcap_release(&t->mc, cap - f->scap);
+            scan_drop(t, f, FILES_SCAN_SKIPPED_MEMCAP);
+            return;
+        }
+        f->sbuf = nb;
+        f->scap = cap;
+    }
+    memcpy(f->sbuf + f->slen, p, n);
+    f->slen = need;
+}
+
+/* The PE header wherever e_lfanew puts it: the part of [pe_off, pe_off + 6) inside [f->next, f->next + n). */
+static void pe_collect(struct file_track *f, const uint8_t *p, size_t n)
+{
+    if (!f->pe_off && f->head_len >= 0x40 && f->head[0] == 'M' && f->head[1] == 'Z') {
+        f->pe_off = rd_le32(f->head + 0x3c);
+        if (f->pe_off < 0x40) /* inside the DOS header itself: no PE header */
+            f->pe_off = UINT64_MAX;
+    }
+    if (!f->pe_off || f->pe_off == UINT64_MAX || f->pe_got == sizeof(f->pe_hdr))
+        return;
+    uint64_t want = f->pe_off + f->pe_got; /* the next header byte, never before f->next (bytes come in order) */
+    if (want < f->next || want >= f->next + n)
+        return;
+    size_t k = (size_t)(f->next + n - want);
+    if (k > sizeof(f->pe_hdr) - f->pe_got)
+        k = sizeof(f->pe_hdr) - f->pe_got;
+    memcpy(f->pe_hdr + f->pe_got, p + (want - f->next), k);
+    f->pe_got = (uint8_t)(f->pe_got + k);
+}
+
 /* The bytes [f->next, f->next + n): first bytes, hash, extraction. */
 static void files_take(struct file_tracker *t, struct file_track *f, const uint8_t *p, size_t n)
 {
@@ -217,6 +350,8 @@ static void files_take(struct file_tracker *t, struct file_track *f, const uint8
         memcpy(f->head + f->head_len, p, k);
         f->head_len += k;
     }
+    pe_collect(f, p, n);
+    scan_keep(t, f, p, n);
     if (!f->gaps && !f->hash_capped) {
         size_t h = n;
         if (t->cfg.max_hash_bytes && f->next + n > t->cfg.max_hash_bytes) {
@@ -303,6 +438,7 @@ static void files_mark_gapped(struct file_tracker *t, struct file_track *f)
 {
     f->gaps = true;
     files_held_free(t, f);
+    scan_drop(t, f, FILES_SCAN_SKIPPED_PARTIAL);
     if (!f->x_failed)
         x_abort(t, f);
 }
@@ -380,6 +516,35 @@ void files_gap(struct file_tracker *t, struct file_track *f)
     files_mark_gapped(t, f);
 }
 
+static const char *pe_machine(uint16_t m);
+
+/* At close: the scan of a complete file (its copy), or why there was none; counted in stats.files.yara. */
+static void files_scan(struct file_tracker *t, struct file_track *f, bool complete, struct fileinfo_event *ev,
+                       struct files_yara_match *matches)
+{
+    if (!t->scanner)
+        return;
+    if (f->scan_skip == FILES_SCAN_OFF && !complete)
+        scan_drop(t, f, FILES_SCAN_SKIPPED_PARTIAL);
+    ev->scan = f->scan_skip;
+    if (ev->scan == FILES_SCAN_OFF && f->slen) {
+        ev->scan = yara_scan(t->scanner, f->sbuf, f->slen, matches, FILES_YARA_MAX_MATCHES, &ev->n_yara);
+        ev->yara = matches;
+    }
+    if (!t->stats)
+        return;
+    switch (ev->scan) {
+    case FILES_SCAN_OFF: break;
+    case FILES_SCAN_DONE: t->stats->files_yara_scanned++; break;
+    case FILES_SCAN_SKIPPED_SIZE: t->stats->files_yara_skipped_size++; break;
+    case FILES_SCAN_SKIPPED_MEMCAP: t->stats->files_yara_skipped_memcap++; break;
+    case FILES_SCAN_SKIPPED_PARTIAL: t->stats->files_yara_skipped_partial++; break;
+    case FILES_SCAN_ERROR: t->stats->files_yara_errors++; break;
+    case FILES_SCAN_TIMEOUT: t->stats->files_yara_timeouts++; break;
+    }
+    t->stats->files_yara_matches += ev->n_yara;
+}
+
 void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *ctx)
 {
     if (!f)
@@ -420,8 +585,18 @@ void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *c
     } else if (f->xf) {
         x_abort(t, f);
     }
+    if (f->pe_got == sizeof(f->pe_hdr)) {
+        ev.pe_sig = memcmp(f->pe_hdr, "PE\0\0", 4) == 0 ? FILES_PE_VALID : FILES_PE_INVALID;
+        ev.pe_machine = rd_le16(f->pe_hdr + 4);
+        /* e_lfanew past the first bytes: the head alone could only say "MZ" */
+        if (ev.pe_sig == FILES_PE_VALID && strcmp(ev.magic, "MS-DOS executable (MZ)") == 0)
+            ev.magic = pe_machine(ev.pe_machine);
+    }
+    struct files_yara_match matches[FILES_YARA_MAX_MATCHES];
+    files_scan(t, f, !f->gaps && !(f->expected_size && f->next < f->expected_size), &ev, matches);
     if (ctx)
         app_emit(ctx, EVENT_FILEINFO, f->direction ? EVENT_DIR_TOCLIENT : EVENT_DIR_TOSERVER, &ev);
+    scan_drop(t, f, FILES_SCAN_OFF);
     EVP_MD_CTX_free(f->md);
     free(f);
     memcap_release(&t->mc, FILE_TRACK_COST);

@@ -22,6 +22,17 @@
  * is, at most files.extract-max-size bytes) it becomes DIR/<sha256>, unless
  * a file of that name exists already (it is never rewritten); otherwise the
  * temporary file is removed.  Nothing is buffered in memory for it.
+ *
+ * Content scanning (libyara, src/files/yara_scan.c): when a scanner is set
+ * (files_set_scanner), each track also keeps a copy of its bytes while the
+ * file is complete so far (no gap, nothing held out of order is missing) and
+ * at most files.yara-max-size long, in a buffer that grows by doubling and is
+ * charged to files.memcap.  Past the size, on a memcap refusal or on a gap the
+ * copy is dropped and the scan skipped (counted by reason).  At close a
+ * complete file is scanned once and its matches ride in the fileinfo event.
+ * The PE header (the 6 bytes at e_lfanew, wherever in the file) is picked up
+ * as the bytes stream past, so the magic type and the polyglot detector know a
+ * real PE from an "MZ" without scanning.
  */
 #ifndef MEDSENTRY_FILES_FILES_H
 #define MEDSENTRY_FILES_FILES_H
@@ -30,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/memcap.h"
 
 struct app_ctx;
@@ -46,9 +58,14 @@ struct files_cfg {
     uint64_t max_ooo_bytes;    /* files.max-ooo-bytes: bytes held out of order per file; 0 = none held */
     uint64_t extract_max_size; /* files.extract-max-size: larger files are not extracted */
     char extract_dir[512];     /* --extract-files DIR; empty = no extraction */
+    char yara_rules_dir[512];  /* files.yara-rules-dir: *.yar compiled at start; "auto" = rules/yara; "" = none */
+    uint64_t yara_max_size;    /* files.yara-max-size: larger files are not scanned */
+    uint32_t yara_timeout;     /* files.yara-timeout: seconds per scan */
 };
 
 struct stats;
+
+struct yara_scanner;
 
 struct file_tracker {
     struct files_cfg cfg;
@@ -56,11 +73,41 @@ struct file_tracker {
     uint32_t open;
     struct stats *stats;  /* files_* counters; NULL = not counted */
     uint64_t extract_seq; /* names the temporary files of extraction */
+
+    /* content scanning: NULL = none (files_set_scanner) */
+    const struct yara_scanner *scanner;
 };
 
 enum file_state { FILE_STATE_OPEN = 0, FILE_STATE_CLOSED, FILE_STATE_TRUNCATED, FILE_STATE_GAPPED };
 
 struct file_track;
+
+enum files_pe_sig {
+    FILES_PE_NONE = 0, /* not "MZ", or the file ended before e_lfanew + 6 */
+    FILES_PE_VALID,    /* "PE\0\0" at e_lfanew */
+    FILES_PE_INVALID,  /* something else there */
+};
+
+enum files_scan_state {
+    FILES_SCAN_OFF = 0,         /* no scanner, or an empty file */
+    FILES_SCAN_DONE,            /* scanned (n_yara matches) */
+    FILES_SCAN_SKIPPED_SIZE,    /* longer than files.yara-max-size */
+    FILES_SCAN_SKIPPED_MEMCAP,  /* files.memcap refused the copy */
+    FILES_SCAN_SKIPPED_PARTIAL, /* gapped or partial: the bytes are not the file */
+    FILES_SCAN_ERROR,           /* libyara failed (memory, too many matches) */
+    FILES_SCAN_TIMEOUT,         /* files.yara-timeout reached */
+};
+const char *files_scan_state_name(enum files_scan_state s);
+
+/* One YARA rule that matched, copied out of libyara (bounded). */
+#define FILES_YARA_MAX_MATCHES 8
+struct files_yara_match {
+    char rule[64];    /* identifier */
+    char tags[96];    /* space separated */
+    char meta[256];   /* "key=value; ..." (string, integer and boolean metas) */
+    uint32_t sid;     /* meta medsentry_sid: the signature this rule implements; 0 = the generic YARA one */
+    uint8_t severity; /* meta severity 1..3; 0 = not given */
+};
 
 /* EVENT_FILEINFO body. */
 struct fileinfo_event {
@@ -79,8 +126,17 @@ struct fileinfo_event {
     bool gaps;
     uint32_t chunks;
     bool stored; /* extracted to DIR/<sha256> (now or by an earlier copy) */
+    /* PE header: the bytes at e_lfanew, when the file starts "MZ" and reaches that far */
+    enum files_pe_sig pe_sig;
+    uint16_t pe_machine;
+    /* content scan (libyara): what happened, and the rules that matched */
+    enum files_scan_state scan;
+    uint8_t n_yara;
+    const struct files_yara_match *yara;
 };
 
+/* files.*: the key table (defaults, ranges, comments) is in files.c. */
+extern const struct config_module files_config_module;
 void files_cfg_defaults(struct files_cfg *c);
 int files_init(struct file_tracker *t, const struct files_cfg *cfg);
 void files_free(struct file_tracker *t);
@@ -98,6 +154,9 @@ void files_gap(struct file_tracker *t, struct file_track *f);
 void files_set_size(struct file_track *f, uint64_t size);
 /* Emits the fileinfo event through ctx (if ctx is not NULL) and frees the track. */
 void files_close(struct file_tracker *t, struct file_track *f, struct app_ctx *ctx);
+
+/* Content scanning: every complete file up to files.yara-max-size is scanned with s at close (NULL = none). */
+void files_set_scanner(struct file_tracker *t, const struct yara_scanner *s);
 
 /* Magic type of a file from its first bytes (always a static string; "data" if nothing matched). */
 const char *files_magic(const uint8_t *p, size_t n);

@@ -22,6 +22,31 @@
 
 #include "core/hash.h"
 
+#define T struct flow_cfg
+static const struct config_key flow_keys[] = {
+    CONFIG_KEY_SIZE(T, memcap, "flow.memcap", 1 * CONFIG_MB, 64 * CONFIG_GB, "128mb",
+                    "memory for flow state; when full, the least recently used flow is ended (reason \"forced\")"),
+    CONFIG_KEY_U32(T, hash_size, "flow.hash-size", 1024, 1u << 26, "65536",
+                   "hash buckets (rounded up to a power of two)"),
+    CONFIG_KEY_SECTION("flow.timeouts", "seconds of packet time without a packet before a flow ends"),
+    CONFIG_KEY_U32(T, tcp_new_timeout, "flow.timeouts.tcp.new", 1, CONFIG_DAY, "60", "handshake not completed"),
+    CONFIG_KEY_U32(T, tcp_established_timeout, "flow.timeouts.tcp.established", 1, CONFIG_DAY, "3600", NULL),
+    CONFIG_KEY_U32(T, tcp_closed_timeout, "flow.timeouts.tcp.closed", 1, CONFIG_DAY, "10",
+                   "after FIN both ways or RST"),
+    CONFIG_KEY_U32(T, udp_new_timeout, "flow.timeouts.udp.new", 1, CONFIG_DAY, "30", "one direction only so far"),
+    CONFIG_KEY_U32(T, udp_established_timeout, "flow.timeouts.udp.established", 1, CONFIG_DAY, "300", NULL),
+    CONFIG_KEY_U32(T, icmp_timeout, "flow.timeouts.icmp", 1, CONFIG_DAY, "30", NULL),
+    CONFIG_KEY_U32(T, other_timeout, "flow.timeouts.default", 1, CONFIG_DAY, "30", "other IP protocols"),
+};
+#undef T
+
+const struct config_module flow_config_module = {
+    .name = "flow",
+    .keys = flow_keys,
+    .n = sizeof(flow_keys) / sizeof(flow_keys[0]),
+    .struct_size = sizeof(struct flow_cfg),
+};
+
 /* flow ids are kept below 2^53 so that JSON readers that use doubles (JavaScript, jq) read them exactly. */
 #define FLOW_ID_MASK     ((1ULL << 53) - 1)
 #define FLOW_ID_SEED     0x6d656473656e7472ULL /* "medsentr": fixed, so a capture gives the same ids on every run */

@@ -22,6 +22,7 @@
 
 #include "app/app.h"
 #include "core/addr.h"
+#include "core/config.h"
 #include "core/memcap.h"
 #include "core/stats.h"
 #include "decode/decode.h"
@@ -106,6 +107,8 @@ struct flow_cfg {
     uint32_t udp_new_timeout, udp_established_timeout;
     uint32_t icmp_timeout, other_timeout;
 };
+/* flow.*: the key table is in flow.c. */
+extern const struct config_module flow_config_module;
 
 /* Called for every flow that ends, before its memory is freed. */
 typedef void (*flow_end_fn)(void *user, struct flow *f);

@@ -89,6 +89,29 @@
 #include "decode/decode.h"
 #include "flow/flow.h"
 
+#define T struct stream_cfg
+static const struct config_key stream_keys[] = {
+    CONFIG_KEY_SIZE(T, memcap, "stream.memcap", 64 * CONFIG_KB, 64 * CONFIG_GB, "256mb",
+                    "memory for TCP segments held out of order, all flows"),
+    CONFIG_KEY_SIZE(T, max_ooo_bytes, "stream.reassembly.max-ooo-bytes", 0, 1 * CONFIG_GB, "1mb",
+                    "held out of order per direction; past this the hole is given up as a gap"),
+    CONFIG_KEY_U32(T, max_ooo_segments, "stream.reassembly.max-ooo-segments", 0, 1u << 20, "1024", NULL),
+    CONFIG_KEY_SIZE(T, depth, "stream.reassembly.depth", 0, 1ULL << 62, "0",
+                    "bytes reassembled per direction; 0 = no limit"),
+    CONFIG_KEY_U32(T, gap_timeout_s, "stream.reassembly.gap-timeout", 0, CONFIG_DAY, "2",
+                   "seconds of packet time a hole may hold back the data behind it before it is given up as a gap\n"
+                   "(a lost packet on the SPAN port); 0 = wait for the receiver's ACK beyond the hole, a limit or "
+                   "the flow's end"),
+};
+#undef T
+
+const struct config_module stream_config_module = {
+    .name = "stream",
+    .keys = stream_keys,
+    .n = sizeof(stream_keys) / sizeof(stream_keys[0]),
+    .struct_size = sizeof(struct stream_cfg),
+};
+
 /* Modular sequence comparison, RFC 9293 section 3.4. */
 #define SEQ_DIFF(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)))
 #define SEQ_LT(a, b)   (SEQ_DIFF(a, b) < 0)

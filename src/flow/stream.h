@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/memcap.h"
 #include "core/stats.h"
 
@@ -83,11 +84,13 @@ struct stream_sink {
 
 struct stream_cfg {
     uint64_t memcap;           /* all segments held, all flows of this worker */
-    uint32_t max_ooo_bytes;    /* held out of order per direction */
+    uint64_t max_ooo_bytes;    /* held out of order per direction */
     uint32_t max_ooo_segments; /* held out of order per direction */
     uint64_t depth;            /* bytes per direction delivered; 0 = no limit */
     uint32_t gap_timeout_s;    /* a hole pending this long (packet time) is a gap; 0 = only ACKs, limits, flow end */
 };
+/* stream.*: the key table is in stream.c. */
+extern const struct config_module stream_config_module;
 
 struct stream_ctx {
     struct stream_cfg cfg;

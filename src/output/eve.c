@@ -36,6 +36,7 @@ int eve_open(struct eve_writer *w, const char *path, struct stats *stats, const 
     memset(w, 0, sizeof(*w));
     w->stats = stats;
     w->cfg = *cfg;
+    snprintf(w->path, sizeof(w->path), "%s", path);
     if (strcmp(path, "-") == 0) {
         w->fp = stdout;
     } else {
@@ -60,6 +61,23 @@ void eve_close(struct eve_writer *w)
     }
     w->fp = NULL;
     jw_free(&w->jw);
+}
+
+int eve_reopen(struct eve_writer *w, char *errbuf, size_t errlen)
+{
+    if (!w->fp || !w->owns_fp)
+        return 0;
+    fflush(w->fp);
+    FILE *fp = fopen(w->path, "a");
+    if (!fp) {
+        snprintf(errbuf, errlen, "%s: cannot reopen for writing: %s (still writing to the file it was)", w->path,
+                 strerror(errno));
+        return -1;
+    }
+    setvbuf(fp, NULL, _IOFBF, 1 << 20);
+    fclose(w->fp);
+    w->fp = fp;
+    return 0;
 }
 
 static const char *ipproto_name(uint8_t p, char *buf, size_t n)
@@ -142,6 +160,7 @@ _Static_assert(EVENT__COUNT <= sizeof(((struct stats *)0)->events_by_type) / siz
 void eve_on_event(void *user, const struct event *ev)
 {
     struct eve_writer *w = user;
+    w->formatted = NULL;
     if (!w->fp)
         return;
     jw_reset(&w->jw);
@@ -150,6 +169,7 @@ void eve_on_event(void *user, const struct event *ev)
         w->stats->events_dropped++;
         return;
     }
+    w->formatted = ev;
     w->jw.buf[w->jw.len] = '\n';
     if (fwrite(w->jw.buf, 1, w->jw.len + 1, w->fp) != w->jw.len + 1) {
         w->stats->events_dropped++;

@@ -29,12 +29,17 @@ struct eve_writer {
     struct stats *stats;
     struct eve_cfg cfg;
     bool owns_fp;
+    const struct event *formatted; /* the event jw holds, for a later subscriber of the same event (redis.c) */
+    char path[1024];               /* what eve_reopen opens again */
 };
 
 /* Open path for appending ("-" = stdout). 0 on success; on error errbuf holds one sentence. */
 int eve_open(struct eve_writer *w, const char *path, struct stats *stats, const struct eve_cfg *cfg, char *errbuf,
              size_t errlen);
 void eve_close(struct eve_writer *w);
+/* SIGHUP (logrotate moved the file away): flush, open the path again (a new file if it was renamed), close the old
+ * one.  If the path cannot be opened the old file is kept.  0, or -1 with one sentence in errbuf. */
+int eve_reopen(struct eve_writer *w, char *errbuf, size_t errlen);
 /* Event bus subscriber. */
 void eve_on_event(void *user, const struct event *ev);
 

@@ -67,6 +67,10 @@ void eve_alert_evidence(struct jw *w, const char *key, const struct alert_event 
     opt_str(w, "calling_ae", a->calling_ae);
     opt_str(w, "called_ae", a->called_ae);
     opt_str(w, "move_destination", a->move_destination);
+    opt_str(w, "hostname", a->hostname);
+    opt_str(w, "url", a->url);
+    opt_str(w, "http_user_agent", a->user_agent);
+    opt_str(w, "request_headers", a->header_names);
     if (a->n_aes) {
         jw_open_arr(w, "ae_titles");
         for (uint8_t i = 0; i < a->n_aes; i++)
@@ -91,6 +95,14 @@ void eve_alert_evidence(struct jw *w, const char *key, const struct alert_event 
         jw_ts(w, "last_seen", a->last_us);
     }
     opt_str(w, "detail", a->detail);
+    opt_str(w, "file_direction", a->file_direction);
+    if (a->yara_rule[0]) {
+        jw_open_obj(w, "yara");
+        jw_str(w, "rule", a->yara_rule);
+        opt_str(w, "tags", a->yara_tags);
+        opt_str(w, "meta", a->yara_meta);
+        jw_close_obj(w);
+    }
     if (a->n_steps) {
         jw_open_arr(w, "steps");
         for (uint8_t i = 0; i < a->n_steps; i++) {
@@ -103,7 +115,8 @@ void eve_alert_evidence(struct jw *w, const char *key, const struct alert_event 
                 jw_str(w, "signature", sig->msg);
             if (s->flow_id)
                 jw_u64(w, "flow_id", s->flow_id);
-            jw_str(w, "dest_ip", ip_addr_str(&s->dst, buf, sizeof(buf)));
+            if (s->dst.family) /* a C2 step by DNS or about many raw IPs has no single destination */
+                jw_str(w, "dest_ip", ip_addr_str(&s->dst, buf, sizeof(buf)));
             opt_str(w, "what", s->what);
             jw_close_obj(w);
         }

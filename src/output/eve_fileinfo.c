@@ -2,6 +2,8 @@
  * eve_fileinfo.c - the `fileinfo` object (Suricata's filename, sha256, magic,
  * gaps, state, size) plus direction, share and the first 8 bytes in hex.
  * Only 8 bytes: a file's content may be PHI (DICOM), its signature is not.
+ * With content scanning on: `scan` (what happened) and `yara` (the names of
+ * the rules that matched).
  */
 #include "files/files.h"
 #include "output/eve_smb.h"
@@ -30,4 +32,13 @@ void eve_fileinfo_body(struct jw *w, const struct eve_cfg *cfg, const struct eve
     jw_bool(w, "stored", f->stored);
     if (f->head_len)
         jw_hexbytes(w, "first_bytes", f->head, f->head_len < 8 ? f->head_len : 8);
+    if (f->scan != FILES_SCAN_OFF) {
+        jw_str(w, "scan", files_scan_state_name(f->scan));
+        if (f->n_yara) {
+            jw_open_arr(w, "yara");
+            for (uint8_t i = 0; i < f->n_yara; i++)
+                jw_str(w, NULL, f->yara[i].rule);
+            jw_close_arr(w);
+        }
+    }
 }

@@ -184,6 +184,16 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "extracted", s->files_extracted);
     jw_u64(w, "ooo_chunks", s->files_ooo_chunks);
     jw_u64(w, "ooo_refused", s->files_ooo_refused);
+    jw_open_obj(w, "yara");
+    jw_u64(w, "rules", s->files_yara_rules);
+    jw_u64(w, "scanned", s->files_yara_scanned);
+    jw_u64(w, "skipped_size", s->files_yara_skipped_size);
+    jw_u64(w, "skipped_memcap", s->files_yara_skipped_memcap);
+    jw_u64(w, "skipped_partial", s->files_yara_skipped_partial);
+    jw_u64(w, "matches", s->files_yara_matches);
+    jw_u64(w, "errors", s->files_yara_errors);
+    jw_u64(w, "timeouts", s->files_yara_timeouts);
+    jw_close_obj(w);
     jw_close_obj(w);
 
     jw_open_obj(w, "assets");
@@ -199,7 +209,7 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
         jw_u64(w, "memcap_hits", ds->memcap_hits);
         jw_u64(w, "indicators", ds->indicators);
         jw_open_obj(w, "signatures");
-        for (size_t i = 0; i < detect_n_sigs && i < 32; i++) {
+        for (size_t i = 0; i < detect_n_sigs && i < DETECT_MAX_SIGS; i++) {
             if (!ds->by_sig_alerts[i] && !ds->by_sig_suppressed[i])
                 continue;
             char sid[16];
@@ -224,6 +234,12 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_u64(w, "dropped", s->sqlite_dropped);
     jw_u64(w, "transactions", s->sqlite_transactions);
     jw_u64(w, "errors", s->sqlite_errors);
+    jw_close_obj(w);
+    jw_open_obj(w, "redis");
+    jw_u64(w, "sent", s->redis_sent);
+    jw_u64(w, "dropped", s->redis_dropped);
+    jw_u64(w, "reconnects", s->redis_reconnects);
+    jw_u64(w, "errors", s->redis_errors);
     jw_close_obj(w);
 
     jw_open_obj(w, "memcap");

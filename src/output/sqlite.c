@@ -31,13 +31,35 @@
 #include "flow/flow.h"
 #include "output/eve.h"
 
+static const struct config_key store_keys[] = {
+    CONFIG_KEY_SECTION(
+        "outputs.sqlite",
+        "The embedded store that `medsentry alerts` and `medsentry assets` read: runs, alerts with their evidence,\n"
+        "assets with their history, one row per flow. Each run adds to it. Rows wait in a queue and are written in\n"
+        "transactions of batch-size rows (when a batch is full and once per second of packet time); when the queue "
+        "is\nfull (the disk cannot keep up, another program holds the database) rows are dropped and counted in\n"
+        "stats.sqlite.dropped. A SQLite error is said once and never stops the sensor."),
+    CONFIG_KEY_BOOL(struct store_cfg, enabled, "outputs.sqlite.enabled", "yes", NULL),
+    CONFIG_KEY_STR(struct store_cfg, filename, "outputs.sqlite.filename", "medsentry.db",
+                   "relative to default-log-dir unless absolute"),
+    CONFIG_KEY_U32(struct store_cfg, queue_size, "outputs.sqlite.queue-size", 16, 1u << 24, "16384",
+                   "rows waiting for the writer"),
+    CONFIG_KEY_U32(struct store_cfg, batch_size, "outputs.sqlite.batch-size", 1, 1u << 20, "4096",
+                   "rows per transaction (at most queue-size)"),
+    CONFIG_KEY_SIZE(struct store_cfg, queue_memcap, "outputs.sqlite.queue-memcap", 64 * CONFIG_KB, 64 * CONFIG_GB,
+                    "64mb", "bytes of the queue: its ring of rows and the JSON they carry (stats.memcap.sqlite)"),
+};
+
+const struct config_module store_config_module = {
+    .name = "sqlite",
+    .keys = store_keys,
+    .n = sizeof(store_keys) / sizeof(store_keys[0]),
+    .struct_size = sizeof(struct store_cfg),
+};
+
 void store_cfg_defaults(struct store_cfg *c)
 {
-    c->enabled = true;
-    snprintf(c->filename, sizeof(c->filename), "%s", "medsentry.db");
-    c->queue_size = 16384;
-    c->batch_size = 4096;
-    c->queue_memcap = 64ULL << 20;
+    config_module_set_defaults(&store_config_module, c);
 }
 
 /* ------------------------------------------------------------------------------------------------------------- */
@@ -163,7 +185,7 @@ static const char sql_flow[] =
 /* A host seen again keeps its earliest first_seen (and the run it was first seen in) and its latest last_seen; its
  * list columns are the union of what every run saw (ms_list_union), its software and OS hint the newest known; its
  * JSON is the newest record with those two times.  In an UPDATE every expression reads the row as it was. */
-static const char sql_asset[] =
+const char store_sql_asset_upsert[] =
     "INSERT INTO assets(ip, first_seen, last_seen, first_run, last_run, roles, ae_titles, software, modalities, os,"
     " hostnames, json) VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     " ON CONFLICT(ip) DO UPDATE SET"
@@ -182,7 +204,8 @@ static const char sql_asset[] =
     " modalities = ms_list_union(assets.modalities, excluded.modalities),"
     " os = CASE WHEN excluded.os <> '' THEN excluded.os ELSE assets.os END,"
     " hostnames = ms_list_union(assets.hostnames, excluded.hostnames)";
-static const char sql_history[] = "INSERT INTO asset_history(run_id, ts, ip, change, json) VALUES(?1, ?2, ?3, ?4, ?5)";
+const char store_sql_asset_history[] =
+    "INSERT INTO asset_history(run_id, ts, ip, change, json) VALUES(?1, ?2, ?3, ?4, ?5)";
 static const char sql_end_run[] = "UPDATE runs SET source = ?1, live = ?2, end_wall = ?3, first_ts = ?4, last_ts = ?5,"
                                   " stats = ?6 WHERE id = ?7";
 
@@ -402,42 +425,68 @@ static void writer_close(struct store_writer *w)
     memset(w, 0, sizeof(*w));
 }
 
-static int writer_open(struct store_writer *w, const char *path, const struct store_run_info *run, char *err,
-                       size_t errlen)
+int store_db_open(const char *path, sqlite3 **dbp, char *err, size_t errlen)
 {
-    snprintf(w->path, sizeof(w->path), "%s", path);
-    if (sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot open the store: %s", path, w->db ? sqlite3_errmsg(w->db) : "out of memory");
+    sqlite3 *db = NULL;
+    *dbp = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open the store: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
         return -1;
     }
     /* A reader (medsentry alerts) or a second sensor may hold the database for a moment: wait a little, then keep
      * the rows for the next batch rather than stall the packets. */
-    sqlite3_busy_timeout(w->db, 100);
+    sqlite3_busy_timeout(db, 100);
     /* Nothing is written to a file that is not ours.  Then WAL before the schema is created, so that creating it
      * costs no rollback journal and its syncs. */
-    if (store_check(w->db, path, err, errlen) < 0)
-        return -1;
+    if (store_check(db, path, err, errlen) < 0)
+        goto fail;
     /* WAL: readers never block the writer; NORMAL: a power cut may lose the last transactions, never the file. */
     char *msg = NULL;
-    if (sqlite3_exec(w->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot switch to WAL mode: %s", path, msg ? msg : sqlite3_errmsg(w->db));
+    int rc;
+    /* Two processes creating one store at once (two collectors, a sensor and a collector): the switch needs the
+     * database alone, and SQLite answers "locked" at once rather than wait when both hold a read lock, so try again
+     * for up to 5 s. */
+    for (int tries = 0;; tries++) {
+        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL, NULL, &msg);
+        if ((rc & 0xff) != SQLITE_BUSY || tries >= 100)
+            break;
         sqlite3_free(msg);
-        return -1;
+        msg = NULL;
+        sqlite3_sleep(50);
     }
-    if (store_migrate(w->db, path, store_migrations, store_n_migrations, err, errlen) < 0)
-        return -1;
-    if (sqlite3_create_function(w->db, "ms_list_union", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_list_union,
-                                NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(w->db));
-        return -1;
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot switch to WAL mode: %s", path, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        goto fail;
     }
+    if (store_migrate(db, path, store_migrations, store_n_migrations, err, errlen) < 0)
+        goto fail;
+    if (sqlite3_create_function(db, "ms_list_union", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_list_union, NULL,
+                                NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+        goto fail;
+    }
+    *dbp = db;
+    return 0;
+fail:
+    sqlite3_close(db);
+    return -1;
+}
+
+static int writer_open(struct store_writer *w, const char *path, const struct store_run_info *run, char *err,
+                       size_t errlen)
+{
+    snprintf(w->path, sizeof(w->path), "%s", path);
+    if (store_db_open(path, &w->db, err, errlen) < 0)
+        return -1;
     struct {
         sqlite3_stmt **st;
         const char *sql;
     } stmts[] = {{&w->ins_alert, sql_alert},
                  {&w->ins_flow, sql_flow},
-                 {&w->upsert_asset, sql_asset},
-                 {&w->ins_history, sql_history},
+                 {&w->upsert_asset, store_sql_asset_upsert},
+                 {&w->ins_history, store_sql_asset_history},
                  {&w->end_run, sql_end_run}};
     for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
         if (sqlite3_prepare_v3(w->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, stmts[i].st, NULL) != SQLITE_OK) {

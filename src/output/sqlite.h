@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/event.h"
 
 struct stats;
@@ -42,7 +43,7 @@ struct sqlite3;
 /* "MSDB": PRAGMA application_id of a medsentry store. */
 #define STORE_APPLICATION_ID 0x4d534442
 /* The schema version this build writes and reads (the last step of the migration table). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store_cfg {
     bool enabled;          /* outputs.sqlite.enabled */
@@ -52,14 +53,9 @@ struct store_cfg {
     uint64_t queue_memcap; /* outputs.sqlite.queue-memcap: bytes of the queue and its rows */
 };
 
+/* outputs.sqlite.*: the key table (defaults, ranges, comments) is in sqlite.c. */
+extern const struct config_module store_config_module;
 void store_cfg_defaults(struct store_cfg *c);
-
-/* The outputs.sqlite.* rows of config.c's key table (its KEY_* macros). */
-#define STORE_CONFIG_KEYS                                                                                  \
-    KEY_BOOL("outputs.sqlite.enabled", store.enabled), KEY_STR("outputs.sqlite.filename", store.filename), \
-        KEY_U32("outputs.sqlite.queue-size", store.queue_size, 16, 1u << 24),                              \
-        KEY_U32("outputs.sqlite.batch-size", store.batch_size, 1, 1u << 20),                               \
-        KEY_SIZE("outputs.sqlite.queue-memcap", store.queue_memcap, 64 * KB, 64 * GB)
 
 /* What identifies a run in the runs table. */
 struct store_run_info {
@@ -93,6 +89,17 @@ void store_flush(struct store *s);
 const struct memcap *store_memcap(const struct store *s);
 /* Rows waiting in the queue. */
 size_t store_queued(const struct store *s);
+
+/* Open path for writing as the store's writer does: create or migrate it (refusing a file that is not ours or is
+ * newer), WAL, ms_list_union registered, a 100 ms busy timeout.  0, or -1 with one sentence in err naming path (*db
+ * is then closed and NULL). */
+int store_db_open(const char *path, struct sqlite3 **db, char *err, size_t errlen);
+
+/* The asset upsert (?1 ip, ?2 first seen, ?3 last seen, ?4 run, ?5-?10 roles, AE titles, software, modalities, OS,
+ * host names, ?11 the record's JSON) and the history insert (?1 run, ?2 time, ?3 ip, ?4 change, ?5 JSON): the
+ * sensor's writer and `medsentry collect` (sqlite_ingest.c) merge assets the same way. */
+extern const char store_sql_asset_upsert[];
+extern const char store_sql_asset_history[];
 
 /* ---- schema (sqlite_schema.c): shared by the writer, the query commands and the tests ---- */
 

@@ -99,8 +99,18 @@ static const char schema_v1[] =
 
     "CREATE INDEX flows_start ON flows(start_ts);";
 
+/* Version 2: the stream entries `medsentry collect` has stored (src/cli/collect.c), so that an entry delivered again
+ * (a collector that died between its commit and its XACK, or a claim by another collector) is stored once.  Keyed
+ * by the stream's name and the entry id, which are unique together on one Redis server. */
+static const char schema_v2[] = "CREATE TABLE collected ("
+                                " stream TEXT NOT NULL," /* the Redis stream's key */
+                                " entry TEXT NOT NULL,"  /* the entry id, as Redis wrote it (ms-seq) */
+                                " PRIMARY KEY(stream, entry)"
+                                ") WITHOUT ROWID;";
+
 const struct store_migration store_migrations[] = {
     {1, schema_v1},
+    {2, schema_v2},
 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
 
@@ -118,7 +128,7 @@ static int64_t query_int(sqlite3 *db, const char *sql)
 }
 
 /* Whose is this database, and at which version?  0 with *version set (0 for a new, empty one), or -1 with err. */
-static int store_identify(sqlite3 *db, const char *path, int last, int *version, char *err, size_t errlen)
+static int store_identify_in(sqlite3 *db, const char *path, int last, int *version, char *err, size_t errlen)
 {
     int64_t app = query_int(db, "PRAGMA application_id");
     int64_t ver = query_int(db, "PRAGMA user_version");
@@ -150,6 +160,18 @@ static int store_identify(sqlite3 *db, const char *path, int last, int *version,
     }
     *version = (int)ver;
     return 0;
+}
+
+/* store_identify_in, its reads in one transaction: a store being created by another process at that moment (two
+ * collectors or sensors starting on a new file) is seen before or after, never as tables without our id. */
+static int store_identify(sqlite3 *db, const char *path, int last, int *version, char *err, size_t errlen)
+{
+    if (!sqlite3_get_autocommit(db))
+        return store_identify_in(db, path, last, version, err, errlen);
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    int rc = store_identify_in(db, path, last, version, err, errlen);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return rc;
 }
 
 int store_check(sqlite3 *db, const char *path, char *err, size_t errlen)

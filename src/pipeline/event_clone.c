@@ -183,6 +183,8 @@ static void *clone_fileinfo(struct clone_buf *b, const void *body)
     FIX(d, source, cb_str(b, s->source));
     FIX(d, head, s->head_len ? cb_put_align(b, s->head, s->head_len, 1) : NULL);
     FIX(d, magic, cb_str(b, s->magic));
+    /* the YARA matches of the scan at close (the worker's buffer, reused by the next file) */
+    FIX(d, yara, s->n_yara && s->yara ? cb_put(b, s->yara, s->n_yara * sizeof(*s->yara)) : NULL);
     return d;
 }
 
@@ -249,7 +251,8 @@ static void *clone_dns(struct clone_buf *b, const void *body)
     return d;
 }
 
-/* Flat: the only pointers are to the static signature table and static strings. */
+/* Flat: the only pointers are to the static signature table and static strings (file_direction too); the YARA
+ * fields are arrays. */
 static void *clone_alert(struct clone_buf *b, const void *body)
 {
     return cb_put(b, body, sizeof(struct alert_event));

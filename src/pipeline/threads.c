@@ -72,6 +72,8 @@ struct engine_mt {
     uint64_t last_seq;                            /* the last unit put into a batch */
     struct merge merge;                           /* correlator: the workers' queues in key order */
     struct mt_snapshot *snap[ENGINE_MAX_WORKERS]; /* correlator: each worker's latest counters */
+    /* correlator: every event of every unit up to this one has been delivered (engine_mt_sync waits on it) */
+    _Alignas(RING_CACHELINE) _Atomic uint64_t corr_done;
 };
 
 /* Waiting: a few yields, then short sleeps (the machine may have fewer cores than threads). */
@@ -185,8 +187,23 @@ static void *correlator_main(void *arg)
         if (rc == MERGE_DONE)
             return NULL; /* every worker ended and its ring is empty */
         if (rc == MERGE_WAIT) {
-            backoff(&spins);
-            continue;
+            /* Nothing to pass: with the watermarks read first, a second wait means every event of every unit up
+             * to the lowest of them is delivered (a worker queues a unit's events before it moves its mark). */
+            uint64_t wm = UINT64_MAX;
+            for (unsigned i = 0; i < mt->n; i++) {
+                uint64_t w = atomic_load_explicit(&mt->mw[i].watermark, memory_order_acquire);
+                wm = w < wm ? w : wm;
+            }
+            rc = merge_next(&mt->merge, &oe);
+            if (rc == MERGE_WAIT) {
+                if (wm > atomic_load_explicit(&mt->corr_done, memory_order_relaxed))
+                    atomic_store_explicit(&mt->corr_done, wm, memory_order_release);
+                engine_corr_idle(e);
+                backoff(&spins);
+                continue;
+            }
+            if (rc == MERGE_DONE)
+                return NULL;
         }
         spins = 0;
         engine_deliver(e, oe);
@@ -327,6 +344,18 @@ void engine_mt_idle(struct engine *e)
         flush_round(mt, mt->last_seq, false, e->now_us);
 }
 
+void engine_mt_sync(struct engine *e)
+{
+    struct engine_mt *mt = e->mt;
+    if (!mt || !mt->started || mt->joined)
+        return;
+    if (mt->round_units)
+        flush_round(mt, mt->last_seq, false, e->now_us);
+    unsigned spins = 0;
+    while (atomic_load_explicit(&mt->corr_done, memory_order_acquire) < mt->last_seq)
+        backoff(&spins);
+}
+
 static void join_all(struct engine_mt *mt)
 {
     for (unsigned i = 0; i < mt->n; i++)
@@ -355,6 +384,7 @@ int engine_mt_init(struct engine *e, char *err, size_t errlen)
         return -1;
     }
     e->mt = mt;
+    atomic_init(&mt->corr_done, 0);
     mt->n = e->n_workers;
     mt->mw = calloc(mt->n, sizeof(*mt->mw));
     if (!mt->mw) {
@@ -366,7 +396,7 @@ int engine_mt_init(struct engine *e, char *err, size_t errlen)
         m->e = e;
         m->w = &e->workers[i];
         m->id = i;
-        m->snapshots = e->cfg->stats_interval_s != 0;
+        m->snapshots = e->cfg->engine.stats_interval_s != 0;
         m->w->emit_user = m;
         atomic_init(&m->watermark, 0);
         if (ring_init(&m->in, MT_BATCHES) < 0 || ring_init(&m->back, MT_BATCHES) < 0 ||

@@ -48,6 +48,9 @@ void engine_mt_packet(struct engine *e, uint64_t seq, const struct packet *pkt);
 void engine_mt_tick(struct engine *e, uint64_t seq, uint64_t now_us);
 /* Live and idle: hand over what the batches hold. */
 void engine_mt_idle(struct engine *e);
+/* Reader: hand over what the batches hold and wait until the correlator has delivered every event of every unit
+ * given out so far (it is then idle until the next unit: SIGHUP reopens eve.json between two packets). */
+void engine_mt_sync(struct engine *e);
 /* End of input (unit seq): workers end their flows, the correlator writes everything; threads joined. */
 void engine_mt_finish(struct engine *e, uint64_t seq);
 /* Stops and joins the threads if they still run, frees rings and batches. */

@@ -15,6 +15,19 @@
 
 #include "source/source.h"
 
+static const struct config_key capture_keys[] = {
+    CONFIG_KEY_SECTION("capture", "live capture only (-i)"),
+    CONFIG_KEY_INT(struct capture_cfg, snaplen, "capture.snaplen", 64, 262144, "65535", NULL),
+    CONFIG_KEY_BOOL(struct capture_cfg, promisc, "capture.promisc", "yes", NULL),
+};
+
+const struct config_module capture_config_module = {
+    .name = "capture",
+    .keys = capture_keys,
+    .n = sizeof(capture_keys) / sizeof(capture_keys[0]),
+    .struct_size = sizeof(struct capture_cfg),
+};
+
 struct pcap_priv {
     pcap_t *p;
     FILE *fp;    /* capture file we opened (libpcap closes it in pcap_close) */
@@ -91,12 +104,25 @@ static void pcap_src_close(struct source *src)
     src->priv = NULL;
 }
 
+static bool pcap_src_position(struct source *src, uint64_t *offset, uint64_t *size)
+{
+    struct pcap_priv *pp = src->priv;
+    if (src->live || !pp || !pp->fp)
+        return false;
+    struct stat st;
+    *size = fstat(fileno(pp->fp), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    off_t off = ftello(pp->fp); /* where stdio's reader is: a pipe has no offset */
+    *offset = off >= 0 ? (uint64_t)off : 0;
+    return off >= 0;
+}
+
 static const struct source_ops pcap_ops = {
     .name = "pcap",
     .next = pcap_src_next,
     .breakloop = pcap_src_breakloop,
     .kernel_stats = pcap_src_kernel_stats,
     .close = pcap_src_close,
+    .position = pcap_src_position,
 };
 
 static int apply_filter(struct source *src, pcap_t *p, const char *bpf)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/packet.h"
 
 enum source_rc {
@@ -29,6 +30,8 @@ struct source_ops {
     /* kernel counters for live capture; false if none */
     bool (*kernel_stats)(struct source *src, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop);
     void (*close)(struct source *src);
+    /* files: bytes read so far, and the file's size (0 when unknown: a pipe); false if neither is known */
+    bool (*position)(struct source *src, uint64_t *offset, uint64_t *size);
 };
 
 struct source {
@@ -38,6 +41,13 @@ struct source {
     bool live;
     char err[512];
 };
+
+/* capture.*: the table is in pcap.c. */
+struct capture_cfg {
+    int snaplen;  /* capture.snaplen: live capture */
+    bool promisc; /* capture.promisc: live capture */
+};
+extern const struct config_module capture_config_module;
 
 struct source_opts {
     const char *bpf; /* NULL: no filter */

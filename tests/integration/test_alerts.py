@@ -26,6 +26,8 @@ GEN = os.path.join(REPO, "tests", "data", "corpus", "generated", "pcaps")
 SV = os.path.join(REPO, "tests", "data", "corpus", "public", "suricata-verify", "tests")
 
 ADMIN_EXE, REMOTE_SVC, CHAIN, SMB1 = 9300050, 9300060, 9300300, 9300210
+C2_HTTP, C2_DOMAIN, C2_IP_PATH, C2_NAME, C2_FALLBACK, BEACON = 9300010, 9300020, 9300022, 9300030, 9300040, 9300320
+C2_STEPS = {C2_HTTP, 9300011, C2_DOMAIN, 9300021, C2_IP_PATH, C2_NAME, C2_FALLBACK}
 AUTH_FAIL, RECON, AE_REJECTED, QUERY_REFUSED = 9300081, 9300090, 9300141, 9300161
 C, S, S2 = "127.0.0.1", "127.0.0.30", "127.0.0.20"   # smbclient/DCMTK client, Samba PACS-WS01, Orthanc
 
@@ -59,8 +61,11 @@ GENERATED = {
     "dicom_07_find_unauthorized_calling_ae": [(QUERY_REFUSED, C, S2)],
     "dicom_08_abort": [], "dicom_09_large_study_fragmented": [], "dicom_10_tls_store": [],
     "dicom_11_qr_dcmqrscp": [], "dicom_12_worklist": [], "dicom_13_interrupted_transfer": [],
-    # the C2-style beacon needs detections 1-4 (HTTP/DNS parsers, not built yet): PENDING, nothing else may fire
-    "http_01_beacon": [],
+    # the infected workstation 127.0.0.10 POSTs /api/v1/update.php to the "C2" 127.0.0.66 every 5 s +-10 %, after
+    # resolving update-check.cdn-telemetry.example: a periodic beacon (9300320).  None of KWAMPIRS.md §7.1-7.4
+    # applies: a POST without ?q=, Host first and an Accept header (not the Kwampirs request), a name on no list
+    # and not of the Kwampirs syllables, and every connection preceded by its lookup (no raw IP).
+    "http_01_beacon": [(BEACON, "127.0.0.10", "127.0.0.66")],
     "http_02_browsing_negative": [], "http_03_ipv6_get": [], "hl7_01_mllp_adt": [],
 }
 
@@ -77,6 +82,28 @@ PUBLIC = {
                      (CHAIN, "10.4.30.101", "10.4.30.5"), (SMB1, "10.4.30.101", "10.4.30.5")},
     # CreateServiceA over DCE/RPC on TCP with NTLMSSP auth (stub not decodable): the create still counts
     "dcerpc/dcerpc-auth3-5133": {(REMOTE_SVC, "172.16.66.1", "172.16.66.36")},
+}
+
+
+# Scenario captures for the C2 detections: tests/data/c2/make_c2_pcaps.py (its docstring is the scenario).
+C2DIR = os.path.join(REPO, "tests", "data", "c2")
+W, R = "10.1.2.30", "10.1.2.53"   # the infected workstation, its resolver
+C2CAPS = {
+    # DNS pbnyhdsite.info (generated name), the Kwampirs GET to it (fingerprint; generated Host), DNS ikjmain.com
+    # (listed domain), the Kwampirs GET to the listed address + path 65.116.107.24/login/login.php
+    "c2_01_kwampirs_http": [(C2_NAME, W, R), (C2_HTTP, W, "192.0.2.77"), (C2_NAME, W, "192.0.2.77"),
+                            (C2_DOMAIN, W, R), (C2_HTTP, W, "65.116.107.24"), (C2_IP_PATH, W, "65.116.107.24")],
+    # a browser's site search for "KT..." (Host first, Accept, Referer, Cookie), irregular: nothing
+    "c2_02_browser_search_negative": [],
+    # 12 failed TCP/80 attempts to raw IPs: one fallback alert about many hosts (no single destination)
+    "c2_03_fallback_cycling": [(C2_FALLBACK, W, None)],
+    # 9 raw IPs (threshold 10) and 3 addresses looked up first: nothing
+    "c2_04_fallback_below_threshold": [],
+    # smb_02's spread 127.0.0.1 -> 127.0.0.30, then the target calls the listed C2: the source's chain is reported
+    # again with the C2 step, naming 65.116.107.24
+    "c2_05_spread_then_beacon": [(ADMIN_EXE, C, S), (REMOTE_SVC, C, S), (CHAIN, C, S),
+                                 (C2_HTTP, S, "65.116.107.24"), (C2_IP_PATH, S, "65.116.107.24"),
+                                 (CHAIN, C, "65.116.107.24")],
 }
 
 
@@ -111,13 +138,17 @@ def check_chain_links(events, errors, name):
             continue
         steps = e.get("evidence", {}).get("steps", [])
         sids = {s["signature_id"] for s in steps}
-        if ADMIN_EXE not in sids or not (sids & {REMOTE_SVC, 9300070}):
-            errors.append("%s: chain does not name both steps: %r" % (name, sids))
+        kinds = (ADMIN_EXE in sids) + bool(sids & {REMOTE_SVC, 9300070}) + bool(sids & C2_STEPS)
+        if kinds < 2:
+            errors.append("%s: chain does not name two kinds of step: %r" % (name, sids))
+        for st in steps:
+            if st["signature_id"] in C2_STEPS and not st.get("what", "").startswith("C2 from "):
+                errors.append("%s: chain's C2 step does not say where from and to: %r" % (name, st))
         for s in steps:
             if s["signature_id"] == ADMIN_EXE and (ADMIN_EXE, s.get("flow_id")) not in by_key:
                 errors.append("%s: chain step %r links no alert" % (name, s))
         hosts = set(e["evidence"].get("hosts", []))
-        if not {s["dest_ip"] for s in steps} <= hosts:
+        if not {s["dest_ip"] for s in steps if "dest_ip" in s} <= hosts:
             errors.append("%s: chain hosts %r miss a step's target" % (name, hosts))
 
 
@@ -150,6 +181,24 @@ def main():
                           (name, stats.get("detect", {}).get("alerts"), len(alerts)))
         print("%-45s %d alert(s) ok" % (name, len(alerts)) if not errors or not errors[-1].startswith(name)
               else "%-45s FAIL" % name)
+    for name, want in sorted(C2CAPS.items()):
+        path = os.path.join(C2DIR, name + ".pcap")
+        if not os.path.exists(path):
+            errors.append("%s: capture missing (tests/data/c2/make_c2_pcaps.py)" % name)
+            continue
+        events = run(path, tmp)
+        alerts = [e for e in events if e["event_type"] == "alert"]
+        got = collections.Counter((e["alert"]["signature_id"], e["src_ip"], e.get("dest_ip")) for e in alerts)
+        if got != collections.Counter(want):
+            errors.append("%s: alerts %s, expected %s" % (name, sorted(got.elements(), key=str), sorted(want, key=str)))
+        if not want and any(e["alert"]["severity"] <= 2 for e in alerts):
+            errors.append("%s: negative capture raised a severity 1-2 alert" % name)
+        for a in alerts:
+            check_alert_shape(a, errors, name)
+            if a["alert"]["signature_id"] == C2_FALLBACK and a["evidence"].get("count", 0) < 10:
+                errors.append("%s: fallback alert counts %r raw IPs" % (name, a["evidence"].get("count")))
+        check_chain_links(events, errors, name)
+        print("%-45s %d alert(s) %s" % (name, len(alerts), "FAIL" if errors and errors[-1].startswith(name) else "ok"))
     for name, want in sorted(PUBLIC.items()):
         d = os.path.join(SV, name)
         pcaps = [f for f in os.listdir(d) if f.endswith(".pcap")] if os.path.isdir(d) else []

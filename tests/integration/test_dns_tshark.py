@@ -26,10 +26,12 @@ KNOWN = {
         "255 bytes (RFC 1035 2.3.4), so medsentry's probe does not take the connection for DNS (app_proto failed); "
         "tshark, told the port, prints the whole name"),
     "public/suricata-verify/tests/dns-udp-junkrequest-first/input.pcap": (
-        4, 0,
-        "the flow's first datagram is not DNS: the UDP probe (strict, as any datagram is offered to it) says no and "
-        "the app layer decides a UDP flow on its first datagram (app.c), so the real query and answer that follow "
-        "on the same ports are not parsed; tshark decodes everything on port 53"),
+        2, 0,
+        "the flow's first datagram is junk (an SNMP request, which tshark shows as a malformed DNS query) and the "
+        "server answers it with a header-only FORMERR (no question): medsentry's UDP probe, strict because any "
+        "datagram on any port is offered to it, refuses both; the port-hinted re-probe (app.c, up to 4 datagrams) "
+        "then takes the flow at the real query, so the query and answer that follow are parsed, as Suricata's "
+        "test expects"),
 }
 
 

@@ -98,8 +98,7 @@ static void t_close(struct app_ctx *ctx, void *st)
 static const struct app_parser alpha = {
     .name = "dicom",
     .proto = APP_DICOM,
-    .ipproto = 6,
-    .ports = {0},
+    .ipproto = 6, /* no port hints */
     .probe = alpha_probe,
     .state_new = t_new,
     .state_free = t_free,
@@ -110,8 +109,7 @@ static const struct app_parser alpha = {
 static const struct app_parser beta = {
     .name = "smb",
     .proto = APP_SMB,
-    .ipproto = 6,
-    .ports = {7000, 0},
+    .ipproto = 6, /* hinted on 7000 (beta_cfg) */
     .probe = beta_probe,
     .state_new = t_new,
     .state_free = t_free,
@@ -144,9 +142,18 @@ static struct fixture *fx_new(uint16_t server_port, uint32_t probe_depth)
 {
     struct fixture *x = calloc(1, sizeof(*x));
     struct app_cfg cfg = {.probe_depth = probe_depth, .memcap = 1 << 20};
+    /* the test parsers' app-layer.protocols.<name> settings: alpha and delta without port hints, beta on 7000,
+     * gamma on 53 */
+    static struct app_proto_cfg alpha_cfg = {.enabled = true}, beta_cfg = {.enabled = true},
+                                gamma_cfg = {.enabled = true}, delta_cfg = {.enabled = true};
+    char err[128];
+    assert_int_equal(config_parse_ports("7000", &beta_cfg.ports, err, sizeof(err)), 0);
+    assert_int_equal(config_parse_ports("53", &gamma_cfg.ports, err, sizeof(err)), 0);
+    const void *parser_cfg[APP__COUNT] = {
+        [APP_DICOM] = &alpha_cfg, [APP_SMB] = &beta_cfg, [APP_DNS] = &gamma_cfg, [APP_HL7] = &delta_cfg};
     event_bus_subscribe(&x->bus, EVENT_MASK_ALL, on_event, &x->rec);
-    app_layer_init(&x->al, &cfg, &x->st, &x->bus, NULL);
-    app_layer_set_parsers(&x->al, parsers, 2);
+    assert_int_equal(app_layer_init(&x->al, &cfg, &x->st, &x->bus, parser_cfg), 0);
+    assert_int_equal(app_layer_set_parsers(&x->al, parsers, 2), 0);
     x->f.ipproto = 6;
     x->f.server_port = server_port;
     current_rec = &x->rec;
@@ -341,6 +348,96 @@ static void test_memcap_refuses_probe_buffer(void **state)
     fx_free(x);
 }
 
+/* UDP: "gamma", hinted on port 53, and "delta", unhinted; both client-first. */
+static enum probe_result gamma_probe(const uint8_t *d, size_t n, int dir)
+{
+    return dir == 0 && n >= 5 && memcmp(d, "GAMMA", 5) == 0 ? PROBE_YES : PROBE_NO;
+}
+static enum probe_result delta_probe(const uint8_t *d, size_t n, int dir)
+{
+    return dir == 0 && n >= 5 && memcmp(d, "DELTA", 5) == 0 ? PROBE_YES : PROBE_NO;
+}
+static const struct app_parser gamma_p = {
+    .name = "dns",
+    .proto = APP_DNS,
+    .ipproto = 17, /* hinted on 53 (gamma_cfg) */
+    .probe = gamma_probe,
+    .state_new = t_new,
+    .state_free = t_free,
+    .on_data = t_data,
+    .on_close = t_close,
+};
+static const struct app_parser delta_p = {
+    .name = "hl7",
+    .proto = APP_HL7,
+    .ipproto = 17, /* no port hints */
+    .probe = delta_probe,
+    .state_new = t_new,
+    .state_free = t_free,
+    .on_data = t_data,
+    .on_close = t_close,
+};
+static const struct app_parser *const udp_parsers[] = {&gamma_p, &delta_p};
+
+static struct fixture *fx_udp(uint16_t server_port)
+{
+    struct fixture *x = fx_new(server_port, 64);
+    assert_int_equal(app_layer_set_parsers(&x->al, udp_parsers, 2), 0);
+    x->f.ipproto = 17;
+    return x;
+}
+
+/* A junk first datagram does not hide the protocol that follows on its hinted port (suricata-verify
+ * dns-udp-junkrequest-first), within APP_UDP_REPROBE datagrams; unhinted parsers get one look only. */
+static void test_udp_reprobe_hinted(void **state)
+{
+    (void)state;
+    struct fixture *x = fx_udp(53);
+    feed(x, 0, "junk1");
+    assert_int_equal(x->f.app.proto, APP_UNKNOWN);
+    feed(x, 1, "junk-answer");
+    assert_int_equal(x->f.app.proto, APP_UNKNOWN);
+    feed(x, 0, "GAMMA query");
+    assert_int_equal(x->f.app.proto, APP_DNS);
+    assert_int_equal(x->rec.len[0], strlen("GAMMA query")); /* the junk was not replayed */
+    fx_free(x);
+
+    /* APP_UDP_REPROBE datagrams refused: failed, and the real one after is not parsed */
+    x = fx_udp(53);
+    for (int i = 0; i < APP_UDP_REPROBE; i++)
+        feed(x, 0, "junk");
+    assert_int_equal(x->f.app.proto, APP_FAILED);
+    feed(x, 0, "GAMMA late");
+    assert_int_equal(x->f.app.proto, APP_FAILED);
+    assert_int_equal(x->rec.len[0], 0);
+    fx_free(x);
+
+    /* the last allowed datagram still counts */
+    x = fx_udp(53);
+    for (int i = 0; i < APP_UDP_REPROBE - 1; i++)
+        feed(x, 0, "junk");
+    feed(x, 0, "GAMMA last");
+    assert_int_equal(x->f.app.proto, APP_DNS);
+    fx_free(x);
+
+    /* the flow ends while still re-probing: failed, as a refused flow always was */
+    x = fx_udp(53);
+    feed(x, 0, "junk");
+    assert_int_equal(x->f.app.proto, APP_UNKNOWN);
+    app_on_close(&x->al, &x->f);
+    assert_int_equal(x->f.app.proto, APP_FAILED);
+    assert_int_equal(x->st.app_probe_failed, 1);
+    fx_free(x);
+
+    /* no hinted parser on this port: decided on the first datagram, as before */
+    x = fx_udp(9999);
+    feed(x, 0, "junk");
+    assert_int_equal(x->f.app.proto, APP_FAILED);
+    feed(x, 0, "DELTA");
+    assert_int_equal(x->f.app.proto, APP_FAILED);
+    fx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_decided_chunk_not_buffered),
         cmocka_unit_test(test_close_frees_state),
         cmocka_unit_test(test_memcap_refuses_probe_buffer),
+        cmocka_unit_test(test_udp_reprobe_hinted),
     };
     return cmocka_run_group_tests_name("app", tests, NULL, NULL);
 }

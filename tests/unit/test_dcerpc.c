@@ -124,9 +124,8 @@ static struct harness *h_new(void)
 {
     struct harness *h = calloc(1, sizeof(*h));
     assert_non_null(h);
-    memcap_init(&h->al.mc, "app", 64u << 20);
-    h->al.stats = &h->stats;
-    h->al.bus = &h->bus;
+    struct app_cfg acfg = {.probe_depth = 4096, .memcap = 64u << 20};
+    assert_int_equal(app_layer_init(&h->al, &acfg, &h->stats, &h->bus, NULL), 0); /* dcerpc's defaults */
     event_bus_subscribe(&h->bus, EVENT_MASK_ALL, on_event, &h->rec);
     h->ctx.al = &h->al;
     h->c = dcerpc_conn_new(&h->ctx, DCERPC_TRANSPORT_SMB, "svcctl");
@@ -138,6 +137,7 @@ static void h_free(struct harness *h)
 {
     dcerpc_conn_free(&h->ctx, h->c);
     assert_int_equal(h->al.mc.used, 0); /* every allocation returned */
+    app_layer_free(&h->al);
     free(h);
 }
 
@@ -565,11 +565,13 @@ static void test_fragments(void **st)
     assert_int_equal(e->resp_ptype, DCERPC_RESPONSE);
     assert_int_equal(h->rec.anomalies, 0);
 
-    /* over the cap (DCERPC_MAX_STUB): an anomaly, the call reported without a decode */
+    /* over the cap (dcerpc.max-stub-size, 1mb by default): an anomaly, the call reported without a decode */
+    const struct dcerpc_cfg *dc = app_parser_cfg(&h->al, APP_DCERPC);
+    assert_int_equal(dc->max_stub, 1u << 20);
     uint8_t *chunk = calloc(1, 60000);
     size_t total = 0;
     int i = 0;
-    while (total <= DCERPC_MAX_STUB) {
+    while (total <= dc->max_stub) {
         b->n = 0;
         request(b, i == 0 ? 0x01 : 0x00, 9, 0, 12, chunk, 60000);
         feed(h, 0, b->b, b->n, 0);

@@ -962,7 +962,7 @@ static void test_tunnel_erspan_vxlan(void **state)
     assert_int_equal(has_event(t, DEV_ERSPAN_UNSUPPORTED_VERSION), 1);
 
     /* VXLAN: UDP to 4789 with the I flag */
-    t->ctx.cfg.vxlan_port = DECODE_VXLAN_PORT;
+    t->ctx.cfg.vxlan_port = 4789; /* decoder.vxlan-port's default, IANA */
     n = put_eth(b, 0x0800);
     size_t ip = n;
     n += 20;

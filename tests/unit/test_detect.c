@@ -14,7 +14,12 @@
 
 #include "app/dcerpc/dcerpc.h"
 #include "app/dicom/dicom.h"
+#include "app/dns/dns.h"
+#include "app/http/http.h"
 #include "app/smb/smb.h"
+#include "core/stats.h"
+#include "correlate/dns_name_map.h"
+#include "decode/decode.h"
 #include "detect/detect.h"
 #include "detect/detect_int.h"
 #include "detect/rules.h"
@@ -523,7 +528,7 @@ static void test_expiry_on_packet_time(void **state)
 
 static void small_memcap(struct detect_cfg *c)
 {
-    c->memcap = 9 * 1024 * sizeof(void *) + 8 * 1024; /* the nine tables' buckets and a few entries */
+    c->memcap = 15 * 1024 * sizeof(void *) + 8 * 1024; /* the 15 tables' buckets and a few entries */
 }
 
 static void test_memcap(void **state)
@@ -689,7 +694,757 @@ static void test_shipped_rules(void **state)
     rules_free(&r);
 }
 
+/* ---- 10: executables to or from imaging hosts ---- */
+static void imaging_zone(struct detect_cfg *c)
+{
+    snprintf(c->imaging_nets, sizeof(c->imaging_nets), "10.0.0.30/32");
+    snprintf(c->admin_hosts, sizeof(c->admin_hosts), "10.0.9.9");
+}
+
+static void exe_file(struct harness *h, uint64_t ts, const char *share, int direction, const char *head, size_t n,
+                     enum files_pe_sig pe)
+{
+    struct fileinfo_event fi = {.filename = "viewer.exe", .share = share, .source = "smb", .direction = direction};
+    fi.head = (const uint8_t *)head;
+    fi.head_len = n;
+    fi.pe_sig = pe;
+    fi.magic = "PE32 executable (x86)";
+    publish(h, EVENT_FILEINFO, ts, &fi);
+}
+
+static void test_exe_imaging(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(imaging_zone);                         /* the server 10.0.0.30 is an imaging host */
+    exe_file(h, 1 * SEC, "\\\\PACS\\UPDATES", 1, "MZ", 2, FILES_PE_VALID); /* read from the PACS */
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 1);
+    assert_int_equal(h->last.severity, 2);
+    assert_string_equal(h->last.detail, "executable moved from an imaging host");
+    assert_string_equal(h->last.file_direction, "from_server");
+    exe_file(h, 2 * SEC, "\\\\PACS\\UPDATES", 0,
+             "\x7f"
+             "ELF",
+             4, FILES_PE_NONE); /* written to it */
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
+    assert_string_equal(h->last.detail, "executable moved to an imaging host");
+    /* near misses: "MZ" without a PE header, an admin-share write (9300050's), a vendor host */
+    exe_file(h, 3 * SEC, "\\\\PACS\\UPDATES", 0, "MZ", 2, FILES_PE_INVALID);
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
+    exe_file(h, 4 * SEC, "\\\\PACS\\ADMIN$", 0, "MZ", 2, FILES_PE_VALID);
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
+    assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 1);
+    set4(&h->flow.client, 10, 0, 9, 9);
+    exe_file(h, 5 * SEC, "\\\\PACS\\UPDATES", 1, "MZ", 2, FILES_PE_VALID);
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
+    /* neither endpoint an imaging host */
+    set4(&h->flow.client, 10, 0, 0, 5);
+    set4(&h->flow.server, 10, 0, 0, 31);
+    exe_file(h, 6 * SEC, "\\\\FS\\UPDATES", 1, "MZ", 2, FILES_PE_VALID);
+    assert_int_equal(count_sid(h, SID_EXE_IMAGING), 2);
+    harness_free(h);
+}
+
+/* ---- 11: polyglots from the first bytes (no YARA here) ---- */
+static void test_polyglot_builtin(void **state)
+{
+    (void)state;
+    static uint8_t head[FILES_HEAD_MAX];
+    uint8_t sev;
+    const char *why;
+    memset(head, 0, sizeof(head));
+    memcpy(head + 128, "DICM", 4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), 0); /* PS3.10: zero preamble */
+    assert_int_equal(detect_polyglot_sid(head, 131, FILES_PE_NONE, &sev, &why), 0); /* too short to say */
+    memcpy(head, "II*\0", 4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), 0); /* TIFF/DICOM dual file */
+    memcpy(head, "ACME", 4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), SID_DICOM_PREAMBLE);
+    assert_int_equal(sev, 0);
+    memcpy(head, "MZ\0\0", 4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_VALID, &sev, &why), SID_POLYGLOT_PE);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_INVALID, &sev, &why), SID_DICOM_PREAMBLE);
+    assert_int_equal(sev, 2);
+    memcpy(head,
+           "\x7f"
+           "ELF",
+           4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), SID_POLYGLOT_ELF);
+    memcpy(head, "\xcf\xfa\xed\xfe", 4); /* Mach-O 64-bit, little-endian */
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), SID_POLYGLOT_ELF);
+    memcpy(head + 128, "DICN", 4);
+    assert_int_equal(detect_polyglot_sid(head, 132, FILES_PE_NONE, &sev, &why), 0);
+
+    struct harness *h = harness_new(NULL);
+    memcpy(head, "MZ\0\0", 4);
+    memcpy(head + 128, "DICM", 4);
+    exe_file(h, 1 * SEC, "\\\\PACS\\IMAGES", 0, (const char *)head, 132, FILES_PE_VALID);
+    assert_int_equal(h->n, 1);
+    assert_int_equal(h->last.sig->sid, SID_POLYGLOT_PE);
+    assert_int_equal(h->last.severity, 1);
+    assert_string_equal(h->last.yara_rule, ""); /* no scan: the built-in check alone */
+    harness_free(h);
+}
+
+/* ---- 15: association matrix ---- */
+static void learn_100s(struct detect_cfg *c)
+{
+    c->dicom_learning = 100;
+    snprintf(c->dicom_aes, sizeof(c->dicom_aes), "CT1@10.0.0.7, PACS@10.0.0.30");
+}
+
+static void assoc_rq_ac(struct harness *h, uint64_t ts, struct dicom_assoc *a)
+{
+    a->start_us = ts;
+    dicom(h, ts, DICOM_EV_REQUEST, a, NULL, NULL);
+    dicom(h, ts, DICOM_EV_ACCEPT, a, NULL, NULL);
+}
+
+static void test_dicom_matrix(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(learn_100s);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    struct dicom_pctx *pc = calloc(1, sizeof(*pc));
+    assert_true(a && pc);
+    strcpy(a->calling_ae, "RADWS01");
+    strcpy(a->called_ae, "PACS");
+    assoc_rq_ac(h, 10 * SEC, a); /* the learning period starts here: until 110 s */
+    strcpy(a->calling_ae, "RADWS02");
+    a->start_us = 110 * SEC - 1; /* requested during learning, accepted just after: learned */
+    dicom(h, 110 * SEC - 1, DICOM_EV_REQUEST, a, NULL, NULL);
+    dicom(h, 110 * SEC, DICOM_EV_ACCEPT, a, NULL, NULL);
+    strcpy(a->calling_ae, "REJECTED");
+    dicom(h, 50 * SEC, DICOM_EV_REQUEST, a, NULL, NULL); /* requested but never accepted: not learned */
+    assert_int_equal(h->n, 0);
+    /* after learning */
+    strcpy(a->calling_ae, "RADWS01");
+    assoc_rq_ac(h, 110 * SEC, a);
+    strcpy(a->calling_ae, "RADWS02");
+    assoc_rq_ac(h, 111 * SEC, a);
+    assert_int_equal(h->n, 0);
+    strcpy(a->calling_ae, "REJECTED");
+    assoc_rq_ac(h, 112 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 1);
+    assert_int_equal(h->last.severity, 2);
+    assert_string_equal(h->last.calling_ae, "REJECTED");
+    assoc_rq_ac(h, 113 * SEC, a); /* once per tuple */
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 1);
+    /* a known AE title from a new address */
+    strcpy(a->calling_ae, "RADWS01");
+    set4(&h->flow.client, 10, 0, 0, 6);
+    assoc_rq_ac(h, 114 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 2);
+    /* the configured pair: CT1@10.0.0.7 -> PACS@10.0.0.30 */
+    set4(&h->flow.client, 10, 0, 0, 7);
+    strcpy(a->calling_ae, "CT1");
+    assoc_rq_ac(h, 115 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 2);
+    strcpy(a->called_ae, "ARCHIVE"); /* CT1 to a title not configured at that server */
+    assoc_rq_ac(h, 116 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 3);
+    /* a new peer proposing Study Root C-MOVE: severity 1 */
+    set4(&h->flow.client, 10, 0, 0, 8);
+    strcpy(a->calling_ae, "EVIL");
+    pc->proposed = true;
+    strcpy(pc->abstract, "1.2.840.10008.5.1.4.1.2.2.2");
+    a->pctx = pc;
+    a->n_pctx = 1;
+    assoc_rq_ac(h, 117 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 4);
+    assert_int_equal(h->last.severity, 1);
+    /* Study Root C-FIND is not retrieval */
+    strcpy(a->calling_ae, "EVIL2");
+    strcpy(pc->abstract, "1.2.840.10008.5.1.4.1.2.2.1");
+    assoc_rq_ac(h, 118 * SEC, a);
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 5);
+    assert_int_equal(h->last.severity, 2);
+    free(pc);
+    free(a);
+    harness_free(h);
+}
+
+static void no_learning(struct detect_cfg *c)
+{
+    c->dicom_learning = 0;
+}
+
+static void test_dicom_matrix_no_learning(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(no_learning);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    assert_non_null(a);
+    strcpy(a->calling_ae, "RADWS01");
+    strcpy(a->called_ae, "PACS");
+    assoc_rq_ac(h, 1 * SEC, a); /* nothing learned, nothing configured: the first one is new */
+    assert_int_equal(count_sid(h, SID_DICOM_NEW_PEER), 1);
+    free(a);
+    harness_free(h);
+}
+
+/* ---- 24: association exhaustion ---- */
+static void exhaust_small(struct detect_cfg *c)
+{
+    c->exhaust_count = 3;
+    c->exhaust_window = 60;
+    c->exhaust_short = 3;
+}
+
+static void test_assoc_exhaustion(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(exhaust_small);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    struct dicom_op *op = calloc(1, sizeof(*op));
+    assert_true(a && op);
+    strcpy(a->calling_ae, "X");
+    strcpy(a->called_ae, "PACS");
+    /* one association that does work and two held idle: below the count */
+    h->flow.flow_id = 1;
+    assoc_rq_ac(h, 1 * SEC, a);
+    dicom(h, 1 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    h->flow.flow_id = 2;
+    assoc_rq_ac(h, 2 * SEC, a);
+    h->flow.flow_id = 3;
+    assoc_rq_ac(h, 3 * SEC, a);
+    assert_int_equal(count_sid(h, SID_ASSOC_EXHAUST), 0);
+    h->flow.flow_id = 4; /* the third idle one */
+    assoc_rq_ac(h, 4 * SEC, a);
+    assert_int_equal(count_sid(h, SID_ASSOC_EXHAUST), 1);
+    assert_int_equal(h->last.count, 3);
+    assert_int_equal(h->last.n_flows, 3);
+    h->flow.flow_id = 5; /* once per window */
+    assoc_rq_ac(h, 5 * SEC, a);
+    assert_int_equal(count_sid(h, SID_ASSOC_EXHAUST), 1);
+    /* another server: its own count */
+    set4(&h->flow.server, 10, 0, 0, 31);
+    h->flow.flow_id = 6;
+    assoc_rq_ac(h, 6 * SEC, a);
+    assert_int_equal(count_sid(h, SID_ASSOC_EXHAUST), 1);
+    harness_free(h);
+
+    /* short associations accepted and released without P-DATA; rejected ones do not count */
+    h = harness_new(exhaust_small);
+    for (int i = 0; i < 4; i++) {
+        h->flow.flow_id = 100 + (uint64_t)i;
+        dicom(h, (uint64_t)(1 + i) * SEC, DICOM_EV_REQUEST, a, NULL, NULL);
+        dicom(h, (uint64_t)(1 + i) * SEC, DICOM_EV_REJECT, a, NULL, NULL);
+        dicom(h, (uint64_t)(1 + i) * SEC, DICOM_EV_SUMMARY, a, NULL, "reject");
+    }
+    assert_int_equal(count_sid(h, SID_ASSOC_CHURN), 0);
+    for (int i = 0; i < 2; i++) {
+        h->flow.flow_id = 200 + (uint64_t)i;
+        assoc_rq_ac(h, (uint64_t)(10 + i) * SEC, a);
+        dicom(h, (uint64_t)(10 + i) * SEC, DICOM_EV_RELEASE, a, NULL, NULL);
+        dicom(h, (uint64_t)(10 + i) * SEC, DICOM_EV_SUMMARY, a, NULL, "release");
+    }
+    /* one with P-DATA (a C-ECHO): does not count */
+    h->flow.flow_id = 300;
+    assoc_rq_ac(h, 20 * SEC, a);
+    a->pdus[0][DICOM_PDU_P_DATA] = 1;
+    dicom(h, 20 * SEC, DICOM_EV_SUMMARY, a, NULL, "release");
+    a->pdus[0][DICOM_PDU_P_DATA] = 0;
+    assert_int_equal(count_sid(h, SID_ASSOC_CHURN), 0);
+    /* the third short one, 71 s after the first: outside the 60 s window, so not yet */
+    h->flow.flow_id = 400;
+    assoc_rq_ac(h, 81 * SEC, a);
+    dicom(h, 81 * SEC, DICOM_EV_SUMMARY, a, NULL, "close");
+    assert_int_equal(count_sid(h, SID_ASSOC_CHURN), 0);
+    for (int i = 0; i < 2; i++) {
+        h->flow.flow_id = 500 + (uint64_t)i;
+        assoc_rq_ac(h, (uint64_t)(82 + i) * SEC, a);
+        dicom(h, (uint64_t)(82 + i) * SEC, DICOM_EV_ABORT, a, NULL, NULL);
+    }
+    assert_int_equal(count_sid(h, SID_ASSOC_CHURN), 1);
+    assert_int_equal(h->last.count, 3);
+    free(op);
+    free(a);
+    harness_free(h);
+}
+
 /* Every signature in the code has a section "## <sid> ..." in docs/DETECTIONS.md. */
+/* ---- C2 (§7.1-7.4), egress (§7.18, §7.23), beacon, the chain's C2 step ---- */
+
+/* An HTTP transaction: "names" is the request header names in wire order, '|'-separated. */
+static void http_req(struct harness *h, uint64_t ts, const char *method, const char *uri, const char *names,
+                     const char *host, const char *ua)
+{
+    static struct http_tx tx;
+    memset(&tx, 0, sizeof(tx));
+    snprintf(tx.method, sizeof(tx.method), "%s", method);
+    snprintf(tx.uri, sizeof(tx.uri), "%s", uri);
+    snprintf(tx.host, sizeof(tx.host), "%s", host);
+    snprintf(tx.user_agent, sizeof(tx.user_agent), "%s", ua);
+    tx.has_request = tx.request_done = true;
+    tx.has_host = host[0] != '\0';
+    tx.has_user_agent = ua[0] != '\0';
+    const char *p = names;
+    while (*p) {
+        size_t l = strcspn(p, "|");
+        memcpy(tx.names + tx.names_len, p, l);
+        if (l == 7 && strncmp(p, "Referer", 7) == 0)
+            tx.has_referer = true;
+        tx.names_len = (uint16_t)(tx.names_len + l + 1);
+        tx.n_names++;
+        p += l;
+        if (*p)
+            p++;
+    }
+    struct http_event e = {.tx = &tx};
+    publish(h, EVENT_HTTP, ts, &e);
+}
+
+static void dns_query(struct harness *h, uint64_t ts, const char *name)
+{
+    struct dns_msg *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    m->has_question = true;
+    snprintf(m->qname_text, sizeof(m->qname_text), "%s", name);
+    m->qtype = DNS_TYPE_A;
+    struct dns_event e = {.kind = DNS_EV_QUERY, .msg = m};
+    publish(h, EVENT_DNS, ts, &e);
+    free(m);
+}
+
+static void add_rule(struct harness *h, const char *line)
+{
+    char buf[256], err[256];
+    snprintf(buf, sizeof(buf), "%s", line);
+    assert_int_equal(rules_parse_line(&h->d->rules, 0, buf, err, sizeof(err)), 0);
+}
+
+static const char *UA_KW = "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0)";
+static const char *UA_FF = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:115.0) Gecko/20100101 Firefox/115.0";
+
+static void to_http(struct harness *h, uint8_t a, uint8_t b, uint8_t c, uint8_t dd)
+{
+    set4(&h->flow.server, a, b, c, dd);
+    h->flow.server_port = 80;
+}
+
+static void test_c2_fingerprint(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    to_http(h, 192, 0, 2, 77);
+    const char *kw = "User-Agent|Host|Connection";
+    http_req(h, 1 * SEC, "GET", "/new/index.php?q=KTRqZ1NvbWVFbmNyeXB0ZWQ=", kw, "pbn.example", UA_KW);
+    assert_int_equal(count_sid(h, SID_C2_HTTP), 1);
+    assert_int_equal(h->last.severity, 1);
+    assert_string_equal(h->last.header_names, "User-Agent, Host, Connection");
+    assert_string_equal(h->last.url, "/new/index.php?q=KTRqZ1NvbWVFbmNyeXB0ZWQ=");
+    assert_non_null(strstr(h->last.detail, "vocabulary"));
+    /* .asp and .aspx, absolute form; ?q=K without T is the medium variant */
+    http_req(h, 2 * SEC, "GET", "http://x.example/a/b.aspx?q=KTAAAABBBBCCCC", kw, "x.example", UA_KW);
+    assert_int_equal(count_sid(h, SID_C2_HTTP), 2);
+    http_req(h, 3 * SEC, "GET", "/some/long/path.asp?q=KxAAAABBBB==", kw, "x.example", UA_KW);
+    assert_int_equal(count_sid(h, SID_C2_HTTP_K), 1);
+    assert_int_equal(h->last.severity, 2);
+    int before = h->n;
+    /* near misses: a site search with ?q=KT... sent by a browser (Host first, Accept, Referer, Cookie) */
+    http_req(h, 4 * SEC, "GET", "/search.php?q=KTM2NTQAAAAAAAA=", "Host|User-Agent|Accept|Referer|Cookie",
+             "search.hospital.example", UA_FF);
+    /* Kwampirs order, but one Accept / Referer / Cookie anywhere */
+    http_req(h, 5 * SEC, "GET", "/new/index.php?q=KTAAAABBBBCCCCDDDD", "User-Agent|Host|Accept", "x", UA_KW);
+    http_req(h, 6 * SEC, "GET", "/new/index.php?q=KTAAAABBBBCCCCDDDD", "User-Agent|Host|Referer", "x", UA_KW);
+    http_req(h, 7 * SEC, "GET", "/new/index.php?q=KTAAAABBBBCCCCDDDD", "User-Agent|Host|Cookie", "x", UA_KW);
+    /* Host first; User-Agent not Mozilla; POST; a second parameter; not base64; a .html path; too short */
+    http_req(h, 8 * SEC, "GET", "/new/index.php?q=KTAAAABBBBCCCCDDDD", "Host|User-Agent", "x", UA_KW);
+    http_req(h, 9 * SEC, "GET", "/new/index.php?q=KTAAAABBBBCCCCDDDD", kw, "x", "curl/8.0");
+    http_req(h, 10 * SEC, "POST", "/new/index.php?q=KTAAAABBBBCCCCDDDD", kw, "x", UA_KW);
+    http_req(h, 11 * SEC, "GET", "/new/index.php?q=KTAAAABBBB&x=1", kw, "x", UA_KW);
+    http_req(h, 12 * SEC, "GET", "/new/index.php?q=KT%41AAABBBBCCCC", kw, "x", UA_KW);
+    http_req(h, 13 * SEC, "GET", "/new/index.html?q=KTAAAABBBBCCCCDD", kw, "x", UA_KW);
+    http_req(h, 14 * SEC, "GET", "/a.php?q=KTAAAABBBBCC", kw, "x", UA_KW); /* 21 bytes: URI length must be > 21 */
+    assert_int_equal(h->n, before);
+    http_req(h, 15 * SEC, "GET", "/a.php?q=KTAAAABBBBCCC", kw, "x", UA_KW); /* 22 bytes */
+    assert_int_equal(h->n, before + 1);
+    harness_free(h);
+}
+
+static void test_c2_indicators(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    add_rule(h, "domain ikjmain.com");
+    add_rule(h, "url ncjjfn.org/group/maindefault/default.aspx");
+    add_rule(h, "ip+path 65.116.107.24/login/login.php");
+    add_rule(h, "ip 65.116.107.24");
+    set4(&h->flow.server, 10, 0, 0, 53);
+    h->flow.server_port = 53;
+    h->flow.ipproto = 17;
+    dns_query(h, 1 * SEC, "ikjmain.com");
+    assert_int_equal(count_sid(h, SID_C2_DOMAIN), 1);
+    assert_string_equal(h->last.indicator, "ikjmain.com");
+    assert_string_equal(h->last.indicator_type, "domain");
+    assert_string_equal(h->last.hostname, "ikjmain.com");
+    dns_query(h, 2 * SEC, "Update.CDN.IKJMAIN.com."); /* a parent domain, any case, trailing dot */
+    assert_int_equal(count_sid(h, SID_C2_DOMAIN), 2);
+    int before = h->n;
+    dns_query(h, 3 * SEC, "notikjmain.com"); /* a label boundary: not under ikjmain.com */
+    dns_query(h, 4 * SEC, "ikjmain.com.evil.example");
+    dns_query(h, 5 * SEC, "com");
+    assert_int_equal(h->n, before);
+    h->flow.ipproto = 6;
+    to_http(h, 192, 0, 2, 9);
+    http_req(h, 6 * SEC, "GET", "/", "Host|User-Agent|Accept", "www.ikjmain.com:8080", UA_FF);
+    assert_int_equal(count_sid(h, SID_C2_DOMAIN), 3);
+    /* URL: Host + path, the query ignored */
+    http_req(h, 7 * SEC, "GET", "/group/maindefault/default.aspx?x=1", "Host", "NCJJFN.org", UA_FF);
+    assert_int_equal(count_sid(h, SID_C2_URL), 1);
+    http_req(h, 8 * SEC, "GET", "/group/maindefault/other.aspx", "Host", "ncjjfn.org", UA_FF);
+    assert_int_equal(count_sid(h, SID_C2_URL), 1);
+    /* IP+path: the server's address (the Host is a name), and IP alone at low confidence */
+    to_http(h, 65, 116, 107, 24);
+    http_req(h, 9 * SEC, "GET", "/login/login.php", "Host", "cdn.example", UA_FF);
+    assert_int_equal(count_sid(h, SID_C2_IP_PATH), 1);
+    assert_int_equal(h->last.severity, 1);
+    http_req(h, 10 * SEC, "GET", "/favicon.ico", "Host", "cdn.example", UA_FF);
+    assert_int_equal(count_sid(h, SID_C2_IP), 1);
+    assert_int_equal(h->last.severity, 2);
+    assert_string_equal(h->last.sig->confidence, "low");
+    harness_free(h);
+
+    /* the IP-alone hit is no chain step: an executable write by this source stays a single step */
+    h = harness_new(NULL);
+    add_rule(h, "ip 65.116.107.24");
+    to_http(h, 65, 116, 107, 24);
+    http_req(h, 1 * SEC, "GET", "/favicon.ico", "Host", "cdn.example", UA_FF);
+    assert_int_equal(count_sid(h, SID_C2_IP), 1);
+    h->flow.server_port = 445;
+    write_file(h, 2 * SEC, "\\\\PACS\\ADMIN$", "a.exe", "MZ\x90", SHA);
+    assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 1);
+    assert_int_equal(count_sid(h, SID_CHAIN), 0);
+    harness_free(h);
+}
+
+static void test_c2_generated_name(void **state)
+{
+    (void)state;
+    assert_true(detect_c2_generated_name("pbnyhdsite.info"));
+    assert_true(detect_c2_generated_name("dswsite.com"));
+    assert_true(detect_c2_generated_name("www.PBNYHDSITE.info."));
+    assert_true(detect_c2_generated_name("ncdnkcnfjrsrv.ru"));
+    assert_false(detect_c2_generated_name("mainsite.com"));                /* common tokens only: the spec's FP rule */
+    assert_false(detect_c2_generated_name("powernewsunity.org"));          /* idem */
+    assert_false(detect_c2_generated_name("dswsite.net"));                 /* not one of the list's TLDs */
+    assert_true(detect_c2_generated_name("dswgb.com"));                    /* 5 characters, 2 tokens */
+    assert_false(detect_c2_generated_name("dsw.com"));                     /* 3 characters, one token */
+    assert_false(detect_c2_generated_name("dswdswdswdswdswdsw.com"));      /* 6 tokens */
+    assert_false(detect_c2_generated_name("dswsitex.com"));                /* does not split completely */
+    assert_true(detect_c2_generated_name("pecdbnpecdbnpecdbnncdn.com"));   /* 22 characters */
+    assert_false(detect_c2_generated_name("pecdbnpecdbnpecdbnfjrgb.com")); /* 23 characters, 5 tokens */
+    assert_false(detect_c2_generated_name("com"));
+    assert_false(detect_c2_generated_name(""));
+
+    struct harness *h = harness_new(NULL);
+    set4(&h->flow.server, 10, 0, 0, 53);
+    dns_query(h, 1 * SEC, "pbnyhdsite.info");
+    assert_int_equal(count_sid(h, SID_C2_NAME), 1);
+    assert_int_equal(h->last.severity, 2);
+    dns_query(h, 2 * SEC, "mainsite.com");
+    assert_int_equal(h->n, 1);
+    harness_free(h);
+}
+
+static void tune_imaging(struct detect_cfg *c)
+{
+    snprintf(c->imaging_nets, sizeof(c->imaging_nets), "10.0.0.0/24");
+}
+
+static void test_c2_name_from_imaging(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(tune_imaging);
+    set4(&h->flow.server, 10, 0, 0, 53);
+    dns_query(h, 1 * SEC, "yhdncjmain.biz");
+    assert_int_equal(count_sid(h, SID_C2_NAME), 1);
+    assert_int_equal(h->last.severity, 1); /* §7.3: High on imaging VLANs */
+    harness_free(h);
+}
+
+/* A TCP flow to server:80 that began at ts; answered = the server sent a SYN-ACK. */
+static void flow_end(struct harness *h, uint64_t ts, uint8_t a, uint8_t b, uint8_t c, uint8_t dd, bool answered)
+{
+    struct flow f;
+    memset(&f, 0, sizeof(f));
+    f.client = h->flow.client;
+    set4(&f.server, a, b, c, dd);
+    f.client_port = 50000;
+    f.server_port = 80;
+    f.ipproto = 6;
+    f.saw_syn = true;
+    f.tcp_flags[0] = TH_SYN;
+    f.tcp_flags[1] = answered ? (TH_SYN | TH_ACK) : (TH_RST | TH_ACK);
+    f.first_ts_us = f.last_ts_us = ts;
+    f.flow_id = 1000 + ts / SEC;
+    struct event ev = {.type = EVENT_FLOW, .ts_us = ts, .flow = &f, .dir = EVENT_DIR_NONE, .body = &f};
+    event_publish(&h->bus, &ev);
+}
+
+static void map_add(struct dns_name_map *m, uint8_t a, uint8_t b, uint8_t c, uint8_t dd, uint64_t ts)
+{
+    struct ip_addr ip;
+    set4(&ip, a, b, c, dd);
+    assert_true(dns_name_map_add(m, &ip, "named.example", NULL, 300, ts));
+}
+
+static void test_fallback_cycling(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    /* without a name map every address would look raw: off */
+    for (uint8_t i = 0; i < 12; i++)
+        flow_end(h, (1 + i) * SEC, 45, 0, 0, i, false);
+    assert_int_equal(h->n, 0);
+    harness_free(h);
+
+    h = harness_new(NULL);
+    struct dns_name_map map;
+    struct dns_name_map_cfg mcfg = {.size = 64, .memcap = 1 << 20};
+    char err[256];
+    assert_int_equal(dns_name_map_init(&map, &mcfg, NULL, NULL, err, sizeof(err)), 0);
+    detect_set_name_map(h->d, &map);
+    map_add(&map, 45, 0, 1, 1, 5 * SEC);   /* looked up before its attempt: named */
+    map_add(&map, 45, 0, 1, 2, 500 * SEC); /* looked up only after its attempt: still raw then */
+    flow_end(h, 10 * SEC, 45, 0, 1, 1, false);
+    flow_end(h, 11 * SEC, 45, 0, 0, 99, true); /* answered: not a failed attempt */
+    flow_end(h, 12 * SEC, 10, 9, 9, 9, false); /* internal destination */
+    for (uint8_t i = 0; i < 8; i++)
+        flow_end(h, (20 + i) * SEC, 45, 0, 0, i, false);
+    flow_end(h, 28 * SEC, 45, 0, 0, 7, false); /* the same address again: still 8 distinct */
+    assert_int_equal(h->n, 0);
+    flow_end(h, 29 * SEC, 45, 0, 1, 2, false); /* 9 */
+    assert_int_equal(h->n, 0);
+    flow_end(h, 30 * SEC, 45, 0, 0, 8, false); /* 10 distinct raw addresses: the threshold */
+    assert_int_equal(count_sid(h, SID_C2_FALLBACK), 1);
+    assert_int_equal(h->last.count, 10);
+    assert_int_equal(h->last.n_hosts, 10);
+    assert_int_equal(h->last.dst.family, 0);
+    flow_end(h, 31 * SEC, 45, 0, 0, 9, false); /* once per window */
+    assert_int_equal(count_sid(h, SID_C2_FALLBACK), 1);
+    harness_free(h);
+
+    /* window edge: the tenth attempt exactly detect.fallback.window after the first counts; a second later the
+     * first has left the window */
+    for (int late = 0; late < 2; late++) {
+        h = harness_new(NULL);
+        detect_set_name_map(h->d, &map);
+        for (uint8_t i = 0; i < 9; i++)
+            flow_end(h, (100 + i) * SEC, 46, 0, 0, i, false);
+        flow_end(h, (uint64_t)(100 + 3600 + late) * SEC, 46, 0, 0, 20, false);
+        assert_int_equal(count_sid(h, SID_C2_FALLBACK), late ? 0 : 1);
+        harness_free(h);
+    }
+    dns_name_map_free(&map);
+}
+
+static void flow_to(struct harness *h, uint64_t ts, uint8_t proto, uint16_t port, uint8_t a, uint8_t b, uint8_t c,
+                    uint8_t dd)
+{
+    struct flow f;
+    memset(&f, 0, sizeof(f));
+    f.client = h->flow.client;
+    set4(&f.server, a, b, c, dd);
+    f.client_port = 50000;
+    f.server_port = port;
+    f.ipproto = proto;
+    f.first_ts_us = f.last_ts_us = ts;
+    f.flow_id = 77;
+    struct event ev = {.type = EVENT_FLOW, .ts_us = ts, .flow = &f, .dir = EVENT_DIR_NONE, .body = &f};
+    event_publish(&h->bus, &ev);
+}
+
+static void tune_egress(struct detect_cfg *c)
+{
+    snprintf(c->imaging_nets, sizeof(c->imaging_nets), "10.0.0.0/29");
+    snprintf(c->egress_hosts, sizeof(c->egress_hosts), "198.51.100.0/24");
+    c->egress_interval = 3600;
+}
+
+static void test_imaging_egress(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(tune_egress);
+    flow_to(h, 1 * SEC, 17, 53, 8, 8, 8, 8);
+    assert_int_equal(count_sid(h, SID_IMAGING_EGRESS), 1);
+    assert_int_equal(h->last.severity, 3);
+    flow_to(h, 2 * SEC, 6, 443, 8, 8, 8, 8);      /* the same pair: once per interval */
+    flow_to(h, 3 * SEC, 6, 443, 198, 51, 100, 7); /* vendor allowlist */
+    flow_to(h, 4 * SEC, 6, 445, 10, 20, 0, 1);    /* internal */
+    assert_int_equal(h->n, 1);
+    flow_to(h, 5 * SEC, 6, 80, 45, 1, 2, 3); /* raw-IP HTTP: medium */
+    assert_int_equal(count_sid(h, SID_IMAGING_EGRESS), 2);
+    assert_int_equal(h->last.severity, 2);
+    flow_to(h, (1 + 3600 + 2) * SEC, 17, 53, 8, 8, 8, 8); /* the interval passed */
+    assert_int_equal(count_sid(h, SID_IMAGING_EGRESS), 3);
+    set4(&h->flow.client, 10, 0, 0, 9); /* not an imaging node */
+    flow_to(h, (3700 + 3) * SEC, 6, 443, 9, 9, 9, 9);
+    assert_int_equal(count_sid(h, SID_IMAGING_EGRESS), 3);
+    harness_free(h);
+
+    h = harness_new(NULL); /* no imaging zone configured: never */
+    flow_to(h, 1 * SEC, 6, 80, 45, 1, 2, 3);
+    assert_int_equal(h->n, 0);
+    harness_free(h);
+}
+
+static void tune_dicom_ext(struct detect_cfg *c)
+{
+    snprintf(c->dicom_external, sizeof(c->dicom_external), "203.0.113.5");
+}
+
+static void dicom_request(struct harness *h, uint64_t ts)
+{
+    struct dicom_assoc as;
+    memset(&as, 0, sizeof(as));
+    snprintf(as.calling_ae, sizeof(as.calling_ae), "RADWS01");
+    snprintf(as.called_ae, sizeof(as.called_ae), "CLOUDPACS");
+    struct dicom_event e = {.kind = DICOM_EV_REQUEST, .assoc = &as};
+    publish(h, EVENT_DICOM, ts, &e);
+}
+
+static void test_dicom_perimeter(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(tune_dicom_ext);
+    h->flow.server_port = 104;
+    dicom_request(h, 1 * SEC); /* internal to internal */
+    assert_int_equal(h->n, 0);
+    set4(&h->flow.server, 203, 0, 113, 9);
+    dicom_request(h, 2 * SEC);
+    assert_int_equal(count_sid(h, SID_DICOM_PERIMETER), 1);
+    assert_string_equal(h->last.called_ae, "CLOUDPACS");
+    assert_int_equal(h->last.severity, 1);
+    dicom_request(h, 3 * SEC);             /* once per pair and interval */
+    set4(&h->flow.server, 203, 0, 113, 5); /* allowlisted teleradiology peer */
+    dicom_request(h, 4 * SEC);
+    assert_int_equal(h->n, 1);
+    set4(&h->flow.client, 192, 0, 2, 200); /* inbound from the Internet */
+    set4(&h->flow.server, 10, 0, 0, 30);
+    dicom_request(h, 5 * SEC);
+    assert_int_equal(count_sid(h, SID_DICOM_PERIMETER), 2);
+    harness_free(h);
+}
+
+static void test_beacon(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    to_http(h, 10, 0, 0, 66);
+    const char *n = "Host|User-Agent|Accept|Content-Type|Content-Length";
+    /* 5 s +-10 %: the 8th request makes 7 intervals */
+    static const int ms[] = {0, 5100, 9800, 15200, 20000, 24700, 30100, 35000, 40000};
+    for (int i = 0; i < 7; i++)
+        http_req(h, 100 * SEC + (uint64_t)ms[i] * 1000, "POST", "/api/v1/update.php", n, "c2.example", UA_FF);
+    assert_int_equal(h->n, 0);
+    http_req(h, 100 * SEC + (uint64_t)ms[7] * 1000, "POST", "/api/v1/update.php?s=8", n, "c2.example", UA_FF);
+    assert_int_equal(count_sid(h, SID_BEACON), 1);
+    assert_int_equal(h->last.count, 8);
+    http_req(h, 100 * SEC + (uint64_t)ms[8] * 1000, "POST", "/api/v1/update.php", n, "c2.example", UA_FF);
+    assert_int_equal(count_sid(h, SID_BEACON), 1); /* one alert per series */
+    /* browsing: irregular gaps; the same page with a Referer at a regular pace; too fast */
+    static const int irregular[] = {0, 1000, 8500, 10700, 29700, 33800, 37100, 48100, 49500};
+    for (int i = 0; i < 9; i++)
+        http_req(h, 1000 * SEC + (uint64_t)irregular[i] * 1000, "GET", "/wiki/page", "Host|User-Agent", "wiki.example",
+                 UA_FF);
+    for (int i = 0; i < 9; i++)
+        http_req(h, 2000 * SEC + (uint64_t)i * 5 * SEC, "GET", "/status", "Host|User-Agent|Referer", "app.example",
+                 UA_FF);
+    for (int i = 0; i < 9; i++)
+        http_req(h, 3000 * SEC + (uint64_t)i * 500000, "GET", "/poll", "Host", "fast.example", UA_FF);
+    assert_int_equal(h->n, 1);
+    /* one interval outside +-20 % of the median breaks the series */
+    for (int i = 0; i < 8; i++)
+        http_req(h, 4000 * SEC + (uint64_t)(i < 7 ? i * 10 : 6 * 10 + 13) * SEC, "GET", "/j", "Host", "j.example",
+                 UA_FF);
+    assert_int_equal(h->n, 1);
+    harness_free(h);
+}
+
+static void beacon_small_memcap(struct detect_cfg *c)
+{
+    c->memcap = 512 * 1024; /* a quarter: 512 beacon series of 256 bytes */
+}
+
+/* Beacon series are bounded to a quarter of the memcap: the other detectors keep their room. */
+static void test_beacon_budget(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(beacon_small_memcap);
+    to_http(h, 10, 0, 0, 80);
+    for (int i = 0; i < 2000; i++) {
+        char uri[32];
+        snprintf(uri, sizeof(uri), "/page/%d", i);
+        http_req(h, 1 * SEC + (uint64_t)i * 1000, "GET", uri, "Host", "intranet.example", UA_FF);
+    }
+    assert_int_equal(h->d->beacon.n, 512);
+    assert_true(detect_get_stats(h->d)->memcap_hits >= 2000 - 512);
+    h->flow.server_port = 445;
+    write_file(h, 10 * SEC, "\\\\PACS\\ADMIN$", "a.exe", "MZ\x90", SHA);
+    assert_int_equal(count_sid(h, SID_ADMIN_SHARE_EXE), 1);
+    harness_free(h);
+}
+
+static void test_chain_c2(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    add_rule(h, "ip+path 65.116.107.24/login/login.php");
+    /* 10.0.0.5 copies an executable to 10.0.0.30's ADMIN$ and creates a service there */
+    write_file(h, 1 * SEC, "\\\\PACS\\ADMIN$", "svcupdate.exe", "MZ\x90", SHA);
+    svcctl(h, 2 * SEC, 12, "SvcUpdate", "", "%SystemRoot%\\svcupdate.exe");
+    assert_int_equal(count_sid(h, SID_CHAIN), 1);
+    /* then the target beacons: the source's chain is reported again, with the C2 step and destination */
+    h->flow.client = h->flow.server;
+    to_http(h, 65, 116, 107, 24);
+    http_req(h, 30 * SEC, "GET", "/login/login.php", "Host", "65.116.107.24", UA_FF);
+    assert_int_equal(count_sid(h, SID_C2_IP_PATH), 1);
+    assert_int_equal(count_sid(h, SID_CHAIN), 2);
+    struct ip_addr src, c2;
+    set4(&src, 10, 0, 0, 5);
+    set4(&c2, 65, 116, 107, 24);
+    assert_true(ip_addr_eq(&h->last.src, &src));
+    assert_true(ip_addr_eq(&h->last.dst, &c2));
+    assert_int_equal(h->last.n_steps, 3);
+    assert_int_equal(h->last.steps[2].sid, SID_C2_IP_PATH);
+    assert_non_null(strstr(h->last.steps[2].what, "C2 from 10.0.0.30 to 65.116.107.24"));
+    assert_non_null(strstr(h->last.detail, "C2 contact"));
+    bool named = false;
+    for (uint8_t i = 0; i < h->last.n_hosts; i++)
+        named |= ip_addr_eq(&h->last.hosts[i], &c2);
+    assert_true(named);
+    /* more C2 from the target adds no new kind: no further chain */
+    http_req(h, 40 * SEC, "GET", "/login/login.php", "Host", "65.116.107.24", UA_FF);
+    assert_int_equal(count_sid(h, SID_CHAIN), 2);
+    harness_free(h);
+
+    /* any two kinds from one source: a remote service and C2 contact */
+    h = harness_new(NULL);
+    add_rule(h, "domain ikjmain.com");
+    svcctl(h, 1 * SEC, 12, "SvcUpdate", "", "x.exe");
+    set4(&h->flow.server, 10, 0, 0, 53);
+    dns_query(h, 2 * SEC, "ikjmain.com");
+    assert_int_equal(count_sid(h, SID_CHAIN), 1);
+    harness_free(h);
+
+    /* C2 alone, or C2 from the target after the chain window: no chain naming it */
+    h = harness_new(NULL);
+    add_rule(h, "domain ikjmain.com");
+    set4(&h->flow.server, 10, 0, 0, 53);
+    dns_query(h, 1 * SEC, "ikjmain.com");
+    dns_query(h, 2 * SEC, "ikjmain.com");
+    assert_int_equal(count_sid(h, SID_CHAIN), 0);
+    set4(&h->flow.client, 10, 0, 0, 6);
+    set4(&h->flow.server, 10, 0, 0, 31);
+    write_file(h, 10 * SEC, "\\\\WS\\C$", "a.exe", "MZ\x90", SHA);
+    set4(&h->flow.client, 10, 0, 0, 31);
+    set4(&h->flow.server, 10, 0, 0, 53);
+    dns_query(h, (10 + 600 + 1) * SEC, "ikjmain.com");
+    assert_int_equal(count_sid(h, SID_CHAIN), 0);
+    harness_free(h);
+}
+
 static void test_every_signature_documented(void **state)
 {
     (void)state;
@@ -737,7 +1492,22 @@ int main(void)
         cmocka_unit_test(test_rules_lines),
         cmocka_unit_test(test_rules_file_errors),
         cmocka_unit_test(test_shipped_rules),
+        cmocka_unit_test(test_c2_fingerprint),
+        cmocka_unit_test(test_c2_indicators),
+        cmocka_unit_test(test_c2_generated_name),
+        cmocka_unit_test(test_c2_name_from_imaging),
+        cmocka_unit_test(test_fallback_cycling),
+        cmocka_unit_test(test_imaging_egress),
+        cmocka_unit_test(test_dicom_perimeter),
+        cmocka_unit_test(test_beacon),
+        cmocka_unit_test(test_beacon_budget),
+        cmocka_unit_test(test_chain_c2),
         cmocka_unit_test(test_every_signature_documented),
+        cmocka_unit_test(test_exe_imaging),
+        cmocka_unit_test(test_polyglot_builtin),
+        cmocka_unit_test(test_dicom_matrix),
+        cmocka_unit_test(test_dicom_matrix_no_learning),
+        cmocka_unit_test(test_assoc_exhaustion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

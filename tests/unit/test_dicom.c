@@ -12,7 +12,7 @@
 
 #include "app/app.h"
 #include "app/dicom/dicom.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/phi.h"
 #include "core/json.h"
 #include "core/stats.h"
@@ -261,7 +261,11 @@ static struct h *h_new(void)
     memset(h->cfg.phi_key, 0x42, sizeof(h->cfg.phi_key));
     h->cfg.phi_key_loaded = true;
     event_bus_subscribe(&h->bus, EVENT_MASK(EVENT_DICOM) | EVENT_MASK(EVENT_ANOMALY), on_event, &h->rec);
-    assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, &h->cfg), 0);
+    const void *parser_cfg[APP__COUNT];
+    config_app_parser_cfgs(&h->cfg, parser_cfg);
+    assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, parser_cfg), 0);
+    h->al.phi.key = h->cfg.phi_key; /* as the engine does with the key it loaded */
+    h->al.phi.key_len = sizeof(h->cfg.phi_key);
     h->ctx.al = &h->al;
     h->ctx.flow = NULL;
     h->st = app_parser_dicom.state_new(&h->ctx);

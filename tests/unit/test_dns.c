@@ -15,7 +15,7 @@
 
 #include "app/app.h"
 #include "app/dns/dns.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/json.h"
 #include "core/stats.h"
 #include "correlate/dns_name_map.h"
@@ -455,7 +455,9 @@ static struct h *h_new(bool tcp)
     assert_non_null(h);
     config_defaults(&h->cfg);
     event_bus_subscribe(&h->bus, EVENT_MASK(EVENT_DNS) | EVENT_MASK(EVENT_ANOMALY), on_event, &h->rec);
-    assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, &h->cfg), 0);
+    const void *parser_cfg[APP__COUNT];
+    config_app_parser_cfgs(&h->cfg, parser_cfg);
+    assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, parser_cfg), 0);
     h->flow.server_port = 53;
     h->flow.ipproto = tcp ? 6 : 17;
     h->ctx.al = &h->al;

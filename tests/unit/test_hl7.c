@@ -13,7 +13,7 @@
 
 #include "app/app.h"
 #include "app/hl7/hl7.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/json.h"
 #include "core/stats.h"
 #include "flow/flow.h"
@@ -128,10 +128,12 @@ static struct h *h_new_cfg(uint64_t max_message)
     assert_non_null(h);
     config_defaults(&h->cfg);
     if (max_message)
-        h->cfg.hl7_max_message = max_message;
+        h->cfg.hl7.max_message = max_message;
     jw_init(&h->rec.jw);
     event_bus_subscribe(&h->bus, EVENT_MASK(EVENT_HL7) | EVENT_MASK(EVENT_ANOMALY), on_event, &h->rec);
-    assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, &h->cfg), 0);
+    const void *parser_cfg[APP__COUNT];
+    config_app_parser_cfgs(&h->cfg, parser_cfg);
+    assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, parser_cfg), 0);
     h->flow.server_port = 2575;
     h->flow.ipproto = 6;
     h->flow.app.parser = &hl7_parser; /* anomalies are filed under "hl7" */

@@ -14,7 +14,7 @@
 
 #include "app/app.h"
 #include "app/http/http.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/stats.h"
 #include "files/files.h"
 #include "flow/flow.h"
@@ -78,10 +78,12 @@ static struct h *h_new_cfg(uint32_t max_header_bytes)
     assert_non_null(h);
     config_defaults(&h->cfg);
     if (max_header_bytes)
-        h->cfg.http_max_header_bytes = max_header_bytes;
+        h->cfg.http.max_header_bytes = max_header_bytes;
     event_bus_subscribe(&h->bus, EVENT_MASK(EVENT_HTTP) | EVENT_MASK(EVENT_ANOMALY) | EVENT_MASK(EVENT_FILEINFO),
                         on_event, &h->rec);
-    assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, &h->cfg), 0);
+    const void *parser_cfg[APP__COUNT];
+    config_app_parser_cfgs(&h->cfg, parser_cfg);
+    assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, parser_cfg), 0);
     files_init(&h->ft, NULL);
     h->al.files = &h->ft;
     h->flow.server_port = 80;

@@ -15,7 +15,7 @@
 #include "app/smb/smb.h"
 #include "app/smb/smb1.h"
 #include "app/smb/utf16.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/json.h"
 #include "core/stats.h"
 #include "files/files.h"
@@ -114,9 +114,8 @@ struct harness {
 static struct harness *h_new(void)
 {
     struct harness *h = calloc(1, sizeof(*h));
-    memcap_init(&h->al.mc, "app", 64u << 20);
-    h->al.stats = &h->stats;
-    h->al.bus = &h->bus;
+    struct app_cfg acfg = {.probe_depth = 4096, .memcap = 64u << 20};
+    assert_int_equal(app_layer_init(&h->al, &acfg, &h->stats, &h->bus, NULL), 0); /* smb's defaults */
     files_init(&h->ft, NULL);
     h->al.files = &h->ft;
     event_bus_subscribe(&h->bus, EVENT_MASK_ALL, on_event, &h->rec);
@@ -132,6 +131,7 @@ static void h_free(struct harness *h)
     smb_parser.state_free(&h->ctx, h->st);
     assert_int_equal(h->al.mc.used, 0); /* every parser allocation returned */
     assert_int_equal(h->ft.open, 0);
+    app_layer_free(&h->al);
     free(h);
 }
 
@@ -430,14 +430,15 @@ static void test_smb2_stream_open_replaced(void **s)
 static void test_smb_table_limit_from_config(void **s)
 {
     (void)s;
-    struct config cfg;
+    static struct config cfg;
     config_defaults(&cfg);
-    cfg.smb_max_files = 2;
+    assert_int_equal(cfg.smb.max_files, 64);
+    char err[256];
+    assert_int_equal(config_set(&cfg, "smb.max-files", "2", err, sizeof(err)), 0);
+    const void *parser_cfg[APP__COUNT];
+    config_app_parser_cfgs(&cfg, parser_cfg);
     struct harness *h = calloc(1, sizeof(*h));
-    memcap_init(&h->al.mc, "app", 64u << 20);
-    h->al.stats = &h->stats;
-    h->al.bus = &h->bus;
-    h->al.config = &cfg;
+    assert_int_equal(app_layer_init(&h->al, &cfg.app, &h->stats, &h->bus, parser_cfg), 0);
     files_init(&h->ft, NULL);
     h->al.files = &h->ft;
     event_bus_subscribe(&h->bus, EVENT_MASK_ALL, on_event, &h->rec);

@@ -408,9 +408,8 @@ static void test_connection(void **st)
     memset(&bus, 0, sizeof(bus));
     memset(&stats, 0, sizeof(stats));
     memset(&seen, 0, sizeof(seen));
-    memcap_init(&al.mc, "app", 64u << 20);
-    al.stats = &stats;
-    al.bus = &bus;
+    struct app_cfg acfg = {.probe_depth = 4096, .memcap = 64u << 20};
+    assert_int_equal(app_layer_init(&al, &acfg, &stats, &bus, NULL), 0); /* dcerpc's defaults */
     event_bus_subscribe(&bus, EVENT_MASK_ALL, on_event, &seen);
     ctx.al = &al;
     struct dcerpc_conn *c = dcerpc_conn_new(&ctx, DCERPC_TRANSPORT_SMB, "srvsvc");
@@ -474,6 +473,7 @@ static void test_connection(void **st)
     assert_int_equal(seen.ret, 0);
     dcerpc_conn_free(&ctx, c);
     assert_int_equal(al.mc.used, 0); /* every allocation returned */
+    app_layer_free(&al);
 }
 
 int main(void)

@@ -22,7 +22,7 @@
 
 #include "app/app.h"
 #include "app/tls/tls.h"
-#include "core/config.h"
+#include "config_registry.h"
 #include "core/stats.h"
 #include "flow/flow.h"
 
@@ -214,7 +214,9 @@ static struct h *h_new(uint16_t server_port)
     assert_non_null(h);
     config_defaults(&h->cfg);
     event_bus_subscribe(&h->bus, EVENT_MASK(EVENT_TLS) | EVENT_MASK(EVENT_ANOMALY), on_event, &h->rec);
-    assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, &h->cfg), 0);
+    const void *parser_cfg[APP__COUNT];
+    config_app_parser_cfgs(&h->cfg, parser_cfg);
+    assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, parser_cfg), 0);
     h->flow.server_port = server_port;
     h->ctx.al = &h->al;
     h->ctx.flow = &h->flow;

@@ -30,14 +30,21 @@
 #include "app/smb/ntlmssp.h"
 #include "core/bytes.h"
 
-#define DCERPC_MAX_CONTEXTS    16         /* presentation contexts per connection */
-#define DCERPC_MAX_CALLS       16         /* outstanding calls per connection */
-#define DCERPC_MAX_FRAG        65535      /* frag_length is 16 bits */
-#define DCERPC_MAX_STUB        (1u << 20) /* default of dcerpc.max-stub-size: stub data per call and direction */
-#define DCERPC_STR_MAX         512        /* UTF-8 bytes kept of a decoded NDR string */
-#define DCERPC_MAX_HANDLES     16         /* svcctl context handles remembered per connection */
-#define DCERPC_HANDLE_NAME_MAX 260        /* UTF-8 bytes kept of the name behind a handle (SCMR: 256 chars) */
-#define DCERPC_CTX_HANDLE_LEN  20         /* an NDR context handle: attributes u32 + uuid [MS-RPCE 2.2.4.6] */
+/* dcerpc.* and app-layer.protocols.dcerpc.*: the key table is in dcerpc_pdu.c.  DCE/RPC inside SMB named pipes
+ * follows smb's enabled key but uses dcerpc.max-stub-size. */
+struct dcerpc_cfg {
+    struct app_proto_cfg proto;
+    uint64_t max_stub; /* dcerpc.max-stub-size: reassembled stub bytes per call and direction */
+};
+extern const struct config_module dcerpc_config_module;
+
+#define DCERPC_MAX_CONTEXTS    16    /* presentation contexts per connection */
+#define DCERPC_MAX_CALLS       16    /* outstanding calls per connection */
+#define DCERPC_MAX_FRAG        65535 /* frag_length is 16 bits */
+#define DCERPC_STR_MAX         512   /* UTF-8 bytes kept of a decoded NDR string */
+#define DCERPC_MAX_HANDLES     16    /* svcctl context handles remembered per connection */
+#define DCERPC_HANDLE_NAME_MAX 260   /* UTF-8 bytes kept of the name behind a handle (SCMR: 256 chars) */
+#define DCERPC_CTX_HANDLE_LEN  20    /* an NDR context handle: attributes u32 + uuid [MS-RPCE 2.2.4.6] */
 
 enum dcerpc_ptype {
     DCERPC_REQUEST = 0,

@@ -35,7 +35,7 @@
  *
  * Calls are matched by call_id (DCERPC_MAX_CALLS outstanding); a request's
  * stub fragments are reassembled up to dcerpc.max-stub-size (default
- * DCERPC_MAX_STUB) and then decoded.
+ * dcerpc.max-stub-size) and then decoded.
  *
  * Gaps: a PDU being gathered when bytes are lost is dropped, and the calls
  * whose fragments were being reassembled in that direction are marked so
@@ -292,13 +292,28 @@ static struct dcerpc_call *dcerpc_call_new(struct app_ctx *ctx, struct dcerpc_co
     return k;
 }
 
+static const struct config_key dcerpc_keys[] = {
+    CONFIG_KEY_SECTION("app-layer.protocols.dcerpc", "DCE/RPC over TCP; DCE/RPC inside SMB named pipes follows smb"),
+    APP_PROTO_CONFIG_KEYS(struct dcerpc_cfg, "dcerpc", "135"),
+    CONFIG_KEY_SIZE(struct dcerpc_cfg, max_stub, "dcerpc.max-stub-size", 4 * CONFIG_KB, 64 * CONFIG_MB, "1mb",
+                    "Reassembled stub bytes per call and direction; a larger call is reported\n"
+                    "(dcerpc_stub_too_large) and its stub not decoded. 4kb..64mb."),
+};
+APP_PROTO_CONFIG_CHECK(struct dcerpc_cfg);
+
+const struct config_module dcerpc_config_module = {
+    .name = "dcerpc",
+    .keys = dcerpc_keys,
+    .n = sizeof(dcerpc_keys) / sizeof(dcerpc_keys[0]),
+    .struct_size = sizeof(struct dcerpc_cfg),
+};
+
 static void dcerpc_stub_append(struct app_ctx *ctx, struct dcerpc_call *k, const uint8_t *p, size_t n)
 {
     if (k->stub_truncated || n == 0)
         return;
-    /* dcerpc.max-stub-size; DCERPC_MAX_STUB without a configuration (tests, fuzzing) */
-    const struct config *cfg = ctx->al ? ctx->al->config : NULL;
-    uint64_t max_stub = cfg && cfg->dcerpc_max_stub ? cfg->dcerpc_max_stub : DCERPC_MAX_STUB;
+    const struct dcerpc_cfg *cfg = app_parser_cfg(ctx->al, APP_DCERPC);
+    uint64_t max_stub = cfg->max_stub; /* dcerpc.max-stub-size */
     if ((uint64_t)k->stub_len + n > max_stub) {
         k->stub_truncated = true;
         app_anomaly(ctx, 0, "dcerpc_stub_too_large", "reassembled DCE/RPC stub over the limit: not decoded");
@@ -1088,7 +1103,7 @@ const struct app_parser dcerpc_tcp_parser = {
     .name = "dcerpc",
     .proto = APP_DCERPC,
     .ipproto = 6,
-    .ports = {135, 0},
+    .config = &dcerpc_config_module,
     .probe = dcerpc_tcp_probe,
     .state_new = dcerpc_tcp_new,
     .state_free = dcerpc_tcp_free,

@@ -54,10 +54,14 @@ enum dicom_pdu_type {
 #define DICOM_STR_MAX          64    /* other short strings kept from data sets and commands */
 #define DICOM_PHI_MAX          72    /* "phi:" + 64 hex chars, or a clear value of up to 64 bytes */
 
-/* Defaults of the configuration keys dicom.* (used when the config is absent or 0). */
-#define DICOM_DEFAULT_MAX_PDU        (16u * 1024 * 1024) /* buffered non-P-DATA PDU bodies and the PDU length sanity limit */
-#define DICOM_DEFAULT_DATASET_BUDGET 65536u              /* data set bytes kept per message for the element walker */
-#define DICOM_DEFAULT_MAX_DEPTH      8u                  /* sequence/item nesting the walker follows */
+/* dicom.* and app-layer.protocols.dicom.*: the key table (defaults, ranges, comments) is in dicom_assoc.c. */
+struct dicom_cfg {
+    struct app_proto_cfg proto;
+    uint32_t max_pdu;        /* dicom.max-pdu-length: buffered non-P-DATA PDU bodies and the PDU length sanity limit */
+    uint32_t dataset_budget; /* dicom.dataset-budget: data set bytes kept per message for the element walker */
+    uint32_t max_depth;      /* dicom.max-depth: sequence/item nesting the walker follows */
+};
+extern const struct config_module dicom_config_module;
 
 /* A per-flow memo of the last pseudonyms computed: an association stores and queries the same few patients
  * over and over, and one HMAC-SHA256 costs far more than a compare.  Values up to DICOM_STR_MAX bytes. */

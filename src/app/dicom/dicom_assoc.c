@@ -176,27 +176,32 @@ enum probe_result dicom_probe(const uint8_t *data, size_t len, int dir)
 
 /* ---- state ---------------------------------------------------------------------------------- */
 
-static void limits_from_config(struct dicom_limits *lim, const struct config *c)
+static const struct config_key dicom_keys[] = {
+    APP_PROTO_CONFIG_KEYS(struct dicom_cfg, "dicom", "104, 11112, 4242"),
+    CONFIG_KEY_U32(struct dicom_cfg, max_pdu, "dicom.max-pdu-length", 4096, 1u << 30, "16777216",
+                   "PDU length above which a PDU is reported (pdu_too_large) and association PDUs are not decoded."),
+    CONFIG_KEY_U32(struct dicom_cfg, dataset_budget, "dicom.dataset-budget", 256, 16u << 20, "65536",
+                   "Data set bytes kept per DIMSE message for the element walker (identifiers, C-STORE headers)."),
+    CONFIG_KEY_U32(struct dicom_cfg, max_depth, "dicom.max-depth", 1, 64, "8",
+                   "Sequence/item nesting the element walker follows before giving up on a data set."),
+};
+APP_PROTO_CONFIG_CHECK(struct dicom_cfg);
+
+const struct config_module dicom_config_module = {
+    .name = "dicom",
+    .keys = dicom_keys,
+    .n = sizeof(dicom_keys) / sizeof(dicom_keys[0]),
+    .struct_size = sizeof(struct dicom_cfg),
+};
+
+static void limits_from_config(struct dicom_limits *lim, const struct dicom_cfg *c, const struct app_phi *phi)
 {
-    lim->max_pdu = DICOM_DEFAULT_MAX_PDU;
-    lim->dataset_budget = DICOM_DEFAULT_DATASET_BUDGET;
-    lim->max_depth = DICOM_DEFAULT_MAX_DEPTH;
-    lim->log_phi = false;
-    lim->phi_key = NULL;
-    lim->phi_key_len = 0;
-    if (!c)
-        return;
-    if (c->dicom_max_pdu)
-        lim->max_pdu = c->dicom_max_pdu;
-    if (c->dicom_dataset_budget)
-        lim->dataset_budget = c->dicom_dataset_budget;
-    if (c->dicom_max_depth)
-        lim->max_depth = c->dicom_max_depth;
-    lim->log_phi = c->log_phi;
-    if (c->phi_key_loaded) {
-        lim->phi_key = c->phi_key;
-        lim->phi_key_len = sizeof(c->phi_key);
-    }
+    lim->max_pdu = c->max_pdu;
+    lim->dataset_budget = c->dataset_budget;
+    lim->max_depth = c->max_depth;
+    lim->log_phi = phi->log_phi;
+    lim->phi_key = phi->key;
+    lim->phi_key_len = phi->key ? phi->key_len : 0;
 }
 
 static void *dicom_state_new(struct app_ctx *ctx)
@@ -204,7 +209,7 @@ static void *dicom_state_new(struct app_ctx *ctx)
     struct dicom_state *s = app_alloc(ctx, sizeof(*s));
     if (!s)
         return NULL;
-    limits_from_config(&s->lim, ctx->al ? ctx->al->config : NULL);
+    limits_from_config(&s->lim, app_parser_cfg(ctx->al, APP_DICOM), &ctx->al->phi);
     s->lim.phi_cache = &s->phi_cache;
     s->a.abort_dir = -1;
     return s;
@@ -987,7 +992,7 @@ const struct app_parser app_parser_dicom = {
     .name = "dicom",
     .proto = APP_DICOM,
     .ipproto = 6,
-    .ports = {104, 11112, 4242, 0},
+    .config = &dicom_config_module,
     .probe = dicom_probe,
     .state_new = dicom_state_new,
     .state_free = dicom_state_free,

@@ -245,7 +245,7 @@ void dicom_walk_dataset(struct dicom_ds_info *info, enum dicom_ts_kind ts, const
     info->encapsulated = ts == DICOM_TS_ENCAPSULATED;
     bool be = ts == DICOM_TS_EXPLICIT_BE;
     bool explicit_vr = ts != DICOM_TS_IMPLICIT_LE;
-    uint32_t max_depth = lim->max_depth ? lim->max_depth : DICOM_DEFAULT_MAX_DEPTH;
+    uint32_t max_depth = lim->max_depth;
     bool cut = len < total_len; /* the bytes end before the data set does */
     info->walked = true;
     struct br b = br_init(p, len);

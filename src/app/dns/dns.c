@@ -408,11 +408,24 @@ static void dns_on_close(struct app_ctx *ctx, void *state)
             app_anomaly(ctx, d, "truncated_message", "the connection ended inside a DNS message");
 }
 
+static const struct config_key dns_keys[] = {
+    CONFIG_KEY_SECTION("app-layer.protocols.dns", "UDP and TCP"),
+    APP_PROTO_CONFIG_KEYS(struct dns_cfg, "dns", "53"),
+};
+APP_PROTO_CONFIG_CHECK(struct dns_cfg);
+
+const struct config_module dns_config_module = {
+    .name = "dns",
+    .keys = dns_keys,
+    .n = sizeof(dns_keys) / sizeof(dns_keys[0]),
+    .struct_size = sizeof(struct dns_cfg),
+};
+
 const struct app_parser dns_udp_parser = {
     .name = "dns",
     .proto = APP_DNS,
     .ipproto = 17,
-    .ports = {53},
+    .config = &dns_config_module,
     .probe = dns_probe_udp,
     .state_new = dns_udp_state_new,
     .state_free = dns_state_free,
@@ -425,7 +438,7 @@ const struct app_parser dns_tcp_parser = {
     .name = "dns",
     .proto = APP_DNS,
     .ipproto = 6,
-    .ports = {53},
+    .config = &dns_config_module,
     .probe = dns_probe_tcp,
     .state_new = dns_tcp_state_new,
     .state_free = dns_state_free,

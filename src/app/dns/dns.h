@@ -28,6 +28,12 @@
 #include "app/app.h"
 #include "core/addr.h"
 
+/* app-layer.protocols.dns.*: the key table is in dns.c (both parsers, UDP and TCP, share it). */
+struct dns_cfg {
+    struct app_proto_cfg proto;
+};
+extern const struct config_module dns_config_module;
+
 /* Limits. */
 #define DNS_NAME_WIRE_MAX      255               /* RFC 1035 2.3.4: a name is at most 255 bytes on the wire */
 #define DNS_LABELS_MAX         127               /* 127 one-byte labels and the root fill 255 bytes */

@@ -26,7 +26,12 @@
 
 #include "app/app.h"
 
-#define HL7_PORT 2575 /* IANA "hl7" / MLLP, the usual port */
+/* hl7.* and app-layer.protocols.hl7.*: the key table is in hl7_mllp.c. */
+struct hl7_cfg {
+    struct app_proto_cfg proto;
+    uint64_t max_message; /* hl7.max-message-bytes: longer messages are skipped to the end block */
+};
+extern const struct config_module hl7_config_module;
 
 /* MLLP framing bytes (v2.5.1 C.4.3). */
 #define HL7_SB 0x0b /* start block, <VT> */
@@ -34,10 +39,9 @@
 #define HL7_CR 0x0d /* carriage return: ends the frame after <FS>, and every segment */
 
 /* Limits. */
-#define HL7_MAX_MESSAGE_DEFAULT (1u << 20) /* hl7.max-message-bytes: longer messages are skipped to the end block */
-#define HL7_MAX_SEGMENT_IDS     64         /* segment ids listed per message; segment_count counts them all */
-#define HL7_FIELD_MAX           64         /* bytes kept of each MSH / MSA field (cut, flagged truncated) */
-#define HL7_PENDING_MAX         16         /* messages per direction awaiting their acknowledgment */
+#define HL7_MAX_SEGMENT_IDS 64 /* segment ids listed per message; segment_count counts them all */
+#define HL7_FIELD_MAX       64 /* bytes kept of each MSH / MSA field (cut, flagged truncated) */
+#define HL7_PENDING_MAX     16 /* messages per direction awaiting their acknowledgment */
 
 /* The fields the parser keeps: MSH-2..MSH-12 and MSA-1..2, nothing else. */
 enum hl7_field_id {

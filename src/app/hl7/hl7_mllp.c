@@ -201,6 +201,22 @@ static size_t frame_bytes(struct app_ctx *ctx, struct hl7_state *st, int dir, co
     return k; /* the start block is read again in SEEK */
 }
 
+static const struct config_key hl7_keys[] = {
+    CONFIG_KEY_SECTION("app-layer.protocols.hl7", "HL7 v2 over MLLP, on any port (2575: IANA hl7)"),
+    APP_PROTO_CONFIG_KEYS(struct hl7_cfg, "hl7", "2575"),
+    CONFIG_KEY_SIZE(struct hl7_cfg, max_message, "hl7.max-message-bytes", 1 * CONFIG_KB, 1 * CONFIG_GB, "1mb",
+                    "Bytes of one HL7 message read (MSH, MSA, segment ids); a longer message is reported\n"
+                    "(message_too_large) and followed to its end block unread. 1kb..1gb."),
+};
+APP_PROTO_CONFIG_CHECK(struct hl7_cfg);
+
+const struct config_module hl7_config_module = {
+    .name = "hl7",
+    .keys = hl7_keys,
+    .n = sizeof(hl7_keys) / sizeof(hl7_keys[0]),
+    .struct_size = sizeof(struct hl7_cfg),
+};
+
 /* ---- parser callbacks ----------------------------------------------------------------------- */
 
 static void *hl7_state_new(struct app_ctx *ctx)
@@ -208,8 +224,8 @@ static void *hl7_state_new(struct app_ctx *ctx)
     struct hl7_state *st = app_alloc(ctx, sizeof(*st));
     if (!st)
         return NULL;
-    const struct config *cfg = ctx->al ? ctx->al->config : NULL;
-    st->max_message = cfg && cfg->hl7_max_message ? cfg->hl7_max_message : HL7_MAX_MESSAGE_DEFAULT;
+    const struct hl7_cfg *cfg = app_parser_cfg(ctx->al, APP_HL7);
+    st->max_message = cfg->max_message; /* hl7.max-message-bytes */
     return st;
 }
 
@@ -302,7 +318,7 @@ const struct app_parser hl7_parser = {
     .name = "hl7",
     .proto = APP_HL7,
     .ipproto = 6,
-    .ports = {HL7_PORT, 0},
+    .config = &hl7_config_module,
     .probe = hl7_probe,
     .state_new = hl7_state_new,
     .state_free = hl7_state_free,

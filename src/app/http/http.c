@@ -1043,6 +1043,23 @@ static void learn_direction(struct http_state *st, int dir, const uint8_t *p, si
         st->req_dir = (uint8_t)dir;
 }
 
+static const struct config_key http_keys[] = {
+    CONFIG_KEY_SECTION("app-layer.protocols.http",
+                       "HTTP/1.x on any port (8042: Orthanc's REST/DICOMweb; 3128: proxies)"),
+    APP_PROTO_CONFIG_KEYS(struct http_cfg, "http", "80, 8080, 8000, 8008, 8042, 3128"),
+    CONFIG_KEY_SIZE(struct http_cfg, max_header_bytes, "http.max-header-bytes", 1 * CONFIG_KB, 1 * CONFIG_MB, "16kb",
+                    "Start line plus header block of one HTTP message (1kb..1mb). Beyond it the header\n"
+                    "names stop being recorded (anomaly header_block_too_large); framing is still followed."),
+};
+APP_PROTO_CONFIG_CHECK(struct http_cfg);
+
+const struct config_module http_config_module = {
+    .name = "http",
+    .keys = http_keys,
+    .n = sizeof(http_keys) / sizeof(http_keys[0]),
+    .struct_size = sizeof(struct http_cfg),
+};
+
 /* ---- parser callbacks ----------------------------------------------------------------------- */
 
 static void *http_state_new(struct app_ctx *ctx)
@@ -1050,10 +1067,9 @@ static void *http_state_new(struct app_ctx *ctx)
     struct http_state *st = app_alloc(ctx, sizeof(*st));
     if (!st)
         return NULL;
-    const struct config *c = ctx->al->config;
-    st->max_header_bytes = c && c->http_max_header_bytes && c->http_max_header_bytes <= (1u << 20)
-                               ? (uint32_t)c->http_max_header_bytes
-                               : HTTP_MAX_HEADER_BYTES_DEFAULT;
+    const struct http_cfg *c = app_parser_cfg(ctx->al, APP_HTTP);
+    /* the key's range (1kb..1mb) keeps it within 32 bits; a struct filled by hand is held to it as well */
+    st->max_header_bytes = c->max_header_bytes <= (1u << 20) ? (uint32_t)c->max_header_bytes : 1u << 20;
     return st;
 }
 
@@ -1204,7 +1220,7 @@ const struct app_parser http_parser = {
     .name = "http",
     .proto = APP_HTTP,
     .ipproto = 6,
-    .ports = {80, 8080, 8000, 8008, 8042, 3128, 0}, /* 8042: Orthanc's REST/DICOMweb; 3128: proxies */
+    .config = &http_config_module,
     .probe = http_probe,
     .state_new = http_state_new,
     .state_free = http_state_free,

@@ -30,11 +30,17 @@
 #include "app/app.h"
 
 /* Limits. */
-#define HTTP_MAX_HEADER_BYTES_DEFAULT (16u * 1024) /* http.max-header-bytes: start line + header block */
-#define HTTP_MAX_HEADERS              100          /* header fields per message; more is an anomaly */
-#define HTTP_MAX_PENDING              16           /* pipelined requests awaiting a response, per flow */
-#define HTTP_CHUNK_LINE_MAX           1024         /* chunk-size line with its extensions */
-#define HTTP_RESYNC_MAX               (64u * 1024) /* bytes skipped looking for a start line before giving up */
+/* http.* and app-layer.protocols.http.*: the key table is in http.c. */
+struct http_cfg {
+    struct app_proto_cfg proto;
+    uint64_t max_header_bytes; /* http.max-header-bytes: start line + header block (1kb..1mb) */
+};
+extern const struct config_module http_config_module;
+
+#define HTTP_MAX_HEADERS    100          /* header fields per message; more is an anomaly */
+#define HTTP_MAX_PENDING    16           /* pipelined requests awaiting a response, per flow */
+#define HTTP_CHUNK_LINE_MAX 1024         /* chunk-size line with its extensions */
+#define HTTP_RESYNC_MAX     (64u * 1024) /* bytes skipped looking for a start line before giving up */
 
 /* Field sizes kept per transaction (bytes, NUL excluded); longer values are cut at a UTF-8 boundary. */
 #define HTTP_METHOD_MAX  31

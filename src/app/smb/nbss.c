@@ -58,21 +58,46 @@ enum probe_result smb_probe(const uint8_t *data, size_t len, int dir)
     return smb_magic(data + 4) ? PROBE_YES : PROBE_NO;
 }
 
-static uint32_t smb_limit(uint32_t configured, uint32_t dflt)
+#define T struct smb_cfg
+static const struct config_key smb_keys[] = {
+    APP_PROTO_CONFIG_KEYS(T, "smb", "445, 139"),
+    CONFIG_KEY_SECTION("smb", "Per-flow tables (1..4096 each); when one is full its oldest entry is dropped and an\n"
+                              "anomaly (smb_files_full, smb_pending_full) is reported. Memory per SMB flow grows with "
+                              "them."),
+    CONFIG_KEY_U32(T, max_sessions, "smb.max-sessions", 1, SMB_TABLE_CEILING, "16",
+                   "authenticated sessions (SESSION_SETUP)"),
+    CONFIG_KEY_U32(T, max_trees, "smb.max-trees", 1, SMB_TABLE_CEILING, "32", "connected shares (TREE_CONNECT)"),
+    CONFIG_KEY_U32(T, max_files, "smb.max-files", 1, SMB_TABLE_CEILING, "64",
+                   "open files and pipes (CREATE / NT_CREATE_ANDX)"),
+    CONFIG_KEY_U32(T, max_pending, "smb.max-pending", 1, SMB_TABLE_CEILING, "64",
+                   "requests waiting for their response"),
+};
+#undef T
+APP_PROTO_CONFIG_CHECK(struct smb_cfg);
+
+const struct config_module smb_config_module = {
+    .name = "smb",
+    .keys = smb_keys,
+    .n = sizeof(smb_keys) / sizeof(smb_keys[0]),
+    .struct_size = sizeof(struct smb_cfg),
+};
+
+/* The key ranges keep a value within 1..SMB_TABLE_CEILING; a struct filled by hand is held to it as well. */
+static uint32_t smb_limit(uint32_t configured)
 {
     if (configured == 0)
-        return dflt;
+        return 1;
     return configured > SMB_TABLE_CEILING ? SMB_TABLE_CEILING : configured;
 }
 
 /* One allocation: the state, then its four tables at the sizes medsentry.yaml gives (smb.max-*). */
 static void *smb_state_new(struct app_ctx *ctx)
 {
-    const struct config *c = ctx->al ? ctx->al->config : NULL;
-    uint32_t ns = smb_limit(c ? c->smb_max_sessions : 0, SMB_MAX_SESSIONS);
-    uint32_t nt = smb_limit(c ? c->smb_max_trees : 0, SMB_MAX_TREES);
-    uint32_t nf = smb_limit(c ? c->smb_max_files : 0, SMB_MAX_FILES);
-    uint32_t np = smb_limit(c ? c->smb_max_pending : 0, SMB_MAX_PENDING);
+    const struct smb_cfg *c = app_parser_cfg(ctx->al, APP_SMB);
+    uint32_t ns = smb_limit(c->max_sessions);
+    uint32_t nt = smb_limit(c->max_trees);
+    uint32_t nf = smb_limit(c->max_files);
+    uint32_t np = smb_limit(c->max_pending);
     size_t size = sizeof(struct smb_state) + ns * sizeof(struct smb_session) + nt * sizeof(struct smb_tree) +
                   nf * sizeof(struct smb_file) + np * sizeof(struct smb_pending);
     uint8_t *mem = app_alloc(ctx, size);
@@ -544,7 +569,7 @@ const struct app_parser smb_parser = {
     .name = "smb",
     .proto = APP_SMB,
     .ipproto = 6,
-    .ports = {445, 139, 0},
+    .config = &smb_config_module,
     .probe = smb_probe,
     .state_new = smb_state_new,
     .state_free = smb_state_free,

@@ -37,15 +37,21 @@
 struct dcerpc_conn;
 struct file_track;
 
+/* smb.* and app-layer.protocols.smb.*: the key table (defaults, ranges, comments) is in nbss.c. */
+struct smb_cfg {
+    struct app_proto_cfg proto;
+    uint32_t max_sessions; /* smb.max-sessions: per-flow session table */
+    uint32_t max_trees;    /* smb.max-trees: per-flow tree (share) table */
+    uint32_t max_files;    /* smb.max-files: per-flow open-file table */
+    uint32_t max_pending;  /* smb.max-pending: requests awaiting a response, per flow */
+};
+extern const struct config_module smb_config_module;
+
 /* ---- limits ---- */
 #define SMB_MAX_INLINE_RECORD (64u * 1024)        /* records up to this are buffered whole */
 #define SMB_MAX_RECORD        (16u * 1024 * 1024) /* larger non-data records are skipped */
-/* per-flow table sizes: defaults of smb.max-sessions, smb.max-trees, smb.max-files, smb.max-pending
- * (medsentry.yaml); each flow's tables are allocated at these sizes when its state is created */
-#define SMB_MAX_SESSIONS  16 /* per flow */
-#define SMB_MAX_TREES     32
-#define SMB_MAX_FILES     64
-#define SMB_MAX_PENDING   64   /* outstanding requests per flow */
+/* per-flow table sizes are smb.max-sessions, smb.max-trees, smb.max-files, smb.max-pending (struct smb_cfg); each
+ * flow's tables are allocated at these sizes when its state is created */
 #define SMB_TABLE_CEILING 4096 /* highest value any of the four keys accepts */
 #define SMB_MAX_CHAIN     32   /* SMB2 compound / SMB1 AndX elements per record */
 #define SMB_MAX_DIALECTS  16

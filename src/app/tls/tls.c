@@ -767,11 +767,24 @@ static void tls_on_close(struct app_ctx *ctx, void *state)
         emit(ctx, st, 0, TLS_EV_SUMMARY);
 }
 
+static const struct config_key tls_keys[] = {
+    CONFIG_KEY_SECTION("app-layer.protocols.tls", "TLS on any port (2762: DICOM over TLS; 636: LDAPS)"),
+    APP_PROTO_CONFIG_KEYS(struct tls_cfg, "tls", "443, 2762, 636, 8443"),
+};
+APP_PROTO_CONFIG_CHECK(struct tls_cfg);
+
+const struct config_module tls_config_module = {
+    .name = "tls",
+    .keys = tls_keys,
+    .n = sizeof(tls_keys) / sizeof(tls_keys[0]),
+    .struct_size = sizeof(struct tls_cfg),
+};
+
 const struct app_parser tls_parser = {
     .name = "tls",
     .proto = APP_TLS,
     .ipproto = 6,
-    .ports = {443, 2762, 636, 8443, 0},
+    .config = &tls_config_module,
     .probe = tls_probe,
     .state_new = tls_state_new,
     .state_free = tls_state_free,

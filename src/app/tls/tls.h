@@ -35,6 +35,12 @@ enum tls_content_type {
     TLS_CT_HEARTBEAT = 24,
 };
 
+/* app-layer.protocols.tls.*: the key table is in tls.c. */
+struct tls_cfg {
+    struct app_proto_cfg proto;
+};
+extern const struct config_module tls_config_module;
+
 #define TLS_HS_CLIENT_HELLO      1
 #define TLS_HS_SERVER_HELLO      2
 #define TLS_HS_CERTIFICATE       11 /* RFC 5246 7.4.2 */
