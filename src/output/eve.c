@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "core/addr.h"
+#include "core/ofile.h"
 #include "core/stats.h"
 #include "decode/decode.h"
 #include "flow/flow.h"
@@ -37,11 +38,9 @@ int eve_open(struct eve_writer *w, const char *path, struct stats *stats, const 
     if (strcmp(path, "-") == 0) {
         w->fp = stdout;
     } else {
-        w->fp = fopen(path, "a");
-        if (!w->fp) {
-            snprintf(errbuf, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
+        w->fp = ofile_fappend(path, OFILE_MODE, errbuf, errlen); /* never through a planted link */
+        if (!w->fp)
             return -1;
-        }
         w->owns_fp = true;
         setvbuf(w->fp, NULL, _IOFBF, 1 << 20);
     }
