@@ -107,6 +107,9 @@ static const struct config_key config_keys[] = {
     KEY_BOOL("app-layer.protocols.dcerpc.enabled", app.enabled[APP_DCERPC]),
     DETECT_CONFIG_KEYS,
     KEY_BOOL("app-layer.protocols.http.enabled", app.enabled[APP_HTTP]),
+    KEY_STR("run-as.user", run_as_user),
+    KEY_STR("run-as.group", run_as_group),
+    KEY_BOOL("sandbox.seccomp", seccomp),
 };
 
 void config_defaults(struct config *c)
@@ -160,6 +163,7 @@ void config_defaults(struct config *c)
     for (int p = 0; p < APP__COUNT; p++)
         c->app.enabled[p] = true;
     detect_cfg_defaults(&c->detect);
+    c->seccomp = true;
 }
 
 static const struct config_key *config_key_find(const char *path)

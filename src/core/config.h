@@ -52,6 +52,10 @@ struct config {
     bool promisc;              /* live capture */
 
     uint32_t anomaly_rate_limit; /* anomaly.rate-limit: anomaly events per second of packet time; 0 = no budget */
+
+    char run_as_user[64];  /* run-as.user: drop to this user after opening everything ("" = stay); -u wins */
+    char run_as_group[64]; /* run-as.group: and this group ("" = the user's primary group); -g wins */
+    bool seccomp;          /* sandbox.seccomp: the system call allow-list after initialisation; --no-seccomp */
 };
 
 void config_defaults(struct config *c);
