@@ -449,7 +449,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < c.n_sets; i++) {
         char key[256];
         const char *eq = strchr(c.sets[i], '=');
-        if (!eq || (size_t)(eq - c.sets[i]) >= sizeof(key)) {
+        if (!eq || eq == c.sets[i] || (size_t)(eq - c.sets[i]) >= sizeof(key)) {
             log_error("--set %s: expected KEY=VALUE", c.sets[i]);
             return 2;
         }

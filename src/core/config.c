@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "detect/detect_config.h"
@@ -259,6 +262,12 @@ static int set_value(struct config *c, const struct config_key *k, const char *v
             snprintf(err, errlen, "%s: value is longer than %zu characters", k->path, k->size - 1);
             return -1;
         }
+        for (const char *p = value; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) { /* a path or name with a newline would forge log lines */
+                snprintf(err, errlen, "%s: value contains a control character (byte 0x%02x)", k->path,
+                         (unsigned char)*p);
+                return -1;
+            }
         memcpy(base, value, strlen(value) + 1);
         return 0;
     }
@@ -276,16 +285,95 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 }
 
 #define CONFIG_MAX_DEPTH 8
+#define CONFIG_MAX_BYTES (1u << 20) /* medsentry.yaml with every key is ~15 KB */
+#define CONFIG_MAX_KEYS  4096
+#define CONFIG_KEY_MAX   128 /* one mapping key; the longest real one is ~40 */
+
+/* Open path for reading the configuration: a regular file (not a directory, not a FIFO that would block) of at
+ * most CONFIG_MAX_BYTES. */
+static FILE *config_open(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    if (st.st_size > CONFIG_MAX_BYTES) {
+        snprintf(err, errlen, "%s: %lld bytes; a configuration file is at most %u", path, (long long)st.st_size,
+                 CONFIG_MAX_BYTES);
+        close(fd);
+        return NULL;
+    }
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    return fp;
+}
+
+/* libyaml gives a byte offset, not a line, for encoding errors (bad UTF-8, control characters). */
+static size_t line_of_offset(FILE *fp, size_t offset)
+{
+    size_t line = 1;
+    rewind(fp);
+    for (size_t i = 0; i < offset; i++) {
+        int ch = getc(fp);
+        if (ch == EOF)
+            break;
+        if (ch == '\n')
+            line++;
+    }
+    return line;
+}
+
+/* Every key path seen in one file, with its line: a key given twice is an error (YAML says keys are unique;
+ * libyaml does not check, and "the last one wins" would hide a mistake). */
+struct seen_keys {
+    char (*path)[256];
+    size_t *line;
+    size_t n;
+};
+
+/* 0 new, 1 duplicate (its first line in *first), -1 too many */
+static int seen_add(struct seen_keys *sk, const char *full, size_t line, size_t *first)
+{
+    for (size_t i = 0; i < sk->n; i++)
+        if (strcmp(sk->path[i], full) == 0) {
+            *first = sk->line[i];
+            return 1;
+        }
+    if (sk->n == CONFIG_MAX_KEYS)
+        return -1;
+    snprintf(sk->path[sk->n], sizeof(sk->path[0]), "%s", full);
+    sk->line[sk->n++] = line;
+    return 0;
+}
 
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = config_open(path, err, errlen);
+    if (!fp)
+        return -1;
+    struct seen_keys sk = {.path = malloc(CONFIG_MAX_KEYS * sizeof(*sk.path)),
+                           .line = malloc(CONFIG_MAX_KEYS * sizeof(*sk.line))};
+    if (!sk.path || !sk.line) {
+        free(sk.path);
+        free(sk.line);
+        fclose(fp);
+        snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
+        free(sk.path);
+        free(sk.line);
         fclose(fp);
         snprintf(err, errlen, "%s: cannot initialise the YAML parser", path);
         return -1;
@@ -293,25 +381,34 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
     yaml_parser_set_input_file(&parser, fp);
 
     /* keys[i] is the mapping key at depth i; expect_key[i] says whether the next scalar is a key */
-    char keys[CONFIG_MAX_DEPTH][128];
+    char keys[CONFIG_MAX_DEPTH][CONFIG_KEY_MAX];
     bool expect_key[CONFIG_MAX_DEPTH + 1];
     int depth = 0; /* number of open mappings */
     int rc = 0;
     bool done = false;
+    int documents = 0;
     memset(keys, 0, sizeof(keys));
     expect_key[0] = false;
 
     while (!done && rc == 0) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            snprintf(err, errlen, "%s:%zu: %s", path, parser.problem_mark.line + 1,
-                     parser.problem ? parser.problem : "YAML syntax error");
+            size_t eline = parser.error == YAML_READER_ERROR ? line_of_offset(fp, parser.problem_offset)
+                                                             : parser.problem_mark.line + 1;
+            snprintf(err, errlen, "%s:%zu: %s", path, eline, parser.problem ? parser.problem : "YAML syntax error");
             rc = -1;
             break;
         }
         size_t line = ev.start_mark.line + 1;
         switch (ev.type) {
         case YAML_STREAM_END_EVENT: done = true; break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++documents > 1) {
+                snprintf(err, errlen, "%s:%zu: a second YAML document ('---'); the configuration is one document",
+                         path, line);
+                rc = -1;
+            }
+            break;
         case YAML_MAPPING_START_EVENT:
             if (depth > 0 && expect_key[depth]) {
                 snprintf(err, errlen, "%s:%zu: a mapping cannot be a key", path, line);
@@ -346,14 +443,45 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
                 }
                 break;
             }
+            char full[1024] = "";
             if (expect_key[depth]) {
+                if (strlen(val) >= sizeof(keys[0]) || ev.data.scalar.length != strlen(val)) {
+                    snprintf(err, errlen, "%s:%zu: a key longer than %zu characters (or with a NUL byte)", path,
+                             line, sizeof(keys[0]) - 1);
+                    rc = -1;
+                    break;
+                }
+                bool ctl = false;
+                for (const char *q = val; *q; q++)
+                    ctl |= (unsigned char)*q < 0x20 || *q == 0x7f;
+                if (ctl) { /* it would be printed in the next error message: no terminal escapes */
+                    snprintf(err, errlen, "%s:%zu: a key with a control character", path, line);
+                    rc = -1;
+                    break;
+                }
                 snprintf(keys[depth - 1], sizeof(keys[0]), "%s", val);
                 expect_key[depth] = false;
+                for (int i = 1; i <= depth; i++)
+                    snprintf(full + strlen(full), sizeof(full) - strlen(full), "%s%s", i > 1 ? "." : "",
+                             keys[i - 1]);
+                size_t first = 0;
+                int d = seen_add(&sk, full, line, &first);
+                if (d == 1)
+                    snprintf(err, errlen, "%s:%zu: %s: duplicate key (first given on line %zu)", path, line, full,
+                             first);
+                else if (d < 0)
+                    snprintf(err, errlen, "%s:%zu: more than %d keys", path, line, CONFIG_MAX_KEYS);
+                if (d != 0)
+                    rc = -1;
                 break;
             }
-            char full[1024] = "";
             for (int i = 1; i <= depth; i++)
                 snprintf(full + strlen(full), sizeof(full) - strlen(full), "%s%s", i > 1 ? "." : "", keys[i - 1]);
+            if (ev.data.scalar.length != strlen(val)) {
+                snprintf(err, errlen, "%s:%zu: %s: value holds a NUL byte", path, line, full);
+                rc = -1;
+                break;
+            }
             char e[512];
             const struct config_key *k = config_key_find(full);
             if (!k) {
@@ -375,6 +503,8 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
         yaml_event_delete(&ev);
     }
     yaml_parser_delete(&parser);
+    free(sk.path);
+    free(sk.line);
     fclose(fp);
     return rc;
 }
