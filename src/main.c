@@ -193,7 +193,7 @@ static int ensure_dir(const char *path, const struct sandbox_ids *ids)
                 log_error("%s: cannot create directory: %s", buf, strerror(errno));
                 return -1;
             }
-            if (ids->drop && end && chown(buf, ids->uid, ids->gid) != 0) {
+            if (ids->drop && chown(buf, ids->uid, ids->gid) != 0) {
                 log_error("%s: cannot give the directory to %s: %s", buf, ids->user, strerror(errno));
                 return -1;
             }
@@ -327,6 +327,23 @@ static int check_writable(const char *dir, const struct sandbox_ids *ids)
     return 0;
 }
 
+/* Before anything is created in it: can the run-as user write into dir?  (Mode bits for its uid, else its gid,
+ * else others; the user keeps no supplementary group.  access() after the drop is the final word.) */
+static int check_writable_before(const char *dir, const struct sandbox_ids *ids)
+{
+    struct stat st;
+    if (!dir || !ids->drop || stat(dir, &st) != 0)
+        return 0;
+    mode_t need = st.st_uid == ids->uid   ? S_IWUSR | S_IXUSR
+                  : st.st_gid == ids->gid ? S_IWGRP | S_IXGRP
+                                          : S_IWOTH | S_IXOTH;
+    if ((st.st_mode & need) != need) {
+        log_error("%s: not writable by %s (the user medsentry runs as); chown or chmod it", dir, ids->user);
+        return -1;
+    }
+    return 0;
+}
+
 /* Open everything, give up privileges, run.  Returns the exit status. */
 static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *ids)
 {
@@ -348,7 +365,8 @@ static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *id
         return 1;
     }
     if (ensure_dir(cfg->logdir, ids) < 0 || (c->dump_dir && ensure_dir(c->dump_dir, ids) < 0) ||
-        (c->extract_dir && ensure_dir(c->extract_dir, ids) < 0)) {
+        (c->extract_dir && ensure_dir(c->extract_dir, ids) < 0) || check_writable_before(cfg->logdir, ids) < 0 ||
+        check_writable_before(c->dump_dir, ids) < 0 || check_writable_before(c->extract_dir, ids) < 0) {
         source_close(&src);
         service_pidfile_remove();
         return 1;

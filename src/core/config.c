@@ -341,7 +341,7 @@ struct seen_keys {
     size_t n;
 };
 
-/* 0 new, 1 duplicate (its first line in *first), -1 too many */
+/* 0 new, 1 duplicate (its first line in *first), -1 too many keys or a path too long */
 static int seen_add(struct seen_keys *sk, const char *full, size_t line, size_t *first)
 {
     for (size_t i = 0; i < sk->n; i++)
@@ -349,9 +349,10 @@ static int seen_add(struct seen_keys *sk, const char *full, size_t line, size_t 
             *first = sk->line[i];
             return 1;
         }
-    if (sk->n == CONFIG_MAX_KEYS)
+    size_t len = strlen(full);
+    if (sk->n == CONFIG_MAX_KEYS || len >= sizeof(sk->path[0]))
         return -1;
-    snprintf(sk->path[sk->n], sizeof(sk->path[0]), "%s", full);
+    memcpy(sk->path[sk->n], full, len + 1);
     sk->line[sk->n++] = line;
     return 0;
 }
@@ -470,7 +471,8 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
                     snprintf(err, errlen, "%s:%zu: %s: duplicate key (first given on line %zu)", path, line, full,
                              first);
                 else if (d < 0)
-                    snprintf(err, errlen, "%s:%zu: more than %d keys", path, line, CONFIG_MAX_KEYS);
+                    snprintf(err, errlen, "%s:%zu: more than %d keys, or a key path longer than 255 characters",
+                             path, line, CONFIG_MAX_KEYS);
                 if (d != 0)
                     rc = -1;
                 break;

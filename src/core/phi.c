@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 static const char hexdig[] = "0123456789abcdef";
@@ -138,6 +139,21 @@ int phi_key_load(uint8_t key[PHI_KEY_LEN], const char *path, bool create, char *
     return 0;
 }
 
+/* libcrypto reads its configuration file (openssl.cnf) and loads its provider at the first use: do both now,
+ * while files may still be opened, not at the first patient name or file hash under the sandbox. */
+static int crypto_warm_up(const uint8_t key[PHI_KEY_LEN], char *err, size_t errlen)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1 ||
+        !HMAC(EVP_sha256(), key, PHI_KEY_LEN, (const unsigned char *)"", 0, md, &mdlen) ||
+        EVP_Digest("", 0, md, &mdlen, EVP_sha256(), NULL) != 1) {
+        snprintf(err, errlen, "cannot set up HMAC-SHA256 and SHA-256 (libcrypto)");
+        return PHI_KEY_UNREADABLE;
+    }
+    return 0;
+}
+
 int phi_key_load_in(uint8_t key[PHI_KEY_LEN], const char *logdir, const char *file, bool create, char *err,
                     size_t errlen)
 {
@@ -146,7 +162,8 @@ int phi_key_load_in(uint8_t key[PHI_KEY_LEN], const char *logdir, const char *fi
         snprintf(err, errlen, "%s: path of the PHI key too long", file);
         return PHI_KEY_INVALID;
     }
-    return phi_key_load(key, path, create, err, errlen);
+    int rc = phi_key_load(key, path, create, err, errlen);
+    return rc == 0 ? crypto_warm_up(key, err, errlen) : rc;
 }
 
 void phi_pseudonym(char *out, size_t outsz, const uint8_t *key, size_t keylen, const void *value, size_t n)

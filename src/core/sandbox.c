@@ -158,6 +158,11 @@ int sandbox_drop(const struct sandbox_ids *ids, char *err, size_t errlen)
         snprintf(err, errlen, "privilege drop to %s:%s: capabilities are left", ids->user, ids->group);
         return -1;
     }
+#if SANDBOX_SANITIZER
+    /* The kernel made us non-dumpable at setuid; LeakSanitizer's exit check ptraces its own process and needs it
+     * (sanitizer builds only). */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
     return 0;
 }
 
@@ -261,6 +266,7 @@ static const int allowed_sanitizer[] = {
     SCMP_SYS(rt_sigaction), SCMP_SYS(mprotect),  SCMP_SYS(getdents64), SCMP_SYS(sched_getaffinity),
     SCMP_SYS(kill),         SCMP_SYS(tgkill),    SCMP_SYS(pipe2),      SCMP_SYS(dup2),
     SCMP_SYS(setsid),       SCMP_SYS(getrlimit), SCMP_SYS(prlimit64),  SCMP_SYS(uname),
+    SCMP_SYS(gettid),
 };
 #endif
 
