@@ -130,10 +130,27 @@ static bool no_capabilities(void)
     return true;
 }
 
+/* A sensor started as an ordinary user with capabilities (systemd's AmbientCapabilities=CAP_NET_RAW
+ * CAP_NET_ADMIN, or file capabilities on the binary) needs them only to open the capture: clear them all. */
+static int clear_capabilities(char *err, size_t errlen)
+{
+#ifdef PR_CAP_AMBIENT
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+#endif
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+    memset(d, 0, sizeof(d));
+    if (syscall(SYS_capset, &h, d) != 0 || !no_capabilities()) {
+        snprintf(err, errlen, "cannot give up the capabilities this process was started with: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int sandbox_drop(const struct sandbox_ids *ids, char *err, size_t errlen)
 {
-    if (!ids->drop)
-        return 0;
+    if (!ids->drop) /* root without -u stays root (docs/HARDENING.md); anyone else keeps no capability */
+        return geteuid() == 0 || no_capabilities() ? 0 : clear_capabilities(err, errlen);
     /* Supplementary groups first (only possible as root), then the group, then the user: after setuid the
      * other two could no longer be changed. */
     if (setgroups(1, &ids->gid) != 0 || setresgid(ids->gid, ids->gid, ids->gid) != 0 ||

@@ -146,6 +146,21 @@ ln -s "$W/victim" "$P"
 echo untouched >"$W/victim"
 "$M" --pidfile "$P" -i lo -l "$W/d4" 2>"$W/d4.err"
 echo "link_rc=$?" >>"$W/d.rc"
+
+# 7. started as nobody with ambient CAP_NET_RAW/CAP_NET_ADMIN (the systemd unit's way): capture opens, then the
+#    capabilities are gone
+if command -v setpriv >/dev/null; then
+    mkdir -p "$W/amb" && chown nobody:nogroup "$W/amb"
+    setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+net_raw,+net_admin \
+        --ambient-caps=+net_raw,+net_admin "$M" -i lo -l "$W/amb" "udp port $port" 2>"$W/amb.err" &
+    apid=$!
+    for _ in $(seq 50); do grep -q "capturing on lo" "$W/amb.err" && break; sleep 0.1; done
+    sleep 0.2
+    grep -E '^(Uid|CapPrm|CapEff|CapAmb|NoNewPrivs|Seccomp):' "/proc/$apid/status" >"$W/amb.status"
+    kill -INT $apid
+    wait $apid
+    echo "amb_rc=$?" >>"$W/d.rc"
+fi
 NS
 W=$W MEDSENTRY=$MEDSENTRY unshare --net bash "$W/ns.sh"
 
@@ -183,6 +198,16 @@ case "${comm:-}" in medsentry*) ;; *) fail "-D: pidfile pid ${dpid:-?} is not a 
     fail "pidfile link: exit ${link_rc:-?}: $(head -c 300 "$W/d4.err")"
 [ -s "$W/d1/eve.json" ] || fail "-D: the daemon wrote no eve.json"
 [ $fails -eq $f0 ] && ok "-D/--pidfile: daemon pid $dpid, second start refused, pidfile removed at SIGTERM, stale one replaced, link refused"
+
+# 7. results
+if [ -e "$W/amb.status" ]; then
+    f0=$fails
+    [ "${amb_rc:-x}" = 0 ] || fail "ambient capabilities: exit ${amb_rc:-?}: $(head -c 300 "$W/amb.err")"
+    for want in "CapPrm:	0000000000000000" "CapEff:	0000000000000000" "CapAmb:	0000000000000000" "NoNewPrivs:	1" "Seccomp:	2"; do
+        grep -qF "$want" "$W/amb.status" || fail "ambient capabilities: /proc status lacks '$want': $(tr '\n' ' ' <"$W/amb.status")"
+    done
+    [ $fails -eq $f0 ] && ok "started as nobody with ambient CAP_NET_RAW/NET_ADMIN: $(tr '\n' ' ' <"$W/amb.status" | tr -s '\t' ' ')"
+fi
 
 echo "test_sandbox: $fails failure(s)"
 [ $fails -eq 0 ]
