@@ -374,8 +374,8 @@ static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *id
     if (c->daemon) { /* the daemon's working directory is /; its paths must not depend on where it started */
         if (absolute_dir(cfg->logdir, sizeof(cfg->logdir), cfg->logdir) < 0 ||
             (c->dump_dir && absolute_dir(dump_dir, sizeof(dump_dir), c->dump_dir) < 0) ||
-            (c->extract_dir && absolute_dir(cfg->files.extract_dir, sizeof(cfg->files.extract_dir) - 80,
-                                            c->extract_dir) < 0)) {
+            (c->extract_dir &&
+             absolute_dir(cfg->files.extract_dir, sizeof(cfg->files.extract_dir) - 80, c->extract_dir) < 0)) {
             source_close(&src);
             service_pidfile_remove();
             return 1;

@@ -405,8 +405,8 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
         case YAML_STREAM_END_EVENT: done = true; break;
         case YAML_DOCUMENT_START_EVENT:
             if (++documents > 1) {
-                snprintf(err, errlen, "%s:%zu: a second YAML document ('---'); the configuration is one document",
-                         path, line);
+                snprintf(err, errlen, "%s:%zu: a second YAML document ('---'); the configuration is one document", path,
+                         line);
                 rc = -1;
             }
             break;
@@ -447,8 +447,8 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
             char full[1024] = "";
             if (expect_key[depth]) {
                 if (strlen(val) >= sizeof(keys[0]) || ev.data.scalar.length != strlen(val)) {
-                    snprintf(err, errlen, "%s:%zu: a key longer than %zu characters (or with a NUL byte)", path,
-                             line, sizeof(keys[0]) - 1);
+                    snprintf(err, errlen, "%s:%zu: a key longer than %zu characters (or with a NUL byte)", path, line,
+                             sizeof(keys[0]) - 1);
                     rc = -1;
                     break;
                 }
@@ -463,16 +463,15 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
                 snprintf(keys[depth - 1], sizeof(keys[0]), "%s", val);
                 expect_key[depth] = false;
                 for (int i = 1; i <= depth; i++)
-                    snprintf(full + strlen(full), sizeof(full) - strlen(full), "%s%s", i > 1 ? "." : "",
-                             keys[i - 1]);
+                    snprintf(full + strlen(full), sizeof(full) - strlen(full), "%s%s", i > 1 ? "." : "", keys[i - 1]);
                 size_t first = 0;
                 int d = seen_add(&sk, full, line, &first);
                 if (d == 1)
                     snprintf(err, errlen, "%s:%zu: %s: duplicate key (first given on line %zu)", path, line, full,
                              first);
                 else if (d < 0)
-                    snprintf(err, errlen, "%s:%zu: more than %d keys, or a key path longer than 255 characters",
-                             path, line, CONFIG_MAX_KEYS);
+                    snprintf(err, errlen, "%s:%zu: more than %d keys, or a key path longer than 255 characters", path,
+                             line, CONFIG_MAX_KEYS);
                 if (d != 0)
                     rc = -1;
                 break;

@@ -47,8 +47,9 @@ static int key_read(uint8_t key[PHI_KEY_LEN], int fd, const char *path, char *er
             break;
     }
     if (!(n == 2 * PHI_KEY_LEN || (n == 2 * PHI_KEY_LEN + 1 && text[2 * PHI_KEY_LEN] == '\n'))) {
-        snprintf(err, errlen, "%s: a PHI key file holds exactly %d hex characters and a newline (this one has %s%zu bytes)",
-                 path, 2 * PHI_KEY_LEN, n == sizeof(text) ? "more than " : "", n == sizeof(text) ? n - 1 : n);
+        snprintf(err, errlen,
+                 "%s: a PHI key file holds exactly %d hex characters and a newline (this one has %s%zu bytes)", path,
+                 2 * PHI_KEY_LEN, n == sizeof(text) ? "more than " : "", n == sizeof(text) ? n - 1 : n);
         return PHI_KEY_INVALID;
     }
     for (int i = 0; i < PHI_KEY_LEN; i++) {

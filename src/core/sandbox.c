@@ -326,8 +326,8 @@ int sandbox_seccomp(bool seccomp, char *err, size_t errlen)
     /* abort() (a failed assertion, glibc's heap checks) must still end in SIGABRT and a core, not in a report of
      * a forbidden tgkill: tgkill is allowed to this process with SIGABRT only */
     if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 2, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()),
-                              SCMP_A2(SCMP_CMP_EQ, SIGABRT));
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 2, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0),
+                              SCMP_A2(SCMP_CMP_EQ, SIGABRT, 0));
 #if SANDBOX_SANITIZER
     for (size_t i = 0; rc == 0 && i < sizeof(allowed_sanitizer) / sizeof(allowed_sanitizer[0]); i++)
         if (allowed_sanitizer[i] >= 0)

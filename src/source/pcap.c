@@ -252,9 +252,8 @@ int source_open_live(struct source *src, const char *iface, const struct source_
     }
     for (int i = 0; i < 2; i++) {
         char path[256];
-        if (strchr(iface, '/') == NULL &&
-            snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", iface, sysfs_drop_counters[i]) <
-                (int)sizeof(path))
+        if (strchr(iface, '/') == NULL && snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", iface,
+                                                   sysfs_drop_counters[i]) < (int)sizeof(path))
             pp->sysfs_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
     }
     sysfs_drops(pp, &pp->ifdrop_base);
