@@ -10,7 +10,7 @@ secs=${FUZZ_SECONDS:-60}
 out=${FUZZ_OUT:-build/fuzz} # FUZZ_OUT: another build directory, for runs side by side
 mkdir -p "$out/obj"
 cflags="-std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Isrc"
-libs="-lpcap -lyaml -lcrypto -lxxhash -lm"
+libs="-lpcap -lyaml -lcrypto -lxxhash -lseccomp -lm"
 
 objs=()
 for src in $(find src -name '*.c' ! -name main.c | sort); do
