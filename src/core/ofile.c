@@ -108,7 +108,7 @@ int ofile_append(const char *path, mode_t mode, char *err, size_t errlen)
             return fd;
         }
         if (errno != EEXIST) {
-            open_error(path, errno, "create", err, errlen);
+            open_error(path, errno, "open for writing", err, errlen);
             return -1;
         }
         /* O_NONBLOCK: a FIFO planted under the name must not block the open; check_regular refuses it. */
