@@ -11,7 +11,7 @@ CC      ?= gcc
 CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 INC     := -Isrc
-LIBS    := -lpcap -lyaml -lcrypto -lxxhash -lyara -lhiredis -lm $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+LIBS    := -lpcap -lyaml -lcrypto -lxxhash -lyara -lhiredis -lseccomp -lm $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 RELEASE_CFLAGS := -O2 -g $(CSTD) $(WARN) $(INC)
 ASAN_CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all $(CSTD) $(WARN) $(INC)
 

@@ -27,6 +27,7 @@
 #include "core/anomaly.h"
 #include "core/config.h"
 #include "core/phi.h"
+#include "core/sandbox.h"
 #include "correlate/dns_name_map.h"
 #include "decode/decode.h"
 #include "detect/detect.h"
@@ -44,6 +45,7 @@ struct config {
     struct redis_cfg redis;     /* outputs.redis.*: output/redis.c */
     struct anomaly_cfg anomaly; /* anomaly.*: core/anomaly.c */
     struct privacy_cfg privacy; /* privacy.*: core/phi.c */
+    struct sandbox_cfg sandbox; /* run-as.*, sandbox.*: core/sandbox.c */
     struct capture_cfg capture; /* capture.*: source/pcap.c */
     struct decode_cfg decode;   /* decoder.*, defrag.*: decode/decode.c */
     struct flow_cfg flow;       /* flow.*: flow/flow.c */

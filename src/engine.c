@@ -18,6 +18,7 @@
 
 #include "config_registry.h"
 #include "core/log.h"
+#include "core/ofile.h"
 #include "files/files.h"
 #include "files/yara_scan.h"
 
@@ -61,9 +62,10 @@ static void dump_stream(struct engine *e, const struct flow *f, int dir, const u
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s/%" PRIu64 "-%s.bin", e->dump_dir, f->flow_id, dir ? "to_client" : "to_server");
-    FILE *fp = fopen(path, "ab");
+    char err[1200];
+    FILE *fp = ofile_fappend(path, OFILE_MODE, err, sizeof(err));
     if (!fp) {
-        log_warn("--dump-streams: cannot write %s: %s", path, strerror(errno));
+        log_warn("--dump-streams: %s", err);
         e->dump_dir = NULL;
         return;
     }
