@@ -9,12 +9,12 @@
 #include <string.h>
 
 const struct config_module *const config_registry[] = {
-    &engine_config_module,       &store_config_module,   &redis_config_module,   &threading_config_module,
-    &anomaly_config_module,      &privacy_config_module, &capture_config_module, &decode_config_module,
-    &flow_config_module,         &stream_config_module,  &app_config_module,     &dicom_config_module,
-    &smb_config_module,          &dcerpc_config_module,  &http_config_module,    &dns_config_module,
-    &tls_config_module,          &hl7_config_module,     &files_config_module,   &asset_config_module,
-    &dns_name_map_config_module, &detect_config_module,
+    &engine_config_module,  &store_config_module,        &redis_config_module,   &threading_config_module,
+    &anomaly_config_module, &privacy_config_module,      &sandbox_config_module, &capture_config_module,
+    &decode_config_module,  &flow_config_module,         &stream_config_module,  &app_config_module,
+    &dicom_config_module,   &smb_config_module,          &dcerpc_config_module,  &http_config_module,
+    &dns_config_module,     &tls_config_module,          &hl7_config_module,     &files_config_module,
+    &asset_config_module,   &dns_name_map_config_module, &detect_config_module,
 };
 
 #define N_MODULES (sizeof(config_registry) / sizeof(config_registry[0]))
@@ -22,14 +22,14 @@ const size_t config_registry_count = N_MODULES;
 
 /* config_registry[i] fills the member at member_offset[i]. */
 static const size_t member_offset[] = {
-    offsetof(struct config, engine),    offsetof(struct config, store),   offsetof(struct config, redis),
-    offsetof(struct config, threading), offsetof(struct config, anomaly), offsetof(struct config, privacy),
-    offsetof(struct config, capture),   offsetof(struct config, decode),  offsetof(struct config, flow),
-    offsetof(struct config, stream),    offsetof(struct config, app),     offsetof(struct config, dicom),
-    offsetof(struct config, smb),       offsetof(struct config, dcerpc),  offsetof(struct config, http),
-    offsetof(struct config, dns),       offsetof(struct config, tls),     offsetof(struct config, hl7),
-    offsetof(struct config, files),     offsetof(struct config, assets),  offsetof(struct config, dns_name_map),
-    offsetof(struct config, detect),
+    offsetof(struct config, engine),       offsetof(struct config, store),   offsetof(struct config, redis),
+    offsetof(struct config, threading),    offsetof(struct config, anomaly), offsetof(struct config, privacy),
+    offsetof(struct config, sandbox),      offsetof(struct config, capture), offsetof(struct config, decode),
+    offsetof(struct config, flow),         offsetof(struct config, stream),  offsetof(struct config, app),
+    offsetof(struct config, dicom),        offsetof(struct config, smb),     offsetof(struct config, dcerpc),
+    offsetof(struct config, http),         offsetof(struct config, dns),     offsetof(struct config, tls),
+    offsetof(struct config, hl7),          offsetof(struct config, files),   offsetof(struct config, assets),
+    offsetof(struct config, dns_name_map), offsetof(struct config, detect),
 };
 _Static_assert(sizeof(member_offset) / sizeof(member_offset[0]) == N_MODULES, "one member per module");
 

@@ -27,6 +27,7 @@
 #include "core/anomaly.h"
 #include "core/config.h"
 #include "core/phi.h"
+#include "core/sandbox.h"
 #include "correlate/dns_name_map.h"
 #include "decode/decode.h"
 #include "detect/detect.h"
@@ -45,6 +46,7 @@ struct config {
     struct threading_cfg threading; /* threading.*: engine.c */
     struct anomaly_cfg anomaly;     /* anomaly.*: core/anomaly.c */
     struct privacy_cfg privacy;     /* privacy.*: core/phi.c */
+    struct sandbox_cfg sandbox;     /* run-as.*, sandbox.*: core/sandbox.c */
     struct capture_cfg capture;     /* capture.*: source/pcap.c */
     struct decode_cfg decode;       /* decoder.*, defrag.*: decode/decode.c */
     struct flow_cfg flow;           /* flow.*: flow/flow.c */

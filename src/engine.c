@@ -31,6 +31,7 @@
 #include "config_registry.h"
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/ofile.h"
 #include "files/files.h"
 #include "files/yara_scan.h"
 #include "pipeline/threads.h"

@@ -5,6 +5,11 @@
  *   medsentry -i eth0 [...]
  *   medsentry -T [-c medsentry.yaml]
  *   medsentry alerts|assets -l logdir [...]   (the store read back: cli/query.c)
+ *   medsentry -i eth0 -u medsentry [-g GROUP] [-D] [--pidfile FILE] [--no-seccomp]
+ *
+ * Start-up order (docs/HARDENING.md): configuration and rules are checked, the run-as user is looked up, then the
+ * capture, the log directory, the PHI key and every output are opened; only then the sensor drops to the run-as
+ * user, sets no_new_privs and installs the seccomp filter (core/sandbox.h), and reads its first packet.
  *
  * Exit status: 0 success, 1 runtime failure (unreadable input, cannot write
  * the logs), 2 bad usage or configuration.  Every failure is one line on
@@ -19,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "cli/collect.h"
@@ -30,6 +36,9 @@
 #include "files/yara_scan.h"
 #include "core/phi.h"
 #include "core/log.h"
+#include "core/ofile.h"
+#include "core/sandbox.h"
+#include "core/service.h"
 #include "engine.h"
 #include "pipeline/threads.h"
 #include "source/source.h"
@@ -88,6 +97,11 @@ static void usage(FILE *fp)
             "                     files.extract-max-size)\n"
             "  --threads N        worker threads (default: threading.workers, else the online CPUs); the output is\n"
             "                     the same for every N\n"
+            "  -u USER, -g GROUP  after opening the capture and the outputs, run as USER (and GROUP; default: USER's\n"
+            "                     group) with no capability (run-as.user, run-as.group)\n"
+            "  -D, --daemon       run in the background (the exit status says whether the start succeeded)\n"
+            "  --pidfile FILE     write the process id to FILE (refused if a medsentry with that pid runs)\n"
+            "  --no-seccomp       do not install the system call filter (debugging; sandbox.seccomp: no)\n"
             "  -v                 more messages on stderr;  -q  errors only\n"
             "  -h, --help         this help\n"
             "  -V, --version      print the version\n"
@@ -99,7 +113,8 @@ static void usage(FILE *fp)
 
 struct cli {
     const char *read_file, *iface, *logdir, *config_file, *dump_dir, *extract_dir, *threads;
-    bool test_config, log_phi, dump_config;
+    const char *user, *group, *pidfile;
+    bool test_config, log_phi, dump_config, daemon, no_seccomp;
     int verbosity;
     char *bpf;
     const char *sets[64];
@@ -117,17 +132,25 @@ static int parse_args(int argc, char **argv, struct cli *c)
         {"extract-files", required_argument, NULL, 4},
         {"dump-config", no_argument, NULL, 5},
         {"threads", required_argument, NULL, 6},
+        {"daemon", no_argument, NULL, 'D'},
+        {"pidfile", required_argument, NULL, 7},
+        {"no-seccomp", no_argument, NULL, 8},
         {NULL, 0, NULL, 0},
     };
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+r:i:l:c:TvqhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+r:i:l:c:u:g:DTvqhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'r': c->read_file = optarg; break;
         case 'i': c->iface = optarg; break;
         case 'l': c->logdir = optarg; break;
         case 'c': c->config_file = optarg; break;
         case 'T': c->test_config = true; break;
+        case 'u': c->user = optarg; break;
+        case 'g': c->group = optarg; break;
+        case 'D': c->daemon = true; break;
+        case 7: c->pidfile = optarg; break;
+        case 8: c->no_seccomp = true; break;
         case 'v': c->verbosity++; break;
         case 'q': c->verbosity = -1; break;
         case 'h': usage(stdout); exit(0);
@@ -147,7 +170,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
         case '?':
             if (optopt)
                 log_error("option -%c: %s (see --help)", optopt,
-                          strchr("rilc", optopt) ? "needs an argument" : "unknown option");
+                          strchr("rilcug", optopt) ? "needs an argument" : "unknown option");
             else
                 log_error("%s: unknown option or missing argument (see --help)", argv[optind - 1]);
             return -1;
@@ -179,8 +202,10 @@ static int parse_args(int argc, char **argv, struct cli *c)
     return 0;
 }
 
-/* Create path and any missing parents (mkdir -p); an existing directory is fine. */
-static int ensure_dir(const char *path)
+/* Create path and any missing parents (mkdir -p); an existing directory is fine.  Directories created for a
+ * sensor that will drop to another user are given to that user (they hold what it writes later: assets.json,
+ * extracted files, the store). */
+static int ensure_dir(const char *path, const struct sandbox_ids *ids)
 {
     char buf[1024];
     struct stat st;
@@ -196,6 +221,10 @@ static int ensure_dir(const char *path)
         if (stat(buf, &st) != 0) {
             if (mkdir(buf, 0750) != 0 && errno != EEXIST) {
                 log_error("%s: cannot create directory: %s", buf, strerror(errno));
+                return -1;
+            }
+            if (ids->drop && chown(buf, ids->uid, ids->gid) != 0) {
+                log_error("%s: cannot give the directory to %s: %s", buf, ids->user, strerror(errno));
                 return -1;
             }
         } else if (!S_ISDIR(st.st_mode)) {
@@ -311,6 +340,167 @@ static void print_summary(const struct engine *e, const char *name, const struct
                  (unsigned long long)s->frag_memcap_hits, (unsigned long long)s->app_memcap_hits);
 }
 
+/* Absolute form of a directory that exists (a daemon leaves the working directory). */
+static int absolute_dir(char *buf, size_t cap, const char *path)
+{
+    char *r = realpath(path, NULL);
+    if (!r || strlen(r) >= cap) {
+        log_error("%s: %s", path, r ? "path too long" : strerror(errno));
+        free(r);
+        return -1;
+    }
+    snprintf(buf, cap, "%s", r);
+    free(r);
+    return 0;
+}
+
+/* After the drop: every directory written into later must be writable by the run-as user, or the end of the run
+ * (assets.json, extracted files, the store) would fail after hours of capture. */
+static int check_writable(const char *dir, const struct sandbox_ids *ids)
+{
+    if (dir && access(dir, W_OK | X_OK) != 0) {
+        log_error("%s: not writable by %s (the user medsentry runs as): %s; chown or chmod it", dir,
+                  ids->drop ? ids->user : "this user", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Before anything is created in it: can the run-as user write into dir?  (Mode bits for its uid, else its gid,
+ * else others; the user keeps no supplementary group.  access() after the drop is the final word.) */
+static int check_writable_before(const char *dir, const struct sandbox_ids *ids)
+{
+    struct stat st;
+    if (!dir || !ids->drop || stat(dir, &st) != 0)
+        return 0;
+    mode_t need = st.st_uid == ids->uid   ? S_IWUSR | S_IXUSR
+                  : st.st_gid == ids->gid ? S_IWGRP | S_IXGRP
+                                          : S_IWOTH | S_IXOTH;
+    if ((st.st_mode & need) != need) {
+        log_error("%s: not writable by %s (the user medsentry runs as); chown or chmod it", dir, ids->user);
+        return -1;
+    }
+    return 0;
+}
+
+/* Open everything, give up privileges, run.  Returns the exit status. */
+static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *ids)
+{
+    char err[1024];
+    static char dump_dir[1024], extract_dir[1024];
+    if (ids->drop)
+        ofile_set_owner(ids->uid, ids->gid);
+    if (c->pidfile && service_pidfile_create(c->pidfile, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    struct source src;
+    struct source_opts so = {.bpf = c->bpf, .snaplen = cfg->capture.snaplen, .promisc = cfg->capture.promisc};
+    const char *name = c->read_file ? c->read_file : c->iface;
+    int orc = c->read_file ? source_open_file(&src, c->read_file, &so) : source_open_live(&src, c->iface, &so);
+    if (orc < 0) {
+        log_error("%s", src.err);
+        service_pidfile_remove();
+        return 1;
+    }
+    if (ensure_dir(cfg->engine.logdir, ids) < 0 || (c->dump_dir && ensure_dir(c->dump_dir, ids) < 0) ||
+        (c->extract_dir && ensure_dir(c->extract_dir, ids) < 0) || check_writable_before(cfg->engine.logdir, ids) < 0 ||
+        check_writable_before(c->dump_dir, ids) < 0 || check_writable_before(c->extract_dir, ids) < 0) {
+        source_close(&src);
+        service_pidfile_remove();
+        return 1;
+    }
+    if (c->daemon) { /* the daemon's working directory is /; its paths must not depend on where it started */
+        if (absolute_dir(cfg->engine.logdir, sizeof(cfg->engine.logdir), cfg->engine.logdir) < 0 ||
+            (c->dump_dir && absolute_dir(dump_dir, sizeof(dump_dir), c->dump_dir) < 0) ||
+            (c->extract_dir &&
+             absolute_dir(cfg->files.extract_dir, sizeof(cfg->files.extract_dir) - 80, c->extract_dir) < 0)) {
+            source_close(&src);
+            service_pidfile_remove();
+            return 1;
+        }
+        if (c->dump_dir)
+            c->dump_dir = dump_dir;
+        if (c->extract_dir) {
+            snprintf(extract_dir, sizeof(extract_dir), "%s", cfg->files.extract_dir);
+            c->extract_dir = extract_dir;
+        }
+    }
+    int krc = phi_key_load_in(cfg->phi_key, cfg->engine.logdir, cfg->privacy.key_file, true, err, sizeof(err));
+    if (krc < 0) { /* never a start that would write PHI under a key other than the one asked for */
+        log_error("%s", err);
+        source_close(&src);
+        service_pidfile_remove();
+        return krc == PHI_KEY_INVALID ? 2 : 1;
+    }
+    cfg->phi_key_loaded = true;
+
+    static struct engine e;
+    if (engine_init(&e, cfg, c->dump_dir, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        engine_free(&e);
+        source_close(&src);
+        service_pidfile_remove();
+        return 1;
+    }
+
+    store_set_source(e.store, name, src.live);
+
+    signal_source = &src;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART; /* a blocking read of the capture goes on */
+    sigaction(SIGHUP, &sa, NULL);
+
+    static struct alert_tally alerts;
+    event_bus_subscribe(&e.bus, EVENT_MASK(EVENT_ALERT), alert_tally_on_event, &alerts);
+    struct progress progress;
+    progress_init(&progress, &src, c->verbosity < 0);
+
+    /* Initialisation is over: drop to the run-as user, then no new privileges and the system call filter.  (A
+     * daemon leaves its working directory only now: the rules were loaded relative to it.) */
+    int rc = 0;
+    const struct sandbox_needs needs = {.network = cfg->redis.enabled};
+    if (c->daemon && chdir("/") != 0) {
+        log_error("--daemon: cannot change to /: %s", strerror(errno));
+        rc = 1;
+    } else if (sandbox_drop(ids, err, sizeof(err)) < 0 ||
+               sandbox_seccomp(cfg->sandbox.seccomp, &needs, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        rc = 1;
+    } else if (check_writable(cfg->engine.logdir, ids) < 0 || check_writable(c->dump_dir, ids) < 0 ||
+               check_writable(c->extract_dir, ids) < 0) {
+        rc = 1;
+    }
+    if (rc == 0) {
+        service_report(0);
+        sandbox_test_hook();
+        e.live = src.live;
+        if (c->iface)
+            log_info("capturing on %s%s%s; Ctrl-C to stop", c->iface, ids->drop ? " as " : "",
+                     ids->drop ? ids->user : "");
+        rc = run(&e, &src, name, &progress);
+        progress_end(&progress);
+        engine_finish(&e);
+        print_summary(&e, name, &alerts);
+        if (e.stats.events_dropped) {
+            log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped,
+                      cfg->engine.logdir, cfg->engine.eve_filename);
+            rc = 1;
+        }
+    }
+    signal_source = NULL;
+    engine_free(&e);
+    source_close(&src);
+    service_pidfile_remove();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && query_is_command(argv[1]))
@@ -344,7 +534,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < c.n_sets; i++) {
         char key[256];
         const char *eq = strchr(c.sets[i], '=');
-        if (!eq || (size_t)(eq - c.sets[i]) >= sizeof(key)) {
+        if (!eq || eq == c.sets[i] || (size_t)(eq - c.sets[i]) >= sizeof(key)) {
             log_error("--set %s: expected KEY=VALUE", c.sets[i]);
             return 2;
         }
@@ -397,73 +587,50 @@ int main(int argc, char **argv)
         log_error("%s", err);
         return 2;
     }
+    /* -u/-g win over run-as.*; both are looked up now, before anything is opened */
+    const char *user = c.user ? c.user : cfg.sandbox.run_as_user, *group = c.group ? c.group : cfg.sandbox.run_as_group;
+    struct sandbox_ids ids;
+    if (sandbox_lookup(user, group, &ids, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 2;
+    }
+    if (c.no_seccomp)
+        cfg.sandbox.seccomp = false;
+    /* outputs.redis reconnects after start-up, under the filter: a host name would be looked up then (files under
+     * /etc, a DNS query), which the filter forbids; an address or a Unix socket needs no look-up */
+    if (cfg.sandbox.seccomp && cfg.redis.enabled) {
+        char host[256];
+        int port;
+        bool unix_socket;
+        unsigned char addr[16];
+        if (redis_parse_server(cfg.redis.server, host, sizeof(host), &port, &unix_socket, err, sizeof(err)) == 0 &&
+            !unix_socket && inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1) {
+            log_error("outputs.redis.server: %s: give an IP address or a Unix socket path: a host name would be "
+                      "looked up at each reconnect, which the seccomp filter forbids (docs/HARDENING.md)",
+                      cfg.redis.server);
+            return 2;
+        }
+    }
     if (c.test_config) {
+        /* the PHI key too, if there is one (-T creates nothing) */
+        int krc = phi_key_load_in(cfg.phi_key, cfg.engine.logdir, cfg.privacy.key_file, false, err, sizeof(err));
+        if (krc < 0 && krc != PHI_KEY_ABSENT) {
+            log_error("%s", err);
+            return krc == PHI_KEY_INVALID ? 2 : 1;
+        }
         printf("medsentry: configuration %s is valid\n", c.config_file ? c.config_file : "(defaults)");
         return 0;
     }
-
-    struct source src;
-    struct source_opts so = {.bpf = c.bpf, .snaplen = cfg.capture.snaplen, .promisc = cfg.capture.promisc};
-    const char *name = c.read_file ? c.read_file : c.iface;
-    int orc = c.read_file ? source_open_file(&src, c.read_file, &so) : source_open_live(&src, c.iface, &so);
-    if (orc < 0) {
-        log_error("%s", src.err);
-        free(c.bpf);
-        return 1;
+    if (c.daemon && cfg.engine.eve_enabled && strcmp(cfg.engine.eve_filename, "-") == 0) {
+        log_error("--daemon: outputs.eve.filename is '-' (standard output), which a daemon does not have");
+        return 2;
     }
-    if (ensure_dir(cfg.engine.logdir) < 0 || (c.dump_dir && ensure_dir(c.dump_dir) < 0) ||
-        (c.extract_dir && ensure_dir(c.extract_dir) < 0)) {
-        source_close(&src);
-        free(c.bpf);
-        return 1;
-    }
-    if (phi_key_load_in(cfg.phi_key, cfg.engine.logdir, cfg.privacy.key_file, err, sizeof(err)) < 0)
-        log_error("%s (PHI will be redacted, not hashed)", err);
-    else
-        cfg.phi_key_loaded = true;
-
-    static struct engine e;
-    if (engine_init(&e, &cfg, c.dump_dir, err, sizeof(err)) < 0) {
+    if (c.daemon && service_daemonize(err, sizeof(err)) < 0) {
         log_error("%s", err);
-        engine_free(&e);
-        source_close(&src);
-        free(c.bpf);
         return 1;
     }
-
-    store_set_source(e.store, name, src.live);
-
-    signal_source = &src;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sa.sa_flags = SA_RESTART; /* a blocking read of the capture goes on */
-    sigaction(SIGHUP, &sa, NULL);
-
-    static struct alert_tally alerts;
-    event_bus_subscribe(&e.bus, EVENT_MASK(EVENT_ALERT), alert_tally_on_event, &alerts);
-    struct progress progress;
-    progress_init(&progress, &src, c.verbosity < 0);
-
-    e.live = src.live;
-    if (c.iface)
-        log_info("capturing on %s; Ctrl-C to stop", c.iface);
-    int rc = run(&e, &src, name, &progress);
-    progress_end(&progress);
-    engine_finish(&e);
-    print_summary(&e, name, &alerts);
-    if (e.stats.events_dropped) {
-        log_error("%llu events could not be written to %s/%s", (unsigned long long)e.stats.events_dropped,
-                  cfg.engine.logdir, cfg.engine.eve_filename);
-        rc = 1;
-    }
-    signal_source = NULL;
-    engine_free(&e);
-    source_close(&src);
+    int rc = start(&c, &cfg, &ids);
+    service_report(rc < 0 ? 1 : rc);
     free(c.bpf);
     return rc;
 }

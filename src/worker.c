@@ -9,13 +9,13 @@
  */
 #include "worker.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "core/ofile.h"
 #include "files/files.h"
 
 /* ---- events out: clone, tag, emit ------------------------------------------------------------------------- */
@@ -92,9 +92,10 @@ static void dump_stream(struct worker *w, const struct flow *f, int dir, const u
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s/%" PRIu64 "-%s.bin", w->dump_dir, f->flow_id, dir ? "to_client" : "to_server");
-    FILE *fp = fopen(path, "ab");
+    char err[1200];
+    FILE *fp = ofile_fappend(path, OFILE_MODE, err, sizeof(err)); /* never through a planted link */
     if (!fp) {
-        log_warn("--dump-streams: cannot write %s: %s", path, strerror(errno));
+        log_warn("--dump-streams: %s", err);
         w->dump_dir = NULL;
         return;
     }

@@ -41,6 +41,7 @@
 #include "app/dicom/dicom.h"
 #include "app/hl7/hl7.h"
 #include "app/smb/smb.h"
+#include "core/ofile.h"
 #include "core/hash.h"
 #include "core/stats.h"
 #include "core/str.h"
@@ -919,11 +920,11 @@ void asset_json(struct jw *w, const struct asset *a)
 
 int asset_inventory_write(const struct asset_inventory *inv, const char *path, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "w");
-    if (!fp) {
-        snprintf(err, errlen, "%s: cannot write the asset inventory: %s", path, strerror(errno));
+    /* written whole to a new file, then renamed over the old one (core/ofile.h) */
+    struct ofile_replace out;
+    if (ofile_replace_begin(&out, path, OFILE_MODE, err, errlen) < 0)
         return -1;
-    }
+    FILE *fp = out.fp;
     struct jw w;
     jw_init(&w);
     fputs("[\n", fp);
@@ -937,9 +938,5 @@ int asset_inventory_write(const struct asset_inventory *inv, const char *path, c
     }
     fputs("]\n", fp);
     jw_free(&w);
-    if (fclose(fp) != 0) {
-        snprintf(err, errlen, "%s: cannot write the asset inventory", path);
-        return -1;
-    }
-    return 0;
+    return ofile_replace_commit(&out, err, errlen);
 }

@@ -12,10 +12,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 /* ---- value parsers ------------------------------------------------------------------------- */
@@ -212,6 +215,12 @@ static int set_value(void *cfg, const struct config_key *k, const char *value, c
             snprintf(err, errlen, "%s: value is longer than %zu characters", k->name, k->size - 1);
             return -1;
         }
+        for (const char *p = value; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) { /* a path or name with a newline would forge log lines */
+                snprintf(err, errlen, "%s: value contains a control character (byte 0x%02x)", k->name,
+                         (unsigned char)*p);
+                return -1;
+            }
         memcpy(base, value, strlen(value) + 1);
         return 0;
     case CONFIG_PORTS: {
@@ -313,12 +322,83 @@ int config_validate_all(const struct config_binding *b, size_t n, char *err, siz
 /* ---- the YAML reader ------------------------------------------------------------------------ */
 
 #define CONFIG_MAX_DEPTH 8
+#define CONFIG_MAX_BYTES (1u << 20) /* medsentry.yaml with every key is ~30 KB */
+#define CONFIG_MAX_KEYS  4096
+#define CONFIG_KEY_MAX   128 /* one mapping key; the longest real one is ~50 */
+
+/* Open path for reading the configuration: a regular file (not a directory, not a FIFO that would block) of at
+ * most CONFIG_MAX_BYTES. */
+static FILE *config_open(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    if (st.st_size > CONFIG_MAX_BYTES) {
+        snprintf(err, errlen, "%s: %lld bytes; a configuration file is at most %u", path, (long long)st.st_size,
+                 CONFIG_MAX_BYTES);
+        close(fd);
+        return NULL;
+    }
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    return fp;
+}
+
+/* libyaml gives a byte offset, not a line, for encoding errors (bad UTF-8, control characters). */
+static size_t line_of_offset(FILE *fp, size_t offset)
+{
+    size_t line = 1;
+    rewind(fp);
+    for (size_t i = 0; i < offset; i++) {
+        int ch = getc(fp);
+        if (ch == EOF)
+            break;
+        if (ch == '\n')
+            line++;
+    }
+    return line;
+}
+
+/* Every key path seen in one file, with its line: a key given twice is an error (YAML says keys are unique;
+ * libyaml does not check, and "the last one wins" would hide a mistake). */
+struct seen_keys {
+    char (*path)[256];
+    size_t *line;
+    size_t n;
+};
+
+/* 0 new, 1 duplicate (its first line in *first), -1 too many keys or a path too long */
+static int seen_add(struct seen_keys *sk, const char *full, size_t line, size_t *first)
+{
+    for (size_t i = 0; i < sk->n; i++)
+        if (strcmp(sk->path[i], full) == 0) {
+            *first = sk->line[i];
+            return 1;
+        }
+    size_t len = strlen(full);
+    if (sk->n == CONFIG_MAX_KEYS || len >= sizeof(sk->path[0]))
+        return -1;
+    memcpy(sk->path[sk->n], full, len + 1);
+    sk->line[sk->n++] = line;
+    return 0;
+}
 
 struct yaml_walk {
     const struct config_binding *b;
     size_t n;
     const char *path;
-    char keys[CONFIG_MAX_DEPTH][128]; /* keys[i]: the mapping key at depth i + 1 */
+    char keys[CONFIG_MAX_DEPTH][CONFIG_KEY_MAX]; /* keys[i]: the mapping key at depth i + 1 */
     bool expect_key[CONFIG_MAX_DEPTH + 1];
     int depth; /* open mappings */
     /* a sequence being read (only a port list may be one): its items joined with ", " */
@@ -326,6 +406,8 @@ struct yaml_walk {
     size_t seq_line;
     char seq_val[512];
     bool seq_overflow;
+    int documents;
+    struct seen_keys sk;
 };
 
 static void walk_full_key(const struct yaml_walk *w, char *full, size_t len)
@@ -361,6 +443,11 @@ static int walk_event(struct yaml_walk *w, const yaml_event_t *ev, char *err, si
     if (w->in_seq) { /* inside a port list: scalars only */
         if (ev->type == YAML_SCALAR_EVENT) {
             const char *v = (const char *)ev->data.scalar.value;
+            if (ev->data.scalar.length != strlen(v)) {
+                walk_full_key(w, full, sizeof(full));
+                snprintf(err, errlen, "%s:%zu: %s: value holds a NUL byte", w->path, line, full);
+                return -1;
+            }
             size_t used = strlen(w->seq_val);
             if (used + strlen(v) + 3 > sizeof(w->seq_val))
                 w->seq_overflow = true;
@@ -383,6 +470,13 @@ static int walk_event(struct yaml_walk *w, const yaml_event_t *ev, char *err, si
         return -1;
     }
     switch (ev->type) {
+    case YAML_DOCUMENT_START_EVENT:
+        if (++w->documents > 1) {
+            snprintf(err, errlen, "%s:%zu: a second YAML document ('---'); the configuration is one document", w->path,
+                     line);
+            return -1;
+        }
+        return 0;
     case YAML_MAPPING_START_EVENT:
         if (w->depth > 0 && w->expect_key[w->depth]) {
             snprintf(err, errlen, "%s:%zu: a mapping cannot be a key", w->path, line);
@@ -424,11 +518,35 @@ static int walk_event(struct yaml_walk *w, const yaml_event_t *ev, char *err, si
             return 0;
         }
         if (w->expect_key[w->depth]) {
+            if (strlen(val) >= sizeof(w->keys[0]) || ev->data.scalar.length != strlen(val)) {
+                snprintf(err, errlen, "%s:%zu: a key longer than %zu characters (or with a NUL byte)", w->path, line,
+                         sizeof(w->keys[0]) - 1);
+                return -1;
+            }
+            for (const char *q = val; *q; q++)
+                if ((unsigned char)*q < 0x20 || *q == 0x7f) { /* it would be printed in the next error message */
+                    snprintf(err, errlen, "%s:%zu: a key with a control character", w->path, line);
+                    return -1;
+                }
             snprintf(w->keys[w->depth - 1], sizeof(w->keys[0]), "%s", val);
             w->expect_key[w->depth] = false;
-            return 0;
+            walk_full_key(w, full, sizeof(full));
+            size_t first = 0;
+            int d = seen_add(&w->sk, full, line, &first);
+            if (d == 1)
+                snprintf(err, errlen, "%s:%zu: %s: duplicate key (first given on line %zu)", w->path, line, full,
+                         first);
+            else if (d < 0)
+                snprintf(err, errlen, "%s:%zu: more than %d keys, or a key path longer than 255 characters", w->path,
+                         line, CONFIG_MAX_KEYS);
+            return d == 0 ? 0 : -1;
         }
         w->expect_key[w->depth] = true;
+        if (ev->data.scalar.length != strlen(val)) {
+            walk_full_key(w, full, sizeof(full));
+            snprintf(err, errlen, "%s:%zu: %s: value holds a NUL byte", w->path, line, full);
+            return -1;
+        }
         return walk_set(w, line, val, err, errlen);
     }
     case YAML_ALIAS_EVENT: snprintf(err, errlen, "%s:%zu: YAML aliases are not supported", w->path, line); return -1;
@@ -438,11 +556,9 @@ static int walk_event(struct yaml_walk *w, const yaml_event_t *ev, char *err, si
 
 int config_load_file(const struct config_binding *b, size_t n, const char *path, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    FILE *fp = config_open(path, err, errlen);
+    if (!fp)
         return -1;
-    }
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser)) {
         fclose(fp);
@@ -460,6 +576,17 @@ int config_load_file(const struct config_binding *b, size_t n, const char *path,
         return -1;
     }
     *w = zero;
+    w->sk.path = malloc(CONFIG_MAX_KEYS * sizeof(*w->sk.path));
+    w->sk.line = malloc(CONFIG_MAX_KEYS * sizeof(*w->sk.line));
+    if (!w->sk.path || !w->sk.line) {
+        free(w->sk.path);
+        free(w->sk.line);
+        free(w);
+        yaml_parser_delete(&parser);
+        fclose(fp);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
     w->b = b;
     w->n = n;
     w->path = path;
@@ -467,8 +594,9 @@ int config_load_file(const struct config_binding *b, size_t n, const char *path,
     for (bool done = false; !done && rc == 0;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            snprintf(err, errlen, "%s:%zu: %s", path, parser.problem_mark.line + 1,
-                     parser.problem ? parser.problem : "YAML syntax error");
+            size_t eline = parser.error == YAML_READER_ERROR ? line_of_offset(fp, parser.problem_offset)
+                                                             : parser.problem_mark.line + 1;
+            snprintf(err, errlen, "%s:%zu: %s", path, eline, parser.problem ? parser.problem : "YAML syntax error");
             rc = -1;
             break;
         }
@@ -478,6 +606,8 @@ int config_load_file(const struct config_binding *b, size_t n, const char *path,
             rc = walk_event(w, &ev, err, errlen);
         yaml_event_delete(&ev);
     }
+    free(w->sk.path);
+    free(w->sk.line);
     free(w);
     yaml_parser_delete(&parser);
     fclose(fp);

@@ -12,17 +12,21 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "core/hash.h"
 
 #define RULES_LINE_MAX  1024
 #define RULES_MAX_FILES 64
+#define RULES_MAX_TOTAL (1u << 20) /* indicators in all lists; the shipped list has ~40 */
 
 static const char *const ioc_names[IOC__COUNT] = {
     [IOC_DOMAIN] = "domain",     [IOC_URL] = "url",
@@ -207,6 +211,8 @@ static int grow(struct detect_rules *r, enum ioc_type t)
 
 static int add(struct detect_rules *r, enum ioc_type t, const char *v, uint16_t list)
 {
+    if (r->total >= RULES_MAX_TOTAL)
+        return -2;
     if ((uint64_t)(r->n[t] + 1) * 2 > r->cap[t] && grow(r, t) < 0)
         return -1;
     uint64_t h = hash_bytes(v, strlen(v), r->seed);
@@ -225,9 +231,45 @@ static int add(struct detect_rules *r, enum ioc_type t, const char *v, uint16_t 
     return 0;
 }
 
+/* Well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF)?  Names from the wire are compared as
+ * UTF-8, so an indicator that is not UTF-8 could never match: it is a mistake in the list. */
+static bool valid_utf8(const unsigned char *p)
+{
+    while (*p) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        int k = *p >= 0xc2 && *p <= 0xdf ? 1 : *p >= 0xe0 && *p <= 0xef ? 2 : *p >= 0xf0 && *p <= 0xf4 ? 3 : -1;
+        if (k < 0)
+            return false;
+        unsigned cp = *p & (0x3f >> k);
+        for (int i = 1; i <= k; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return false;
+        p += k + 1;
+    }
+    return true;
+}
+
 int rules_parse_line(struct detect_rules *r, uint16_t list, char *line, char *err, size_t errlen)
 {
     size_t n = strlen(line);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+            snprintf(err, errlen, "control character (byte 0x%02x) at column %zu", c, i + 1);
+            return -1;
+        }
+    }
+    if (!valid_utf8((const unsigned char *)line)) {
+        snprintf(err, errlen, "not valid UTF-8");
+        return -1;
+    }
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
         line[--n] = '\0';
     char *p = line;
@@ -261,8 +303,12 @@ int rules_parse_line(struct detect_rules *r, uint16_t list, char *line, char *er
     char norm[RULES_LINE_MAX];
     if (normalise(t, sp, norm, sizeof(norm), err, errlen) < 0)
         return -1;
-    if (add(r, t, norm, list) < 0) {
-        snprintf(err, errlen, "out of memory");
+    int arc = add(r, t, norm, list);
+    if (arc < 0) {
+        if (arc == -2)
+            snprintf(err, errlen, "more than %u indicators in all lists", RULES_MAX_TOTAL);
+        else
+            snprintf(err, errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -295,13 +341,47 @@ static int list_add(struct detect_rules *r, const char *path, char *err, size_t 
     return (int)r->n_lists++;
 }
 
+/* One line into buf (at most RULES_LINE_MAX characters and the newline), never more: an overlong line is
+ * detected without allocating for it.  1 line read, 0 end of file, -1 overlong, -2 NUL byte, -3 read error. */
+static int read_line(FILE *fp, char *buf, size_t cap)
+{
+    size_t n = 0;
+    int ch;
+    while ((ch = getc(fp)) != EOF) {
+        if (ch == '\0')
+            return -2;
+        if (n + 1 >= cap)
+            return -1;
+        buf[n++] = (char)ch;
+        if (ch == '\n')
+            break;
+    }
+    if (ch == EOF && ferror(fp))
+        return -3;
+    buf[n] = '\0';
+    return n ? 1 : 0;
+}
+
 int rules_load_file(struct detect_rules *r, const char *path, char *err, size_t errlen)
 {
     if (!r->seed)
         rules_seed(r);
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
+    /* O_NONBLOCK: a FIFO named *.txt must not hang the start; only regular files are lists */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    FILE *fp = fdopen(fd, "r");
+    if (!fp) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
         return -1;
     }
     int list = list_add(r, path, err, errlen);
@@ -309,19 +389,23 @@ int rules_load_file(struct detect_rules *r, const char *path, char *err, size_t 
         fclose(fp);
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t got;
-    int rc = 0;
-    while ((got = getline(&line, &cap, fp)) >= 0) {
+    char line[RULES_LINE_MAX + 2]; /* the characters, the newline, the NUL */
+    size_t lineno = 0;
+    int rc = 0, got;
+    while ((got = read_line(fp, line, sizeof(line))) != 0) {
         lineno++;
-        if ((size_t)got > RULES_LINE_MAX) {
+        if (got == -1) {
             snprintf(err, errlen, "%s:%zu: line longer than %d characters", path, lineno, RULES_LINE_MAX);
             rc = -1;
             break;
         }
-        if (strlen(line) != (size_t)got) {
+        if (got == -2) {
             snprintf(err, errlen, "%s:%zu: NUL byte in line", path, lineno);
+            rc = -1;
+            break;
+        }
+        if (got == -3) {
+            snprintf(err, errlen, "%s:%zu: read error: %s", path, lineno, strerror(errno));
             rc = -1;
             break;
         }
@@ -332,7 +416,6 @@ int rules_load_file(struct detect_rules *r, const char *path, char *err, size_t 
             break;
         }
     }
-    free(line);
     fclose(fp);
     return rc;
 }

@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "core/bytes.h"
+#include "core/ofile.h"
 #include "core/stats.h"
 #include "files/yara_scan.h"
 
@@ -234,9 +235,10 @@ static void x_write(struct file_tracker *t, struct file_track *f, const uint8_t 
             f->x_failed = true;
             return;
         }
-        char tmp[600];
+        char tmp[600], e[700];
         f->x_seq = ++t->extract_seq;
-        if (x_tmp_path(t, f, tmp, sizeof(tmp)) < 0 || !(f->xf = fopen(tmp, "wxb"))) {
+        /* a new file (O_EXCL, never through a link: core/ofile.h); DIR is the operator's, but may be shared */
+        if (x_tmp_path(t, f, tmp, sizeof(tmp)) < 0 || !(f->xf = ofile_fcreate(tmp, OFILE_MODE, e, sizeof(e)))) {
             f->x_failed = true;
             return;
         }

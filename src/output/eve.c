@@ -15,6 +15,7 @@
 
 #include "app/app.h"
 #include "core/addr.h"
+#include "core/ofile.h"
 #include "core/stats.h"
 #include "decode/decode.h"
 #include "flow/flow.h"
@@ -40,11 +41,9 @@ int eve_open(struct eve_writer *w, const char *path, struct stats *stats, const 
     if (strcmp(path, "-") == 0) {
         w->fp = stdout;
     } else {
-        w->fp = fopen(path, "a");
-        if (!w->fp) {
-            snprintf(errbuf, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
+        w->fp = ofile_fappend(path, OFILE_MODE, errbuf, errlen); /* never through a planted link */
+        if (!w->fp)
             return -1;
-        }
         w->owns_fp = true;
         setvbuf(w->fp, NULL, _IOFBF, 1 << 20);
     }
@@ -68,10 +67,12 @@ int eve_reopen(struct eve_writer *w, char *errbuf, size_t errlen)
     if (!w->fp || !w->owns_fp)
         return 0;
     fflush(w->fp);
-    FILE *fp = fopen(w->path, "a");
+    /* the rules of every output (core/ofile.h): a new file O_EXCL|O_NOFOLLOW, an existing one only a regular
+     * file with one link, never through a link planted after the rotation */
+    char e[512];
+    FILE *fp = ofile_fappend(w->path, OFILE_MODE, e, sizeof(e));
     if (!fp) {
-        snprintf(errbuf, errlen, "%s: cannot reopen for writing: %s (still writing to the file it was)", w->path,
-                 strerror(errno));
+        snprintf(errbuf, errlen, "%s (still writing to the file it was)", e);
         return -1;
     }
     setvbuf(fp, NULL, _IOFBF, 1 << 20);

@@ -13,6 +13,7 @@
  */
 #include "output/sqlite.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/memcap.h"
+#include "core/ofile.h"
 #include "core/stats.h"
 #include "detect/detect.h"
 #include "flow/flow.h"
@@ -478,6 +480,18 @@ static int writer_open(struct store_writer *w, const char *path, const struct st
                        size_t errlen)
 {
     snprintf(w->path, sizeof(w->path), "%s", path);
+    /* A new store is created as every output is (core/ofile.h: O_EXCL|O_NOFOLLOW, mode 0640, given to the run-as
+     * user), empty, before SQLite opens it (an empty file is a new database to SQLite; its -wal and -shm then take
+     * this file's mode and owner).  One that exists is SQLite's to check (store_check); a link is refused by
+     * SQLite's own O_NOFOLLOW. */
+    char cerr[512];
+    int cfd = ofile_create(path, OFILE_MODE, cerr, sizeof(cerr));
+    if (cfd >= 0)
+        close(cfd);
+    else if (errno != EEXIST) {
+        snprintf(err, errlen, "%s", cerr);
+        return -1;
+    }
     if (store_db_open(path, &w->db, err, errlen) < 0)
         return -1;
     struct {

@@ -10,8 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "source/source.h"
 
@@ -33,7 +37,32 @@ struct pcap_priv {
     FILE *fp;    /* capture file we opened (libpcap closes it in pcap_close) */
     char *iobuf; /* its stdio buffer: large reads mean few system calls */
     int fd;      /* live: selectable descriptor, polled while the link is idle */
+    /* live: the kernel's counters, read without opening anything (the sandbox forbids it after start-up):
+     * PACKET_STATISTICS on the socket (it resets on every read: summed here), and the interface's drop counters
+     * from sysfs through descriptors opened with the capture (as libpcap's pcap_stats reads them, by path). */
+    uint64_t k_recv, k_drop;
+    int sysfs_fd[2];
+    uint64_t ifdrop_base;
 };
+
+static const char *const sysfs_drop_counters[2] = {"rx_missed_errors", "rx_fifo_errors"};
+
+/* Sum of the interface's sysfs drop counters; false if none could be read. */
+static bool sysfs_drops(const struct pcap_priv *pp, uint64_t *sum)
+{
+    bool any = false;
+    *sum = 0;
+    for (int i = 0; i < 2; i++) {
+        char buf[32];
+        ssize_t n = pp->sysfs_fd[i] >= 0 ? pread(pp->sysfs_fd[i], buf, sizeof(buf) - 1, 0) : -1;
+        if (n <= 0)
+            continue;
+        buf[n] = '\0';
+        *sum += strtoull(buf, NULL, 10);
+        any = true;
+    }
+    return any;
+}
 
 #define PCAP_IDLE_POLL_MS 100
 
@@ -83,12 +112,17 @@ static void pcap_src_breakloop(struct source *src)
 static bool pcap_src_kernel_stats(struct source *src, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop)
 {
     struct pcap_priv *pp = src->priv;
-    struct pcap_stat ps;
-    if (!src->live || pcap_stats(pp->p, &ps) != 0)
+    struct tpacket_stats_v3 ks;
+    socklen_t len = sizeof(ks);
+    memset(&ks, 0, sizeof(ks));
+    if (!src->live || getsockopt(pcap_fileno(pp->p), SOL_PACKET, PACKET_STATISTICS, &ks, &len) != 0)
         return false;
-    *recv = ps.ps_recv;
-    *drop = ps.ps_drop;
-    *ifdrop = ps.ps_ifdrop;
+    pp->k_recv += ks.tp_packets;
+    pp->k_drop += ks.tp_drops;
+    uint64_t now;
+    *recv = pp->k_recv;
+    *drop = pp->k_drop;
+    *ifdrop = sysfs_drops(pp, &now) && now >= pp->ifdrop_base ? now - pp->ifdrop_base : 0;
     return true;
 }
 
@@ -96,6 +130,9 @@ static void pcap_src_close(struct source *src)
 {
     struct pcap_priv *pp = src->priv;
     if (pp) {
+        for (int i = 0; i < 2; i++)
+            if (pp->sysfs_fd[i] >= 0)
+                close(pp->sysfs_fd[i]);
         if (pp->p)
             pcap_close(pp->p); /* also closes pp->fp */
         free(pp->iobuf);
@@ -153,6 +190,7 @@ static int source_attach(struct source *src, pcap_t *p, const char *bpf)
     }
     pp->p = p;
     pp->fd = -1;
+    pp->sysfs_fd[0] = pp->sysfs_fd[1] = -1;
     src->priv = pp;
     src->ops = &pcap_ops;
     src->linktype = pcap_datalink(p);
@@ -238,6 +276,13 @@ int source_open_live(struct source *src, const char *iface, const struct source_
         source_close(src);
         return -1;
     }
+    for (int i = 0; i < 2; i++) {
+        char path[256];
+        if (strchr(iface, '/') == NULL && snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", iface,
+                                                   sysfs_drop_counters[i]) < (int)sizeof(path))
+            pp->sysfs_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    sysfs_drops(pp, &pp->ifdrop_base);
     src->live = true;
     return 0;
 }
