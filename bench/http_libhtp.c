@@ -152,6 +152,7 @@ static struct config cfg;
 static struct stats stats;
 static struct event_bus bus;
 static struct app_layer al;
+static struct anomaly_ctx anomalies;
 static struct flow fl;
 
 static void run_ours(const struct stream *s, struct result *r)
@@ -191,6 +192,8 @@ int main(int argc, char **argv)
     config_defaults(&cfg);
     event_bus_subscribe(&bus, EVENT_MASK(EVENT_HTTP), on_ev, NULL);
     app_layer_init(&al, &cfg.app, &stats, &bus, &cfg);
+    anomaly_ctx_init(&anomalies, 0, &stats, &bus); /* the engine's part: the limiter, no rate budget */
+    al.anomaly = &anomalies;
     fl.server_port = 80;
     fl.ipproto = 6;
 

@@ -146,6 +146,7 @@ static inline int fuzz_app_parser(const struct app_parser *p, const struct confi
     struct stats stats;
     struct event_bus bus;
     struct app_layer al;
+    struct anomaly_ctx anomalies;
     struct fuzz_sinks sinks;
     struct flow f;
     memset(&stats, 0, sizeof(stats));
@@ -160,6 +161,8 @@ static inline int fuzz_app_parser(const struct app_parser *p, const struct confi
         fuzz_sinks_free(&sinks);
         return 0;
     }
+    anomaly_ctx_init(&anomalies, 0, &stats, &bus); /* the engine's part: the limiter, no rate budget */
+    al.anomaly = &anomalies;
     if (cfg->phi_key_loaded) { /* as the engine does */
         al.phi.key = cfg->phi_key;
         al.phi.key_len = sizeof(cfg->phi_key);

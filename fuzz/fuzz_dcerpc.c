@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct app_layer al;
+    struct anomaly_ctx anomalies;
     struct event_bus bus;
     struct stats stats;
     struct fuzz_sinks sinks;
@@ -29,6 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct app_cfg acfg = {.probe_depth = 4096, .memcap = 64u << 20};
     if (app_layer_init(&al, &acfg, &stats, &bus, NULL) < 0) /* the parser's defaults */
         abort();
+    anomaly_ctx_init(&anomalies, 0, &stats, &bus); /* the engine's part: the limiter, no rate budget */
+    al.anomaly = &anomalies;
     if (fuzz_sinks_init(&sinks, &bus, &stats, true) < 0)
         abort();
     fuzz_flow_init(&f, 135);

@@ -41,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct stats stats;
     struct event_bus bus;
     struct app_layer al;
+    struct anomaly_ctx anomalies;
     struct fuzz_sinks sinks;
     struct dns_name_map map;
     struct flow f;
@@ -59,6 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     config_app_parser_cfgs(&cfg, parser_cfg);
     if (app_layer_init(&al, &cfg.app, &stats, &bus, parser_cfg) < 0)
         __builtin_trap();
+    anomaly_ctx_init(&anomalies, 0, &stats, &bus); /* the engine's part: the limiter, no rate budget */
+    al.anomaly = &anomalies;
     struct app_ctx ctx = {.al = &al, .flow = &f, .ts_us = 1};
     void *st = p->state_new(&ctx);
     if (!st)

@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct app_layer al;
+    struct anomaly_ctx anomalies;
     struct event_bus bus;
     struct stats stats;
     struct file_tracker ft;
@@ -33,6 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct app_cfg acfg = {.probe_depth = 4096, .memcap = 64u << 20};
     if (app_layer_init(&al, &acfg, &stats, &bus, NULL) < 0) /* the parser's defaults */
         abort();
+    anomaly_ctx_init(&anomalies, 0, &stats, &bus); /* the engine's part: the limiter, no rate budget */
+    al.anomaly = &anomalies;
     files_init(&ft, NULL);
     al.files = &ft;
     if (fuzz_sinks_init(&sinks, &bus, &stats, true) < 0)

@@ -17,6 +17,7 @@
  */
 #include "app/app.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,10 +146,7 @@ _Static_assert(APP__COUNT <= ANOMALY_PARSERS, "one anomaly table per app protoco
 void app_anomaly(struct app_ctx *ctx, int dir, const char *event, const char *detail)
 {
     struct app_layer *al = ctx->al;
-    if (!al->anomaly) {
-        anomaly_ctx_init(&al->anomaly_local, 0, al->stats, al->bus);
-        al->anomaly = &al->anomaly_local;
-    }
+    assert(al->anomaly); /* set by the engine or the harness (app.h) */
     const struct app_parser *p = ctx->flow ? ctx->flow->app.parser : NULL;
     anomaly_applayer(al->anomaly, ctx->ts_us, ctx->flow, dir == 1 ? EVENT_DIR_TOCLIENT : EVENT_DIR_TOSERVER,
                      p ? (unsigned)p->proto : APP_UNKNOWN, p ? p->name : "app", event, detail);

@@ -137,10 +137,9 @@ struct app_layer {
     struct app_phi phi;         /* set by the engine; zero = redact */
     struct file_tracker *files; /* per-worker file tracker (src/files/); NULL = no file tracking */
     uint64_t now_us;            /* packet time of the packet being processed */
-    /* Where app_anomaly() reports: the worker's limiter (the engine sets it).  Left NULL (an app layer driven
-     * without an engine, as in parser unit tests), anomaly_local is used, without a rate budget. */
+    /* Where app_anomaly() reports: the worker's limiter.  Not set by app_layer_init: the engine sets it, and so
+     * does any harness that drives an app layer without an engine (unit tests, fuzzers) before it feeds data. */
     struct anomaly_ctx *anomaly;
-    struct anomaly_ctx anomaly_local;
 };
 
 /* What a parser callback gets: the flow, the clock, and the way out for events. */

@@ -4,6 +4,7 @@
  */
 #include "app/resync.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,9 +42,11 @@ static enum app_resync_verdict verdict(app_resync_check_fn check, const void *ar
     return v == APP_RESYNC_MORE && avail >= APP_RESYNC_WINDOW ? APP_RESYNC_NO : v;
 }
 
-enum app_resync_result app_resync_scan(struct app_ctx *ctx, struct app_resync *r, const uint8_t *p, size_t n,
-                                       app_resync_check_fn check, const void *arg, int lead, uint8_t *replay,
-                                       size_t *replay_len, size_t *used)
+/* Scans p[0..n): *used bytes of p consumed; on FOUND the header starts at replay[0] (*replay_len > 0: bytes carried
+ * from earlier chunks, to be taken before p[*used..n)) or at p[*used]. */
+static enum app_resync_result scan(struct app_ctx *ctx, struct app_resync *r, const uint8_t *p, size_t n,
+                                   app_resync_check_fn check, const void *arg, int lead, uint8_t *replay,
+                                   size_t *replay_len, size_t *used)
 {
     *replay_len = 0;
     *used = 0;
@@ -117,6 +120,51 @@ enum app_resync_result app_resync_scan(struct app_ctx *ctx, struct app_resync *r
     skipped(ctx, r, n);
     *used = n;
     return APP_RESYNC_SEARCHING;
+}
+
+void app_resync_input_init(struct app_resync_input *in, const uint8_t *p, size_t n)
+{
+    in->p = p;
+    in->n = n;
+    in->rest = NULL;
+    in->rest_n = 0;
+}
+
+bool app_resync_input_more(struct app_resync_input *in)
+{
+    if (in->n == 0) {
+        in->p = in->rest;
+        in->n = in->rest_n;
+        in->rest = NULL;
+        in->rest_n = 0;
+    }
+    return in->n > 0;
+}
+
+void app_resync_input_take(struct app_resync_input *in, size_t used)
+{
+    assert(used <= in->n);
+    in->p += used;
+    in->n -= used;
+}
+
+enum app_resync_result app_resync_scan(struct app_ctx *ctx, struct app_resync *r, struct app_resync_input *in,
+                                       app_resync_check_fn check, const void *arg, int lead)
+{
+    size_t rl, used;
+    enum app_resync_result res = scan(ctx, r, in->p, in->n, check, arg, lead, in->replay, &rl, &used);
+    if (res == APP_RESYNC_FOUND && rl) {
+        /* bytes are carried only while a search goes on, and a search starts with none: a header is never found
+         * in carried bytes while earlier replayed bytes are still being taken */
+        assert(in->rest_n == 0);
+        in->rest = in->p + used;
+        in->rest_n = in->n - used;
+        in->p = in->replay;
+        in->n = rl;
+    } else {
+        app_resync_input_take(in, used);
+    }
+    return res;
 }
 
 void app_resync_report(struct app_ctx *ctx, struct app_resync *r, int dir, enum app_resync_result how, const char *what)

@@ -15,8 +15,10 @@
  * The scan works in place over each chunk.  Only the bytes from the first
  * undecided candidate to the end of a chunk (fewer than APP_RESYNC_WINDOW) are
  * carried to the next one, so memory stays fixed whatever the gap and the
- * garbage after it.  When a header is found inside the carried bytes, they are
- * handed back (`replay`) for the parser to take before the rest of the chunk.
+ * garbage after it.  The parser walks each chunk through a struct
+ * app_resync_input: when a header is found inside the carried bytes, the input
+ * hands those bytes back first (replayed) and the rest of the chunk after them,
+ * so the parser only resets its own framing.
  *
  * Every byte passed over is counted (stats.app_layer.gap_skipped_bytes); after
  * `limit` skipped bytes the scan gives up and the parser stops on that
@@ -62,14 +64,31 @@ enum app_resync_result {
 void app_resync_start(struct app_resync *r, bool after_gap, uint64_t gap_len, uint64_t limit);
 
 /*
- * Scans p[0..n).  lead: the byte every header starts with (memchr jumps to it), or -1.
- * *used is the number of bytes of p consumed.  On FOUND the
- * parser must take replay[0..*replay_len) (bytes carried from earlier chunks;
- * replay needs APP_RESYNC_WINDOW bytes) and then p[*used..n) as ordinary input.
+ * The bytes of one on_data call as a parser takes them: the chunk, except that after a header found in bytes carried
+ * from earlier chunks, those bytes come first (from replay) and the rest of the chunk after them.  The parser reads
+ * p[0..n), says how much it used with app_resync_input_take(), and loops while app_resync_input_more().
  */
-enum app_resync_result app_resync_scan(struct app_ctx *ctx, struct app_resync *r, const uint8_t *p, size_t n,
-                                       app_resync_check_fn check, const void *arg, int lead, uint8_t *replay,
-                                       size_t *replay_len, size_t *used);
+struct app_resync_input {
+    const uint8_t *p; /* the bytes to take now */
+    size_t n;
+    const uint8_t *rest; /* then these: the rest of the chunk, after replayed bytes */
+    size_t rest_n;
+    uint8_t replay[APP_RESYNC_WINDOW];
+};
+
+void app_resync_input_init(struct app_resync_input *in, const uint8_t *p, size_t n);
+/* Bytes left?  When the replayed bytes are used up, in->p moves on to the rest of the chunk. */
+bool app_resync_input_more(struct app_resync_input *in);
+/* The parser used the first `used` (<= in->n) bytes of in->p. */
+void app_resync_input_take(struct app_resync_input *in, size_t used);
+
+/*
+ * Scans in->p[0..in->n) and takes from `in` the bytes passed over.  lead: the byte every header starts with (memchr
+ * jumps to it), or -1.  On FOUND the next bytes of `in` are the header's first: bytes carried from earlier chunks
+ * (replayed) or the rest of this one.  On SEARCHING and GAVE_UP every byte of in->p is used.
+ */
+enum app_resync_result app_resync_scan(struct app_ctx *ctx, struct app_resync *r, struct app_resync_input *in,
+                                       app_resync_check_fn check, const void *arg, int lead);
 
 /* One anomaly for the resynchronisation that just ended (found, given up, or, with APP_RESYNC_SEARCHING, the flow
  * ended during the search; `what` names the header in the detail: "SMB", "DCE/RPC", "DICOM"), counted in stats;

@@ -134,6 +134,7 @@ struct fixture {
     struct stats st;
     struct event_bus bus;
     struct app_layer al;
+    struct anomaly_ctx anomalies;
     struct flow f;
     struct rec rec;
 };
@@ -154,6 +155,8 @@ static struct fixture *fx_new(uint16_t server_port, uint32_t probe_depth)
     event_bus_subscribe(&x->bus, EVENT_MASK_ALL, on_event, &x->rec);
     assert_int_equal(app_layer_init(&x->al, &cfg, &x->st, &x->bus, parser_cfg), 0);
     assert_int_equal(app_layer_set_parsers(&x->al, parsers, 2), 0);
+    anomaly_ctx_init(&x->anomalies, 0, &x->st, &x->bus); /* the engine's part: the limiter, no rate budget */
+    x->al.anomaly = &x->anomalies;
     x->f.ipproto = 6;
     x->f.server_port = server_port;
     current_rec = &x->rec;

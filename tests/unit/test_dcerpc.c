@@ -113,6 +113,7 @@ static void on_event(void *user, const struct event *ev)
 
 struct harness {
     struct app_layer al;
+    struct anomaly_ctx anomalies; /* the app layer's limiter: the engine's part here */
     struct app_ctx ctx;
     struct event_bus bus;
     struct stats stats;
@@ -126,6 +127,9 @@ static struct harness *h_new(void)
     assert_non_null(h);
     struct app_cfg acfg = {.probe_depth = 4096, .memcap = 64u << 20};
     assert_int_equal(app_layer_init(&h->al, &acfg, &h->stats, &h->bus, NULL), 0); /* dcerpc's defaults */
+    /* the limiter the engine would give: every anomaly written (no rate budget) */
+    anomaly_ctx_init(&h->anomalies, 0, &h->stats, &h->bus);
+    h->al.anomaly = &h->anomalies;
     event_bus_subscribe(&h->bus, EVENT_MASK_ALL, on_event, &h->rec);
     h->ctx.al = &h->al;
     h->c = dcerpc_conn_new(&h->ctx, DCERPC_TRANSPORT_SMB, "svcctl");

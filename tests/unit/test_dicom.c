@@ -247,6 +247,7 @@ struct h {
     struct stats stats;
     struct event_bus bus;
     struct app_layer al;
+    struct anomaly_ctx anomalies; /* the app layer's limiter: the engine's part here */
     struct config cfg;
     struct app_ctx ctx;
     struct rec rec;
@@ -264,6 +265,9 @@ static struct h *h_new(void)
     const void *parser_cfg[APP__COUNT];
     config_app_parser_cfgs(&h->cfg, parser_cfg);
     assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, parser_cfg), 0);
+    /* the limiter the engine would give: every anomaly written (no rate budget) */
+    anomaly_ctx_init(&h->anomalies, 0, &h->stats, &h->bus);
+    h->al.anomaly = &h->anomalies;
     h->al.phi.key = h->cfg.phi_key; /* as the engine does with the key it loaded */
     h->al.phi.key_len = sizeof(h->cfg.phi_key);
     h->ctx.al = &h->al;

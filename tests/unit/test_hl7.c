@@ -115,6 +115,7 @@ struct h {
     struct stats stats;
     struct event_bus bus;
     struct app_layer al;
+    struct anomaly_ctx anomalies; /* the app layer's limiter: the engine's part here */
     struct config cfg;
     struct flow flow;
     struct app_ctx ctx;
@@ -134,6 +135,9 @@ static struct h *h_new_cfg(uint64_t max_message)
     const void *parser_cfg[APP__COUNT];
     config_app_parser_cfgs(&h->cfg, parser_cfg);
     assert_int_equal(app_layer_init(&h->al, &h->cfg.app, &h->stats, &h->bus, parser_cfg), 0);
+    /* the limiter the engine would give: every anomaly written (no rate budget) */
+    anomaly_ctx_init(&h->anomalies, 0, &h->stats, &h->bus);
+    h->al.anomaly = &h->anomalies;
     h->flow.server_port = 2575;
     h->flow.ipproto = 6;
     h->flow.app.parser = &hl7_parser; /* anomalies are filed under "hl7" */

@@ -103,6 +103,7 @@ static void on_event(void *user, const struct event *ev)
 
 struct harness {
     struct app_layer al;
+    struct anomaly_ctx anomalies; /* the app layer's limiter: the engine's part here */
     struct app_ctx ctx;
     struct event_bus bus;
     struct stats stats;
@@ -116,6 +117,9 @@ static struct harness *h_new(void)
     struct harness *h = calloc(1, sizeof(*h));
     struct app_cfg acfg = {.probe_depth = 4096, .memcap = 64u << 20};
     assert_int_equal(app_layer_init(&h->al, &acfg, &h->stats, &h->bus, NULL), 0); /* smb's defaults */
+    /* the limiter the engine would give: every anomaly written (no rate budget) */
+    anomaly_ctx_init(&h->anomalies, 0, &h->stats, &h->bus);
+    h->al.anomaly = &h->anomalies;
     files_init(&h->ft, NULL);
     h->al.files = &h->ft;
     event_bus_subscribe(&h->bus, EVENT_MASK_ALL, on_event, &h->rec);
@@ -439,6 +443,9 @@ static void test_smb_table_limit_from_config(void **s)
     config_app_parser_cfgs(&cfg, parser_cfg);
     struct harness *h = calloc(1, sizeof(*h));
     assert_int_equal(app_layer_init(&h->al, &cfg.app, &h->stats, &h->bus, parser_cfg), 0);
+    /* the limiter the engine would give: every anomaly written (no rate budget) */
+    anomaly_ctx_init(&h->anomalies, 0, &h->stats, &h->bus);
+    h->al.anomaly = &h->anomalies;
     files_init(&h->ft, NULL);
     h->al.files = &h->ft;
     event_bus_subscribe(&h->bus, EVENT_MASK_ALL, on_event, &h->rec);

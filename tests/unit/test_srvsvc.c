@@ -399,6 +399,7 @@ static void test_connection(void **st)
 {
     (void)st;
     struct app_layer al;
+    struct anomaly_ctx anomalies;
     struct app_ctx ctx;
     struct event_bus bus;
     struct stats stats;
@@ -410,6 +411,8 @@ static void test_connection(void **st)
     memset(&seen, 0, sizeof(seen));
     struct app_cfg acfg = {.probe_depth = 4096, .memcap = 64u << 20};
     assert_int_equal(app_layer_init(&al, &acfg, &stats, &bus, NULL), 0); /* dcerpc's defaults */
+    anomaly_ctx_init(&anomalies, 0, &stats, &bus); /* the engine's part: the limiter, no rate budget */
+    al.anomaly = &anomalies;
     event_bus_subscribe(&bus, EVENT_MASK_ALL, on_event, &seen);
     ctx.al = &al;
     struct dcerpc_conn *c = dcerpc_conn_new(&ctx, DCERPC_TRANSPORT_SMB, "srvsvc");

@@ -57,7 +57,6 @@
  * carry the service name.  Only the first bytes and the last 4 bytes of a
  * response stub are kept for this (handle, return code).
  */
-#include <assert.h>
 #include <string.h>
 
 #include "app/dcerpc/dcerpc.h"
@@ -967,28 +966,16 @@ void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const
 {
     dir &= 1;
     struct dcerpc_dir *d = &c->d[dir];
-    /* a header found in bytes carried over by the search is taken from here before the rest of p */
-    uint8_t replay[APP_RESYNC_WINDOW];
-    const uint8_t *rest = NULL;
-    size_t rest_n = 0;
-    for (;;) {
-        if (n == 0) {
-            if (rest_n == 0)
-                return;
-            p = rest;
-            n = rest_n;
-            rest_n = 0;
-        }
+    struct app_resync_input in;
+    app_resync_input_init(&in, p, n);
+    while (app_resync_input_more(&in)) {
         if (d->dead)
             return;
         if (!d->rs.active) {
-            size_t used = dcerpc_frame(ctx, c, dir, p, n);
-            p += used;
-            n -= used;
+            app_resync_input_take(&in, dcerpc_frame(ctx, c, dir, in.p, in.n));
             continue;
         }
-        size_t used, rl;
-        enum app_resync_result r = app_resync_scan(ctx, &d->rs, p, n, dcerpc_resync_check, &dir, 5, replay, &rl, &used);
+        enum app_resync_result r = app_resync_scan(ctx, &d->rs, &in, dcerpc_resync_check, &dir, 5);
         if (r == APP_RESYNC_SEARCHING)
             return;
         /* over a pipe, the SMB layer reports its gap; this one only if it cost the pipe something */
@@ -999,17 +986,6 @@ void dcerpc_conn_feed(struct app_ctx *ctx, struct dcerpc_conn *c, int dir, const
         if (r == APP_RESYNC_GAVE_UP) {
             d->dead = true;
             return;
-        }
-        if (rl) {
-            /* carried bytes are replayed only at the start of a chunk, never while replaying */
-            assert(rest_n == 0);
-            rest = p + used;
-            rest_n = n - used;
-            p = replay;
-            n = rl;
-        } else {
-            p += used;
-            n -= used;
         }
     }
 }

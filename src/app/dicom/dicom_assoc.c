@@ -31,7 +31,6 @@
  * (allocated against the app memcap, at most DICOM_MAX_PENDING per direction)
  * until their final response, then published as one event.
  */
-#include <assert.h>
 #include <string.h>
 
 #include "app/dicom/dicom.h"
@@ -882,30 +881,17 @@ static void dicom_on_data(struct app_ctx *ctx, void *state, int dir, const uint8
     dir = dir ? 1 : 0;
     struct dicom_dir *d = &s->d[dir];
     s->a.bytes[dir] += len;
-    /* a header found in bytes carried over by the search is taken from here before the rest of data */
-    uint8_t replay[APP_RESYNC_WINDOW];
-    const uint8_t *rest = NULL;
-    size_t rest_len = 0;
-    for (;;) {
-        if (len == 0) {
-            if (rest_len == 0)
-                return;
-            data = rest;
-            len = rest_len;
-            rest_len = 0;
-        }
+    struct app_resync_input in;
+    app_resync_input_init(&in, data, len);
+    while (app_resync_input_more(&in)) {
         if (d->dead)
             return;
         if (!d->rs.active) {
-            size_t used = dicom_frame(ctx, s, dir, data, len);
-            data += used;
-            len -= used;
+            app_resync_input_take(&in, dicom_frame(ctx, s, dir, in.p, in.n));
             continue;
         }
         struct dicom_resync_arg ra = {dir, s};
-        size_t used, rl;
-        enum app_resync_result r =
-            app_resync_scan(ctx, &d->rs, data, len, dicom_resync_check, &ra, -1, replay, &rl, &used);
+        enum app_resync_result r = app_resync_scan(ctx, &d->rs, &in, dicom_resync_check, &ra, -1);
         if (r == APP_RESYNC_SEARCHING)
             return;
         s->a.anomalies++;
@@ -916,17 +902,6 @@ static void dicom_on_data(struct app_ctx *ctx, void *state, int dir, const uint8
         }
         d->in_pdu = false;
         d->hdr_len = 0;
-        if (rl) {
-            /* carried bytes are replayed only at the start of a chunk, never while replaying */
-            assert(rest_len == 0);
-            rest = data + used;
-            rest_len = len - used;
-            data = replay;
-            len = rl;
-        } else {
-            data += used;
-            len -= used;
-        }
     }
 }
 

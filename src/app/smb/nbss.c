@@ -28,7 +28,6 @@
  * DCE/RPC conns of open pipes are told that bytes of theirs may be lost.
  * After SMB_RESYNC_MAX bytes without a header the direction is given up.
  */
-#include <assert.h>
 #include <string.h>
 
 #include "app/dcerpc/dcerpc.h"
@@ -443,25 +442,13 @@ static void smb_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t
     struct smb_state *st = state;
     dir &= 1;
     struct nbss_dir *d = &st->dir[dir];
-    /* a header found in bytes carried over by the search is taken from here before the rest of data */
-    uint8_t replay[APP_RESYNC_WINDOW];
-    const uint8_t *rest = NULL;
-    size_t rest_len = 0;
-    for (;;) {
-        if (len == 0) {
-            if (rest_len == 0)
-                return;
-            data = rest;
-            len = rest_len;
-            rest_len = 0;
-        }
-        size_t used;
+    struct app_resync_input in;
+    app_resync_input_init(&in, data, len);
+    while (app_resync_input_more(&in)) {
         switch (d->mode) {
         case NB_DEAD: return;
         case NB_RESYNC: {
-            size_t rl;
-            enum app_resync_result r =
-                app_resync_scan(ctx, &d->rs, data, len, nbss_check, &dir, 0x00, replay, &rl, &used);
+            enum app_resync_result r = app_resync_scan(ctx, &d->rs, &in, nbss_check, &dir, 0x00);
             if (r == APP_RESYNC_SEARCHING)
                 break;
             app_resync_report(ctx, &d->rs, dir, r, "SMB");
@@ -471,28 +458,19 @@ static void smb_on_data(struct app_ctx *ctx, void *state, int dir, const uint8_t
             }
             d->mode = NB_HDR;
             d->hdr_len = 0;
-            if (rl) {
-                /* carried bytes are replayed only at the start of a chunk, never while replaying */
-                assert(rest_len == 0);
-                rest = data + used;
-                rest_len = len - used;
-                data = replay;
-                len = rl;
-                continue;
-            }
             break;
         }
-        case NB_HDR:
-            used = 0;
-            while (d->hdr_len < 4 && used < len)
-                d->hdr[d->hdr_len++] = data[used++];
+        case NB_HDR: {
+            size_t used = 0;
+            while (d->hdr_len < 4 && used < in.n)
+                d->hdr[d->hdr_len++] = in.p[used++];
+            app_resync_input_take(&in, used);
             if (d->hdr_len == 4)
                 nbss_start_record(ctx, dir, d);
             break;
-        default: used = nbss_body(ctx, st, dir, d, data, len); break;
         }
-        data += used;
-        len -= used;
+        default: app_resync_input_take(&in, nbss_body(ctx, st, dir, d, in.p, in.n)); break;
+        }
     }
 }
 
