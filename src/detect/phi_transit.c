@@ -123,7 +123,8 @@ static const char *dicomweb_kind(const struct http_tx *tx, uint16_t server_port)
     char *q = strchr(u, '?');
     if (q)
         *q = '\0';
-    if (strstr(u, "/studies/") || (n >= 8 && strcmp(u + strlen(u) - 8, "/studies") == 0))
+    size_t path_len = strlen(u);
+    if (strstr(u, "/studies/") || (path_len >= 8 && strcmp(u + path_len - 8, "/studies") == 0))
         return "QIDO/WADO-RS";
     if (server_port == 8042)
         return "Orthanc REST (port 8042)";

@@ -1653,6 +1653,7 @@ static void test_phi_transit(void **state)
     h->flow.server_port = 80;
     http_req(h, 3611 * SEC, "GET", "/wado?requestType=WADO&studyUID=1.2.3", "Host|Authorization", "pacs", "curl");
     http_req(h, 3611 * SEC, "GET", "/index.html?q=studies", "Host", "pacs", "curl");
+    http_req(h, 3611 * SEC, "GET", "/a?b=/studies/long/query/string", "Host", "pacs", "curl"); /* path "/a" */
     assert_int_equal(count_sid(h, SID_PHI_DICOMWEB), 0);
     http_req(h, 3612 * SEC, "GET", "/wado?requestType=WADO&studyUID=1.2.3", "Host", "pacs", "curl");
     assert_int_equal(count_sid(h, SID_PHI_DICOMWEB), 1);
