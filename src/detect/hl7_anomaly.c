@@ -72,14 +72,16 @@ void det_hl7(struct detect_ctx *d, const struct event *ev)
         d->hl7_first_us = ev->ts_us ? ev->ts_us : 1;
     bool allowed = detect_net_match(&d->hl7_senders, sender);
 
-    /* 9300200: new sender */
-    if (!allowed) {
-        tuple(id, sizeof(id), m, false);
-        struct dkey k = {.a = *sender, .x = dkey_str(&d->hl7snd, id)};
-        bool learning = ev->ts_us < d->hl7_first_us + (uint64_t)d->cfg.hl7_learning * 1000000;
-        bool known = dtable_get(d, &d->hl7snd, &k, learning) != NULL;
-        if (!learning && !known) {
-            struct hl7_entry *s = dtable_get(d, &d->hl7snd, &k, true);
+    /* 9300200: new sender (an allowlisted one is counted in stats.detect.allowlisted once, then remembered) */
+    tuple(id, sizeof(id), m, false);
+    struct dkey ks = {.a = *sender, .x = dkey_str(&d->hl7snd, id)};
+    bool learning = ev->ts_us < d->hl7_first_us + (uint64_t)d->cfg.hl7_learning * 1000000;
+    bool known = dtable_get(d, &d->hl7snd, &ks, learning) != NULL;
+    if (!learning && !known) {
+        struct hl7_entry *s = dtable_get(d, &d->hl7snd, &ks, true);
+        if (allowed) {
+            d->stats.allowlisted++;
+        } else {
             if (s)
                 s->alerted = 1;
             struct alert_event a;
@@ -88,8 +90,6 @@ void det_hl7(struct detect_ctx *d, const struct event *ev)
                      m->f[HL7_F_SENDING_APP].s, m->f[HL7_F_SENDING_FAC].s, type->s);
             detect_alert(d, &a, ev->ts_us);
         }
-    } else {
-        d->stats.allowlisted++;
     }
 
     /* 9300201: results from a host that is not the LIS */

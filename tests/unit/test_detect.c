@@ -1721,6 +1721,7 @@ static void test_hl7(void **state)
     hl7_fill(m, "ENGINE2", "LAB", "ADT^A01", "7", 17);
     hl7_msg(h, 103 * SEC, m);
     assert_int_equal(count_sid(h, SID_HL7_NEW_SENDER), 1);
+    assert_int_equal(detect_get_stats(h->d)->allowlisted, 1); /* counted once per sender */
     /* ORU^R01 from the engine (not the LIS): high; from the LIS: nothing; ORU^R30 is not R01 */
     hl7_fill(m, "ENGINE2", "LAB", "ORU^R01^ORU_R01", "8", 18);
     hl7_msg(h, 104 * SEC, m);
@@ -1766,6 +1767,7 @@ static void test_hl7(void **state)
     m->complete = false;
     hl7_msg(h, 713 * SEC, m);
     assert_int_equal(count_sid(h, SID_HL7_CTLID_REUSE), 2);
+    assert_int_equal(detect_get_stats(h->d)->allowlisted, 1);
     free(m);
     harness_free(h);
 }
