@@ -110,6 +110,8 @@ static void sweep_all(struct detect_ctx *d)
     /* files and DICOM peers */
     dtable_expire(d, &d->matrix, d->now_us);
     dtable_expire(d, &d->exhaust, d->now_us);
+    dtable_expire(d, &d->hl7snd, d->now_us);
+    dtable_expire(d, &d->hl7ctl, d->now_us);
 }
 
 void *dtable_get(struct detect_ctx *d, struct dtable *t, const struct dkey *k, bool create)
@@ -351,7 +353,10 @@ static int parse_cfg(struct detect_ctx *d, bool quiet, char *err, size_t errlen)
         parse_ae_pairs(d, c->dicom_aes, err, errlen) < 0 || parse_disable(d, c->disable, err, errlen) < 0 ||
         parse_severity(d, c->severity, err, errlen) < 0 ||
         parse_netlist(&d->egress_allow, "detect.allow.egress-hosts", c->egress_hosts, err, errlen) < 0 ||
-        parse_netlist(&d->dicom_external, "detect.allow.dicom-external", c->dicom_external, err, errlen) < 0)
+        parse_netlist(&d->dicom_external, "detect.allow.dicom-external", c->dicom_external, err, errlen) < 0 ||
+        parse_netlist(&d->guest, "detect.zones.guest", c->guest_nets, err, errlen) < 0 ||
+        parse_netlist(&d->hl7_senders, "detect.allow.hl7-senders", c->hl7_senders, err, errlen) < 0 ||
+        parse_netlist(&d->hl7_lis, "detect.hl7.lis-hosts", c->hl7_lis, err, errlen) < 0)
         return -1;
     /* "auto" (the default) looks for the shipped lists where a build or an installation puts them; when there
      * are none the sensor still runs, without indicators, and says so (stats.detect.indicators is 0).  A directory
@@ -428,6 +433,8 @@ struct detect_ctx *detect_new(const struct detect_cfg *cfg, struct event_bus *bu
         {&d->egress, "egress", DETECT_PAIR_ENTRY_SIZE, (uint64_t)cfg->egress_interval * US},
         {&d->beacon, "beacon", DETECT_BEACON_ENTRY_SIZE, (uint64_t)cfg->beacon_max_interval * US},
         {&d->infected, "infected", 0, chain_us},
+        {&d->hl7snd, "hl7snd", DETECT_HL7_ENTRY_SIZE, (uint64_t)cfg->hl7_sender_timeout * US},
+        {&d->hl7ctl, "hl7ctl", DETECT_HL7_ENTRY_SIZE, (uint64_t)cfg->hl7_ctlid_window * US},
     };
     /* entry sizes the detectors need (0 above): the largest of their structs, kept generous and fixed */
     for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
@@ -442,7 +449,7 @@ struct detect_ctx *detect_new(const struct detect_cfg *cfg, struct event_bus *bu
     if (bus && event_bus_subscribe(bus,
                                    EVENT_MASK(EVENT_SMB) | EVENT_MASK(EVENT_DCERPC) | EVENT_MASK(EVENT_FILEINFO) |
                                        EVENT_MASK(EVENT_DICOM) | EVENT_MASK(EVENT_HTTP) | EVENT_MASK(EVENT_DNS) |
-                                       EVENT_MASK(EVENT_FLOW),
+                                       EVENT_MASK(EVENT_FLOW) | EVENT_MASK(EVENT_HL7),
                                    detect_on_event, d) < 0) {
         snprintf(err, errlen, "the event bus has no room for the detection engine");
         detect_free(d);
@@ -462,6 +469,8 @@ void detect_free(struct detect_ctx *d)
     /* files and DICOM peers */
     dtable_free(d, &d->matrix);
     dtable_free(d, &d->exhaust);
+    dtable_free(d, &d->hl7snd);
+    dtable_free(d, &d->hl7ctl);
     rules_free(&d->rules);
     free(d);
 }
@@ -607,10 +616,19 @@ void detect_on_event(void *user, const struct event *ev)
         det_dicom_matrix(d, ev);
         det_assoc_exhaust(d, ev);
         det_dicom_perimeter(d, ev);
+        det_dimse_polyglot(d, ev);
+        det_phi_dicom(d, ev);
+        det_dicom_exploit(d, ev);
         break;
     case EVENT_HTTP:
         det_c2_http(d, ev);
         det_beacon(d, ev);
+        det_phi_dicomweb(d, ev);
+        det_pacs_traversal(d, ev);
+        break;
+    case EVENT_HL7:
+        det_phi_hl7(d, ev);
+        det_hl7(d, ev);
         break;
     case EVENT_DNS: det_c2_dns(d, ev); break;
     case EVENT_FLOW:

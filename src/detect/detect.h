@@ -2,7 +2,7 @@
  * detect.h - the detection engine: detectors fed by the event bus, alerts
  * published back on it as EVENT_ALERT.
  *
- * One subscriber (detect.c) receives `smb`, `dcerpc`, `fileinfo`, `dicom`,
+ * One subscriber (detect.c) receives `smb`, `dcerpc`, `fileinfo`, `dicom`, `hl7`,
  * `http`, `dns` and `flow` events and hands each to the detectors that want its type (one file per
  * detector in src/detect/, named after the KWAMPIRS.md §7 detection it
  * implements).  Stateful detectors keep bounded state keyed by host or host
@@ -71,6 +71,14 @@ struct detect_cfg {
     uint32_t egress_interval;                 /* egress.interval: a (node, peer) pair reported once per this */
     uint32_t beacon_count, beacon_jitter;     /* beacon.count requests; beacon.jitter percent of the median */
     uint32_t beacon_min_interval, beacon_max_interval;
+    /* cleartext PHI, HL7, PACS exploits (§7.19, 7.20, 7.22) */
+    char guest_nets[DETECT_LIST_LEN];  /* zones.guest: guest Wi-Fi, visitor networks */
+    char hl7_senders[DETECT_LIST_LEN]; /* allow.hl7-senders: interface engines and systems that may send HL7 */
+    char hl7_lis[DETECT_LIST_LEN];     /* hl7.lis-hosts: the laboratory information system(s) sending ORU^R01 */
+    uint32_t hl7_learning;             /* hl7.learning-period */
+    uint32_t hl7_sender_timeout;       /* hl7.sender-timeout */
+    uint32_t hl7_ctlid_window;         /* hl7.control-id-window */
+    uint32_t uid_item_max;             /* exploit.uid-item-max */
 };
 
 extern const struct config_module detect_config_module;
@@ -107,15 +115,25 @@ enum detect_sid {
     SID_IMAGING_EGRESS = 9300230,   /* 23: imaging node to the Internet (policy) */
     SID_CHAIN = 9300300,            /* admin-share write -> remote service (-> C2) */
     /* files and DICOM peers */
-    SID_EXE_IMAGING = 9300100,    /* 10: executable to or from an imaging host */
-    SID_POLYGLOT_PE = 9300110,    /* 11: PE/DICOM polyglot */
-    SID_POLYGLOT_ELF = 9300111,   /* 11: ELF or Mach-O/DICOM polyglot */
-    SID_DICOM_PREAMBLE = 9300112, /* 11: DICOM file with an unexplained non-zero preamble */
-    SID_DICOM_NEW_PEER = 9300150, /* 15: association outside the learned/configured matrix */
-    SID_ASSOC_EXHAUST = 9300240,  /* 24: many concurrent associations held without P-DATA */
-    SID_ASSOC_CHURN = 9300241,    /* 24: many short associations without P-DATA */
-    SID_YARA = 9300310,           /* a YARA rule matched a file (rules/yara) */
-    SID_BEACON = 9300320,         /* periodic HTTP requests to one URL (not numbered in §7) */
+    SID_EXE_IMAGING = 9300100,     /* 10: executable to or from an imaging host */
+    SID_POLYGLOT_PE = 9300110,     /* 11: PE/DICOM polyglot */
+    SID_POLYGLOT_ELF = 9300111,    /* 11: ELF or Mach-O/DICOM polyglot */
+    SID_DICOM_PREAMBLE = 9300112,  /* 11: DICOM file with an unexplained non-zero preamble */
+    SID_DICOM_NEW_PEER = 9300150,  /* 15: association outside the learned/configured matrix */
+    SID_ASSOC_EXHAUST = 9300240,   /* 24: many concurrent associations held without P-DATA */
+    SID_ASSOC_CHURN = 9300241,     /* 24: many short associations without P-DATA */
+    SID_DIMSE_EXE = 9300120,       /* 12: PE/ELF at the start of a DIMSE data set element */
+    SID_DIMSE_DICM = 9300121,      /* 12: a whole Part 10 file (preamble + DICM) inside a data set element */
+    SID_PHI_DICOM = 9300190,       /* 19: DICOM with patient name/id in clear across zones */
+    SID_PHI_HL7 = 9300191,         /* 19: HL7 PID segment in clear across zones */
+    SID_PHI_DICOMWEB = 9300192,    /* 19: DICOMweb / Orthanc REST over plain HTTP, no Authorization, across zones */
+    SID_HL7_NEW_SENDER = 9300200,  /* 20: HL7 sender (address, MSH-3, MSH-4) neither allowlisted nor learned */
+    SID_HL7_ORU_NOT_LIS = 9300201, /* 20: ORU^R01 results from a host that is not the LIS */
+    SID_HL7_CTLID_REUSE = 9300202, /* 20: one MSH-10 control id, two different messages */
+    SID_DICOM_EXPLOIT = 9300220,   /* 22: A-ASSOCIATE-RQ overflow shape (Snort 50176, Horos) */
+    SID_PACS_TRAVERSAL = 9300221,  /* 22: PACS web UI path traversal (Snort 49642-49644, ET 2025825) */
+    SID_YARA = 9300310,            /* a YARA rule matched a file (rules/yara) */
+    SID_BEACON = 9300320,          /* periodic HTTP requests to one URL (not numbered in §7) */
 };
 
 struct detect_sig {

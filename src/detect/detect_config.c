@@ -91,6 +91,26 @@ static const struct config_key detect_keys[] = {
     CONFIG_KEY_U32(T, beacon_jitter, "detect.beacon.jitter", 1, 100, "20", NULL),
     CONFIG_KEY_U32(T, beacon_min_interval, "detect.beacon.min-interval", 1, DAY, "2", NULL),
     CONFIG_KEY_U32(T, beacon_max_interval, "detect.beacon.max-interval", 1, 7 * DAY, "3600", NULL),
+    CONFIG_KEY_SECTION("detect.phi", "cleartext PHI, HL7 and PACS exploits (§7.19, 7.20, 7.22; docs/DETECTIONS.md "
+                                     "9300190-9300221)"),
+    CONFIG_KEY_STR(T, guest_nets, "detect.zones.guest", "",
+                   "guest and visitor networks: PHI in clear to or from them (9300190-9300192) is severity 2"),
+    CONFIG_KEY_STR(T, hl7_senders, "detect.allow.hl7-senders", "",
+                   "interface engines and systems that send HL7 (addresses or CIDR blocks): never a new sender "
+                   "(9300200)"),
+    CONFIG_KEY_STR(T, hl7_lis, "detect.hl7.lis-hosts", "",
+                   "the laboratory information system(s): ORU^R01 from any other sender is 9300201; \"\" = off"),
+    CONFIG_KEY_U32(T, hl7_learning, "detect.hl7.learning-period", 0, 365 * DAY, "604800",
+                   "HL7 senders (address, MSH-3, MSH-4) seen during this many seconds of packet time from the "
+                   "first HL7\nmessage are learned; afterwards a new one alerts once (9300200).  0 = only "
+                   "allow.hl7-senders are known.\nSenders not seen for sender-timeout seconds are forgotten."),
+    CONFIG_KEY_U32(T, hl7_sender_timeout, "detect.hl7.sender-timeout", 1, 3650 * DAY, "7776000", NULL),
+    CONFIG_KEY_U32(T, hl7_ctlid_window, "detect.hl7.control-id-window", 1, 30 * DAY, "86400",
+                   "a control id (MSH-3, MSH-4, MSH-10) is remembered with a digest of its message for this many "
+                   "seconds\nafter it was last seen: a different message under it within that time is 9300202"),
+    CONFIG_KEY_U32(T, uid_item_max, "detect.exploit.uid-item-max", 65, 65535, "256",
+                   "an A-ASSOCIATE-RQ UID item (application context, abstract or transfer syntax) longer than this "
+                   "is 9300220\n(a UID is at most 64 bytes; Snort 50176's Horos exploit sends 1300 or more)"),
 };
 #undef T
 #undef DAY

@@ -38,6 +38,9 @@ struct dentry {
 #define DETECT_BEACON_ENTRY_SIZE 256                         /* beacon.c: one per (client, server, URL) polled */
 #define DETECT_PAIR_ENTRY_SIZE   (sizeof(struct dentry) + 8) /* egress.c: one per reported pair */
 
+/* hl7_anomaly.c: one per HL7 sender, one per control id */
+#define DETECT_HL7_ENTRY_SIZE (sizeof(struct dentry) + 16)
+
 /* dicom_matrix.c: one per known association tuple */
 #define DETECT_MATRIX_ENTRY_SIZE (sizeof(struct dentry) + 8)
 
@@ -100,6 +103,11 @@ struct detect_ctx {
     struct dtable egress;       /* (node, peer, sid): reported pairs (23, 18) */
     struct dtable beacon;       /* (client, server, Host+path): request times */
     struct dtable infected;     /* (target): the source that wrote an executable / made a service on it */
+    /* cleartext PHI, HL7 (phi_transit.c, hl7_anomaly.c) */
+    struct detect_netlist guest, hl7_senders, hl7_lis;
+    struct dtable hl7snd;  /* (sender, -, MSH-3+MSH-4): senders learned or reported (20) */
+    struct dtable hl7ctl;  /* (-, -, MSH-3+MSH-4+MSH-10): digest of the message under that control id (20) */
+    uint64_t hl7_first_us; /* packet time of the first HL7 message: the learning period starts there */
 };
 
 /* Timestamps of the last events of one kind, to count those inside a window. */
@@ -173,6 +181,15 @@ void det_beacon(struct detect_ctx *d, const struct event *ev);           /* peri
 void det_fallback_cycling(struct detect_ctx *d, const struct event *ev); /* 4: flow */
 void det_imaging_egress(struct detect_ctx *d, const struct event *ev);   /* 23: flow */
 void det_dicom_perimeter(struct detect_ctx *d, const struct event *ev);  /* 18: dicom */
+void det_dimse_polyglot(struct detect_ctx *d, const struct event *ev);   /* 12: dicom */
+void det_phi_dicom(struct detect_ctx *d, const struct event *ev);        /* 19: dicom */
+void det_phi_hl7(struct detect_ctx *d, const struct event *ev);          /* 19: hl7 */
+void det_phi_dicomweb(struct detect_ctx *d, const struct event *ev);     /* 19: http */
+void det_hl7(struct detect_ctx *d, const struct event *ev);              /* 20: hl7 */
+void det_dicom_exploit(struct detect_ctx *d, const struct event *ev);    /* 22: dicom */
+void det_pacs_traversal(struct detect_ctx *d, const struct event *ev);   /* 22: http */
+/* egress.c: true the first time (per detect.egress.interval) the pair (a, b) is seen for sid. */
+bool detect_first_report(struct detect_ctx *d, const struct ip_addr *a, const struct ip_addr *b, uint32_t sid);
 /* 3: the second-level label of name (a host name, no trailing dot) is a Kwampirs-style generated label. */
 bool detect_c2_generated_name(const char *name);
 /* Lower-cased host name without port, brackets or trailing dot (HTTP Host or DNS name) into out. */

@@ -30,8 +30,7 @@ struct pair_entry {
 };
 _Static_assert(sizeof(struct pair_entry) <= DETECT_PAIR_ENTRY_SIZE, "pair entry too large");
 
-/* true the first time (per egress.interval) this pair is seen for sid */
-static bool first_report(struct detect_ctx *d, const struct ip_addr *a, const struct ip_addr *b, uint32_t sid)
+bool detect_first_report(struct detect_ctx *d, const struct ip_addr *a, const struct ip_addr *b, uint32_t sid)
 {
     struct dkey k = {.a = *a, .b = *b, .x = sid};
     struct pair_entry *p = dtable_get(d, &d->egress, &k, true);
@@ -52,7 +51,7 @@ void det_imaging_egress(struct detect_ctx *d, const struct event *ev)
         d->stats.allowlisted++;
         return;
     }
-    if (!first_report(d, &f->client, &f->server, SID_IMAGING_EGRESS))
+    if (!detect_first_report(d, &f->client, &f->server, SID_IMAGING_EGRESS))
         return;
     struct alert_event a;
     alert_init(&a, SID_IMAGING_EGRESS, ev);
@@ -82,7 +81,7 @@ void det_dicom_perimeter(struct detect_ctx *d, const struct event *ev)
         d->stats.allowlisted++;
         return;
     }
-    if (!first_report(d, &f->client, &f->server, SID_DICOM_PERIMETER))
+    if (!detect_first_report(d, &f->client, &f->server, SID_DICOM_PERIMETER))
         return;
     struct alert_event a;
     alert_init(&a, SID_DICOM_PERIMETER, ev);

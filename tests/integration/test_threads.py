@@ -81,6 +81,8 @@ def build_mixed(out):
 def captures():
     caps = [os.path.join(mslib.CORPUS, c) for c in mslib.corpus_captures()]
     caps.append(os.path.join(mslib.REPO, "samples", "imaging-network.pcap"))
+    scn = os.path.join(mslib.REPO, "tests", "data", "scenarios")  # make_scenarios.sh: detection scenarios
+    caps += [os.path.join(scn, n) for n in sorted(os.listdir(scn)) if n.endswith(".pcap")]
     return caps
 
 

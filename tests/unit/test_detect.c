@@ -15,6 +15,7 @@
 #include "app/dcerpc/dcerpc.h"
 #include "app/dicom/dicom.h"
 #include "app/dns/dns.h"
+#include "app/hl7/hl7.h"
 #include "app/http/http.h"
 #include "app/smb/smb.h"
 #include "core/stats.h"
@@ -528,7 +529,7 @@ static void test_expiry_on_packet_time(void **state)
 
 static void small_memcap(struct detect_cfg *c)
 {
-    c->memcap = 15 * 1024 * sizeof(void *) + 8 * 1024; /* the 15 tables' buckets and a few entries */
+    c->memcap = 17 * 1024 * sizeof(void *) + 8 * 1024; /* the 17 tables' buckets and a few entries */
 }
 
 static void test_memcap(void **state)
@@ -1467,6 +1468,416 @@ static void test_every_signature_documented(void **state)
     }
 }
 
+/* ---- 12: polyglot markers inside DIMSE (the walker's facts, then the detector) ---- */
+
+/* Explicit VR little endian element with a 4-byte length (OB/UN): tag, VR, 00 00, length, value. */
+static size_t el_ob(uint8_t *p, uint16_t g, uint16_t e, const char *vr, const uint8_t *v, uint32_t n)
+{
+    p[0] = (uint8_t)g, p[1] = (uint8_t)(g >> 8), p[2] = (uint8_t)e, p[3] = (uint8_t)(e >> 8);
+    p[4] = (uint8_t)vr[0], p[5] = (uint8_t)vr[1], p[6] = p[7] = 0;
+    p[8] = (uint8_t)n, p[9] = (uint8_t)(n >> 8), p[10] = (uint8_t)(n >> 16), p[11] = (uint8_t)(n >> 24);
+    memcpy(p + 12, v, n);
+    return 12 + n;
+}
+
+static void walk(struct dicom_ds_info *ds, enum dicom_ts_kind ts, const uint8_t *p, size_t len, uint64_t total)
+{
+    static struct dicom_limits lim = {.max_pdu = 65536, .dataset_budget = 65536, .max_depth = 4};
+    memset(ds, 0, sizeof(*ds));
+    dicom_walk_dataset(ds, ts, p, len, total, &lim);
+}
+
+static void test_dimse_markers_walker(void **state)
+{
+    (void)state;
+    static uint8_t pe[512], buf[4096];
+    memset(pe, 0, sizeof(pe));
+    pe[0] = 'M', pe[1] = 'Z', pe[0x3c] = 0x80;
+    memcpy(pe + 0x80, "PE\0\0", 4);
+    struct dicom_ds_info ds;
+    /* an Encapsulated Document (0042,0011) that is a Windows program */
+    size_t n = el_ob(buf, 0x0042, 0x0011, "OB", pe, sizeof(pe));
+    walk(&ds, DICOM_TS_EXPLICIT_LE, buf, n, n);
+    assert_int_equal(ds.exe_marker, DICOM_MARKER_PE);
+    assert_int_equal(ds.exe_marker_tag, 0x00420011u);
+    assert_int_equal(ds.dicm_marker_tag, 0);
+    /* MZ whose e_lfanew leads nowhere (no PE header): no marker */
+    pe[0x80] = 'X';
+    n = el_ob(buf, 0x0042, 0x0011, "OB", pe, sizeof(pe));
+    walk(&ds, DICOM_TS_EXPLICIT_LE, buf, n, n);
+    assert_int_equal(ds.exe_marker, 0);
+    /* e_lfanew past the value's end: no marker */
+    pe[0x80] = 'P';
+    pe[0x3c] = 0xfe, pe[0x3d] = 0x01; /* 510: PE\0\0 would end at 514 > 512 */
+    n = el_ob(buf, 0x0009, 0x1010, "UN", pe, sizeof(pe));
+    walk(&ds, DICOM_TS_EXPLICIT_LE, buf, n, n);
+    assert_int_equal(ds.exe_marker, 0);
+    /* an ELF image in a private UN element, after a harmless OB one */
+    static const uint8_t elf[16] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+    static const uint8_t zeros[8];
+    n = el_ob(buf, 0x0009, 0x0010, "OB", zeros, sizeof(zeros));
+    n += el_ob(buf + n, 0x0009, 0x1011, "UN", elf, sizeof(elf));
+    walk(&ds, DICOM_TS_EXPLICIT_LE, buf, n, n);
+    assert_int_equal(ds.exe_marker, DICOM_MARKER_ELF);
+    assert_int_equal(ds.exe_marker_tag, 0x00091011u);
+    /* a whole Part 10 file (preamble, DICM) inside an element */
+    static uint8_t p10[200];
+    memset(p10, 0, sizeof(p10));
+    memcpy(p10 + 128, "DICM", 4);
+    n = el_ob(buf, 0x0042, 0x0011, "OB", p10, sizeof(p10));
+    walk(&ds, DICOM_TS_EXPLICIT_LE, buf, n, n);
+    assert_int_equal(ds.dicm_marker_tag, 0x00420011u);
+    assert_int_equal(ds.exe_marker, 0);
+    /* the value cut by the byte budget: its start is still checked */
+    pe[0x3c] = 0x80, pe[0x3d] = 0;
+    n = el_ob(buf, 0x0042, 0x0011, "OB", pe, sizeof(pe));
+    walk(&ds, DICOM_TS_EXPLICIT_LE, buf, 12 + 200, n);
+    assert_true(ds.truncated);
+    assert_int_equal(ds.exe_marker, DICOM_MARKER_PE);
+    /* pixel data (defined length) is looked at before the walk stops */
+    n = el_ob(buf, 0x7fe0, 0x0010, "OB", pe, sizeof(pe));
+    walk(&ds, DICOM_TS_EXPLICIT_LE, buf, n, n);
+    assert_int_equal(ds.exe_marker_tag, 0x7fe00010u);
+    /* implicit VR (the VR is not on the wire): any element value counts */
+    buf[0] = 0x42, buf[1] = 0, buf[2] = 0x11, buf[3] = 0, buf[4] = 0, buf[5] = 2, buf[6] = 0, buf[7] = 0;
+    memcpy(buf + 8, pe, sizeof(pe));
+    walk(&ds, DICOM_TS_IMPLICIT_LE, buf, 8 + sizeof(pe), 8 + sizeof(pe));
+    assert_int_equal(ds.exe_marker, DICOM_MARKER_PE);
+}
+
+static void test_dimse_polyglot(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    struct dicom_op *op = calloc(1, sizeof(*op));
+    assert_non_null(a);
+    assert_non_null(op);
+    strcpy(a->calling_ae, "STORESCU");
+    strcpy(a->called_ae, "PACS");
+    op->has_rq = true;
+    op->rq.command_field = 0x0001;                  /* C-STORE-RQ */
+    dicom(h, 1 * SEC, DICOM_EV_DIMSE, a, op, NULL); /* an ordinary image */
+    assert_int_equal(h->n, 0);
+    op->rq_ds.exe_marker = DICOM_MARKER_PE;
+    op->rq_ds.exe_marker_tag = 0x00420011u;
+    dicom(h, 2 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(count_sid(h, SID_DIMSE_EXE), 1);
+    assert_int_equal(h->last.severity, 2);
+    assert_non_null(strstr(h->last.detail, "(0042,0011)"));
+    assert_non_null(strstr(h->last.detail, "C-STORE-RQ"));
+    assert_string_equal(h->last.calling_ae, "STORESCU");
+    op->rq_ds.dicm_marker_tag = 0x00091010u;
+    dicom(h, 3 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(count_sid(h, SID_DIMSE_EXE), 2);
+    assert_int_equal(count_sid(h, SID_DIMSE_DICM), 1);
+    dicom(h, 4 * SEC, DICOM_EV_REQUEST, a, NULL, NULL); /* not an operation */
+    assert_int_equal(h->n, 3);
+    free(op);
+    free(a);
+    harness_free(h);
+}
+
+/* ---- 19: cleartext PHI across zones ---- */
+static void phi_zones(struct detect_cfg *c)
+{
+    snprintf(c->imaging_nets, sizeof(c->imaging_nets), "10.0.0.30/32");
+    snprintf(c->guest_nets, sizeof(c->guest_nets), "192.168.50.0/24");
+    c->egress_interval = 3600;
+}
+
+static void hl7_msg(struct harness *h, uint64_t ts, struct hl7_message *m)
+{
+    struct hl7_event e = {.msg = m};
+    publish(h, EVENT_HL7, ts, &e);
+}
+
+static void hl7_set(struct hl7_text *t, const char *s)
+{
+    snprintf(t->s, sizeof(t->s), "%s", s);
+    t->len = (uint8_t)strlen(t->s);
+}
+
+static void test_phi_transit(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(phi_zones);
+    struct dicom_assoc *a = calloc(1, sizeof(*a));
+    struct dicom_op *op = calloc(1, sizeof(*op));
+    assert_non_null(a);
+    assert_non_null(op);
+    op->has_rq = true;
+    op->rq.command_field = 0x0020; /* C-FIND-RQ, PatientName=* and nothing found: no PHI on the wire */
+    op->rq_ds.has_patient_name = true;
+    dicom(h, 1 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(h->n, 0);
+    op->n_pending = 3; /* matches came back */
+    dicom(h, 2 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(count_sid(h, SID_PHI_DICOM), 1);
+    assert_int_equal(h->last.severity, 3); /* internal -> imaging */
+    assert_non_null(strstr(h->last.detail, "internal zone to the imaging zone"));
+    op->rq.command_field = 0x0001; /* a C-STORE with the patient's name: same pair, same interval */
+    op->n_pending = 0;
+    strcpy(op->rq_ds.patient_name, "phi:abcd");
+    dicom(h, 3 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(h->n, 1);
+    dicom(h, 3605 * SEC, DICOM_EV_DIMSE, a, op, NULL); /* the interval has passed (pair entry expired) */
+    assert_int_equal(count_sid(h, SID_PHI_DICOM), 2);
+    set4(&h->flow.server, 10, 0, 0, 31); /* internal -> internal: one zone, by design */
+    dicom(h, 3606 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(h->n, 2);
+    set4(&h->flow.server, 192, 168, 50, 7); /* to the guest network: medium */
+    dicom(h, 3607 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(count_sid(h, SID_PHI_DICOM), 3);
+    assert_int_equal(h->last.severity, 2);
+    set4(&h->flow.server, 198, 51, 100, 1); /* to the Internet: medium */
+    dicom(h, 3608 * SEC, DICOM_EV_DIMSE, a, op, NULL);
+    assert_int_equal(h->last.severity, 2);
+    assert_int_equal(count_sid(h, SID_PHI_DICOM), 4);
+    /* HL7: a PID segment across zones; an ACK-like message without PID is nothing */
+    struct hl7_message *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    m->has_msh = true;
+    hl7_set(&m->f[HL7_F_MESSAGE_TYPE], "ADT^A01");
+    m->n_segment_ids = 2;
+    strcpy(m->segment_ids[0], "MSH");
+    strcpy(m->segment_ids[1], "EVN");
+    hl7_msg(h, 3609 * SEC, m);
+    assert_int_equal(count_sid(h, SID_PHI_HL7), 0);
+    strcpy(m->segment_ids[1], "PID");
+    hl7_msg(h, 3610 * SEC, m);
+    assert_int_equal(count_sid(h, SID_PHI_HL7), 1);
+    assert_int_equal(h->last.severity, 2);
+    /* DICOMweb without Authorization; with it, nothing */
+    set4(&h->flow.server, 10, 0, 0, 30);
+    h->flow.server_port = 80;
+    http_req(h, 3611 * SEC, "GET", "/wado?requestType=WADO&studyUID=1.2.3", "Host|Authorization", "pacs", "curl");
+    http_req(h, 3611 * SEC, "GET", "/index.html?q=studies", "Host", "pacs", "curl");
+    http_req(h, 3611 * SEC, "GET", "/a?b=/studies/long/query/string", "Host", "pacs", "curl"); /* path "/a" */
+    assert_int_equal(count_sid(h, SID_PHI_DICOMWEB), 0);
+    http_req(h, 3612 * SEC, "GET", "/wado?requestType=WADO&studyUID=1.2.3", "Host", "pacs", "curl");
+    assert_int_equal(count_sid(h, SID_PHI_DICOMWEB), 1);
+    assert_int_equal(h->last.severity, 3);
+    set4(&h->flow.server, 10, 0, 0, 30);
+    set4(&h->flow.client, 192, 168, 50, 9); /* a guest laptop on Orthanc's REST port */
+    h->flow.server_port = 8042;
+    http_req(h, 3613 * SEC, "GET", "/patients", "Host|User-Agent", "pacs:8042", "curl");
+    assert_int_equal(count_sid(h, SID_PHI_DICOMWEB), 2);
+    assert_int_equal(h->last.severity, 2);
+    free(m);
+    free(op);
+    free(a);
+    harness_free(h);
+}
+
+/* ---- 20: HL7 ---- */
+static void hl7_tune(struct detect_cfg *c)
+{
+    c->hl7_learning = 100;
+    c->hl7_ctlid_window = 600;
+    snprintf(c->hl7_senders, sizeof(c->hl7_senders), "10.0.0.40");
+    snprintf(c->hl7_lis, sizeof(c->hl7_lis), "10.0.0.50/32");
+}
+
+static void hl7_fill(struct hl7_message *m, const char *app, const char *fac, const char *type, const char *ctl,
+                     uint64_t digest)
+{
+    memset(m, 0, sizeof(*m));
+    m->has_msh = m->complete = true;
+    m->component_sep = '^';
+    hl7_set(&m->f[HL7_F_SENDING_APP], app);
+    hl7_set(&m->f[HL7_F_SENDING_FAC], fac);
+    hl7_set(&m->f[HL7_F_MESSAGE_TYPE], type);
+    hl7_set(&m->f[HL7_F_CONTROL_ID], ctl);
+    m->content_hash = digest;
+}
+
+static void test_hl7(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(hl7_tune);
+    struct hl7_message *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    /* learning: 10.0.0.5 ADT|HOSP is learned from t=1 (the first message) to t=101 */
+    hl7_fill(m, "ADT", "HOSP", "ADT^A01", "1", 11);
+    hl7_msg(h, 1 * SEC, m);
+    hl7_fill(m, "ADT", "HOSP", "ADT^A01", "2", 12);
+    hl7_msg(h, 100 * SEC, m); /* still inside the learning period (edge: < first + 100 s) */
+    hl7_fill(m, "RIS", "HOSP", "ORM^O01", "3", 13);
+    hl7_msg(h, 100 * SEC, m); /* learned too */
+    assert_int_equal(h->n, 0);
+    hl7_fill(m, "ADT", "HOSP", "ADT^A08", "4", 14);
+    hl7_msg(h, 101 * SEC, m); /* learned sender after the period */
+    assert_int_equal(h->n, 0);
+    hl7_fill(m, "EVIL", "HOSP", "ADT^A08", "5", 15);
+    hl7_msg(h, 101 * SEC, m); /* a new MSH-3 from a known address */
+    assert_int_equal(count_sid(h, SID_HL7_NEW_SENDER), 1);
+    assert_int_equal(h->last.severity, 2);
+    assert_non_null(strstr(h->last.detail, "EVIL"));
+    hl7_fill(m, "EVIL", "HOSP", "ADT^A08", "6", 16);
+    hl7_msg(h, 102 * SEC, m); /* reported once, then remembered */
+    assert_int_equal(count_sid(h, SID_HL7_NEW_SENDER), 1);
+    set4(&h->flow.client, 10, 0, 0, 40); /* the allowlisted interface engine: anything goes */
+    hl7_fill(m, "ENGINE2", "LAB", "ADT^A01", "7", 17);
+    hl7_msg(h, 103 * SEC, m);
+    assert_int_equal(count_sid(h, SID_HL7_NEW_SENDER), 1);
+    assert_int_equal(detect_get_stats(h->d)->allowlisted, 1); /* counted once per sender */
+    /* ORU^R01 from the engine (not the LIS): high; from the LIS: nothing; ORU^R30 is not R01 */
+    hl7_fill(m, "ENGINE2", "LAB", "ORU^R01^ORU_R01", "8", 18);
+    hl7_msg(h, 104 * SEC, m);
+    assert_int_equal(count_sid(h, SID_HL7_ORU_NOT_LIS), 1);
+    assert_int_equal(h->last.severity, 1);
+    hl7_fill(m, "ENGINE2", "LAB", "ORU^R30", "9", 19);
+    hl7_msg(h, 104 * SEC, m);
+    set4(&h->flow.client, 10, 0, 0, 50);
+    hl7_fill(m, "LIS", "LAB", "ORU^R01", "10", 20);
+    hl7_msg(h, 105 * SEC, m);
+    assert_int_equal(count_sid(h, SID_HL7_ORU_NOT_LIS), 1);
+    assert_int_equal(count_sid(h, SID_HL7_NEW_SENDER), 2); /* the LIS is not allowlisted and started late */
+    /* control id: an identical resend is silent, different content under the same id is high, once */
+    hl7_fill(m, "LIS", "LAB", "ORU^R01", "10", 20);
+    hl7_msg(h, 106 * SEC, m);
+    assert_int_equal(count_sid(h, SID_HL7_CTLID_REUSE), 0);
+    hl7_fill(m, "LIS", "LAB", "ORU^R01", "10", 21);
+    hl7_msg(h, 107 * SEC, m);
+    assert_int_equal(count_sid(h, SID_HL7_CTLID_REUSE), 1);
+    assert_int_equal(h->last.severity, 1);
+    hl7_fill(m, "LIS", "LAB", "ORU^R01", "10", 22);
+    hl7_msg(h, 108 * SEC, m);
+    assert_int_equal(count_sid(h, SID_HL7_CTLID_REUSE), 1);
+    /* the same id from another application is another control id */
+    set4(&h->flow.client, 10, 0, 0, 40);
+    hl7_fill(m, "ENGINE2", "LAB", "ADT^A01", "10", 99);
+    hl7_msg(h, 109 * SEC, m);
+    assert_int_equal(count_sid(h, SID_HL7_CTLID_REUSE), 1);
+    /* expiry: idle past control-id-window (600 s), the id starts over with the new content */
+    hl7_fill(m, "ENGINE2", "LAB", "ADT^A01", "10", 100);
+    hl7_msg(h, 710 * SEC, m);
+    assert_int_equal(count_sid(h, SID_HL7_CTLID_REUSE), 1);
+    hl7_fill(m, "ENGINE2", "LAB", "ADT^A01", "10", 101);
+    hl7_msg(h, 711 * SEC, m);
+    assert_int_equal(count_sid(h, SID_HL7_CTLID_REUSE), 2);
+    /* acknowledgments and cut messages do not count */
+    hl7_fill(m, "ENGINE2", "LAB", "ACK", "10", 102);
+    m->has_msa = true;
+    hl7_msg(h, 712 * SEC, m);
+    hl7_fill(m, "ENGINE2", "LAB", "ADT^A01", "11", 103);
+    hl7_msg(h, 712 * SEC, m);
+    hl7_fill(m, "ENGINE2", "LAB", "ADT^A01", "11", 104);
+    m->complete = false;
+    hl7_msg(h, 713 * SEC, m);
+    assert_int_equal(count_sid(h, SID_HL7_CTLID_REUSE), 2);
+    assert_int_equal(detect_get_stats(h->d)->allowlisted, 1);
+    free(m);
+    harness_free(h);
+}
+
+static void hl7_no_learning_small(struct detect_cfg *c)
+{
+    c->hl7_learning = 0;
+    c->memcap = 17 * 1024 * sizeof(void *) + 8 * 1024;
+}
+
+static void test_hl7_memcap(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(hl7_no_learning_small);
+    const struct memcap *mc = detect_get_memcap(h->d);
+    struct hl7_message *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    char id[16];
+    for (int i = 0; i < 500; i++) {
+        snprintf(id, sizeof(id), "%d", i);
+        hl7_fill(m, "ADT", "HOSP", "ADT^A01", id, (uint64_t)i);
+        hl7_msg(h, 1 * SEC, m);
+    }
+    assert_true(mc->used <= mc->cap);
+    assert_true(detect_get_stats(h->d)->memcap_hits > 0);
+    assert_int_equal(count_sid(h, SID_HL7_NEW_SENDER), 1); /* learning 0: new at once, then remembered */
+    free(m);
+    harness_free(h);
+}
+
+/* ---- 22: PACS exploits ---- */
+static void test_dicom_exploit(void **state)
+{
+    (void)state;
+    /* the parser's facts, from an A-ASSOCIATE-RQ body: a 1300-byte application context item, then AE bytes */
+    static uint8_t body[68 + 4 + 1300];
+    memset(body, 0, sizeof(body));
+    body[1] = 1;
+    memcpy(body + 4, "ORTHANC         ", 16);
+    memcpy(body + 20, "JOXYPOXY!       ", 16);
+    body[68] = 0x10;
+    body[70] = 1300 >> 8, body[71] = 1300 & 0xff;
+    memset(body + 72, 'A', 1300);
+    struct dicom_assoc *as = calloc(1, sizeof(*as));
+    assert_non_null(as);
+    struct dicom_pdu_result res = {0};
+    dicom_parse_assoc(as, false, body, sizeof(body), &res);
+    assert_int_equal(as->rq_uid_item_max, 1300);
+    assert_false(as->rq_ae_bad_chars);
+    memset(as, 0, sizeof(*as));
+    memcpy(body + 20, "ECHO\x01SCU       ", 16);
+    body[70] = 0, body[71] = 17; /* a normal application context length now */
+    dicom_parse_assoc(as, false, body, 68 + 4 + 17, &res);
+    assert_int_equal(as->rq_uid_item_max, 17);
+    assert_true(as->rq_ae_bad_chars);
+    memset(as, 0, sizeof(*as));
+    memcpy(body + 20, "ECHOSCU\0\0\0\0\0\0\0\0\0", 16); /* NUL padding is padding */
+    dicom_parse_assoc(as, false, body, 68 + 4 + 17, &res);
+    assert_false(as->rq_ae_bad_chars);
+    /* the detector: threshold edge at detect.exploit.uid-item-max (256) */
+    struct harness *h = harness_new(NULL);
+    h->flow.server_port = 11112;
+    as->rq_uid_item_max = 256;
+    dicom(h, 1 * SEC, DICOM_EV_REQUEST, as, NULL, NULL);
+    assert_int_equal(h->n, 0);
+    as->rq_uid_item_max = 257;
+    dicom(h, 2 * SEC, DICOM_EV_REQUEST, as, NULL, NULL);
+    assert_int_equal(count_sid(h, SID_DICOM_EXPLOIT), 1);
+    assert_int_equal(h->last.severity, 1);
+    as->rq_uid_item_max = 20;
+    as->rq_ae_bad_chars = true;
+    dicom(h, 3 * SEC, DICOM_EV_ACCEPT, as, NULL, NULL); /* only requests */
+    dicom(h, 3 * SEC, DICOM_EV_REQUEST, as, NULL, NULL);
+    assert_int_equal(count_sid(h, SID_DICOM_EXPLOIT), 2);
+    free(as);
+    harness_free(h);
+}
+
+static void test_pacs_traversal(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    h->flow.server_port = 80;
+    const char *hit[] = {
+        "/Pacs/nocache.php?path=../../../../etc/passwd",
+        "/pacsone/nocache.php?x=1&path=..%2f..%2fwindows%2fwin.ini",
+        "/Pacs/nocache.php?path=%252e%252e%252f%252e%252e%252fetc%252fpasswd",
+        "/exportFile?UID=..\\..\\..\\Windows\\win.ini",
+        "/exportFile?uid=%2e%2e%5c%2e%2e%5cboot.ini",
+    };
+    const char *miss[] = {
+        "/Pacs/nocache.php?path=studies/2024/ct.dcm", /* the normal use */
+        "/Pacs/nocache.php?xpath=../../etc/passwd",   /* not the parameter */
+        "/search?path=../../etc/passwd",              /* not a PACS endpoint */
+        "/exportFile?UID=1.2.840.113619.2.55",
+        "/Pacs/nocache.php/../../etc/passwd", /* no query: not these rules */
+    };
+    for (size_t i = 0; i < sizeof(miss) / sizeof(miss[0]); i++)
+        http_req(h, 1 * SEC, "GET", miss[i], "Host", "pacs", "curl");
+    assert_int_equal(h->n, 0);
+    for (size_t i = 0; i < sizeof(hit) / sizeof(hit[0]); i++) {
+        http_req(h, 2 * SEC, "GET", hit[i], "Host", "pacs", "curl");
+        assert_int_equal(count_sid(h, SID_PACS_TRAVERSAL), (int)i + 1);
+    }
+    assert_int_equal(h->last.severity, 1);
+    assert_non_null(strstr(h->last.detail, "Dicoogle"));
+    assert_string_equal(h->last.url, hit[4]);
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1508,6 +1919,13 @@ int main(void)
         cmocka_unit_test(test_dicom_matrix),
         cmocka_unit_test(test_dicom_matrix_no_learning),
         cmocka_unit_test(test_assoc_exhaustion),
+        cmocka_unit_test(test_dimse_markers_walker),
+        cmocka_unit_test(test_dimse_polyglot),
+        cmocka_unit_test(test_phi_transit),
+        cmocka_unit_test(test_hl7),
+        cmocka_unit_test(test_hl7_memcap),
+        cmocka_unit_test(test_dicom_exploit),
+        cmocka_unit_test(test_pacs_traversal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

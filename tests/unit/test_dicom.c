@@ -314,8 +314,31 @@ static void test_probe(void **st)
     assert_int_equal(dicom_probe(rq.b, 3, 0), PROBE_MAYBE);
     assert_int_equal(dicom_probe(ac.b, ac.n, 1), PROBE_YES);
     assert_int_equal(dicom_probe(ac.b, ac.n, 0), PROBE_NO);
+    rq.b[12] = 0x01; /* a control character in the called AE: still DICOM (the parser flags it) */
+    assert_int_equal(dicom_probe(rq.b, rq.n, 0), PROBE_YES);
+    memset(rq.b + 10, ' ', 16); /* an empty called AE is not */
+    assert_int_equal(dicom_probe(rq.b, rq.n, 0), PROBE_NO);
+    memcpy(rq.b + 10, "ORTHANC         ", 16);
+    rq.b[78] = '2'; /* not the DICOM application context */
+    assert_int_equal(dicom_probe(rq.b, rq.n, 0), PROBE_NO);
+    rq.b[78] = '1';
     rq.b[7] = 0; /* protocol version bit 0 cleared */
     assert_int_equal(dicom_probe(rq.b, rq.n, 0), PROBE_NO);
+    /* the Horos overflow's shape (Snort 50176): an application context item of 1300 bytes that starts with the
+     * DICOM application context UID is recognised; one longer than the PDU is not */
+    static uint8_t big[6 + 68 + 4 + 1300];
+    memset(big, 0, sizeof(big));
+    big[0] = 0x01;
+    big[2] = (uint8_t)((sizeof(big) - 6) >> 24), big[3] = (uint8_t)((sizeof(big) - 6) >> 16);
+    big[4] = (uint8_t)((sizeof(big) - 6) >> 8), big[5] = (uint8_t)(sizeof(big) - 6);
+    big[7] = 1;
+    memcpy(big + 10, "ORTHANC         JOXYPOXY!       ", 32);
+    big[74] = 0x10, big[76] = 1300 >> 8, big[77] = 1300 & 0xff;
+    memset(big + 78, '1', 1300);
+    memcpy(big + 78, "1.2.840.10008.3.1.1.1", 21);
+    assert_int_equal(dicom_probe(big, sizeof(big), 0), PROBE_YES);
+    big[76] = 1301 >> 8, big[77] = 1301 & 0xff;
+    assert_int_equal(dicom_probe(big, sizeof(big), 0), PROBE_NO);
     const uint8_t http[] = "GET / HTTP/1.1\r\n";
     assert_int_equal(dicom_probe(http, sizeof(http) - 1, 0), PROBE_NO);
 }

@@ -304,6 +304,31 @@ static void test_split_everywhere(void **state)
     vfree(&v);
 }
 
+/* content_hash: the same bytes give the same digest however they are split (test_split_everywhere compares whole
+ * messages), a resend gives the same digest, one changed byte another. */
+static void test_content_digest(void **state)
+{
+    (void)state;
+    struct vec v = {0};
+    frame(&v, ADT_A01);
+    frame(&v, ADT_A01);
+    char *changed = strdup(ADT_A01);
+    assert_non_null(changed);
+    char *p = strstr(changed, "PID");
+    assert_non_null(p);
+    p[9] ^= 1; /* one byte of the patient id in PID-3 */
+    frame(&v, changed);
+    struct h *h = h_new();
+    feedv(h, 0, &v);
+    assert_int_equal(h->rec.n_msg, 3);
+    assert_true(h->rec.m[0].content_hash == h->rec.m[1].content_hash);
+    assert_true(h->rec.m[0].content_hash != h->rec.m[2].content_hash);
+    assert_true(h->rec.m[0].content_hash != 0xcbf29ce484222325ULL); /* not the empty digest */
+    h_free(h);
+    free(changed);
+    vfree(&v);
+}
+
 static void test_many_per_chunk(void **state)
 {
     (void)state;
@@ -636,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_message_and_ack),
         cmocka_unit_test(test_split_everywhere),
+        cmocka_unit_test(test_content_digest),
         cmocka_unit_test(test_many_per_chunk),
         cmocka_unit_test(test_declared_separators),
         cmocka_unit_test(test_v27_truncation_char),

@@ -178,6 +178,12 @@ struct dicom_assoc {
     uint64_t pending_by_status[DICOM_PENDING_KINDS]; /* pending responses: [0] 0xFF00, [1] 0xFF01 */
     uint64_t anomalies;
     uint32_t assoc_count; /* associations on this flow so far */
+    /* A-ASSOCIATE-RQ oddities an exploit shows: the longest item or sub-item that carries a UID (application
+     * context 0x10, abstract / transfer syntax 0x30 / 0x40, PS3.5 9.1 caps a UID at 64
+     * bytes), and a called or calling AE title with a control character, a byte above 0x7E or a backslash
+     * inside it (PS3.5 6.2 AE: default repertoire, no control characters, no backslash). */
+    uint16_t rq_uid_item_max;
+    bool rq_ae_bad_chars;
 };
 
 /* ---- DIMSE ---------------------------------------------------------------------------------- */
@@ -231,10 +237,17 @@ struct dicom_ds_info {
     bool patient_name_wild, patient_id_wild; /* the key is empty or holds '*' / '?' (a query that matches many) */
     uint8_t n_phi;                           /* other PHI attributes present (pseudonymised) */
     struct dicom_phi_value phi[DICOM_MAX_PHI_EXTRA];
+    /* Foreign content at the start of an element value (any nesting depth, pixel data included): a Windows
+     * program (MZ with PE\0\0 at e_lfanew inside the value) or an ELF image, and a DICOM Part 10 file
+     * (128-byte preamble then "DICM") embedded whole.  The first of each, by tag; 0 = none. */
+    uint8_t exe_marker; /* enum dicom_marker */
+    uint32_t exe_marker_tag, dicm_marker_tag;
     uint16_t n_keys; /* top-level attribute tags kept */
     uint32_t keys[DICOM_MAX_QUERY_KEYS];
     uint32_t n_elements;
 };
+
+enum dicom_marker { DICOM_MARKER_NONE = 0, DICOM_MARKER_PE, DICOM_MARKER_ELF };
 
 /* One DIMSE operation: a request and its responses. */
 struct dicom_op {

@@ -111,26 +111,24 @@ static void emit(struct app_ctx *ctx, struct dicom_state *s, int dir, enum dicom
 
 /* ---- probe ---------------------------------------------------------------------------------- */
 
+/* An AE title field that is not empty.  Its bytes are not judged here: PS3.5 forbids control characters, but an
+ * exploit's A-ASSOCIATE-RQ breaks exactly that rule, and the parser reports it (dicom_assoc.rq_ae_bad_chars) only
+ * if the flow is recognised.  The application context UID below keeps the probe specific. */
 static bool ae_field_ok(const uint8_t *p, size_t n)
 {
-    /* PS3.8 9.3.2: ISO 646 G0 characters, space padded; PS3.5: no control characters. */
-    bool any = false;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < 0x20 || p[i] > 0x7e) {
-            if (p[i] == 0) /* some implementations pad with NUL */
-                continue;
-            return false;
-        }
-        if (p[i] != ' ')
-            any = true;
-    }
-    return any;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != 0) /* some implementations pad with NUL */
+            return true;
+    return false;
 }
 
 /*
  * An A-ASSOCIATE-RQ (or, seen first on the server side, -AC): type 0x01, reserved 0x00,
- * a plausible length, protocol version with bit 0 set, two printable AE titles, and the
- * first item being the application context 1.2.840.10008.3.1.1.1.
+ * a plausible length, protocol version with bit 0 set, two non-empty AE titles, and the
+ * first item being the application context 1.2.840.10008.3.1.1.1.  An application context
+ * item longer than a UID is still DICOM when it starts with that UID and fits in the PDU (the
+ * Horos overflow's shape, Snort 50176): the parser and detection judge it, the probe only
+ * recognises the protocol.
  */
 enum probe_result dicom_probe(const uint8_t *data, size_t len, int dir)
 {
@@ -165,7 +163,7 @@ enum probe_result dicom_probe(const uint8_t *data, size_t len, int dir)
     if (data[74] != 0x10) /* application context item first */
         return PROBE_NO;
     uint16_t ilen = rd_be16(data + 76);
-    if (ilen < sizeof(app_ctx) - 1 || ilen > DICOM_UID_MAX)
+    if (ilen < sizeof(app_ctx) - 1 || ilen > plen - 68 - 4)
         return PROBE_NO;
     size_t cmp = len - 78 < sizeof(app_ctx) - 1 ? len - 78 : sizeof(app_ctx) - 1;
     if (memcmp(data + 78, app_ctx, cmp) != 0)

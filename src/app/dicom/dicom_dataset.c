@@ -234,6 +234,31 @@ static void pick(struct dicom_ds_info *info, uint32_t tag, const uint8_t *v, siz
     }
 }
 
+/* Foreign content at the start of a value (its first n bytes, maybe fewer than the value has): a PE (MZ, and
+ * PE\0\0 at e_lfanew inside these bytes), an ELF image (\x7fELF, class 1 or 2), or a whole Part 10 file
+ * ("DICM" after a 128-byte preamble).  Facts only: what they mean is for detection. */
+static void markers(struct dicom_ds_info *info, uint32_t tag, const uint8_t *v, size_t n)
+{
+    if (!info->exe_marker && n >= 64 && v[0] == 'M' && v[1] == 'Z') {
+        uint32_t lfanew = rd_le32(v + 0x3c);
+        if (lfanew >= 64 && lfanew <= n - 4 && memcmp(v + lfanew, "PE\0\0", 4) == 0) {
+            info->exe_marker = DICOM_MARKER_PE;
+            info->exe_marker_tag = tag;
+        }
+    }
+    if (!info->exe_marker && n >= 5 &&
+        memcmp(v,
+               "\x7f"
+               "ELF",
+               4) == 0 &&
+        (v[4] == 1 || v[4] == 2)) {
+        info->exe_marker = DICOM_MARKER_ELF;
+        info->exe_marker_tag = tag;
+    }
+    if (!info->dicm_marker_tag && n >= 132 && memcmp(v + 128, "DICM", 4) == 0)
+        info->dicm_marker_tag = tag;
+}
+
 void dicom_walk_dataset(struct dicom_ds_info *info, enum dicom_ts_kind ts, const uint8_t *p, size_t len,
                         uint64_t total_len, const struct dicom_limits *lim)
 {
@@ -300,8 +325,11 @@ void dicom_walk_dataset(struct dicom_ds_info *info, enum dicom_ts_kind ts, const
         } else {
             vlen = br_le32(&b);
         }
-        if (depth == 0 && tag >= TAG(0x7FE0, 0x0010))
+        if (depth == 0 && tag >= TAG(0x7FE0, 0x0010)) {
+            if (tag == TAG(0x7FE0, 0x0010) && vlen != 0xFFFFFFFFu)
+                markers(info, tag, br_ptr(&b), vlen < br_left(&b) ? vlen : br_left(&b));
             return; /* pixel data and what follows it: not needed */
+        }
         if (vlen == 0xFFFFFFFFu) {
             if (++depth > max_depth) {
                 info->malformed = true;
@@ -312,6 +340,7 @@ void dicom_walk_dataset(struct dicom_ds_info *info, enum dicom_ts_kind ts, const
                 info->keys[info->n_keys++] = tag; /* a sequence key (undefined length) */
             continue;
         }
+        markers(info, tag, br_ptr(&b), vlen < br_left(&b) ? vlen : br_left(&b)); /* a cut value: its start */
         const uint8_t *v = br_take(&b, vlen);
         if (!v) {
             if (cut)

@@ -52,6 +52,20 @@ void dicom_ae_copy(char *dst, const uint8_t *src, size_t n)
     dst[b - a] = 0;
 }
 
+/* A 16-byte AE title field with a control character, a byte above 0x7E or a backslash between its padding. */
+static bool ae_bad_chars(const uint8_t *f)
+{
+    size_t a = 0, b = 16;
+    while (a < b && (f[a] == ' ' || f[a] == 0))
+        a++;
+    while (b > a && (f[b - 1] == ' ' || f[b - 1] == 0))
+        b--;
+    for (size_t i = a; i < b; i++)
+        if (f[i] < 0x20 || f[i] > 0x7e || f[i] == '\\')
+            return true;
+    return false;
+}
+
 void dicom_uid_copy(char *dst, const uint8_t *src, size_t n)
 {
     while (n > 0 && (src[n - 1] == 0 || src[n - 1] == ' '))
@@ -157,6 +171,8 @@ static void parse_pctx_rq(struct dicom_assoc *a, const uint8_t *v, size_t n, str
         uint8_t type = br_u8(&b);
         br_skip(&b, 1);
         uint16_t ilen = br_be16(&b);
+        if ((type == 0x30 || type == 0x40) && ilen > a->rq_uid_item_max)
+            a->rq_uid_item_max = ilen;
         const uint8_t *sv = br_take(&b, ilen);
         if (!sv) {
             set_anomaly(res, "item_overrun", "sub-item length runs past its presentation context item");
@@ -338,6 +354,7 @@ void dicom_parse_assoc(struct dicom_assoc *a, bool is_ac, const uint8_t *body, s
         a->protocol_version = version;
         dicom_ae_copy(a->called_ae, called, 16);
         dicom_ae_copy(a->calling_ae, calling, 16);
+        a->rq_ae_bad_chars = ae_bad_chars(called) || ae_bad_chars(calling);
     }
     struct dicom_user_info *ui = is_ac ? &a->ui_ac : &a->ui_rq;
     int n_appctx = 0, n_ui = 0;
@@ -349,6 +366,8 @@ void dicom_parse_assoc(struct dicom_assoc *a, bool is_ac, const uint8_t *body, s
         uint8_t type = br_u8(&b);
         br_skip(&b, 1);
         uint16_t ilen = br_be16(&b);
+        if (!is_ac && type == 0x10 && ilen > a->rq_uid_item_max)
+            a->rq_uid_item_max = ilen; /* counted even when the PDU ends before the item does */
         const uint8_t *v = br_take(&b, ilen);
         if (!v) {
             set_anomaly(res, "item_overrun", "item length runs past the end of the PDU");

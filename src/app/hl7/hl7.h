@@ -69,6 +69,8 @@ struct hl7_text {
 /* One message as the parser saw it.  A plain value (no pointers): a subscriber may copy it. */
 struct hl7_message {
     uint64_t bytes;            /* bytes between the start and the end block */
+    uint64_t content_hash;     /* FNV-1a 64 of every message byte the scanner was fed (never written out: a digest
+                                * of PHI); tells a resent message from a different one with the same MSH-10 */
     uint32_t segment_count;    /* well-formed segments */
     uint32_t invalid_segments; /* lines whose id is not [A-Z][A-Z0-9]{2} followed by the separator */
     uint8_t n_segment_ids;     /* ids listed, at most HL7_MAX_SEGMENT_IDS */

@@ -63,6 +63,7 @@ void hl7_seg_start(struct hl7_seg_scanner *sc, struct hl7_message *m)
     sc->m = m;
     sc->dst = -1;
     m->component_sep = '^';
+    m->content_hash = 0xcbf29ce484222325ULL; /* FNV-1a 64 offset basis */
 }
 
 /* Where bytes of field number `field` of the current segment go. */
@@ -260,6 +261,10 @@ static void append(struct hl7_text *t, const uint8_t *p, size_t n)
 
 void hl7_seg_bytes(struct hl7_seg_scanner *sc, const uint8_t *p, size_t n)
 {
+    uint64_t h = sc->m->content_hash;
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ p[k]) * 0x100000001b3ULL; /* FNV-1a 64 prime */
+    sc->m->content_hash = h;
     size_t i = 0;
     while (i < n) {
         uint8_t c = p[i];
