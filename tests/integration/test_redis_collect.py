@@ -343,7 +343,8 @@ def test_server_stopped(r_unused):
     ev = eve_lines(d)
     ref = os.path.join(TMP, "stopped-ref")
     subprocess.run([BIN, "-r", CAPS[0], "-l", ref, "-q", "--set", "flow.timeouts.tcp.closed=1", "--set",
-                    "flow.timeouts.tcp.established=1"], check=True, timeout=300)
+                    "flow.timeouts.tcp.established=1"] + os.environ.get("MEDSENTRY_REDIS_ARGS", "").split(),
+                   check=True, timeout=300)
     check(len(ev) == len(eve_lines(ref)), "server stopped: eve.json has %d lines, %d without redis" %
           (len(ev), len(eve_lines(ref))))
     st = final_stats(ev).get("redis", {})
