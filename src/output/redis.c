@@ -7,20 +7,24 @@
  * many sensors knows whose event it is (Suricata's redis output does the
  * same).  The correlator wraps the line in its whole RESP command (XADD key
  * [MAXLEN ~ n] * event <json>, LPUSH key <json> or PUBLISH key <json>: the
- * part before the event is formatted once, at open) and appends it to the
- * queue.  The sender thread takes the oldest commands, appends them to the
- * connection's output buffer, writes them in one go and reads as many
- * replies, without building reply objects (the reader's functions are NULL:
+ * part before the event is formatted once, at open), writes it at the end of
+ * the current chunk (no allocation per event) and appends it to the queue.
+ * The sender thread takes the oldest commands, writes them straight from the
+ * chunks in one sendmsg (an iovec each), and reads as many replies through
+ * hiredis without building reply objects (the reader's functions are NULL:
  * hiredis then returns each reply's type).  A command is released when its
  * reply has been read (sent, or dropped on an error reply) or when the
  * connection broke before its reply came (dropped: the server may or may not
  * have it, and sending it again could store it twice).
  *
- * Locking: one mutex over the queue's indices, its budget, the counters and
- * the flags.  The producer holds it to append one command; the sender to take
- * the count of a batch and to release it; no socket operation happens under
- * it.  The commands in the queue between head and head + n are the sender's
- * to read while they are counted in n (the producer only writes beyond them).
+ * Locking: one mutex over the queue's indices, its budget, the chunks'
+ * counts, the counters and the flags.  The producer holds it to append one
+ * command (the bytes are written before, beyond what the chunk has
+ * published); the sender to take the count of a batch and to release it; no
+ * socket operation happens under it.  The commands between head and head + n
+ * are the sender's to read while they are counted in n.  The producer signals
+ * the sender only when a batch is full; a partial batch is found by the
+ * sender's own 100 ms timed wait.
  *
  * hiredis' blocking context is used with a timeout on every socket operation
  * (outputs.redis.timeout): connecting is a non-blocking connect() polled for
@@ -30,6 +34,7 @@
  */
 #include "output/redis.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,9 +88,9 @@ static const struct config_key redis_keys[] = {
                     "64mb", "bytes of those events and their ring (stats.memcap.redis)"),
     CONFIG_KEY_U32(struct redis_cfg, batch_size, "outputs.redis.batch-size", 1, 65536, "256",
                    "commands written per round trip, then as many replies read"),
-    CONFIG_KEY_U32(struct redis_cfg, timeout_ms, "outputs.redis.timeout", 1, 60000, "100",
-                   "connect, send and reply timeout, milliseconds"),
-    CONFIG_KEY_U32(struct redis_cfg, flush_timeout_ms, "outputs.redis.flush-timeout", 1, 600000, "2000",
+    CONFIG_KEY_U32(struct redis_cfg, timeout_ms, "outputs.redis.timeout", 1, 60000, "1000",
+                   "connect, send and reply timeout, milliseconds (the sender thread waits, never the analysis)"),
+    CONFIG_KEY_U32(struct redis_cfg, flush_timeout_ms, "outputs.redis.flush-timeout", 1, 600000, "5000",
                    "at the end (and after SIGTERM): what is not sent within this many milliseconds is dropped"),
 };
 
@@ -175,10 +181,33 @@ int redis_parse_server(const char *s, char *host, size_t hostlen, int *port, boo
 }
 
 /* One event line, owned; `size` bytes charged to the ring's memcap. */
-/* One command, owned: the whole RESP text (XADD key ... event $len json), `len` bytes charged to the memcap. */
+/*
+ * The commands' bytes live in chunks (64 KiB, or less with a small buffer-memcap; a command larger than that gets a
+ * chunk of its own), filled one after the other by the producer and released by the sender when their last command
+ * was answered: no malloc/free per event.  A chunk, header included, is charged to the memcap while allocated; up to
+ * REDIS_POOL released chunks are kept for reuse.  Commands start 8-byte aligned, so the producer writing a command
+ * and the sender reading the one before never share a word.
+ */
+#define REDIS_POOL 4
+struct redis_chunk {
+    struct redis_chunk *next; /* in the pool (under mu) */
+    size_t size;              /* bytes of data after the header */
+    size_t used;              /* the producer's fill (the producer's only) */
+    uint32_t pending;         /* its commands not yet released (under mu) */
+    bool sealed;              /* the producer has moved on to another chunk (under mu) */
+};
+
+static char *chunk_data(struct redis_chunk *c)
+{
+    return (char *)(c + 1); /* the header's size is a multiple of 8 */
+}
+_Static_assert(sizeof(struct redis_chunk) % 8 == 0, "chunk data must be 8-byte aligned");
+
+/* One command: the whole RESP text (XADD key ... event $len json), in a chunk. */
 struct redis_line {
     char *cmd;
     size_t len;
+    struct redis_chunk *chunk;
 };
 
 struct redis_out {
@@ -199,6 +228,8 @@ struct redis_out {
     struct jw jw;
     const struct eve_writer *eve_w; /* its line is this event's when eve_w->formatted is the event */
     struct memcap mc_snap;          /* what redis_memcap() returns: a copy taken under the lock */
+    struct redis_chunk *tail;       /* the chunk being filled */
+    size_t chunk_size;
 
     /* shared, under mu */
     pthread_mutex_t mu;
@@ -213,6 +244,8 @@ struct redis_out {
     uint64_t flush_req, flush_done;
     int live_fd; /* the connected socket (-1): a flush that times out shuts it down to end a blocked read */
     uint64_t sent, dropped, reconnects, errors;
+    struct redis_chunk *pool; /* released chunks kept for reuse */
+    unsigned pool_n;
 
     /* the sender's (the thread once started; before, whoever opened) */
     pthread_t thread;
@@ -278,22 +311,58 @@ static struct redis_line *ring_at(struct redis_out *r, uint32_t i)
     return &r->ring[(r->head + i) % r->cap];
 }
 
-/* Release the k oldest lines, of which `ok` were acknowledged and the others are lost.  The sender's thread: the
- * lines are freed before the lock is taken (the producer never touches them while they are counted in n). */
+/* A chunk none of whose commands is queued any more: kept for reuse or freed.  Under mu. */
+static void chunk_put(struct redis_out *r, struct redis_chunk *c)
+{
+    if (c->size == r->chunk_size && r->pool_n < REDIS_POOL) {
+        c->next = r->pool;
+        r->pool = c;
+        r->pool_n++;
+        return;
+    }
+    memcap_release(&r->mc, sizeof(*c) + c->size);
+    free(c);
+}
+
+/* A chunk with room for `need` bytes: from the pool, or allocated within the memcap.  Under mu.  NULL: no room. */
+static struct redis_chunk *chunk_get(struct redis_out *r, size_t need)
+{
+    struct redis_chunk *c = NULL;
+    if (need <= r->chunk_size && r->pool) {
+        c = r->pool;
+        r->pool = c->next;
+        r->pool_n--;
+    } else {
+        size_t size = need > r->chunk_size ? need : r->chunk_size;
+        if (!memcap_reserve(&r->mc, sizeof(*c) + size))
+            return NULL;
+        if (!(c = malloc(sizeof(*c) + size))) {
+            memcap_release(&r->mc, sizeof(*c) + size);
+            return NULL;
+        }
+        c->size = size;
+    }
+    c->next = NULL;
+    c->used = 0;
+    c->pending = 0;
+    c->sealed = false;
+    return c;
+}
+
+/* Release the k oldest commands, of which `ok` were acknowledged and the others are lost.  The sender's thread. */
 static void release(struct redis_out *r, uint32_t k, uint32_t ok)
 {
-    size_t bytes = 0;
+    pthread_mutex_lock(&r->mu);
     for (uint32_t i = 0; i < k; i++) {
         struct redis_line *l = ring_at(r, i);
-        bytes += l->len;
-        free(l->cmd);
+        struct redis_chunk *c = l->chunk;
+        if (--c->pending == 0 && c->sealed)
+            chunk_put(r, c);
         l->cmd = NULL;
-        l->len = 0;
+        l->chunk = NULL;
     }
-    pthread_mutex_lock(&r->mu);
     r->head = (r->head + k) % r->cap;
     r->n -= k;
-    memcap_release(&r->mc, bytes);
     r->sent += ok;
     r->dropped += k - ok;
     pthread_mutex_unlock(&r->mu);
@@ -366,20 +435,58 @@ static bool connect_now(struct redis_out *r, uint64_t now)
     return true;
 }
 
-/* Pipeline the k oldest lines: their commands appended to hiredis' output buffer (written in as few write calls as
- * the socket takes), then k replies read (hiredis reads 16 KiB at a time: hundreds of replies per read).  False
- * when the connection broke or timed out: the lines whose reply did not come are dropped (the server may or may not
- * have them; sending them again could store them twice). */
+/* Write the k oldest commands straight from the queue: sendmsg with one iovec per command (no copy into hiredis'
+ * output buffer, which stays empty), within the socket's send timeout (SO_SNDTIMEO, set by redisSetTimeout).  0, or
+ * the errno of the failure (EAGAIN: the timeout). */
+#define REDIS_IOV 256
+static int write_batch(struct redis_out *r, uint32_t k)
+{
+    struct iovec iov[REDIS_IOV];
+    uint32_t i = 0; /* the first command not wholly written */
+    size_t off = 0; /* and its bytes already written */
+    while (i < k) {
+        size_t cnt = 0;
+        for (uint32_t j = i; j < k && cnt < REDIS_IOV; j++, cnt++) {
+            const struct redis_line *l = ring_at(r, j);
+            size_t skip = j == i ? off : 0;
+            iov[cnt].iov_base = l->cmd + skip;
+            iov[cnt].iov_len = l->len - skip;
+        }
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = cnt};
+        ssize_t w = sendmsg(r->ctx->fd, &mh, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno ? errno : EIO;
+        }
+        for (size_t left = (size_t)w; left;) {
+            size_t rest = ring_at(r, i)->len - off;
+            if (left < rest) {
+                off += left;
+                break;
+            }
+            left -= rest;
+            i++;
+            off = 0;
+        }
+    }
+    return 0;
+}
+
+/* Pipeline the k oldest commands: written at once (write_batch), then k replies read (hiredis reads 16 KiB at a
+ * time: hundreds of replies per read).  False when the connection broke or timed out: the commands whose reply did
+ * not come are dropped (the server may or may not have them; sending them again could store them twice). */
 static bool send_batch(struct redis_out *r, uint32_t k, uint64_t now)
 {
-    uint32_t appended = 0;
-    for (; appended < k; appended++) {
-        const struct redis_line *l = ring_at(r, appended);
-        if (redisAppendFormattedCommand(r->ctx, l->cmd, l->len) != REDIS_OK)
-            break; /* only an allocation can fail here: nothing was sent for this line and those after it */
+    int werr = write_batch(r, k);
+    if (werr) {
+        redis_error(r, "lost the connection to", werr == EAGAIN ? "send timeout" : strerror(werr));
+        release(r, k, 0);
+        disconnect(r, now);
+        return false;
     }
     uint32_t ok = 0;
-    for (uint32_t i = 0; i < appended; i++) {
+    for (uint32_t i = 0; i < k; i++) {
         void *rep = NULL;
         if (redisGetReply(r->ctx, &rep) != REDIS_OK) {
             redis_error(r, "lost the connection to", r->ctx->errstr);
@@ -392,10 +499,8 @@ static bool send_batch(struct redis_out *r, uint32_t k, uint64_t now)
         else
             ok++;
     }
-    if (appended < k)
-        redis_error(r, "cannot queue a command for", "out of memory");
     release(r, k, ok);
-    return appended == k;
+    return true;
 }
 
 /* Everything queued now, the server reached once more if it is away (ignoring the backoff): what cannot be sent is
@@ -452,10 +557,10 @@ static void *sender_main(void *arg)
             pthread_mutex_lock(&r->mu);
             continue;
         }
-        if (r->n == 0) {
+        if (r->n == 0) { /* the producer signals only a full batch: look again in 100 ms */
             r->partial_since_us = 0;
             r->idle = true;
-            pthread_cond_wait(&r->wake, &r->mu);
+            cond_wait_until(&r->wake, &r->mu, mono_us() + REDIS_FLUSH_INTERVAL_US);
             r->idle = false;
             continue;
         }
@@ -548,34 +653,58 @@ void redis_on_event(void *user, const struct event *ev)
     }
     /* The whole command, formatted here where the line is at hand: the sender only concatenates. */
     size_t json_len = jw->len - 1 + r->host_suffix_len;
-    char dollar[32];
-    int dl = snprintf(dollar, sizeof(dollar), "$%zu\r\n", json_len);
-    size_t len = r->prefix_len + (size_t)dl + json_len + 2;
-    char *cmd = malloc(len);
-    if (cmd) {
-        char *p = cmd;
-        memcpy(p, r->prefix, r->prefix_len);
-        p += r->prefix_len;
-        memcpy(p, dollar, (size_t)dl);
-        p += dl;
-        memcpy(p, jw->buf, jw->len - 1);
-        p += jw->len - 1;
-        memcpy(p, r->host_suffix, r->host_suffix_len);
-        p += r->host_suffix_len;
-        memcpy(p, "\r\n", 2);
+    char dollar[32], digits[24];
+    size_t nd = 0, dl = 0;
+    for (size_t v = json_len; nd == 0 || v; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    dollar[dl++] = '$';
+    while (nd)
+        dollar[dl++] = digits[--nd];
+    dollar[dl++] = '\r';
+    dollar[dl++] = '\n';
+    size_t len = r->prefix_len + dl + json_len + 2, need = (len + 7) & ~(size_t)7;
+    struct redis_chunk *c = r->tail;
+    if (!c || c->size - c->used < need) {
+        pthread_mutex_lock(&r->mu);
+        struct redis_chunk *nc = r->abandon ? NULL : chunk_get(r, need);
+        if (!nc) {
+            r->dropped++; /* the buffer is full (the server is slow or away): never wait for it */
+            pthread_mutex_unlock(&r->mu);
+            return;
+        }
+        if (c) {
+            c->sealed = true;
+            if (!c->pending)
+                chunk_put(r, c);
+        }
+        r->tail = c = nc;
+        pthread_mutex_unlock(&r->mu);
     }
+    /* Beyond c->used the chunk is the producer's alone: written without the lock, published under it. */
+    char *cmd = chunk_data(c) + c->used, *p = cmd;
+    memcpy(p, r->prefix, r->prefix_len);
+    p += r->prefix_len;
+    memcpy(p, dollar, dl);
+    p += dl;
+    memcpy(p, jw->buf, jw->len - 1);
+    p += jw->len - 1;
+    memcpy(p, r->host_suffix, r->host_suffix_len);
+    p += r->host_suffix_len;
+    memcpy(p, "\r\n", 2);
     pthread_mutex_lock(&r->mu);
-    if (!cmd || r->n >= r->cap || r->abandon || !memcap_reserve(&r->mc, len)) {
+    if (r->n >= r->cap || r->abandon) {
         r->dropped++; /* the buffer is full (the server is slow or away): never wait for it */
         pthread_mutex_unlock(&r->mu);
-        free(cmd);
         return;
     }
     struct redis_line *l = ring_at(r, r->n);
     l->cmd = cmd;
     l->len = len;
+    l->chunk = c;
+    c->used += need;
+    c->pending++;
     r->n++;
-    if (r->idle && (r->n == 1 || r->n == r->cfg.batch_size))
+    if (r->idle && r->n == r->cfg.batch_size) /* a partial batch is found by the sender's 100 ms timed wait */
         pthread_cond_signal(&r->wake);
     pthread_mutex_unlock(&r->mu);
 }
@@ -678,6 +807,10 @@ struct redis_out *redis_open(const struct redis_cfg *cfg, const struct eve_cfg *
         return NULL;
     }
     r->cap = cfg->buffer_size;
+    /* 64 KiB chunks; with a small budget smaller ones (a sixteenth of it, at least 4 KiB) */
+    r->chunk_size = cfg->buffer_memcap / 16 < 65536 ? (size_t)cfg->buffer_memcap / 16 : 65536;
+    if (r->chunk_size < 4096)
+        r->chunk_size = 4096;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the timed waits are on the monotonic clock */
@@ -708,6 +841,16 @@ void redis_close(struct redis_out *r)
     drop_queued(r); /* nothing, unless the thread could not be started */
     if (r->ctx)
         redisFree(r->ctx);
+    if (r->tail) { /* every command is released: the last chunk and the pool are all that is left */
+        memcap_release(&r->mc, sizeof(*r->tail) + r->tail->size);
+        free(r->tail);
+    }
+    while (r->pool) {
+        struct redis_chunk *c = r->pool;
+        r->pool = c->next;
+        memcap_release(&r->mc, sizeof(*c) + c->size);
+        free(c);
+    }
     pthread_cond_destroy(&r->wake);
     pthread_cond_destroy(&r->done);
     pthread_mutex_destroy(&r->mu);
