@@ -114,6 +114,22 @@ for cap in "$@"; do
         echo "  (redis: $dropped dropped, $errors errors; $xlen entries for $lines eve.json lines)"
     [ "$rdropped" = 0 ] && [ "$rerrors" = 0 ] || echo "  (sqlite: $rdropped rows dropped, $rerrors errors)"
 done
+# the same ratios taken round by round (each output against the eve run of its own round), then their median:
+# steadier than the ratio of the medians when the machine's load drifts
+python3 - "$samples" <<'PY'
+import collections, statistics, sys
+runs = collections.defaultdict(dict)
+for line in open(sys.argv[1]).read().splitlines()[1:]:
+    cap, rnd, prog, wall, cpu = line.split("\t")
+    runs[(cap, rnd)][prog] = (float(wall), float(cpu))
+caps = sorted({c for c, _ in runs}, key=lambda c: min(int(r) for cc, r in runs if cc == c))
+print("\nper-round ratios to eve.json only (median over rounds):")
+for cap in caps:
+    for prog in ("sqlite", "redis"):
+        w = [v[prog][0] / v["eve"][0] for (c, _), v in runs.items() if c == cap and v["eve"][0] > 0]
+        u = [v[prog][1] / v["eve"][1] for (c, _), v in runs.items() if c == cap and v["eve"][1] > 0]
+        print("  %-18s eve + %-6s wall %.2fx  CPU %.2fx" % (cap, prog, statistics.median(w), statistics.median(u)))
+PY
 echo
 echo "medians of $runs interleaved rounds; CPU = user + sys seconds of every thread; vs eve = ratio of the medians;"
 echo "load average now: $(cut -d' ' -f1-3 /proc/loadavg); samples: $samples"
