@@ -584,9 +584,14 @@ static void *sender_main(void *arg)
         uint32_t k = r->n < r->cfg.batch_size ? r->n : r->cfg.batch_size;
         r->partial_since_us = 0;
         pthread_mutex_unlock(&r->mu);
-        if (r->ctx || connect_now(r, now))
-            send_batch(r, k, now);
+        bool connected = r->ctx || connect_now(r, now);
         pthread_mutex_lock(&r->mu);
+        /* a flush that timed out while we connected: its shutdown() came too early for this socket */
+        if (connected && !r->abandon) {
+            pthread_mutex_unlock(&r->mu);
+            send_batch(r, k, now);
+            pthread_mutex_lock(&r->mu);
+        }
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;

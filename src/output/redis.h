@@ -92,7 +92,8 @@ void redis_share_eve(struct redis_out *r, const struct eve_writer *w);
 void redis_on_event(void *user, const struct event *ev);
 /* At the end of the run: the sender sends everything queued (one connection attempt if away, ignoring the backoff);
  * what cannot be sent within outputs.redis.flush-timeout is dropped and counted, so that the final stats count every
- * event offered before them.  Waits at most about flush-timeout.  Without a started sender: all dropped. */
+ * event offered before them.  Waits at most flush-timeout, plus outputs.redis.timeout if a connection attempt is
+ * under way then.  Without a started sender: all dropped. */
 void redis_flush(struct redis_out *r);
 /* A copy of the queue's budget taken now (written under stats.memcap.redis): the caller's thread's. */
 const struct memcap *redis_memcap(const struct redis_out *r);

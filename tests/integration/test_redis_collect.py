@@ -320,6 +320,13 @@ def pcap_records(path):
 
 def test_server_stopped(r_unused):
     srv = RedisServer()
+    try:
+        _server_stopped(srv)
+    finally:
+        srv.stop()  # a no-op when the test stopped it; not left running if the test raised
+
+
+def _server_stopped(srv):
     d = os.path.join(TMP, "stopped")
     hdr, recs = pcap_records(CAPS[0])
     p = subprocess.Popen(sensor("-", d, srv.port, "st", "site-x",
