@@ -3,7 +3,7 @@
 #   make            release build: build/medsentry (-O2)
 #   make demo       install what is missing, build, analyse the bundled sample capture
 #   make test       install what is missing, build release + ASan/UBSan, run every test under both
-#   make tsan       ThreadSanitizer build: the ring/merge unit test and the thread-count integration test under it
+#   make tsan       ThreadSanitizer build: the ring/merge unit test, the thread-count and Redis integration tests under it
 #   make bench      throughput and memory against a bare libpcap loop and tshark (not part of test)
 #   make fuzz       run the libFuzzer harnesses for a while (FUZZ_SECONDS per harness)
 #   make CC=clang   any target with clang instead of gcc
@@ -61,13 +61,16 @@ $(B)/tsan/tests/%: tests/unit/%.c tests/unit/unit.h $(TSAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(TSAN_CFLAGS) -Itests/unit -o $@ $< $(TSAN_LIB) $(LIBS) -lcmocka
 
-# ThreadSanitizer: the ring, merge and clone unit test, then every corpus capture with 1, 2 and 4 worker threads.
+# ThreadSanitizer: the ring, merge and clone unit test, then every corpus capture with 1, 2 and 4 worker threads,
+# then the Redis output against a real redis-server (its sender thread: stalled, stopped and restarted server).
 # A data race is a failure (halt_on_error); separate from `make test` (the CI runs it on its own line).  Without the
 # seccomp filter: TSan's runtime makes calls it forbids (docs/HARDENING.md); make test runs the filter.
 tsan: deps-test
 	@$(MAKE) --no-print-directory $(B)/tsan/medsentry $(B)/tsan/tests/test_ring
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" $(B)/tsan/tests/test_ring
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" MEDSENTRY_THREADS_ARGS=--no-seccomp TESTS=threads \
+	    tests/integration/run.sh $(B)/tsan/medsentry
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" MEDSENTRY_REDIS_ARGS=--no-seccomp TESTS=redis_collect \
 	    tests/integration/run.sh $(B)/tsan/medsentry
 
 $(B)/release/%.o: %.c $(HDRS)

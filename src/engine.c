@@ -114,6 +114,12 @@ void engine_stats_write(struct engine *e, const struct stats *stats, const struc
 {
     struct merged_memcaps m;
     merge_memcaps(&m, per, n);
+    struct stats with_redis; /* stats.redis: the Redis output's sender thread counts them (output/redis.h) */
+    if (e->redis) {
+        with_redis = *stats;
+        redis_stats_read(e->redis, &with_redis);
+        stats = &with_redis;
+    }
     /* NULL-terminated: room for every budget below plus the terminator (the static assertion keeps it so) */
     const struct memcap *memcaps[16];
     _Static_assert(WORKER_MEMCAPS + 6 < sizeof(memcaps) / sizeof(memcaps[0]),
@@ -209,12 +215,6 @@ void engine_deliver(struct engine *e, struct owned_event *oe)
              (oe->ev.type != EVENT_ANOMALY || anomaly_global_gate(&e->anomaly, oe->ev.ts_us, oe->decode_kind)))
         event_publish(&e->bus, &oe->ev);
     free(oe);
-    redis_tick(e->redis); /* a partial batch goes out after 100 ms of wall time */
-}
-
-void engine_corr_idle(struct engine *e)
-{
-    redis_tick(e->redis);
 }
 
 /* ---- inline: a queue the correlator drains after each unit ---------------------------------------------------------
@@ -414,9 +414,15 @@ void engine_finish(struct engine *e)
         store_asset_final(e->store, a);
     store_flush(e->store);
     redis_flush(e->redis); /* so that stats.redis counts every event but the final stats themselves */
+    redis_stats_read(e->redis, &e->stats);
     engine_stats_direct(e, true);
     if (e->eve_open && e->eve.fp)
         fflush(e->eve.fp);
+}
+
+void engine_start_outputs(struct engine *e)
+{
+    redis_start(e->redis);
 }
 
 void engine_reopen_outputs(struct engine *e)

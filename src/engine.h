@@ -79,14 +79,14 @@ void engine_packet(struct engine *e, const struct packet *pkt);
 void engine_tick(struct engine *e, uint64_t now_us);
 /* End of input: end every flow, write the final stats, flush outputs (threads joined). */
 void engine_finish(struct engine *e);
+/* After the seccomp filter is installed (main.c): start the output threads (the Redis sender), which run under it. */
+void engine_start_outputs(struct engine *e);
 /* SIGHUP: reopen the output files by name (eve.json; the store and assets.json need not). */
 void engine_reopen_outputs(struct engine *e);
 void engine_free(struct engine *e);
 
 /* The correlator side, for src/pipeline/threads.c: one owned event (or tick) in the merged order; frees it. */
 void engine_deliver(struct engine *e, struct owned_event *oe);
-/* The correlator thread, with nothing to deliver: the Redis output's 100 ms timer. */
-void engine_corr_idle(struct engine *e);
 /* The stats event: the counters given, the workers' budgets (per, n) and packets, their anomaly tables merged. */
 void engine_stats_write(struct engine *e, const struct stats *stats, const struct memcap *const per[][WORKER_MEMCAPS],
                         const uint64_t *worker_pkts, unsigned n, const struct anomaly_ctx *anomalies, bool final,

@@ -478,6 +478,15 @@ static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *id
         rc = 1;
     }
     if (rc == 0) {
+        /* The Redis sender thread under the filter (a thread started before it would not be), then the network
+         * calls taken from every other thread */
+        engine_start_outputs(&e);
+        if (sandbox_confine(cfg->sandbox.seccomp, &needs, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
         service_report(0);
         sandbox_test_hook();
         e.live = src.live;

@@ -23,6 +23,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <seccomp.h>
@@ -376,17 +377,24 @@ static int allow_store(scmp_filter_ctx ctx)
 
 /* outputs.redis (output/redis.c): a connection made, and remade with backoff, after start-up.  Stream sockets
  * only (TCP over IPv4/IPv6 or a Unix socket): a datagram socket, a raw socket or a netlink socket is still
- * refused; connect, send and receive, the connect timeout's poll, the socket options hiredis sets. */
+ * refused; connect, send and receive, the connect timeout's poll, the socket options hiredis sets.  Only the Redis
+ * sender thread keeps them: sandbox_confine() takes them away from every other thread (net_calls but shutdown,
+ * which ends a blocked read from the thread that waits for the final flush). */
+static const int net_calls[] = {
+    SCMP_SYS(connect),     SCMP_SYS(sendto),      SCMP_SYS(recvfrom), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
+    SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(ppoll),    SCMP_SYS(socket),  SCMP_SYS(shutdown),
+};
+
 static int allow_network(scmp_filter_ctx ctx)
 {
-    static const int calls[] = {
-        SCMP_SYS(connect),     SCMP_SYS(sendto),      SCMP_SYS(recvfrom), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
-        SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(shutdown), SCMP_SYS(ppoll),
-    };
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < sizeof(calls) / sizeof(calls[0]); i++)
-        if (calls[i] >= 0)
-            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
+    for (size_t i = 0; rc == 0 && i < sizeof(net_calls) / sizeof(net_calls[0]); i++)
+        if (net_calls[i] >= 0 && net_calls[i] != SCMP_SYS(socket))
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, net_calls[i], 0);
+    /* sandbox_confine adds a filter after this one (seccomp(2), which can only restrict, never widen) */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(seccomp), 1,
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)SECCOMP_SET_MODE_FILTER, 0));
     static const int domains[] = {AF_INET, AF_INET6, AF_UNIX};
     for (size_t i = 0; rc == 0 && i < sizeof(domains) / sizeof(domains[0]); i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
@@ -483,12 +491,40 @@ int sandbox_seccomp(bool seccomp, const struct sandbox_needs *needs, char *err, 
     return 0;
 }
 
+int sandbox_confine(bool seccomp, const struct sandbox_needs *needs, char *err, size_t errlen)
+{
+    if (!seccomp || !needs || !needs->network)
+        return 0; /* without the filter nothing to narrow; without Redis the calls were never allowed */
+    /* A second filter, on this thread and the threads it starts from now on (the workers and the correlator start
+     * at the first packet): the network calls trap, whatever the first filter allows.  The Redis sender thread,
+     * started before, is not under it.  Filters stack: the strictest action wins. */
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    int rc = ctx ? 0 : -ENOMEM;
+    if (rc == 0) /* no_new_privs is set already: prctl is not allowed any more */
+        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+    for (size_t i = 0; rc == 0 && i < sizeof(net_calls) / sizeof(net_calls[0]); i++)
+        if (net_calls[i] >= 0 && net_calls[i] != SCMP_SYS(shutdown))
+            rc = seccomp_rule_add(ctx, SCMP_ACT_TRAP, net_calls[i], 0);
+    if (rc == 0) /* and no further filter from these threads */
+        rc = seccomp_rule_add(ctx, SCMP_ACT_TRAP, SCMP_SYS(seccomp), 0);
+    if (rc == 0)
+        rc = seccomp_load(ctx);
+    if (ctx)
+        seccomp_release(ctx);
+    if (rc != 0) {
+        snprintf(err, errlen, "seccomp: cannot confine the network calls to the Redis sender: %s", strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
 void sandbox_test_hook(void)
 {
     const char *v = getenv("MEDSENTRY_TEST_FORBIDDEN_SYSCALL");
-    if (!v || strcmp(v, "1") != 0)
+    if (!v || (strcmp(v, "1") != 0 && strcmp(v, "2") != 0))
         return;
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    /* 1: a datagram socket, never allowed; 2: a stream socket, which only the Redis sender thread may open */
+    int fd = socket(AF_INET, v[0] == '1' ? SOCK_DGRAM : SOCK_STREAM, 0);
     if (fd >= 0)
         close(fd);
 }

@@ -33,8 +33,9 @@ extern const struct config_module sandbox_config_module;
 
 /* What the filter allows beyond the packet loop and the file outputs: decided from the configuration. */
 struct sandbox_needs {
-    bool network; /* outputs.redis.enabled: the Redis output connects and reconnects after start-up (TCP or a
-                   * Unix socket): socket(SOCK_STREAM), connect, send/recv, poll */
+    bool network; /* outputs.redis.enabled: the Redis output's sender thread connects and reconnects after
+                   * start-up (TCP or a Unix socket): socket(SOCK_STREAM), connect, send/recv, poll; no other
+                   * thread (sandbox_confine) */
 };
 
 struct sandbox_ids {
@@ -54,9 +55,16 @@ int sandbox_drop(const struct sandbox_ids *ids, char *err, size_t errlen);
 /* PR_SET_NO_NEW_PRIVS; with seccomp also the system call filter.  0, or -1 with one sentence in err. */
 int sandbox_seccomp(bool seccomp, const struct sandbox_needs *needs, char *err, size_t errlen);
 
+/* With outputs.redis, after its sender thread is started (engine_start_outputs): a second filter on the calling
+ * thread, and so on every thread it starts later, that traps the network calls (socket, connect, send, receive,
+ * ppoll): only the Redis sender thread, started before, keeps them.  No-op without seccomp or without Redis.
+ * 0, or -1 with one sentence in err. */
+int sandbox_confine(bool seccomp, const struct sandbox_needs *needs, char *err, size_t errlen);
+
 /* Test hook (tests/integration/test_sandbox.sh): with MEDSENTRY_TEST_FORBIDDEN_SYSCALL=1 in the environment, make
  * one system call the filter forbids (socket(AF_INET, SOCK_DGRAM): the sensor never sends), as an exploited
- * parser would.  Harmless without the filter: the socket is closed at once. */
+ * parser would; with =2 socket(AF_INET, SOCK_STREAM), which only the Redis sender thread may make.  Harmless
+ * without the filter: the socket is closed at once. */
 void sandbox_test_hook(void);
 
 #endif

@@ -198,7 +198,6 @@ static void *correlator_main(void *arg)
             if (rc == MERGE_WAIT) {
                 if (wm > atomic_load_explicit(&mt->corr_done, memory_order_relaxed))
                     atomic_store_explicit(&mt->corr_done, wm, memory_order_release);
-                engine_corr_idle(e);
                 backoff(&spins);
                 continue;
             }

@@ -15,8 +15,12 @@ to it with a minimal RESP client below (no Python package needed).  What it chec
     pending;
   - the server stopped mid-run (capture fed through a pipe the test controls): the sensor finishes, exits 0,
     eve.json is complete and stats.redis counts the loss (sent + dropped = events offered, dropped > 0);
+  - the server stalled (SIGSTOP: it accepts, then answers nothing) for the whole run: the sensor is not held up
+    (the queue fills, later events are dropped and counted, the final flush gives up after flush-timeout);
+  - the server killed and restarted on the same port mid-run: the sender reconnects and the events after the
+    restart reach the new server while the input is still being read;
   - lpush (LRANGE, newest first) and publish (a SUBSCRIBE client receives every event).
-Env: MEDSENTRY (binary), REPO, TMPDIR.  Exit 0 pass, 1 fail, 77 skip (no redis-server).
+Env: MEDSENTRY (binary), REPO, TMPDIR; MEDSENTRY_REDIS_ARGS: more sensor arguments (make tsan: --no-seccomp).  Exit 0 pass, 1 fail, 77 skip (no redis-server).
 """
 import json
 import os
@@ -97,12 +101,14 @@ class Resp:
 
 
 class RedisServer:
-    def __init__(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        self.log = open(os.path.join(TMP, "redis-%d.log" % self.port), "w")
+    def __init__(self, port=None):
+        if port is None:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()
+        self.port = port
+        self.log = open(os.path.join(TMP, "redis-%d.log" % self.port), "a")
         self.p = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                    "--appendonly", "no", "--daemonize", "no"], stdout=self.log,
                                   stderr=subprocess.STDOUT)
@@ -116,6 +122,7 @@ class RedisServer:
 
     def stop(self):
         if self.p.poll() is None:
+            os.kill(self.p.pid, signal.SIGCONT)  # if a test stopped it
             self.p.terminate()
             self.p.wait(timeout=10)
         self.log.close()
@@ -129,6 +136,7 @@ def sensor(cap, logdir, port, key, name, mode="xadd", extra=(), stdin=None):
             # these checks are about exactly-once delivery, not latency: a loaded CI machine (ASan, two shared cores)
             # once took longer than the 100 ms default to answer a batch, which drops it by design
             "--set", "outputs.redis.timeout=5000"]
+    args += os.environ.get("MEDSENTRY_REDIS_ARGS", "").split()  # make tsan: --no-seccomp
     for e in extra:
         args += ["--set", e]
     return args
@@ -312,6 +320,13 @@ def pcap_records(path):
 
 def test_server_stopped(r_unused):
     srv = RedisServer()
+    try:
+        _server_stopped(srv)
+    finally:
+        srv.stop()  # a no-op when the test stopped it; not left running if the test raised
+
+
+def _server_stopped(srv):
     d = os.path.join(TMP, "stopped")
     hdr, recs = pcap_records(CAPS[0])
     p = subprocess.Popen(sensor("-", d, srv.port, "st", "site-x",
@@ -335,7 +350,8 @@ def test_server_stopped(r_unused):
     ev = eve_lines(d)
     ref = os.path.join(TMP, "stopped-ref")
     subprocess.run([BIN, "-r", CAPS[0], "-l", ref, "-q", "--set", "flow.timeouts.tcp.closed=1", "--set",
-                    "flow.timeouts.tcp.established=1"], check=True, timeout=300)
+                    "flow.timeouts.tcp.established=1"] + os.environ.get("MEDSENTRY_REDIS_ARGS", "").split(),
+                   check=True, timeout=300)
     check(len(ev) == len(eve_lines(ref)), "server stopped: eve.json has %d lines, %d without redis" %
           (len(ev), len(eve_lines(ref))))
     st = final_stats(ev).get("redis", {})
@@ -347,6 +363,100 @@ def test_server_stopped(r_unused):
           (st.get("sent", 0) + st.get("dropped", 0), len(ev) - 1))
     check("outputs.redis" in err and len(err.strip().splitlines()) == 1,
           "server stopped: want one error line on stderr, got %r" % err[:400])
+
+
+def test_server_stalled():
+    """A server that accepts and then answers nothing (SIGSTOP): the correlator never waits for it.  The sender
+    blocks on the first batch's replies (timeout 20 s), the bounded queue fills and further events are dropped and
+    counted; at the end the flush gives up after flush-timeout (1 s).  The old design, replies read on the
+    correlator, took at least the 20 s timeout here.  Twice: the queue bounded by its count (buffer-size 16), then
+    by its bytes (buffer-memcap 64 KiB, which refuses: stats.memcap.redis.hits)."""
+    for name, bound in (("count", ("outputs.redis.buffer-size=16",)),
+                        ("bytes", ("outputs.redis.buffer-size=1000", "outputs.redis.buffer-memcap=64kb"))):
+        srv = RedisServer()
+        d = os.path.join(TMP, "stalled-" + name)
+        os.kill(srv.p.pid, signal.SIGSTOP)
+        try:
+            t0 = time.time()
+            p = subprocess.run(sensor(CAPS[0], d, srv.port, "stall", "site-s",
+                                      extra=("outputs.redis.timeout=20000", "outputs.redis.flush-timeout=1000",
+                                             "outputs.redis.batch-size=4") + bound),
+                               capture_output=True, timeout=120)
+            wall = time.time() - t0
+        finally:
+            srv.stop()
+        what = "stalled server (%s bound)" % name
+        check(p.returncode == 0, "%s: sensor exit %d: %s" % (what, p.returncode, p.stderr[:300]))
+        ev = eve_lines(d)
+        st = final_stats(ev).get("redis", {})
+        check(wall < 12, "%s: the run took %.1f s: the analysis waited for the server" % (what, wall))
+        check(len(ev) > 100, "%s: only %d events, too few to fill the queue" % (what, len(ev)))
+        check(st.get("sent", -1) == 0 and st.get("dropped", 0) == len(ev) - 1,
+              "%s: stats.redis %r, want nothing sent and every event but the final stats (%d) dropped" %
+              (what, st, len(ev) - 1))
+        mc = final_stats(ev).get("memcap", {}).get("redis", {})
+        check(0 < mc.get("peak", 0) <= mc.get("cap", 0) and (name == "count" or mc.get("hits", 0) > 0),
+              "%s: stats.memcap.redis %r" % (what, mc))
+
+
+def test_server_restarted():
+    """The server killed and started again on the same port mid-run: the sender reconnects (backoff 100 ms, ...)
+    and the events after the restart reach the new server, while the input is still being read."""
+    srv = RedisServer()
+    d = os.path.join(TMP, "restarted")
+    hdr, recs = pcap_records(CAPS[0])
+    p = subprocess.Popen(sensor("-", d, srv.port, "rs", "site-r",
+                                extra=("outputs.redis.batch-size=4", "flow.timeouts.tcp.closed=1",
+                                       "flow.timeouts.tcp.established=1")),
+                         stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    third = len(recs) // 3
+    p.stdin.write(hdr + b"".join(recs[:third]))
+    p.stdin.flush()
+    r = Resp(srv.port)
+    deadline = time.time() + 20
+    while time.time() < deadline and r.cmd("XLEN", "rs") == 0:
+        time.sleep(0.05)
+    before = r.cmd("XLEN", "rs")
+    r.s.close()
+    srv.stop()
+    srv = RedisServer(srv.port)  # the same port: the sensor's configuration does not change
+    try:
+        r = Resp(srv.port)
+        resumed = 0
+        for chunk in (recs[third:2 * third], recs[2 * third:]):
+            p.stdin.write(b"".join(chunk))
+            p.stdin.flush()
+            deadline = time.time() + 10
+            while time.time() < deadline and r.cmd("XLEN", "rs") == 0:
+                time.sleep(0.05)
+            resumed = resumed or r.cmd("XLEN", "rs")
+        p.stdin.close()
+        err = p.stderr.read().decode(errors="replace")
+        rc = p.wait(timeout=120)
+        got = [json.loads(x[1][1]) for x in r.cmd("XRANGE", "rs", "-", "+")]
+    finally:
+        srv.stop()
+    check(rc == 0, "restarted server: sensor exit %d: %s" % (rc, err[:300]))
+    ev = eve_lines(d)
+    st = final_stats(ev).get("redis", {})
+    check(before > 0, "restarted server: nothing reached the first server")
+    check(resumed > 0, "restarted server: nothing reached the new server while the input was still open")
+    check(st.get("reconnects", 0) >= 1, "restarted server: stats.redis %r, want a reconnect" % st)
+    check(st.get("sent", 0) + st.get("dropped", 0) == len(ev) - 1,
+          "restarted server: sent + dropped = %d, want every event but the final stats (%d)" %
+          (st.get("sent", 0) + st.get("dropped", 0), len(ev) - 1))
+    # (a batch the first server stored but whose replies it did not write before it died counts as dropped)
+    check(st.get("sent", 0) >= len(got), "restarted server: stats.redis.sent %r < the %d entries of the new server" %
+          (st.get("sent"), len(got)))
+    # what the new server holds is eve.json's events, each once, in order (a subsequence)
+    want = [dict(e, host="site-r") for e in ev]
+    i = 0
+    for g in got:
+        while i < len(want) and want[i] != g:
+            i += 1
+        i += 1
+    check(len(got) > 0 and i <= len(want), "restarted server: its %d entries are not eve.json's events in order" %
+          len(got))
 
 
 def test_lpush_publish(srv, r):
@@ -391,6 +501,8 @@ def main():
     finally:
         srv.stop()
     test_server_stopped(None)
+    test_server_stalled()
+    test_server_restarted()
     for p in problems:
         print("FAIL:", p)
     if problems:

@@ -3,7 +3,8 @@
 # (docs/HARDENING.md).  Needs root (to drop privileges and to capture); skipped otherwise.
 #   1. file mode under the filter, with --extract-files and --dump-streams: exit 0, outputs written
 #   2. the hidden hook makes one forbidden call: the process dies with status 159 and exactly one line naming it;
-#      with --no-seccomp or sandbox.seccomp=no the same hook is harmless (exit 0)
+#      with outputs.redis on, a stream socket made by the main thread (only the Redis sender thread may) is refused
+#      the same way; with --no-seccomp or sandbox.seccomp=no the hook is harmless (exit 0)
 #   3. -u nobody, file mode: directories and files created for nobody, eve.json/assets.json 0640, key 0600
 #   4. -u nobody with a log directory nobody cannot write: refused before anything is written
 #   5. live capture as nobody in a private network namespace (its own loopback; nothing leaves it): while it runs,
@@ -57,6 +58,16 @@ else
     fail "forbidden call: exit $rc (want 159), $n lines: $(head -c 400 "$W/f2.err")"
 fi
 [ -s "$W/f2/eve.json" ] && fail "forbidden call: the run went on and wrote events"
+# with outputs.redis the network calls are the Redis sender thread's only: a stream socket from the main thread
+# (the hook, =2) is refused there too (nothing listens on port 1: the output only counts its failures)
+MEDSENTRY_TEST_FORBIDDEN_SYSCALL=2 "$MEDSENTRY" -r "$PCAP" -l "$W/f2r" --set outputs.redis.enabled=yes \
+    --set outputs.redis.server=127.0.0.1:1 2>"$W/f2r.err"
+rc=$?
+if [ $rc -eq 159 ] && grep -qx 'medsentry: error: seccomp: forbidden system call 41 (socket)' "$W/f2r.err"; then
+    ok "stream socket outside the Redis sender thread: exit 159"
+else
+    fail "stream socket outside the Redis sender thread: exit $rc (want 159): $(head -c 400 "$W/f2r.err")"
+fi
 for off in --no-seccomp "--set sandbox.seccomp=no"; do
     # shellcheck disable=SC2086
     MEDSENTRY_TEST_FORBIDDEN_SYSCALL=1 "$MEDSENTRY" $off -r "$PCAP" -l "$W/f2b" 2>"$W/f2b.err" ||
