@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/ring.h"
@@ -58,6 +59,7 @@ struct mt_worker {
     _Alignas(RING_CACHELINE) _Atomic uint64_t watermark; /* every unit up to it is processed and its events queued */
     struct wake wake; /* the worker sleeps here: a batch for it (reader), room in `out` (correlator) */
     uint64_t pushed;  /* events queued since the correlator was last notified */
+    uint64_t cpu_ns;  /* the thread's CPU time when it ended (medsentry -v prints it) */
 };
 
 /* A worker's counters at a tick (OWNED_WSTATS); the owned_event comes first, so free() of it frees all. */
@@ -89,7 +91,17 @@ struct engine_mt {
      * wake it for nothing. */
     _Alignas(RING_CACHELINE) _Atomic uint64_t corr_need;
     _Atomic uint64_t sync_need;
+    uint64_t corr_cpu_ns;  /* the correlator's CPU time when it ended */
+    uint64_t start_cpu_ns; /* the reader's CPU time at the first unit (set-up before it: configuration, rules) */
 };
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* Waiting (core/wake.h): a brief spin, then a futex sleep until the thread that can end the wait notifies. */
 struct ring_op {
@@ -218,8 +230,10 @@ static void *worker_main(void *arg)
          * this was the last), so that it then fills several in a row instead of one per wake-up. */
         if (end || ring_count_producer(&m->back) >= MT_BATCHES / 2)
             wake_notify(&mt->reader_wake);
-        if (end)
+        if (end) {
+            m->cpu_ns = thread_cpu_ns(); /* read by the reader after the join */
             return NULL;
+        }
     }
 }
 
@@ -233,8 +247,10 @@ static void *correlator_main(void *arg)
     for (;;) {
         struct owned_event *oe;
         enum merge_rc rc = merge_next(&mt->merge, &oe);
-        if (rc == MERGE_DONE)
+        if (rc == MERGE_DONE) {
+            mt->corr_cpu_ns = thread_cpu_ns();
             return NULL; /* every worker ended and its ring is empty */
+        }
         if (rc == MERGE_WAIT) {
             /* Nothing to pass: with the watermarks read first, a second wait means every event of every unit up
              * to the lowest of them is delivered (a worker queues a unit's events before it moves its mark). */
@@ -264,8 +280,10 @@ static void *correlator_main(void *arg)
                 if (rc == MERGE_WAIT)
                     continue;
             }
-            if (rc == MERGE_DONE)
+            if (rc == MERGE_DONE) {
+                mt->corr_cpu_ns = thread_cpu_ns();
                 return NULL;
+            }
         }
         engine_deliver(e, oe);
     }
@@ -345,6 +363,7 @@ static void start(struct engine *e)
     if (mt->started)
         return;
     mt->started = true;
+    mt->start_cpu_ns = thread_cpu_ns();
     /* Signals (Ctrl-C) are for the reader's thread: the others never take them. */
     sigset_t all, old;
     sigfillset(&all);
@@ -457,10 +476,14 @@ void engine_mt_finish(struct engine *e, uint64_t seq)
     mt->last_seq = seq;
     flush_round(mt, seq, true, e->now_us);
     join_all(mt);
+    /* for tuning and the benchmark (bench/README.md): CPU seconds and sleeps of each thread */
     for (unsigned i = 0; i < mt->n; i++)
-        log_debug("threads: worker %u slept %" PRIu64 " times", i, mt->mw[i].wake.sleeps);
-    log_debug("threads: the reader slept %" PRIu64 " times, the correlator %" PRIu64, mt->reader_wake.sleeps,
-              mt->corr_wake.sleeps);
+        log_debug("threads: worker %u: %.3f s CPU, slept %" PRIu64 " times", i, (double)mt->mw[i].cpu_ns / 1e9,
+                  mt->mw[i].wake.sleeps);
+    log_debug("threads: reader: %.3f s CPU from the first packet (%.3f s set-up before it), slept %" PRIu64
+              " times; correlator: %.3f s CPU, slept %" PRIu64 " times",
+              (double)(thread_cpu_ns() - mt->start_cpu_ns) / 1e9, (double)mt->start_cpu_ns / 1e9,
+              mt->reader_wake.sleeps, (double)mt->corr_cpu_ns / 1e9, mt->corr_wake.sleeps);
 }
 
 /* ---- set-up
