@@ -15,7 +15,6 @@
  * read and goes on from there: libpcap's results and messages for such files.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -28,7 +27,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/log.h"
 #include "source/source.h"
 
 static const struct config_key capture_keys[] = {
@@ -255,7 +253,6 @@ static enum fast_rc fast_next(struct fast *f, int linktype, struct packet *pkt)
 static int fast_to_libpcap(struct source *src, struct pcap_priv *pp)
 {
     uint64_t skip = pp->fast->records;
-    log_debug("capture: libpcap takes over after record %" PRIu64, skip);
     fast_free(pp->fast);
     pp->fast = NULL;
     for (uint64_t i = 0; i < skip; i++) {
@@ -301,7 +298,6 @@ static void fast_try(struct pcap_priv *pp, const char *path, const char *bpf)
     f->snaplen = snap > 0 ? (uint32_t)snap : 0;
     f->read_off = 24; /* the file header */
     pp->fast = f;
-    log_debug("%s: classic pcap, read by the fast path", path);
 }
 
 static enum source_rc pcap_src_next(struct source *src, struct packet *pkt)
