@@ -25,9 +25,8 @@ enum mt_unit { MT_PACKET, MT_TICK };
 
 struct mt_entry {
     uint64_t seq;
-    uint64_t now_us;    /* the reader's packet time */
-    uint64_t ts_us;     /* packet: its timestamp; tick: the first packet's time (uptime of periodic stats) */
-    const uint8_t *ext; /* the packet's bytes in one of the batch's shared buffers; NULL: copied, at data + off */
+    uint64_t now_us; /* the reader's packet time */
+    uint64_t ts_us;  /* packet: its timestamp; tick: the first packet's time (uptime of periodic stats) */
     uint32_t caplen, wirelen, off;
     int linktype;
     uint8_t kind; /* enum mt_unit */
@@ -38,8 +37,6 @@ struct mt_batch {
     uint64_t end_seq; /* every unit up to this one was given out in this round */
     bool end;         /* the end of input: worker_finish(end_seq) after the entries */
     uint64_t now_us;  /* the reader's packet time when the round went out */
-    unsigned nbufs;   /* the source's shared buffers the entries point into, one reference each (reader's) */
-    struct packet_buf *bufs[MT_BATCH_BUFS];
     struct mt_entry e[MT_BATCH_ENTRIES];
     uint8_t data[MT_BATCH_BYTES];
 };
@@ -198,7 +195,7 @@ static void run_batch(struct mt_worker *m, struct mt_batch *b)
                            .caplen = u->caplen,
                            .wirelen = u->wirelen,
                            .linktype = u->linktype,
-                           .data = u->ext ? u->ext : b->data + u->off};
+                           .data = b->data + u->off};
         worker_packet(m->w, u->seq, u->now_us, &p);
     }
 }
@@ -326,19 +323,9 @@ void engine_mt_stats(struct engine *e, uint64_t ts_us, uint64_t first_ts_us)
 /* ---- the reader
  * ------------------------------------------------------------------------------------------------------ */
 
-/* The reader's references to shared buffers: dropped when the batch is back (the worker is done with it). */
-static void release_bufs(struct mt_batch *b)
-{
-    for (unsigned i = 0; i < b->nbufs; i++)
-        packet_buf_unref(b->bufs[i]);
-    b->nbufs = 0;
-}
-
 static struct mt_batch *take_free(struct engine_mt *mt, struct mt_worker *m)
 {
-    struct mt_batch *b = wait_pop(&m->back, &mt->reader_wake);
-    release_bufs(b);
-    return b;
+    return wait_pop(&m->back, &mt->reader_wake);
 }
 
 /* Every worker gets its batch of the round (empty or not), stamped with the last unit given out. */
@@ -386,11 +373,7 @@ void engine_mt_packet(struct engine *e, uint64_t seq, const struct packet *pkt)
     start(e);
     struct mt_worker *m = &mt->mw[packet_worker(pkt, mt->n)];
     uint32_t caplen = pkt->caplen < MT_BATCH_BYTES ? pkt->caplen : MT_BATCH_BYTES;
-    /* A shared buffer the batch does not refer to yet needs a slot.  `used` counts the bytes of shared packets too
-     * (not copied): it bounds how much of the source's buffers a batch keeps alive as it bounds the copies. */
-    bool new_buf = pkt->buf && (!m->cur->nbufs || m->cur->bufs[m->cur->nbufs - 1] != pkt->buf);
-    if (m->cur->n == MT_BATCH_ENTRIES || m->cur->used + caplen > MT_BATCH_BYTES ||
-        (new_buf && m->cur->nbufs == MT_BATCH_BUFS))
+    if (m->cur->n == MT_BATCH_ENTRIES || m->cur->used + caplen > MT_BATCH_BYTES)
         flush_round(mt, mt->last_seq, false, e->now_us);
     struct mt_batch *b = m->cur;
     struct mt_entry *u = &b->e[b->n++];
@@ -402,15 +385,7 @@ void engine_mt_packet(struct engine *e, uint64_t seq, const struct packet *pkt)
                            .off = b->used,
                            .linktype = pkt->linktype,
                            .kind = MT_PACKET};
-    if (pkt->buf) { /* decode once, hash, hand over a pointer: the bytes stay in the source's buffer */
-        if (!b->nbufs || b->bufs[b->nbufs - 1] != pkt->buf) {
-            packet_buf_ref(pkt->buf);
-            b->bufs[b->nbufs++] = pkt->buf;
-        }
-        u->ext = pkt->data;
-    } else {
-        memcpy(b->data + b->used, pkt->data, caplen);
-    }
+    memcpy(b->data + b->used, pkt->data, caplen);
     b->used += caplen;
     mt->last_seq = seq;
     if (++mt->round_units >= MT_ROUND_UNITS)
@@ -529,7 +504,7 @@ int engine_mt_init(struct engine *e, char *err, size_t errlen)
                 snprintf(err, errlen, "out of memory for packet batches (%zu bytes each)", sizeof(struct mt_batch));
                 return -1;
             }
-            m->batches[k]->n = m->batches[k]->used = m->batches[k]->nbufs = 0;
+            m->batches[k]->n = m->batches[k]->used = 0;
             m->batches[k]->end = false;
             ring_push(&m->back, m->batches[k]);
         }
@@ -560,11 +535,8 @@ void engine_mt_free(struct engine *e)
         struct owned_event *oe;
         while (m->out.slots && (oe = ring_pop(&m->out)))
             free(oe);
-        for (int k = 0; k < MT_BATCHES; k++) {
-            if (m->batches[k])
-                release_bufs(m->batches[k]);
+        for (int k = 0; k < MT_BATCHES; k++)
             free(m->batches[k]);
-        }
         ring_free(&m->in);
         ring_free(&m->back);
         ring_free(&m->out);

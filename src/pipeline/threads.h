@@ -39,7 +39,6 @@
 #define MT_BATCH_BYTES     (256u * 1024 + 256) /* packet bytes per batch: any frame libpcap hands over fits */
 #define MT_ROUND_UNITS     256                 /* units per round, over all workers */
 #define MT_BATCHES         8                   /* batches per worker: in flight, being filled, being processed */
-#define MT_BATCH_BUFS      8                   /* the source's shared buffers one batch may point into */
 #define MT_OUT_EVENTS      1024                /* owned events queued per worker for the correlator */
 
 struct engine;

@@ -3,16 +3,6 @@
  * (pcap_open_offline reads both, and "-" for stdin) and live interfaces
  * (pcap_create/pcap_activate with a read timeout, so the loop can notice a
  * stop request and keep packet time moving when the link is quiet).
- *
- * Classic pcap files (not pcapng, not stdin, no BPF filter) are read by a
- * fast path of our own once libpcap has opened and checked the file: pread()
- * into 512 KiB chunks shared by reference (struct packet_buf), so a packet's
- * bytes are copied once, from the page cache, and the threaded reader hands
- * pointers into the chunk to the workers.  Any record the fast path would not
- * take exactly as libpcap does (caplen beyond libpcap's snapshot length or
- * beyond the wire length, a record cut off by the end of the file, a read
- * error) makes it hand over to libpcap, which skips the records already
- * read and goes on from there: libpcap's results and messages for such files.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -42,14 +32,11 @@ const struct config_module capture_config_module = {
     .struct_size = sizeof(struct capture_cfg),
 };
 
-struct fast;
-
 struct pcap_priv {
     pcap_t *p;
-    struct fast *fast; /* the fast path for classic pcap files, while it runs */
-    FILE *fp;          /* capture file we opened (libpcap closes it in pcap_close) */
-    char *iobuf;       /* its stdio buffer: large reads mean few system calls */
-    int fd;            /* live: selectable descriptor, polled while the link is idle */
+    FILE *fp;    /* capture file we opened (libpcap closes it in pcap_close) */
+    char *iobuf; /* its stdio buffer: large reads mean few system calls */
+    int fd;      /* live: selectable descriptor, polled while the link is idle */
     /* live: the kernel's counters, read without opening anything (the sandbox forbids it after start-up):
      * PACKET_STATISTICS on the socket (it resets on every read: summed here), and the interface's drop counters
      * from sysfs through descriptors opened with the capture (as libpcap's pcap_stats reads them, by path). */
@@ -81,237 +68,9 @@ static bool sysfs_drops(const struct pcap_priv *pp, uint64_t *sum)
 
 #define PCAP_FILE_BUFFER (1u << 20)
 
-/* ---- the fast path --------------------------------------------------------------------------------------------- */
-
-#define FAST_CHUNK    (512u * 1024) /* a chunk holds at least one record of the largest snapshot length */
-#define FAST_MAX_SNAP (256u * 1024) /* libpcap's MAXIMUM_SNAPLEN */
-
-struct fast_pool {
-    struct packet_buf *free;
-    unsigned live; /* chunks allocated and not freed */
-    bool closed;   /* the source is closed: a chunk is freed when its last reference goes */
-};
-
-struct packet_buf {
-    uint32_t refs;
-    struct fast_pool *pool;
-    struct packet_buf *next; /* in the pool's free list */
-    size_t len;              /* bytes of data read */
-    uint8_t data[];          /* FAST_CHUNK */
-};
-
-struct fast {
-    int fd;
-    bool swapped, nsec;
-    uint32_t snaplen;  /* libpcap's snapshot length for the file: a record with more is libpcap's */
-    uint64_t read_off; /* next file offset to read */
-    uint64_t cur_off;  /* file offset of cur->data[0] */
-    struct packet_buf *cur;
-    size_t pos; /* next record in cur */
-    bool eof, error;
-    uint64_t records; /* packets handed out */
-    struct fast_pool *pool;
-};
-
-static void pool_free_list(struct fast_pool *pool)
-{
-    while (pool->free) {
-        struct packet_buf *b = pool->free;
-        pool->free = b->next;
-        free(b);
-        pool->live--;
-    }
-}
-
-void packet_buf_ref(struct packet_buf *b)
-{
-    b->refs++;
-}
-
-void packet_buf_unref(struct packet_buf *b)
-{
-    if (!b || --b->refs)
-        return;
-    struct fast_pool *pool = b->pool;
-    if (!pool->closed) {
-        b->next = pool->free;
-        pool->free = b;
-        return;
-    }
-    free(b);
-    if (--pool->live == 0)
-        free(pool);
-}
-
-static struct packet_buf *pool_get(struct fast_pool *pool)
-{
-    struct packet_buf *b = pool->free;
-    if (b) {
-        pool->free = b->next;
-    } else {
-        if (!(b = malloc(sizeof(*b) + FAST_CHUNK)))
-            return NULL;
-        b->pool = pool;
-        pool->live++;
-    }
-    b->refs = 1; /* the reader's, while it reads from it */
-    b->len = 0;
-    b->next = NULL;
-    return b;
-}
-
-static void fast_free(struct fast *f)
-{
-    if (!f)
-        return;
-    if (f->fd >= 0)
-        close(f->fd);
-    struct fast_pool *pool = f->pool;
-    pool->closed = true;
-    pool_free_list(pool);
-    bool last = pool->live == 0;
-    packet_buf_unref(f->cur); /* may free the pool (its last chunk) */
-    if (last)
-        free(pool);
-    free(f);
-}
-
-static uint32_t rd32(const uint8_t *p, bool swapped)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return swapped ? __builtin_bswap32(v) : v;
-}
-
-/* Moves the unread tail of the current chunk to a fresh one and reads after it; false at the end of the file, on
- * a read error or without memory (the caller then decides from what is left and f->error). */
-static bool fast_refill(struct fast *f)
-{
-    if (f->eof)
-        return false;
-    struct packet_buf *nb = pool_get(f->pool);
-    if (!nb) {
-        f->error = true;
-        return false;
-    }
-    size_t tail = f->cur ? f->cur->len - f->pos : 0;
-    if (tail)
-        memcpy(nb->data, f->cur->data + f->pos, tail);
-    nb->len = tail;
-    uint64_t off = f->cur ? f->cur_off + f->pos : f->read_off;
-    while (nb->len < FAST_CHUNK) {
-        ssize_t n = pread(f->fd, nb->data + nb->len, FAST_CHUNK - nb->len, (off_t)f->read_off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            f->eof = true;
-            f->error = n < 0; /* libpcap will meet it again and report it */
-            break;
-        }
-        nb->len += (size_t)n;
-        f->read_off += (uint64_t)n;
-    }
-    packet_buf_unref(f->cur);
-    f->cur = nb;
-    f->cur_off = off;
-    f->pos = 0;
-    return nb->len > tail;
-}
-
-enum fast_rc { FAST_PACKET, FAST_END, FAST_LIBPCAP };
-
-static enum fast_rc fast_next(struct fast *f, int linktype, struct packet *pkt)
-{
-    for (;;) {
-        size_t avail = f->cur ? f->cur->len - f->pos : 0;
-        if (avail >= 16) {
-            const uint8_t *h = f->cur->data + f->pos;
-            uint32_t sec = rd32(h, f->swapped), frac = rd32(h + 4, f->swapped);
-            uint32_t caplen = rd32(h + 8, f->swapped), len = rd32(h + 12, f->swapped);
-            if (caplen > f->snaplen || caplen > FAST_MAX_SNAP || caplen > len)
-                return FAST_LIBPCAP;
-            if (avail >= 16 + (size_t)caplen) {
-                pkt->ts_us = (uint64_t)sec * 1000000u + (f->nsec ? frac / 1000u : frac);
-                pkt->caplen = caplen;
-                pkt->wirelen = len;
-                pkt->linktype = linktype;
-                pkt->data = h + 16;
-                pkt->buf = f->cur;
-                f->pos += 16 + (size_t)caplen;
-                f->records++;
-                return FAST_PACKET;
-            }
-        }
-        if (!fast_refill(f)) {
-            avail = f->cur ? f->cur->len - f->pos : 0;
-            return avail || f->error ? FAST_LIBPCAP : FAST_END; /* a record cut off: libpcap says how */
-        }
-    }
-}
-
-/* libpcap takes over after the records the fast path handed out (it has read only the file header so far). */
-static int fast_to_libpcap(struct source *src, struct pcap_priv *pp)
-{
-    uint64_t skip = pp->fast->records;
-    fast_free(pp->fast);
-    pp->fast = NULL;
-    for (uint64_t i = 0; i < skip; i++) {
-        struct pcap_pkthdr *h;
-        const u_char *data;
-        if (pcap_next_ex(pp->p, &h, &data) != 1) {
-            snprintf(src->err, sizeof(src->err), "the capture changed while it was read");
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* After libpcap opened the file: the fast path if the file is classic pcap 2.4 and nothing needs libpcap. */
-static void fast_try(struct pcap_priv *pp, const char *path, const char *bpf)
-{
-    if ((bpf && *bpf) || pcap_major_version(pp->p) != 2 || pcap_minor_version(pp->p) != 4)
-        return;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    uint8_t magic[4];
-    struct stat st;
-    bool usec = false, nsec = false;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && pread(fd, magic, 4, 0) == 4) {
-        uint32_t m;
-        memcpy(&m, magic, 4);
-        usec = m == 0xa1b2c3d4u || m == 0xd4c3b2a1u;
-        nsec = m == 0xa1b23c4du || m == 0x4d3cb2a1u;
-    }
-    struct fast *f = usec || nsec ? calloc(1, sizeof(*f)) : NULL;
-    struct fast_pool *pool = f ? calloc(1, sizeof(*pool)) : NULL;
-    if (!pool) {
-        free(f);
-        close(fd);
-        return;
-    }
-    f->fd = fd;
-    f->pool = pool;
-    f->nsec = nsec;
-    f->swapped = pcap_is_swapped(pp->p) == 1;
-    int snap = pcap_snapshot(pp->p);
-    f->snaplen = snap > 0 ? (uint32_t)snap : 0;
-    f->read_off = 24; /* the file header */
-    pp->fast = f;
-}
-
 static enum source_rc pcap_src_next(struct source *src, struct packet *pkt)
 {
     struct pcap_priv *pp = src->priv;
-    if (pp->fast) {
-        enum fast_rc fr = fast_next(pp->fast, src->linktype, pkt);
-        if (fr == FAST_PACKET)
-            return SOURCE_PACKET;
-        if (fr == FAST_END)
-            return SOURCE_END;
-        if (fast_to_libpcap(src, pp) < 0)
-            return SOURCE_ERROR;
-    }
     struct pcap_pkthdr *h;
     const u_char *data;
     int rc = pcap_next_ex(pp->p, &h, &data);
@@ -322,7 +81,6 @@ static enum source_rc pcap_src_next(struct source *src, struct packet *pkt)
         pkt->wirelen = h->len;
         pkt->linktype = src->linktype;
         pkt->data = data;
-        pkt->buf = NULL;
         return SOURCE_PACKET;
     case 0:
         /* Live and nonblocking: nothing queued.  Wait a little for traffic, then let the caller move time on.
@@ -375,7 +133,6 @@ static void pcap_src_close(struct source *src)
         for (int i = 0; i < 2; i++)
             if (pp->sysfs_fd[i] >= 0)
                 close(pp->sysfs_fd[i]);
-        fast_free(pp->fast);
         if (pp->p)
             pcap_close(pp->p); /* also closes pp->fp */
         free(pp->iobuf);
@@ -390,11 +147,6 @@ static bool pcap_src_position(struct source *src, uint64_t *offset, uint64_t *si
     if (src->live || !pp || !pp->fp)
         return false;
     struct stat st;
-    if (pp->fast) {
-        *size = fstat(pp->fast->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-        *offset = pp->fast->cur ? pp->fast->cur_off + pp->fast->pos : pp->fast->read_off;
-        return true;
-    }
     *size = fstat(fileno(pp->fp), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
     off_t off = ftello(pp->fp); /* where stdio's reader is: a pipe has no offset */
     *offset = off >= 0 ? (uint64_t)off : 0;
@@ -493,8 +245,6 @@ int source_open_file(struct source *src, const char *path, const struct source_o
     }
     ((struct pcap_priv *)src->priv)->fp = fp;
     ((struct pcap_priv *)src->priv)->iobuf = iobuf;
-    if (!is_stdin)
-        fast_try(src->priv, path, o->bpf);
     return 0;
 }
 
