@@ -22,6 +22,11 @@
 #   BENCH_MEMCAP_SETS  the --set options of that run
 #                      (default "flow.memcap=4mb stream.memcap=8mb app-layer.memcap=8mb")
 #   MEDSENTRY          the binary (default build/medsentry)
+#   BENCH_ARGS         extra arguments of every medsentry run (e.g. "--set detect.enabled=no")
+#   BENCH_BASE         a second binary to compare with (e.g. a build of an older commit), run in the same
+#                      interleaved loop with BENCH_BASE_ARGS (default none: it may not know --threads)
+#   BENCH_GEN          0: use the captures in BENCH_OUT as they are (e.g. symlinks to captures made
+#                      elsewhere), never generate them (default 1)
 #   BENCH_OUT          where captures and results go (default build/bench)
 # Results: the table is printed and also written to $BENCH_OUT/results.md; raw samples in
 # $BENCH_OUT/samples.tsv.
@@ -39,6 +44,10 @@ TSHARK_RUNS=${BENCH_TSHARK_RUNS:-3}
 MEMCAP=${BENCH_MEMCAP:-1}
 MEMCAP_SETS=${BENCH_MEMCAP_SETS:-flow.memcap=4mb stream.memcap=8mb app-layer.memcap=8mb}
 MEDSENTRY=${MEDSENTRY:-$ROOT/build/medsentry}
+read -r -a XARGS <<<"${BENCH_ARGS:-}"
+BASE=${BENCH_BASE:-}
+read -r -a BASE_ARGS <<<"${BENCH_BASE_ARGS:-}"
+GENERATE=${BENCH_GEN:-1}
 CAPTURES=("$@")
 [ ${#CAPTURES[@]} = 0 ] && read -r -a CAPTURES <<<"${BENCH_CAPTURES:-mixed mixed-hosts dicom smb flows}"
 [ "$RUNS" -ge 1 ] 2>/dev/null || RUNS=1
@@ -54,6 +63,7 @@ if [ "$TSHARK" = 1 ] && ! command -v tshark >/dev/null; then
     TSHARK=0
 fi
 [ -x "$MEDSENTRY" ] || die "$MEDSENTRY not found: run 'make release' first (make bench does)"
+[ -z "$BASE" ] || [ -x "$BASE" ] || die "BENCH_BASE=$BASE is not an executable"
 
 mkdir -p "$OUT"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/medsentry-bench.XXXXXX") || die "mktemp failed"
@@ -74,8 +84,11 @@ for c in "${CAPTURES[@]}"; do
         *) GEN+=("$c") ;;
     esac
 done
-"$BENCH/gen_capture.sh" "${GEN[@]}" || die "gen_capture.sh failed"
+if [ "$GENERATE" = 1 ]; then
+    "$BENCH/gen_capture.sh" "${GEN[@]}" || die "gen_capture.sh failed"
+fi
 for c in "${CAPTURES[@]}"; do
+    [ "$GENERATE" = 1 ] || break
     if [ "$c" = mixed-hosts ] && { [ ! -s "$OUT/mixed-hosts.pcap" ] || [ "$OUT/mixed.pcap" -nt "$OUT/mixed-hosts.pcap" ]; }; then
         python3 "$BENCH/tools/spread_hosts.py" "$OUT/mixed.pcap" "$OUT/mixed-hosts.pcap" || die "spread_hosts.py failed"
     fi
@@ -85,24 +98,26 @@ done
 sync
 
 SAMPLES=$OUT/samples.tsv
-printf 'capture\tprogram\trun\tseconds\trss_kb\n' >"$SAMPLES"
+printf 'capture\tprogram\trun\tseconds\trss_kb\tcpu_s\n' >"$SAMPLES"
 STATUS=0
 
-# measure NAME CAPTURE RUN cmd... : wall seconds (ns clock) + peak RSS (time %M) -> samples
+# measure NAME CAPTURE RUN cmd... : wall seconds (ns clock) + peak RSS (time %M) + user+sys CPU -> samples
 measure() {
     local name=$1 cap=$2 run=$3
     shift 3
     local t0 t1 rc rss
     t0=$(date +%s%N)
-    "$TIMEBIN" -f '%M' -o "$TMP/time" "$@" >"$TMP/out.$name" 2>"$TMP/err.$name"
+    "$TIMEBIN" -f '%M %U %S' -o "$TMP/time" "$@" >"$TMP/out.$name" 2>"$TMP/err.$name"
     rc=$?
     t1=$(date +%s%N)
-    rss=$(tail -n 1 "$TMP/time")
+    local u s
+    read -r rss u s < <(tail -n 1 "$TMP/time")
     if [ $rc != 0 ]; then
         log "$name failed on $cap (exit $rc): $(tail -n 3 "$TMP/err.$name" | tr '\n' ' ')"
         return $rc
     fi
-    printf '%s\t%s\t%s\t%s\t%s\n' "$cap" "$name" "$run" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')" "$rss" >>"$SAMPLES"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$cap" "$name" "$run" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')" "$rss" \
+        "$(awk -v u="${u:-0}" -v s="${s:-0}" 'BEGIN{printf "%.2f", u+s}')" >>"$SAMPLES"
     return 0
 }
 
@@ -150,7 +165,14 @@ for cap in "${CAPTURES[@]}"; do
         measure pcount "$cap" "$i" "$PCOUNT" "$f" || die "pcount failed"
         rm -rf "$TMP/log"
         mkdir -p "$TMP/log"
-        if measure medsentry "$cap" "$i" "$MEDSENTRY" -q -r "$f" -l "$TMP/log" --threads 1; then
+        if [ -n "$BASE" ]; then
+            rm -rf "$TMP/log"
+            mkdir -p "$TMP/log"
+            measure base "$cap" "$i" "$BASE" -q -r "$f" -l "$TMP/log" "${BASE_ARGS[@]}" || STATUS=1
+            rm -rf "$TMP/log"
+            mkdir -p "$TMP/log"
+        fi
+        if measure medsentry "$cap" "$i" "$MEDSENTRY" -q -r "$f" -l "$TMP/log" --threads 1 "${XARGS[@]}"; then
             if [ "$i" = 1 ]; then
                 read -r MP MF MT MM <<<"$(eve_stats "$TMP/log/eve.json" 2>/dev/null || echo none)"
                 echo -e "$cap\t${MP:-none}\t${MF:-}\t${MT:-}\t$(stat -c %s "$TMP/log/eve.json" 2>/dev/null || echo 0)\t${MM:--}" >"$TMP/msstats.$cap"
@@ -165,7 +187,7 @@ for cap in "${CAPTURES[@]}"; do
         fi
         rm -rf "$TMP/log"
         mkdir -p "$TMP/log"
-        measure medsentry_t2 "$cap" "$i" "$MEDSENTRY" -q -r "$f" -l "$TMP/log" --threads 2 || STATUS=1
+        measure medsentry_t2 "$cap" "$i" "$MEDSENTRY" -q -r "$f" -l "$TMP/log" --threads 2 "${XARGS[@]}" || STATUS=1
         if [ "$TSHARK" = 1 ] && [ "$i" -le "$TSHARK_RUNS" ]; then
             measure tshark "$cap" "$i" tshark -n -q -r "$f" -z io,phs || log "tshark failed (not counted)"
         fi
@@ -177,7 +199,7 @@ for cap in "${CAPTURES[@]}"; do
         sets=()
         for s in $MEMCAP_SETS; do sets+=(--set "$s"); done
         mkdir -p "$TMP/log"
-        if measure medsentry_memcap "$cap" 1 "$MEDSENTRY" -q -r "$f" -l "$TMP/log" "${sets[@]}"; then
+        if measure medsentry_memcap "$cap" 1 "$MEDSENTRY" -q -r "$f" -l "$TMP/log" "${sets[@]}" "${XARGS[@]}"; then
             read -r CP CF CT CM <<<"$(eve_stats "$TMP/log/eve.json" 2>/dev/null || echo none)"
             echo -e "$cap\t${CP:-none}\t${CF:-}\t${CM:--}" >"$TMP/memcapstats.$cap"
         else
@@ -192,13 +214,14 @@ done
 python3 - "$SAMPLES" "$TMP" "$MEMCAP_SETS" "${CAPTURES[@]}" >"$OUT/results.md" <<'PY'
 import collections, os, statistics, sys
 samples, tmp, memcap_sets, caps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-data = collections.defaultdict(lambda: {'s': [], 'rss': []})
+data = collections.defaultdict(lambda: {'s': [], 'rss': [], 'cpu': []})
 for i, line in enumerate(open(samples)):
     if i == 0:
         continue
-    cap, prog, _run, secs, rss = line.rstrip('\n').split('\t')
+    cap, prog, _run, secs, rss, cpu = line.rstrip('\n').split('\t')
     data[(cap, prog)]['s'].append(float(secs))
     data[(cap, prog)]['rss'].append(int(rss))
+    data[(cap, prog)]['cpu'].append(float(cpu))
 
 def read(name):
     p = os.path.join(tmp, name)
@@ -212,27 +235,36 @@ for cap in caps:
     pkts, wire = int(info[1]), int(info[2])
     print('## %s.pcap: %d packets, %.1f MB of packet data (wire bytes), average %d bytes\n'
           % (cap, pkts, wire / 1e6, wire // max(pkts, 1)))
-    print('| program | runs | median s | Gbit/s | packets/s | median peak RSS MB | time vs bare loop |')
-    print('|---|---:|---:|---:|---:|---:|---:|')
+    print('| program | runs | median s | Gbit/s | packets/s | median CPU s | median peak RSS MB | time vs bare loop |')
+    print('|---|---:|---:|---:|---:|---:|---:|---:|')
     base = data.get((cap, 'pcount'))
     base_s = statistics.median(base['s']) if base and base['s'] else None
-    label = {'pcount': 'bare libpcap loop (pcount)', 'medsentry': 'medsentry --threads 1',
+    label = {'pcount': 'bare libpcap loop (pcount)', 'base': 'base (BENCH_BASE)', 'medsentry': 'medsentry --threads 1',
              'medsentry_t2': 'medsentry --threads 2', 'tshark': 'tshark -q -z io,phs'}
-    for prog in ('pcount', 'medsentry', 'medsentry_t2', 'tshark'):
+    for prog in ('pcount', 'base', 'medsentry', 'medsentry_t2', 'tshark'):
         d = data.get((cap, prog))
         if not d or not d['s']:
             continue
         s = statistics.median(d['s'])
         rss = statistics.median(d['rss']) / 1024.0
         ratio = ('%.1fx' % (s / base_s)) if base_s else '-'
-        print('| %s | %d | %.3f | %.2f | %s | %.1f | %s |' % (
+        print('| %s | %d | %.3f | %.2f | %s | %.2f | %.1f | %s |' % (
             label[prog], len(d['s']), s, wire * 8 / s / 1e9 if s > 0 else 0,
-            '{:,.0f}'.format(pkts / s) if s > 0 else '-', rss, ratio))
+            '{:,.0f}'.format(pkts / s) if s > 0 else '-', statistics.median(d['cpu']), rss, ratio))
     print()
     d1, d2 = data.get((cap, 'medsentry')), data.get((cap, 'medsentry_t2'))
     if d1 and d2 and d1['s'] and d2['s']:
-        print('2 worker threads vs 1: %.2fx the throughput (medians; target 1.8x on 2 cores)\n'
-              % (statistics.median(d1['s']) / statistics.median(d2['s'])))
+        # per run: the two were measured back to back, so their ratio sees the same machine load
+        pairs = [a / b for a, b in zip(d1['s'], d2['s']) if b > 0]
+        print('2 worker threads vs 1: %.2fx the throughput (ratio of the medians; median of the per-run ratios %.2fx; '
+              'target 1.8x on 2 cores)\n' % (statistics.median(d1['s']) / statistics.median(d2['s']),
+                                              statistics.median(pairs) if pairs else 0))
+    db = data.get((cap, 'base'))
+    if db and d1 and db['s'] and d1['s']:
+        print('--threads 1 vs base: wall %+.1f%%, CPU %+.1f%% (medians)\n'
+              % ((statistics.median(d1['s']) / statistics.median(db['s']) - 1) * 100,
+                 (statistics.median(d1['cpu']) / statistics.median(db['cpu']) - 1) * 100
+                 if statistics.median(db['cpu']) > 0 else float('nan')))
     ms = read('msstats.' + cap)
     if ms:
         ok = 'OK' if ms[1] == str(pkts) else 'MISMATCH'

@@ -56,3 +56,10 @@ void *ring_pop(struct ring *r)
     atomic_store_explicit(&r->head, h + 1, memory_order_release);
     return p;
 }
+
+size_t ring_count_producer(struct ring *r)
+{
+    uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed); /* ours */
+    r->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
+    return (size_t)(t - r->head_cache);
+}

@@ -39,5 +39,7 @@ size_t ring_capacity(const struct ring *r);
 bool ring_push(struct ring *r, void *p);
 /* Consumer: the oldest pointer, or NULL when empty. */
 void *ring_pop(struct ring *r);
+/* Producer: how many pointers the ring holds (at least; the consumer may have taken some meanwhile). */
+size_t ring_count_producer(struct ring *r);
 
 #endif

@@ -6,6 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+static struct owned_event *pop(const struct merge_source *s)
+{
+    struct owned_event *oe = ring_pop(s->ring);
+    if (oe && s->popped)
+        wake_notify(s->popped);
+    return oe;
+}
+
 void merge_init(struct merge *m, unsigned n, const struct merge_source *src)
 {
     memset(m, 0, sizeof(*m));
@@ -21,7 +29,7 @@ enum merge_rc merge_next(struct merge *m, struct owned_event **out)
         int best = -1;
         for (unsigned i = 0; i < m->n; i++) {
             if (!m->head[i])
-                m->head[i] = ring_pop(m->src[i].ring);
+                m->head[i] = pop(&m->src[i]);
             if (m->head[i] && (best < 0 || event_key_cmp(&m->head[i]->key, &m->head[best]->key) < 0))
                 best = (int)i;
         }
@@ -32,7 +40,7 @@ enum merge_rc merge_next(struct merge *m, struct owned_event **out)
                 continue;
             /* the watermark first, then the ring */
             uint64_t wm = atomic_load_explicit(m->src[i].watermark, memory_order_acquire);
-            if ((m->head[i] = ring_pop(m->src[i].ring)) != NULL) {
+            if ((m->head[i] = pop(&m->src[i])) != NULL) {
                 fresh = true;
                 break;
             }
@@ -52,6 +60,15 @@ enum merge_rc merge_next(struct merge *m, struct owned_event **out)
         m->head[best] = NULL;
         return MERGE_EVENT;
     }
+}
+
+uint64_t merge_need(const struct merge *m)
+{
+    uint64_t need = UINT64_MAX;
+    for (unsigned i = 0; i < m->n; i++)
+        if (m->head[i] && m->head[i]->key.seq < need)
+            need = m->head[i]->key.seq;
+    return need;
 }
 
 void merge_free(struct merge *m)

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/ring.h"
+#include "core/wake.h"
 #include "pipeline/owned_event.h"
 
 #define MERGE_MAX_SOURCES 64
@@ -28,6 +29,7 @@
 struct merge_source {
     struct ring *ring;
     _Atomic uint64_t *watermark;
+    struct wake *popped; /* notified after every pop (the worker may wait for room in its ring); NULL: none */
 };
 
 struct merge {
@@ -44,6 +46,9 @@ enum merge_rc {
 
 void merge_init(struct merge *m, unsigned n, const struct merge_source *src);
 enum merge_rc merge_next(struct merge *m, struct owned_event **out);
+/* The sequence number the merge waits for: the smallest held key's (some source's watermark must reach it), or
+ * UINT64_MAX when it holds no event (it waits for events). */
+uint64_t merge_need(const struct merge *m);
 /* Frees the held events (a merge abandoned before MERGE_DONE). */
 void merge_free(struct merge *m);
 

@@ -3,8 +3,8 @@
  */
 #include "pipeline/threads.h"
 
+#include <inttypes.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "core/ring.h"
+#include "core/wake.h"
 #include "engine.h"
 #include "pipeline/merge.h"
 #include "pipeline/packet_hash.h"
@@ -41,6 +43,7 @@ struct mt_batch {
 
 struct mt_worker {
     struct engine *e;
+    struct engine_mt *mt;
     struct worker *w;
     unsigned id;
     bool snapshots;       /* periodic stats are on: send the counters with every tick */
@@ -51,6 +54,9 @@ struct mt_worker {
     struct mt_batch *batches[MT_BATCHES];
     pthread_t thread;
     _Alignas(RING_CACHELINE) _Atomic uint64_t watermark; /* every unit up to it is processed and its events queued */
+    struct wake wake; /* the worker sleeps here: a batch for it (reader), room in `out` (correlator) */
+    uint64_t pushed;  /* events queued since the correlator was last notified */
+    uint64_t cpu_ns;  /* the thread's CPU time when it ended (medsentry -v prints it) */
 };
 
 /* A worker's counters at a tick (OWNED_WSTATS); the owned_event comes first, so free() of it frees all. */
@@ -74,27 +80,75 @@ struct engine_mt {
     struct mt_snapshot *snap[ENGINE_MAX_WORKERS]; /* correlator: each worker's latest counters */
     /* correlator: every event of every unit up to this one has been delivered (engine_mt_sync waits on it) */
     _Alignas(RING_CACHELINE) _Atomic uint64_t corr_done;
+    struct wake reader_wake; /* the reader sleeps here: a batch given back (workers), corr_done moved (correlator) */
+    struct wake corr_wake;   /* the correlator: a watermark moved or a worker's ring is full (workers) */
+    /* The correlator, before it sleeps: the unit whose watermark it waits for (the smallest key it holds;
+     * UINT64_MAX: none, it waits for events).  A worker notifies it at the end of a batch only if it queued events
+     * or its watermark reached this (or sync_need, the reader's wait in engine_mt_sync): the other batch ends would
+     * wake it for nothing. */
+    _Alignas(RING_CACHELINE) _Atomic uint64_t corr_need;
+    _Atomic uint64_t sync_need;
+    uint64_t corr_cpu_ns;  /* the correlator's CPU time when it ended */
+    uint64_t start_cpu_ns; /* the reader's CPU time at the first unit (set-up before it: configuration, rules) */
 };
 
-/* Waiting: a few yields, then short sleeps (the machine may have fewer cores than threads). */
-static void backoff(unsigned *spins)
+static uint64_t thread_cpu_ns(void)
 {
-    if (++*spins < 16) {
-        sched_yield();
-        return;
-    }
-    struct timespec ts = {0, *spins < 64 ? 20000 : 200000};
-    nanosleep(&ts, NULL);
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+/* Waiting (core/wake.h): a brief spin, then a futex sleep until the thread that can end the wait notifies. */
+struct ring_op {
+    struct ring *r;
+    void *p;
+};
+
+static bool try_pop(void *user)
+{
+    struct ring_op *o = user;
+    return (o->p = ring_pop(o->r)) != NULL;
+}
+
+static bool try_push(void *user)
+{
+    struct ring_op *o = user;
+    return ring_push(o->r, o->p);
+}
+
+/* The consumer's pop; it sleeps on w, which the producer notifies after each push. */
+static void *wait_pop(struct ring *r, struct wake *w)
+{
+    struct ring_op o = {.r = r};
+    if (!try_pop(&o))
+        wake_wait(w, try_pop, &o);
+    return o.p;
+}
+
+/* The producer's push; it sleeps on w, which the consumer notifies after a pop. */
+static void wait_push(struct ring *r, void *p, struct wake *w)
+{
+    struct ring_op o = {.r = r, .p = p};
+    if (!try_push(&o))
+        wake_wait(w, try_push, &o);
+}
+
+#define CORR_IDLE_MS 100
 
 /* ---- workers -------------------------------------------------------------------------------------------------- */
 
 void engine_mt_emit(void *user, struct owned_event *oe)
 {
     struct mt_worker *m = user;
-    unsigned spins = 0;
-    while (!ring_push(&m->out, oe))
-        backoff(&spins);
+    if (ring_push(&m->out, oe)) {
+        m->pushed++;
+        return; /* the correlator hears of it with the watermark at the end of the batch */
+    }
+    wake_notify(&m->mt->corr_wake); /* full: the correlator must take some (it notifies m->wake for each) */
+    wait_push(&m->out, oe, &m->wake);
+    m->pushed++;
 }
 
 static void send_snapshot(struct mt_worker *m, uint64_t seq)
@@ -149,14 +203,8 @@ static void run_batch(struct mt_worker *m, struct mt_batch *b)
 static void *worker_main(void *arg)
 {
     struct mt_worker *m = arg;
-    unsigned spins = 0;
     for (;;) {
-        struct mt_batch *b = ring_pop(&m->in);
-        if (!b) {
-            backoff(&spins);
-            continue;
-        }
-        spins = 0;
+        struct mt_batch *b = wait_pop(&m->in, &m->wake);
         run_batch(m, b);
         bool end = b->end;
         if (end)
@@ -166,10 +214,23 @@ static void *worker_main(void *arg)
         b->end = false;
         /* after every event of the batch was queued: the correlator may now pass them */
         atomic_store_explicit(&m->watermark, wm, memory_order_release);
-        while (!ring_push(&m->back, b)) /* never full: it holds every batch */
-            backoff(&spins);
-        if (end)
+        struct engine_mt *mt = m->mt;
+        /* (the fence in wake_notify orders the watermark store before these loads, as for the ring) */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (m->pushed || wm >= atomic_load_explicit(&mt->corr_need, memory_order_relaxed) ||
+            wm >= atomic_load_explicit(&mt->sync_need, memory_order_relaxed)) {
+            m->pushed = 0;
+            wake_notify(&mt->corr_wake);
+        }
+        wait_push(&m->back, b, &m->wake); /* never waits: the ring has room for every batch */
+        /* The reader waits for a free batch only when none is left; it is woken when half of them are back (or
+         * this was the last), so that it then fills several in a row instead of one per wake-up. */
+        if (end || ring_count_producer(&m->back) >= MT_BATCHES / 2)
+            wake_notify(&mt->reader_wake);
+        if (end) {
+            m->cpu_ns = thread_cpu_ns(); /* read by the reader after the join */
             return NULL;
+        }
     }
 }
 
@@ -180,12 +241,13 @@ static void *correlator_main(void *arg)
 {
     struct engine *e = arg;
     struct engine_mt *mt = e->mt;
-    unsigned spins = 0;
     for (;;) {
         struct owned_event *oe;
         enum merge_rc rc = merge_next(&mt->merge, &oe);
-        if (rc == MERGE_DONE)
+        if (rc == MERGE_DONE) {
+            mt->corr_cpu_ns = thread_cpu_ns();
             return NULL; /* every worker ended and its ring is empty */
+        }
         if (rc == MERGE_WAIT) {
             /* Nothing to pass: with the watermarks read first, a second wait means every event of every unit up
              * to the lowest of them is delivered (a worker queues a unit's events before it moves its mark). */
@@ -196,15 +258,28 @@ static void *correlator_main(void *arg)
             }
             rc = merge_next(&mt->merge, &oe);
             if (rc == MERGE_WAIT) {
-                if (wm > atomic_load_explicit(&mt->corr_done, memory_order_relaxed))
+                if (wm > atomic_load_explicit(&mt->corr_done, memory_order_relaxed)) {
                     atomic_store_explicit(&mt->corr_done, wm, memory_order_release);
-                backoff(&spins);
-                continue;
+                    wake_notify(&mt->reader_wake); /* engine_mt_sync may wait for it */
+                }
+                /* Sleep until a worker moves its watermark or fills its ring, at most CORR_IDLE_MS. */
+                uint64_t need = merge_need(&mt->merge);
+                atomic_store_explicit(&mt->corr_need, need, memory_order_relaxed);
+                uint32_t t = wake_prepare(&mt->corr_wake); /* (seq_cst: corr_need is visible before the look) */
+                rc = merge_next(&mt->merge, &oe);
+                if (rc == MERGE_WAIT && merge_need(&mt->merge) == need) {
+                    wake_sleep(&mt->corr_wake, t, CORR_IDLE_MS);
+                    continue;
+                }
+                wake_cancel(&mt->corr_wake);
+                if (rc == MERGE_WAIT)
+                    continue;
             }
-            if (rc == MERGE_DONE)
+            if (rc == MERGE_DONE) {
+                mt->corr_cpu_ns = thread_cpu_ns();
                 return NULL;
+            }
         }
-        spins = 0;
         engine_deliver(e, oe);
     }
 }
@@ -246,13 +321,9 @@ void engine_mt_stats(struct engine *e, uint64_t ts_us, uint64_t first_ts_us)
 /* ---- the reader
  * ------------------------------------------------------------------------------------------------------ */
 
-static struct mt_batch *take_free(struct mt_worker *m)
+static struct mt_batch *take_free(struct engine_mt *mt, struct mt_worker *m)
 {
-    unsigned spins = 0;
-    struct mt_batch *b;
-    while (!(b = ring_pop(&m->back)))
-        backoff(&spins);
-    return b;
+    return wait_pop(&m->back, &mt->reader_wake);
 }
 
 /* Every worker gets its batch of the round (empty or not), stamped with the last unit given out. */
@@ -264,10 +335,9 @@ static void flush_round(struct engine_mt *mt, uint64_t upto, bool end, uint64_t 
         b->end_seq = upto;
         b->end = end;
         b->now_us = now_us;
-        unsigned spins = 0;
-        while (!ring_push(&m->in, b))
-            backoff(&spins);
-        m->cur = end ? NULL : take_free(m);
+        wait_push(&m->in, b, &mt->reader_wake); /* never waits: the ring has room for every batch */
+        wake_notify(&m->wake);
+        m->cur = end ? NULL : take_free(mt, m);
     }
     mt->round_units = 0;
 }
@@ -278,6 +348,7 @@ static void start(struct engine *e)
     if (mt->started)
         return;
     mt->started = true;
+    mt->start_cpu_ns = thread_cpu_ns();
     /* Signals (Ctrl-C) are for the reader's thread: the others never take them. */
     sigset_t all, old;
     sigfillset(&all);
@@ -343,16 +414,24 @@ void engine_mt_idle(struct engine *e)
         flush_round(mt, mt->last_seq, false, e->now_us);
 }
 
+static bool corr_caught_up(void *user)
+{
+    struct engine_mt *mt = user;
+    return atomic_load_explicit(&mt->corr_done, memory_order_acquire) >= mt->last_seq;
+}
+
 void engine_mt_sync(struct engine *e)
 {
     struct engine_mt *mt = e->mt;
     if (!mt || !mt->started || mt->joined)
         return;
+    atomic_store_explicit(&mt->sync_need, mt->last_seq, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst); /* before the batches go out: their ends see it */
     if (mt->round_units)
         flush_round(mt, mt->last_seq, false, e->now_us);
-    unsigned spins = 0;
-    while (atomic_load_explicit(&mt->corr_done, memory_order_acquire) < mt->last_seq)
-        backoff(&spins);
+    wake_notify(&mt->corr_wake); /* the workers may all be done already */
+    wake_wait(&mt->reader_wake, corr_caught_up, mt);
+    atomic_store_explicit(&mt->sync_need, UINT64_MAX, memory_order_relaxed);
 }
 
 static void join_all(struct engine_mt *mt)
@@ -370,6 +449,14 @@ void engine_mt_finish(struct engine *e, uint64_t seq)
     mt->last_seq = seq;
     flush_round(mt, seq, true, e->now_us);
     join_all(mt);
+    /* for tuning and the benchmark (bench/README.md): CPU seconds and sleeps of each thread */
+    for (unsigned i = 0; i < mt->n; i++)
+        log_debug("threads: worker %u: %.3f s CPU, slept %" PRIu64 " times", i, (double)mt->mw[i].cpu_ns / 1e9,
+                  mt->mw[i].wake.sleeps);
+    log_debug("threads: reader: %.3f s CPU from the first packet (%.3f s set-up before it), slept %" PRIu64
+              " times; correlator: %.3f s CPU, slept %" PRIu64 " times",
+              (double)(thread_cpu_ns() - mt->start_cpu_ns) / 1e9, (double)mt->start_cpu_ns / 1e9,
+              mt->reader_wake.sleeps, (double)mt->corr_cpu_ns / 1e9, mt->corr_wake.sleeps);
 }
 
 /* ---- set-up
@@ -384,6 +471,10 @@ int engine_mt_init(struct engine *e, char *err, size_t errlen)
     }
     e->mt = mt;
     atomic_init(&mt->corr_done, 0);
+    wake_init(&mt->reader_wake);
+    wake_init(&mt->corr_wake);
+    atomic_init(&mt->corr_need, UINT64_MAX);
+    atomic_init(&mt->sync_need, UINT64_MAX);
     mt->n = e->n_workers;
     mt->mw = calloc(mt->n, sizeof(*mt->mw));
     if (!mt->mw) {
@@ -393,7 +484,9 @@ int engine_mt_init(struct engine *e, char *err, size_t errlen)
     for (unsigned i = 0; i < mt->n; i++) {
         struct mt_worker *m = &mt->mw[i];
         m->e = e;
+        m->mt = mt;
         m->w = &e->workers[i];
+        wake_init(&m->wake);
         m->id = i;
         m->snapshots = e->cfg->engine.stats_interval_s != 0;
         m->w->emit_user = m;
@@ -417,7 +510,8 @@ int engine_mt_init(struct engine *e, char *err, size_t errlen)
     }
     struct merge_source src[ENGINE_MAX_WORKERS];
     for (unsigned i = 0; i < mt->n; i++)
-        src[i] = (struct merge_source){.ring = &mt->mw[i].out, .watermark = &mt->mw[i].watermark};
+        src[i] =
+            (struct merge_source){.ring = &mt->mw[i].out, .watermark = &mt->mw[i].watermark, .popped = &mt->mw[i].wake};
     merge_init(&mt->merge, mt->n, src);
     return 0;
 }

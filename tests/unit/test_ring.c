@@ -1,17 +1,20 @@
 /*
  * test_ring.c - the SPSC ring (src/core/ring.c), the correlator's merge under
  * watermarks (src/pipeline/merge.c), the reader's address-pair hash
- * (src/pipeline/packet_hash.c) and owned events (src/pipeline/event_clone.c).
+ * (src/pipeline/packet_hash.c), owned events (src/pipeline/event_clone.c) and the
+ * futex waits (src/core/wake.c).
  */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "unit.h"
 
 #include "app/dns/dns.h"
 #include "core/ring.h"
+#include "core/wake.h"
 #include "flow/flow.h"
 #include "pipeline/merge.h"
 #include "pipeline/owned_event.h"
@@ -91,6 +94,77 @@ static void test_ring_two_threads(void **state)
     pthread_join(t, NULL);
     assert_null(ring_pop(&r));
     ring_free(&r);
+}
+
+/* ---- wake: both sides sleep on a ring of two ------------------------------------------------------------------ */
+
+#define WAKE_N 200000u
+
+struct pingpong {
+    struct ring r;
+    struct wake producer, consumer; /* each side sleeps on its own, the other notifies it */
+};
+
+struct ring_try {
+    struct ring *r;
+    void *p;
+};
+
+static bool try_pop(void *user)
+{
+    struct ring_try *t = user;
+    return (t->p = ring_pop(t->r)) != NULL;
+}
+
+static bool try_push(void *user)
+{
+    struct ring_try *t = user;
+    return ring_push(t->r, t->p);
+}
+
+static void pause_us(long us)
+{
+    struct timespec ts = {0, us * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static void *wake_producer(void *arg)
+{
+    struct pingpong *pp = arg;
+    for (uintptr_t i = 1; i <= WAKE_N; i++) {
+        struct ring_try t = {.r = &pp->r, .p = (void *)i};
+        wake_wait(&pp->producer, try_push, &t);
+        wake_notify(&pp->consumer);
+        if (i % 4096 == 0)
+            pause_us(100); /* longer than the spin: the consumer goes to sleep */
+    }
+    return NULL;
+}
+
+/* A lost wake-up leaves one side asleep for ever (the test hangs); every value arrives once, in order; and both
+ * sides do sleep (the futex path is taken, not only the spin: each pauses now and then for longer than it). */
+static void test_wake_no_lost_wakeup(void **state)
+{
+    (void)state;
+    struct pingpong pp;
+    assert_int_equal(ring_init(&pp.r, 2), 0);
+    wake_init(&pp.producer);
+    wake_init(&pp.consumer);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, wake_producer, &pp), 0);
+    for (uintptr_t expect = 1; expect <= WAKE_N; expect++) {
+        struct ring_try t = {.r = &pp.r};
+        wake_wait(&pp.consumer, try_pop, &t);
+        wake_notify(&pp.producer);
+        if (expect % 4096 == 2048)
+            pause_us(100); /* the producer goes to sleep */
+        if ((uintptr_t)t.p != expect)
+            fail_msg("got %lu, expected %lu", (unsigned long)(uintptr_t)t.p, (unsigned long)expect);
+    }
+    pthread_join(th, NULL);
+    assert_null(ring_pop(&pp.r));
+    assert_true(pp.producer.sleeps > 0 && pp.consumer.sleeps > 0);
+    ring_free(&pp.r);
 }
 
 /* ---- merge --------------------------------------------------------------------------------------------------------
@@ -340,10 +414,11 @@ static void test_clone_dns_and_flow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ring_empty_full),        cmocka_unit_test(test_ring_wraparound),
-        cmocka_unit_test(test_ring_two_threads),       cmocka_unit_test(test_merge_waits_for_watermark),
-        cmocka_unit_test(test_merge_tick_interleaves), cmocka_unit_test(test_merge_late_arrival),
-        cmocka_unit_test(test_hash_symmetric),         cmocka_unit_test(test_clone_dns_and_flow),
+        cmocka_unit_test(test_ring_empty_full),           cmocka_unit_test(test_ring_wraparound),
+        cmocka_unit_test(test_ring_two_threads),          cmocka_unit_test(test_wake_no_lost_wakeup),
+        cmocka_unit_test(test_merge_waits_for_watermark), cmocka_unit_test(test_merge_tick_interleaves),
+        cmocka_unit_test(test_merge_late_arrival),        cmocka_unit_test(test_hash_symmetric),
+        cmocka_unit_test(test_clone_dns_and_flow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
