@@ -484,9 +484,9 @@ static void test_registry_tables_sane(void **state)
         }
     }
     /* the 103 keys of 0.1, the 9 C2 and egress keys of detect.*, and, per parser (dicom smb dcerpc http dns tls
-     * hl7), ports, and tls's enabled; threading.workers; and the sandbox's run-as.user, run-as.group and
-     * sandbox.seccomp */
-    assert_int_equal(n_keys, 103 + 9 + 7 + 1 + 1 + 3);
+     * hl7), ports, and tls's enabled; threading.workers; the sandbox's run-as.user, run-as.group and
+     * sandbox.seccomp; capture.method and the 4 capture.af-packet.* ring keys */
+    assert_int_equal(n_keys, 103 + 9 + 7 + 1 + 1 + 3 + 5);
 }
 
 /* medsentry.yaml is what the tables generate (make medsentry.yaml rewrites it). */
