@@ -46,8 +46,27 @@ static const struct config_key capture_keys[] = {
                    "of a quiet link)"),
 };
 
+/* The ring's geometry, as PACKET_RX_RING checks it: a configuration error (exit 2, -T), not a fallback. */
+static int capture_validate(const void *cfg, char *err, size_t errlen)
+{
+    const struct capture_cfg *c = cfg;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page > 0 && c->afp_block_size % (uint64_t)page) {
+        snprintf(err, errlen, "capture.af-packet.block-size: %llu is not a multiple of the page size (%ld)",
+                 (unsigned long long)c->afp_block_size, page);
+        return -1;
+    }
+    if (c->afp_frame_size % 16 || c->afp_frame_size > c->afp_block_size) {
+        snprintf(err, errlen, "capture.af-packet.frame-size: %u must be a multiple of 16, at most block-size (%llu)",
+                 c->afp_frame_size, (unsigned long long)c->afp_block_size);
+        return -1;
+    }
+    return 0;
+}
+
 const struct config_module capture_config_module = {
     .name = "capture",
+    .validate = capture_validate,
     .keys = capture_keys,
     .n = sizeof(capture_keys) / sizeof(capture_keys[0]),
     .struct_size = sizeof(struct capture_cfg),
