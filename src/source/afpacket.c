@@ -149,7 +149,7 @@ static int sock_open(struct afp_sock *s, int ifindex, const struct capture_cfg *
     }
     if (rc < 0) {
         snprintf(err, errlen, "%s: PACKET_FANOUT: %s", iface, strerror(errno));
-        return -1;
+        return -2; /* the group: its id may be another process's */
     }
     return 0;
 }
@@ -206,8 +206,16 @@ int afp_open(struct afp *a, const char *iface, unsigned n, const struct capture_
         flags |= PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
     int fanout = (int)(((unsigned)getpid() & 0xffffu) | (flags << 16));
     int rc = 0;
-    for (unsigned i = 0; i < n && rc == 0; i++)
+    for (unsigned i = 0; i < n && rc == 0; i++) {
         rc = sock_open(&a->s[i], a->ifindex, cfg, &fprog, &fanout, iface, err, errlen);
+        /* Group ids are per network namespace: another sensor on another interface (or with other flags) may hold
+         * this one (pids above 65535 share their low bits).  The first socket tries a few others. */
+        for (unsigned try = 1; rc == -2 && i == 0 && try < 16; try++) {
+            sock_close(&a->s[0]);
+            fanout = (int)((((unsigned)fanout + 1) & 0xffffu) | ((unsigned)fanout & 0xffff0000u));
+            rc = sock_open(&a->s[0], a->ifindex, cfg, &fprog, &fanout, iface, err, errlen);
+        }
+    }
     pcap_freecode(&prog);
     pcap_close(dead);
     if (rc < 0)

@@ -14,7 +14,9 @@
 #   - stats: capture.method is the method asked for, kernel drops and ring freezes are 0, the packets of the
 #     workers add up to the packets tcpreplay sent, and so do decoder.pkts and (af-packet) the sockets' kernel
 #     counts;
-#   - af-packet: one socket per worker, and an unknown interface fails over to libpcap with one stderr line.
+#   - af-packet: one socket per worker; a fanout group id already taken (by a socket of another fanout type on the
+#     interface) makes the sensor pick another id, not fall back; an unknown interface fails over to libpcap with
+#     one stderr line.
 # Needs root and network namespaces; skipped (77) otherwise.
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "skip: live capture in a network namespace needs root"; exit 77; }
@@ -98,6 +100,31 @@ for m in af-packet pcap; do
     wait "$pid"
     echo "rc=$?" >>"$W/$m.rc"
 done
+# a fanout group id taken: another socket holds the id the sensor will pick (its pid's low 16 bits) with another
+# fanout type on the same interface; the sensor must move to another id and still capture with af-packet
+python3 - "$MEDSENTRY" "$W" <<'PY' >"$W/collide.out" 2>&1
+import os, signal, socket, struct, sys, time
+bin, W = sys.argv[1:]
+open(W + "/collide.err", "w").close()
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(w)
+    os.read(r, 1)
+    fd = os.open(W + "/collide.err", os.O_WRONLY)
+    os.dup2(fd, 2)
+    os.execv(bin, [bin, "-i", "vfo1", "--threads", "2", "-l", W + "/collide"])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("vfo1", 3))
+s.setsockopt(263, 18, struct.pack("i", (pid & 0xffff) | (1 << 16)))  # SOL_PACKET, PACKET_FANOUT, type LB
+os.write(w, b"x")
+for _ in range(100):
+    if "capturing on" in open(W + "/collide.err").read():
+        break
+    time.sleep(0.1)
+os.kill(pid, signal.SIGTERM)
+print("collide_rc=%d" % os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
 # an interface AF_PACKET cannot capture on: the fallback is said once, then libpcap fails on its own terms
 "$MEDSENTRY" -i no-such-if0 -l "$W/nosuch" 2>"$W/nosuch.err"
 echo "nosuch_rc=$?" >"$W/nosuch.rc"
@@ -113,6 +140,10 @@ if [ "$(grep -c . "$W/nosuch.err")" -ne 2 ] || ! grep -q "capture.method af-pack
     fail "unknown interface: expected one fallback line and libpcap's error, got: $(cat "$W/nosuch.err")"
 fi
 grep -q "^nosuch_rc=1" "$W/nosuch.rc" || fail "unknown interface: $(cat "$W/nosuch.rc")"
+if ! grep -q "^collide_rc=0" "$W/collide.out" || grep -q "libpcap instead" "$W/collide.err" ||
+    ! grep -q '"method":"af-packet"' "$W/collide/eve.json"; then
+    fail "fanout group id taken: $(cat "$W/collide.out" "$W/collide.err")"
+fi
 
 python3 - "$W" <<'PY' || fails=$((fails + 1))
 import collections, json, os, re, sys
