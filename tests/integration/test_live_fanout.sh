@@ -26,10 +26,11 @@ done
 unshare --net true 2>/dev/null || { echo "skip: cannot create a network namespace (unshare --net)"; exit 77; }
 id nobody >/dev/null 2>&1 || { echo "skip: no user nobody"; exit 77; }
 
-G=/work/shared/corpus/generated/pcaps
-[ -d "$G" ] || G=$REPO/tests/data/corpus/generated/pcaps
-P=/work/shared/corpus/public/packets
-[ -d "$P" ] || P=$REPO/tests/data/corpus/public/packets
+# the corpus (tests/data/corpus, else the shared copy it is made from)
+G=$REPO/tests/data/corpus/generated/pcaps
+[ -r "$G/dicom_01_echo.pcap" ] || G=/work/shared/corpus/generated/pcaps
+P=$REPO/tests/data/corpus/public/packets
+[ -r "$P/dns_tcp.pcapng" ] || P=/work/shared/corpus/public/packets
 CAPS="$G/dicom_01_echo.pcap $G/dicom_03_find_orthanc.pcap $G/dicom_06_reject_wrong_called_ae.pcap
 $G/smb_05_failed_logins.pcap $G/smb_08_rpc_recon.pcap $G/hl7_01_mllp_adt.pcap $G/http_03_ipv6_get.pcap
 $P/dns_query_response.pcapng $P/dns_tcp.pcapng $P/http_google.pcapng"
