@@ -6,7 +6,7 @@ set -eu
 what=${1:-build}
 
 build_pkgs="gcc make pkg-config libpcap-dev libyaml-dev libssl-dev libxxhash-dev libsqlite3-dev libyara-dev libhiredis-dev libseccomp-dev"
-test_pkgs="$build_pkgs clang libclang-rt-14-dev libcmocka-dev tshark tcpreplay python3 sqlite3 redis-server chromium"
+test_pkgs="$build_pkgs clang libclang-rt-14-dev libcmocka-dev tshark tcpreplay iproute2 python3 sqlite3 redis-server chromium"
 bench_pkgs="$build_pkgs tshark tcpdump tcpreplay iproute2 ethtool python3 dcmtk samba smbclient curl dnsutils time"
 
 case "$what" in

@@ -151,6 +151,12 @@ void engine_stats_write(struct engine *e, const struct stats *stats, const struc
         .kernel_packets = final ? e->kernel_packets : 0,
         .kernel_drops = final ? e->kernel_drops : 0,
         .kernel_ifdrops = final ? e->kernel_ifdrops : 0,
+        .kernel_freezes = final ? e->kernel_freezes : 0,
+        .capture_method = e->capture_method,
+        .n_sockets = final ? e->n_sockets : 0,
+        .sock_packets = e->sock_packets,
+        .sock_drops = e->sock_drops,
+        .sock_freezes = e->sock_freezes,
         .n_workers = e->n_workers,
         .worker_pkts = e->n_workers ? worker_pkts : NULL,
         .detect = detect_get_stats(e->detect),
@@ -427,12 +433,19 @@ void engine_start_outputs(struct engine *e)
 
 void engine_reopen_outputs(struct engine *e)
 {
-    char err[1200];
     if (!e->eve_open)
         return;
     /* Threaded: the correlator writes eve.json; every event of the packets read so far goes to the old file, then
      * the reader reopens it while the correlator waits for the next unit. */
     engine_mt_sync(e);
+    engine_reopen_eve(e);
+}
+
+void engine_reopen_eve(struct engine *e)
+{
+    char err[1200];
+    if (!e->eve_open)
+        return;
     if (eve_reopen(&e->eve, err, sizeof(err)) < 0)
         log_error("%s", err);
     else

@@ -29,6 +29,7 @@
 #include "output/redis.h"
 #include "output/sqlite.h"
 #include "pipeline/owned_event.h"
+#include "pipeline/threads.h"
 #include "worker.h"
 
 struct engine_mt; /* src/pipeline/threads.c */
@@ -57,7 +58,10 @@ struct engine {
     bool capture_truncated;
     /* live capture: set by the caller before the first packet; kernel counters filled before the final stats */
     bool live;
-    uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
+    uint64_t kernel_packets, kernel_drops, kernel_ifdrops, kernel_freezes;
+    const char *capture_method; /* "af-packet" or "pcap" */
+    unsigned n_sockets;         /* af-packet: each worker's socket's counters */
+    uint64_t sock_packets[ENGINE_MAX_WORKERS], sock_drops[ENGINE_MAX_WORKERS], sock_freezes[ENGINE_MAX_WORKERS];
 
     /* the packet side */
     unsigned n_workers; /* worker threads; 0 = inline (one worker on the caller's thread) */
@@ -83,6 +87,8 @@ void engine_finish(struct engine *e);
 void engine_start_outputs(struct engine *e);
 /* SIGHUP: reopen the output files by name (eve.json; the store and assets.json need not). */
 void engine_reopen_outputs(struct engine *e);
+/* Reopen eve.json now (the thread that writes it: the correlator's, or the caller's between units). */
+void engine_reopen_eve(struct engine *e);
 void engine_free(struct engine *e);
 
 /* The correlator side, for src/pipeline/threads.c: one owned event (or tick) in the merged order; frees it. */

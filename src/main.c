@@ -41,6 +41,7 @@
 #include "core/service.h"
 #include "engine.h"
 #include "pipeline/threads.h"
+#include "source/afpacket.h"
 #include "source/source.h"
 
 #ifndef MEDSENTRY_VERSION
@@ -280,14 +281,53 @@ static int run(struct engine *e, struct source *src, const char *name, struct pr
         break;
     }
     if (src->live) {
-        uint64_t r, d, i;
-        if (src->ops->kernel_stats && src->ops->kernel_stats(src, &r, &d, &i)) {
+        uint64_t r, d, i, f;
+        if (src->ops->kernel_stats && src->ops->kernel_stats(src, &r, &d, &i, &f)) {
             e->kernel_packets = r;
             e->kernel_drops = d;
             e->kernel_ifdrops = i;
+            e->kernel_freezes = f;
         }
     }
     return rc;
+}
+
+static int afp_next_cb(void *user, unsigned worker, struct packet *pkt, int timeout_ms, char *err, size_t errlen)
+{
+    enum source_rc r = afp_next(user, worker, pkt, timeout_ms, err, errlen);
+    return r == SOURCE_PACKET ? 1 : r == SOURCE_IDLE ? 0 : -1;
+}
+
+static void afp_stats_cb(void *user, unsigned worker)
+{
+    afp_read_stats(user, worker);
+}
+
+/* AF_PACKET: the workers read their own sockets; this thread waits for a signal (SIGTERM, SIGINT, SIGHUP). */
+static int run_afpacket(struct engine *e, struct afp *a)
+{
+    static struct mt_live_ops ops;
+    ops = (struct mt_live_ops){.next = afp_next_cb, .stats = afp_stats_cb, .user = a};
+    engine_mt_live_start(e, &ops);
+    while (!stop_requested && engine_mt_live_ok(e)) {
+        if (reopen_requested) {
+            reopen_requested = 0;
+            engine_mt_live_reopen(e);
+        }
+        struct timespec t = {0, 50 * 1000 * 1000};
+        nanosleep(&t, NULL); /* a signal ends it early */
+    }
+    engine_mt_live_stop(e); /* each worker takes what its ring holds, reads its counters and ends its flows */
+    e->n_sockets = a->n;
+    for (unsigned i = 0; i < a->n; i++) {
+        e->sock_packets[i] = a->s[i].k_packets;
+        e->sock_drops[i] = a->s[i].k_drops;
+        e->sock_freezes[i] = a->s[i].k_freezes;
+        e->kernel_packets += a->s[i].k_packets;
+        e->kernel_drops += a->s[i].k_drops;
+        e->kernel_freezes += a->s[i].k_freezes;
+    }
+    return engine_mt_live_ok(e) ? 0 : 1;
 }
 
 /* What was read and what was written, on stderr at the end of a run. */
@@ -395,9 +435,28 @@ static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *id
         return 1;
     }
     struct source src;
+    memset(&src, 0, sizeof(src));
+    static struct afp afp; /* capture.method af-packet: one socket per worker (source/afpacket.h) */
+    bool use_afp = false;
     struct source_opts so = {.bpf = c->bpf, .snaplen = cfg->capture.snaplen, .promisc = cfg->capture.promisc};
     const char *name = c->read_file ? c->read_file : c->iface;
-    int orc = c->read_file ? source_open_file(&src, c->read_file, &so) : source_open_live(&src, c->iface, &so);
+    if (c->iface && cfg->capture.method == CAPTURE_AF_PACKET) {
+        int arc = afp_open(&afp, c->iface, cfg->threading.workers, &cfg->capture, c->bpf, err, sizeof(err));
+        if (arc == AFP_BAD_FILTER) { /* the filter's fault, not the capture method's: libpcap would refuse it too */
+            log_error("%s", err);
+            service_pidfile_remove();
+            return 1;
+        }
+        if (arc == 0) {
+            use_afp = true;
+            src.live = true;
+        } else {
+            log_warn("capture.method af-packet: %s; capturing with libpcap instead", err);
+        }
+    }
+    int orc = use_afp        ? 0
+              : c->read_file ? source_open_file(&src, c->read_file, &so)
+                             : source_open_live(&src, c->iface, &so);
     if (orc < 0) {
         log_error("%s", src.err);
         service_pidfile_remove();
@@ -407,6 +466,7 @@ static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *id
         (c->extract_dir && ensure_dir(c->extract_dir, ids) < 0) || check_writable_before(cfg->engine.logdir, ids) < 0 ||
         check_writable_before(c->dump_dir, ids) < 0 || check_writable_before(c->extract_dir, ids) < 0) {
         source_close(&src);
+        afp_close(&afp);
         service_pidfile_remove();
         return 1;
     }
@@ -416,6 +476,7 @@ static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *id
             (c->extract_dir &&
              absolute_dir(cfg->files.extract_dir, sizeof(cfg->files.extract_dir) - 80, c->extract_dir) < 0)) {
             source_close(&src);
+            afp_close(&afp);
             service_pidfile_remove();
             return 1;
         }
@@ -430,6 +491,7 @@ static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *id
     if (krc < 0) { /* never a start that would write PHI under a key other than the one asked for */
         log_error("%s", err);
         source_close(&src);
+        afp_close(&afp);
         service_pidfile_remove();
         return krc == PHI_KEY_INVALID ? 2 : 1;
     }
@@ -440,11 +502,14 @@ static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *id
         log_error("%s", err);
         engine_free(&e);
         source_close(&src);
+        afp_close(&afp);
         service_pidfile_remove();
         return 1;
     }
 
     store_set_source(e.store, name, src.live);
+    if (src.live)
+        e.capture_method = use_afp ? "af-packet" : "pcap";
 
     signal_source = &src;
     struct sigaction sa;
@@ -491,9 +556,9 @@ static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *id
         sandbox_test_hook();
         e.live = src.live;
         if (c->iface)
-            log_info("capturing on %s%s%s; Ctrl-C to stop", c->iface, ids->drop ? " as " : "",
-                     ids->drop ? ids->user : "");
-        rc = run(&e, &src, name, &progress);
+            log_info("capturing on %s (%s, %u worker%s)%s%s; Ctrl-C to stop", c->iface, e.capture_method, e.n_workers,
+                     e.n_workers == 1 ? "" : "s", ids->drop ? " as " : "", ids->drop ? ids->user : "");
+        rc = use_afp ? run_afpacket(&e, &afp) : run(&e, &src, name, &progress);
         progress_end(&progress);
         engine_finish(&e);
         print_summary(&e, name, &alerts);
@@ -506,6 +571,7 @@ static int start(struct cli *c, struct config *cfg, const struct sandbox_ids *id
     signal_source = NULL;
     engine_free(&e);
     source_close(&src);
+    afp_close(&afp);
     service_pidfile_remove();
     return rc;
 }

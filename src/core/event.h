@@ -71,6 +71,10 @@ struct stats_event {
     bool capture_truncated;              /* the capture file ended in the middle of a packet */
     bool live;                           /* kernel counters below are valid */
     uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
+    uint64_t kernel_freezes;    /* ring freezes (TPACKET_V3: the kernel found no free block) */
+    const char *capture_method; /* live: "af-packet" or "pcap" */
+    unsigned n_sockets;         /* af-packet: one socket per worker; 0 otherwise */
+    const uint64_t *sock_packets, *sock_drops, *sock_freezes; /* af-packet: each socket's kernel counters */
     const struct detect_stats *detect; /* alerts by signature, suppressed; NULL without detection */
     unsigned n_workers;                /* worker threads (0: inline) */
     const uint64_t *worker_pkts;       /* packets each worker thread had; NULL inline */

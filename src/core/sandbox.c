@@ -260,10 +260,13 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 /* After initialisation: what the packet loop, the outputs and the end of the run call (glibc, libpcap, OpenSSL,
  * our code).  One line each, with who needs it. */
 static const int allowed[] = {
-    /* packets in: a file through stdio (read), live through libpcap's TPACKET_V3 ring, polled every 100 ms */
+    /* packets in: a file through stdio (read), live through a TPACKET_V3 ring (libpcap's, polled every 100 ms, or
+     * capture.method af-packet: each worker polls its own socket's ring, source/afpacket.c; the ring and the
+     * sockets were set up before the filter, only munmap and close remain) */
     SCMP_SYS(read),
     SCMP_SYS(poll),
-    SCMP_SYS(getsockopt), /* the kernel's PACKET_STATISTICS at the end of a live run */
+    SCMP_SYS(ppoll),      /* glibc's poll() where the kernel has no poll (aarch64); the Redis connect timeout */
+    SCMP_SYS(getsockopt), /* the kernel's PACKET_STATISTICS: af-packet workers at each tick, both at the end */
     SCMP_SYS(pread64),    /* the interface's sysfs drop counters, through descriptors opened before the filter */
     SCMP_SYS(setsockopt), /* pcap_close: libpcap takes the ring down */
     /* outputs: eve.json, assets.json (new file, fsync, rename), extracted files (link, unlink), stream dumps,
@@ -382,7 +385,7 @@ static int allow_store(scmp_filter_ctx ctx)
  * which ends a blocked read from the thread that waits for the final flush). */
 static const int net_calls[] = {
     SCMP_SYS(connect),     SCMP_SYS(sendto),      SCMP_SYS(recvfrom), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
-    SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(ppoll),    SCMP_SYS(socket),  SCMP_SYS(shutdown),
+    SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(socket),   SCMP_SYS(shutdown), /* ppoll: allowed[] */
 };
 
 static int allow_network(scmp_filter_ctx ctx)

@@ -70,9 +70,23 @@ void eve_stats_body(struct jw *w, const struct eve_cfg *cfg, const struct event 
     jw_bool(w, "capture_truncated", se->capture_truncated);
     if (se->live) {
         jw_open_obj(w, "capture");
+        if (se->capture_method)
+            jw_str(w, "method", se->capture_method);
         jw_u64(w, "kernel_packets", se->kernel_packets);
         jw_u64(w, "kernel_drops", se->kernel_drops);
         jw_u64(w, "kernel_ifdrops", se->kernel_ifdrops);
+        jw_u64(w, "kernel_freezes", se->kernel_freezes);
+        if (se->n_sockets) { /* af-packet: each worker's socket */
+            jw_open_arr(w, "sockets");
+            for (unsigned i = 0; i < se->n_sockets; i++) {
+                jw_open_obj(w, NULL);
+                jw_u64(w, "kernel_packets", se->sock_packets[i]);
+                jw_u64(w, "kernel_drops", se->sock_drops[i]);
+                jw_u64(w, "kernel_freezes", se->sock_freezes[i]);
+                jw_close_obj(w);
+            }
+            jw_close_arr(w);
+        }
         jw_close_obj(w);
     }
 

@@ -53,6 +53,7 @@ struct mt_worker {
     struct mt_batch *cur; /* reader: the batch being filled */
     struct mt_batch *batches[MT_BATCHES];
     pthread_t thread;
+    uint64_t live_now_us, live_first_us;                 /* live: the worker's packet time, and its first packet's */
     _Alignas(RING_CACHELINE) _Atomic uint64_t watermark; /* every unit up to it is processed and its events queued */
     struct wake wake; /* the worker sleeps here: a batch for it (reader), room in `out` (correlator) */
     uint64_t pushed;  /* events queued since the correlator was last notified */
@@ -78,6 +79,9 @@ struct engine_mt {
     uint64_t last_seq;                            /* the last unit put into a batch */
     struct merge merge;                           /* correlator: the workers' queues in key order */
     struct mt_snapshot *snap[ENGINE_MAX_WORKERS]; /* correlator: each worker's latest counters */
+    const struct mt_live_ops *live;               /* live: the workers read their own sockets */
+    uint64_t live_base_us;                        /* live: the wall clock at the start: unit time 0 */
+    _Atomic int live_stop, live_failed, reopen;
     /* correlator: every event of every unit up to this one has been delivered (engine_mt_sync waits on it) */
     _Alignas(RING_CACHELINE) _Atomic uint64_t corr_done;
     struct wake reader_wake; /* the reader sleeps here: a batch given back (workers), corr_done moved (correlator) */
@@ -242,6 +246,9 @@ static void *correlator_main(void *arg)
     struct engine *e = arg;
     struct engine_mt *mt = e->mt;
     for (;;) {
+        if (atomic_load_explicit(&mt->reopen, memory_order_relaxed) &&
+            atomic_exchange_explicit(&mt->reopen, 0, memory_order_relaxed))
+            engine_reopen_eve(e); /* live SIGHUP: events delivered so far are in the old file */
         struct owned_event *oe;
         enum merge_rc rc = merge_next(&mt->merge, &oe);
         if (rc == MERGE_DONE) {
@@ -342,7 +349,7 @@ static void flush_round(struct engine_mt *mt, uint64_t upto, bool end, uint64_t 
     mt->round_units = 0;
 }
 
-static void start(struct engine *e)
+static void start_threads(struct engine *e, void *(*worker_fn)(void *))
 {
     struct engine_mt *mt = e->mt;
     if (mt->started)
@@ -354,7 +361,7 @@ static void start(struct engine *e)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     for (unsigned i = 0; i < mt->n; i++)
-        if (pthread_create(&mt->mw[i].thread, NULL, worker_main, &mt->mw[i]) != 0) {
+        if (pthread_create(&mt->mw[i].thread, NULL, worker_fn, &mt->mw[i]) != 0) {
             fprintf(stderr, "medsentry: error: cannot start worker thread %u\n", i);
             exit(1);
         }
@@ -363,6 +370,11 @@ static void start(struct engine *e)
         exit(1);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void start(struct engine *e)
+{
+    start_threads(e, worker_main);
 }
 
 void engine_mt_packet(struct engine *e, uint64_t seq, const struct packet *pkt)
@@ -445,6 +457,8 @@ static void join_all(struct engine_mt *mt)
 void engine_mt_finish(struct engine *e, uint64_t seq)
 {
     struct engine_mt *mt = e->mt;
+    if (mt->joined)
+        return; /* live: engine_mt_live_stop ended and joined them */
     start(e);
     mt->last_seq = seq;
     flush_round(mt, seq, true, e->now_us);
@@ -457,6 +471,128 @@ void engine_mt_finish(struct engine *e, uint64_t seq)
               " times; correlator: %.3f s CPU, slept %" PRIu64 " times",
               (double)(thread_cpu_ns() - mt->start_cpu_ns) / 1e9, (double)mt->start_cpu_ns / 1e9,
               mt->reader_wake.sleeps, (double)mt->corr_cpu_ns / 1e9, mt->corr_wake.sleeps);
+}
+
+/* ---- live: workers that read their own sockets (threads.h, "Live capture") ------------------------------------ */
+
+#define LIVE_SLOTS_ALL ((1u << MT_LIVE_SHIFT) - 1)
+#define LIVE_TICK_US   1000000u
+#define LIVE_END_SEQ   (UINT64_MAX - 1) /* the end of input: after every unit of every worker */
+
+_Static_assert(ENGINE_MAX_WORKERS + 1 <= (1u << MT_LIVE_SHIFT), "a slot for the tick and one per worker");
+
+static uint64_t wall_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+static void live_tick(struct mt_worker *m, uint64_t tick_t)
+{
+    struct engine_mt *mt = m->e->mt;
+    uint64_t seq = tick_t << MT_LIVE_SHIFT;
+    worker_tick(m->w, seq, m->live_now_us);
+    if (m->snapshots)
+        send_snapshot(m, seq);
+    if (m->id == 0) { /* the correlator's tick, after every worker's events of this one */
+        struct owned_event *t = owned_tick_new(m->live_now_us);
+        if (t) {
+            t->key = (struct event_key){.seq = seq, .phase = PHASE_TICK_CORR, .order = UINT64_MAX};
+            t->aux = mt->live_base_us; /* periodic stats: uptime from the start of the capture */
+            engine_mt_emit(m, t);
+        }
+    }
+    mt->live->stats(mt->live->user, m->id); /* the kernel's 32-bit counters, summed before they can wrap */
+}
+
+static void *live_worker_main(void *arg)
+{
+    struct mt_worker *m = arg;
+    struct engine_mt *mt = m->e->mt;
+    const struct mt_live_ops *ops = mt->live;
+    const uint64_t base = mt->live_base_us;
+    uint64_t t_last = 0, next_tick = 0; /* unit time (us since base) of the last unit; of the next tick */
+    bool first = true;
+    char err[256];
+    for (;;) {
+        bool stopping = atomic_load_explicit(&mt->live_stop, memory_order_relaxed);
+        struct packet pkt;
+        int r = ops->next(ops->user, m->id, &pkt, stopping ? 0 : MT_LIVE_POLL_MS, err, sizeof(err));
+        if (r < 0) {
+            fprintf(stderr, "medsentry: error: capture, worker %u: %s\n", m->id, err);
+            atomic_store(&mt->live_failed, 1);
+            atomic_store(&mt->live_stop, 1);
+            break;
+        }
+        if (r == 0 && stopping)
+            break; /* what the ring held is taken */
+        uint64_t now = r ? pkt.ts_us : wall_us();
+        if (r && !m->live_first_us)
+            m->live_first_us = pkt.ts_us;
+        if (now > m->live_now_us)
+            m->live_now_us = now;
+        uint64_t t = now > base ? now - base : 0;
+        if (t < t_last + (r ? 1 : 0) && !first)
+            t = t_last + (r ? 1 : 0); /* the worker's clock never goes back: its units ascend */
+        if (t >= next_tick || first) {
+            uint64_t tick_t = t - t % LIVE_TICK_US;
+            if (tick_t <= t_last && !first) /* cannot happen: every unit before was before next_tick */
+                tick_t = t_last + 1;
+            live_tick(m, tick_t);
+            next_tick = tick_t + LIVE_TICK_US;
+            if (r && t == tick_t)
+                t++; /* the packet's unit comes after the tick's */
+        }
+        first = false;
+        if (r)
+            worker_packet(m->w, t << MT_LIVE_SHIFT | (1u + m->id), m->live_now_us, &pkt);
+        t_last = t;
+        /* every event of the unit is queued, and this worker's next unit is later than t */
+        atomic_store_explicit(&m->watermark, t << MT_LIVE_SHIFT | LIVE_SLOTS_ALL, memory_order_release);
+    }
+    ops->stats(ops->user, m->id);
+    worker_finish(m->w, LIVE_END_SEQ, m->live_now_us);
+    atomic_store_explicit(&m->watermark, UINT64_MAX, memory_order_release);
+    return NULL;
+}
+
+void engine_mt_live_start(struct engine *e, const struct mt_live_ops *ops)
+{
+    struct engine_mt *mt = e->mt;
+    mt->live = ops;
+    mt->live_base_us = wall_us();
+    start_threads(e, live_worker_main);
+}
+
+bool engine_mt_live_ok(struct engine *e)
+{
+    return !e->mt || !atomic_load(&e->mt->live_failed);
+}
+
+void engine_mt_live_reopen(struct engine *e)
+{
+    if (e->mt)
+        atomic_store(&e->mt->reopen, 1);
+}
+
+void engine_mt_live_stop(struct engine *e)
+{
+    struct engine_mt *mt = e->mt;
+    if (!mt || !mt->live || mt->joined)
+        return;
+    atomic_store(&mt->live_stop, 1);
+    join_all(mt);
+    e->pkts_read = 0;
+    for (unsigned i = 0; i < mt->n; i++) {
+        const struct mt_worker *m = &mt->mw[i];
+        if (m->live_now_us > e->now_us)
+            e->now_us = m->live_now_us;
+        if (m->live_first_us && (!e->first_ts_us || m->live_first_us < e->first_ts_us))
+            e->first_ts_us = m->live_first_us;
+        e->pkts_read += m->w->stats.pkts;
+        e->bytes_read += m->w->stats.bytes;
+    }
 }
 
 /* ---- set-up
@@ -521,6 +657,7 @@ void engine_mt_free(struct engine *e)
     struct engine_mt *mt = e->mt;
     if (!mt)
         return;
+    engine_mt_live_stop(e);
     if (mt->started && !mt->joined) {
         mt->last_seq = ++e->seq;
         flush_round(mt, mt->last_seq, true, e->now_us);

@@ -28,6 +28,7 @@
 #ifndef MEDSENTRY_PIPELINE_THREADS_H
 #define MEDSENTRY_PIPELINE_THREADS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,37 @@ void engine_mt_finish(struct engine *e, uint64_t seq);
 void engine_mt_free(struct engine *e);
 /* Worker side: queue an owned event for the correlator (user: the worker's queue). */
 void engine_mt_emit(void *user, struct owned_event *oe);
+/*
+ * Live capture read by the workers themselves (AF_PACKET fanout: one socket per worker; docs/DESIGN.md, "Live
+ * capture").  There is no reader: each worker numbers its own units from packet time, so that the correlator's
+ * merge still has one order.  Unit seq = (microseconds since the start of the run) << MT_LIVE_SHIFT | slot: slot 0
+ * is a tick, slot 1 + id a packet of worker id; a worker's clock only moves forward (a packet stamped no later than
+ * its previous unit gets the previous time + 1 us), so its units ascend and no two workers share one.  A tick falls
+ * on every whole second of that clock (every worker ticks at the same points; a quiet worker moves its clock with
+ * the wall clock every MT_LIVE_POLL_MS, so its flows time out and its watermark lets the others' events through).
+ * After each unit the worker's watermark is its clock << MT_LIVE_SHIFT | all slots: its next unit is later.
+ */
+#define MT_LIVE_SHIFT   7  /* slots: the tick and 64 workers */
+#define MT_LIVE_POLL_MS 50 /* a quiet worker's wait for packets, and so the lag of its watermark */
+
+struct mt_live_ops {
+    /* the next packet of worker i's socket, waiting at most timeout_ms: 1 packet, 0 none, -1 error (err set) */
+    int (*next)(void *user, unsigned worker, struct packet *pkt, int timeout_ms, char *err, size_t errlen);
+    /* read worker i's kernel counters (called on worker i's thread: at each tick and at the end) */
+    void (*stats)(void *user, unsigned worker);
+    void *user;
+};
+
+/* Start the workers and the correlator on live sockets (ops stays valid until engine_mt_live_stop). */
+void engine_mt_live_start(struct engine *e, const struct mt_live_ops *ops);
+/* False once a worker could not read its socket (it said why on stderr; the others stop too). */
+bool engine_mt_live_ok(struct engine *e);
+/* SIGHUP: the correlator reopens the output files before its next event. */
+void engine_mt_live_reopen(struct engine *e);
+/* Stop: each worker takes what its ring holds, ends its flows; threads joined.  The engine's packet time, first
+ * packet time and packet count are then the workers'; engine_finish writes the rest. */
+void engine_mt_live_stop(struct engine *e);
+
 /* Correlator side: a worker's stats snapshot (kept until the next), and the periodic stats event at a tick. */
 void engine_mt_keep_snapshot(struct engine *e, struct owned_event *oe);
 void engine_mt_stats(struct engine *e, uint64_t ts_us, uint64_t first_ts_us);

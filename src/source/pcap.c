@@ -19,14 +19,54 @@
 
 #include "source/source.h"
 
+static const char *const capture_methods[] = {[CAPTURE_AF_PACKET] = "af-packet", [CAPTURE_PCAP] = "pcap", NULL};
+
 static const struct config_key capture_keys[] = {
-    CONFIG_KEY_SECTION("capture", "live capture only (-i)"),
+    CONFIG_KEY_SECTION("capture", "live capture only (-i); a capture file (-r) is always read with libpcap"),
+    CONFIG_KEY_ENUM(struct capture_cfg, method, "capture.method", capture_methods, "af-packet",
+                    "af-packet: one AF_PACKET socket (TPACKET_V3 ring) per worker thread in one PACKET_FANOUT_HASH "
+                    "group: the\nkernel spreads flows over the workers, which read their sockets themselves; pcap: "
+                    "libpcap, one reader thread\nhashing packets to the workers. If af-packet cannot be opened (not "
+                    "permitted, unsupported link type),\nthe sensor says so on stderr and captures with libpcap."),
     CONFIG_KEY_INT(struct capture_cfg, snaplen, "capture.snaplen", 64, 262144, "65535", NULL),
     CONFIG_KEY_BOOL(struct capture_cfg, promisc, "capture.promisc", "yes", NULL),
+    CONFIG_KEY_SIZE(struct capture_cfg, afp_block_size, "capture.af-packet.block-size", 4 * CONFIG_KB, 128 * CONFIG_MB,
+                    "1mb",
+                    "af-packet: bytes per ring block (a multiple of the page size; the largest frame must fit in one "
+                    "block).\nThe kernel fills a block, then hands the whole block over."),
+    CONFIG_KEY_U32(struct capture_cfg, afp_block_count, "capture.af-packet.block-count", 2, 65536, "32",
+                   "af-packet: blocks per socket: each worker's ring is block-size x block-count bytes (32 MB by "
+                   "default)"),
+    CONFIG_KEY_U32(struct capture_cfg, afp_frame_size, "capture.af-packet.frame-size", 64, 1u << 27, "2048",
+                   "af-packet: the frame size the ring is declared with (a multiple of 16, at most block-size); "
+                   "TPACKET_V3 packs\nframes of any length into a block, so it only sets the frame count the "
+                   "kernel checks"),
+    CONFIG_KEY_U32(struct capture_cfg, afp_block_timeout, "capture.af-packet.block-timeout", 1, 10000, "10",
+                   "af-packet: milliseconds after which the kernel hands over a block that is not full (the latency "
+                   "of a quiet link)"),
 };
+
+/* The ring's geometry, as PACKET_RX_RING checks it: a configuration error (exit 2, -T), not a fallback. */
+static int capture_validate(const void *cfg, char *err, size_t errlen)
+{
+    const struct capture_cfg *c = cfg;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page > 0 && c->afp_block_size % (uint64_t)page) {
+        snprintf(err, errlen, "capture.af-packet.block-size: %llu is not a multiple of the page size (%ld)",
+                 (unsigned long long)c->afp_block_size, page);
+        return -1;
+    }
+    if (c->afp_frame_size % 16 || c->afp_frame_size > c->afp_block_size) {
+        snprintf(err, errlen, "capture.af-packet.frame-size: %u must be a multiple of 16, at most block-size (%llu)",
+                 c->afp_frame_size, (unsigned long long)c->afp_block_size);
+        return -1;
+    }
+    return 0;
+}
 
 const struct config_module capture_config_module = {
     .name = "capture",
+    .validate = capture_validate,
     .keys = capture_keys,
     .n = sizeof(capture_keys) / sizeof(capture_keys[0]),
     .struct_size = sizeof(struct capture_cfg),
@@ -40,7 +80,7 @@ struct pcap_priv {
     /* live: the kernel's counters, read without opening anything (the sandbox forbids it after start-up):
      * PACKET_STATISTICS on the socket (it resets on every read: summed here), and the interface's drop counters
      * from sysfs through descriptors opened with the capture (as libpcap's pcap_stats reads them, by path). */
-    uint64_t k_recv, k_drop;
+    uint64_t k_recv, k_drop, k_freeze;
     int sysfs_fd[2];
     uint64_t ifdrop_base;
 };
@@ -109,7 +149,8 @@ static void pcap_src_breakloop(struct source *src)
         pcap_breakloop(pp->p);
 }
 
-static bool pcap_src_kernel_stats(struct source *src, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop)
+static bool pcap_src_kernel_stats(struct source *src, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop,
+                                  uint64_t *freezes)
 {
     struct pcap_priv *pp = src->priv;
     struct tpacket_stats_v3 ks;
@@ -119,7 +160,9 @@ static bool pcap_src_kernel_stats(struct source *src, uint64_t *recv, uint64_t *
         return false;
     pp->k_recv += ks.tp_packets;
     pp->k_drop += ks.tp_drops;
+    pp->k_freeze += ks.tp_freeze_q_cnt;
     uint64_t now;
+    *freezes = pp->k_freeze;
     *recv = pp->k_recv;
     *drop = pp->k_drop;
     *ifdrop = sysfs_drops(pp, &now) && now >= pp->ifdrop_base ? now - pp->ifdrop_base : 0;

@@ -1,7 +1,8 @@
 /*
  * source.h - where packets come from.  One operations table per backend
- * (libpcap file, libpcap live; AF_PACKET fanout later), as libpcap itself
- * does with its capture backends.
+ * (libpcap file, libpcap live), as libpcap itself does with its capture
+ * backends.  AF_PACKET fanout (source/afpacket.h) is read by the worker
+ * threads themselves, one socket each, not through this table.
  */
 #ifndef MEDSENTRY_SOURCE_SOURCE_H
 #define MEDSENTRY_SOURCE_SOURCE_H
@@ -28,7 +29,7 @@ struct source_ops {
     enum source_rc (*next)(struct source *src, struct packet *pkt);
     void (*breakloop)(struct source *src); /* may be called from a signal handler */
     /* kernel counters for live capture; false if none */
-    bool (*kernel_stats)(struct source *src, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop);
+    bool (*kernel_stats)(struct source *src, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop, uint64_t *freezes);
     void (*close)(struct source *src);
     /* files: bytes read so far, and the file's size (0 when unknown: a pipe); false if neither is known */
     bool (*position)(struct source *src, uint64_t *offset, uint64_t *size);
@@ -43,9 +44,15 @@ struct source {
 };
 
 /* capture.*: the table is in pcap.c. */
+enum capture_method { CAPTURE_AF_PACKET, CAPTURE_PCAP };
 struct capture_cfg {
-    int snaplen;  /* capture.snaplen: live capture */
-    bool promisc; /* capture.promisc: live capture */
+    int method;                 /* capture.method: enum capture_method (live capture only) */
+    int snaplen;                /* capture.snaplen: live capture */
+    bool promisc;               /* capture.promisc: live capture */
+    uint64_t afp_block_size;    /* capture.af-packet.block-size: bytes per ring block */
+    uint32_t afp_block_count;   /* capture.af-packet.block-count: blocks per socket */
+    uint32_t afp_frame_size;    /* capture.af-packet.frame-size */
+    uint32_t afp_block_timeout; /* capture.af-packet.block-timeout: ms */
 };
 extern const struct config_module capture_config_module;
 

@@ -54,6 +54,16 @@ one_line "-r without argument"
 run "no input" 2
 one_line "no input"
 
+# the AF_PACKET ring's geometry is checked with the configuration (exit 2, -T too), not found out at capture time
+run "af-packet block-size not a page multiple" 2 -T --set capture.af-packet.block-size=5000
+one_line "af-packet block-size not a page multiple" "medsentry: error: capture.af-packet.block-size"
+run "af-packet frame-size above block-size" 2 -T --set capture.af-packet.block-size=4096 \
+    --set capture.af-packet.frame-size=8192
+one_line "af-packet frame-size above block-size" "medsentry: error: capture.af-packet.frame-size"
+run "capture.method unknown" 2 -T --set capture.method=netmap
+one_line "capture.method unknown" "medsentry: error: --set capture.method"
+run "capture.method pcap" 0 -T --set capture.method=pcap
+
 # missing file: exit 1, one line "medsentry: error:" naming the file
 run "missing file" 1 -r "$T/does-not-exist.pcap" -l "$T/log"
 one_line "missing file" "medsentry: error:"
