@@ -384,7 +384,7 @@ static int allow_store(scmp_filter_ctx ctx)
  * sender thread keeps them: sandbox_confine() takes them away from every other thread (net_calls but shutdown,
  * which ends a blocked read from the thread that waits for the final flush). */
 static const int net_calls[] = {
-    SCMP_SYS(connect),     SCMP_SYS(sendto),      SCMP_SYS(recvfrom), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
+    SCMP_SYS(connect),     SCMP_SYS(sendto),      SCMP_SYS(recvfrom), SCMP_SYS(sendmsg),  SCMP_SYS(recvmsg),
     SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(socket),   SCMP_SYS(shutdown), /* ppoll: allowed[] */
 };
 
