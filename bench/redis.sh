@@ -4,6 +4,7 @@
 #   eve      eve.json alone (outputs.sqlite.enabled=no, outputs.redis.enabled=no)
 #   +sqlite  eve.json + the SQLite store (outputs.sqlite.enabled=yes, the default)
 #   +redis   eve.json + Redis (outputs.redis, mode xadd, to a redis-server on 127.0.0.1; the store off)
+#   +both    eve.json + the store + Redis
 # INTERLEAVED (pcount, eve, +sqlite, +redis, pcount, ...; the order of the three sensor runs rotates each round) so
 # that the drift of a shared machine hits them alike; medians of wall and CPU (user+sys of every thread of the
 # program) time, each output's CPU and wall over eve alone, the events sent to Redis (events/s over the run) and
@@ -51,11 +52,11 @@ run() {
     rm -rf "$tmp/log"
     case $prog in
         pcount) /usr/bin/time -f '%e %U %S' -o "$tmp/t" "$pcount" "$cap" >/dev/null ;;
-        eve | sqlite | redis)
+        eve | sqlite | redis | both)
             redis-cli -p "$port" DEL medsentry >/dev/null
             /usr/bin/time -f '%e %U %S' -o "$tmp/t" "$bin" -q -r "$cap" -l "$tmp/log" \
-                --set outputs.sqlite.enabled=$([ "$prog" = sqlite ] && echo yes || echo no) \
-                --set outputs.redis.enabled=$([ "$prog" = redis ] && echo yes || echo no) \
+                --set outputs.sqlite.enabled=$(case $prog in sqlite | both) echo yes ;; *) echo no ;; esac) \
+                --set outputs.redis.enabled=$(case $prog in redis | both) echo yes ;; *) echo no ;; esac) \
                 --set outputs.redis.server="127.0.0.1:$port" >/dev/null
             ;;
     esac
@@ -78,24 +79,25 @@ run() {
 echo "| capture | MB | program | median wall s | median CPU s | wall vs eve | CPU vs eve | what it wrote |"
 echo "|---|---:|---|---:|---:|---:|---:|---|"
 for cap in "$@"; do
-    for p in pcount eve sqlite redis; do : >"$tmp/$p"; done
+    for p in pcount eve sqlite redis both; do : >"$tmp/$p"; done
     cat "$cap" >/dev/null # the page cache
     for i in $(seq "$runs"); do
         run pcount "$cap" "$i"
-        case $((i % 3)) in
-            1) order="eve sqlite redis" ;;
-            2) order="sqlite redis eve" ;;
-            0) order="redis eve sqlite" ;;
+        case $((i % 4)) in
+            1) order="eve sqlite redis both" ;;
+            2) order="sqlite redis both eve" ;;
+            3) order="redis both eve sqlite" ;;
+            0) order="both eve sqlite redis" ;;
         esac
         for p in $order; do run "$p" "$cap" "$i"; done
     done
-    mb=$(awk -v b="$(stat -c %s "$cap")" 'BEGIN { printf "%.0f", b / 1e6 }')
+    mb=$(awk -v b="$(stat -L -c %s "$cap")" 'BEGIN { printf "%.0f", b / 1e6 }')
     wall_eve=$(cut -d' ' -f1 "$tmp/eve" | median)
     cpu_eve=$(cut -d' ' -f2 "$tmp/eve" | median)
     read -r sent dropped errors <"$tmp/redis.sent"
     read -r xlen lines <"$tmp/redis.xlen"
     read -r rows rdropped rerrors <"$tmp/sqlite.rows"
-    for p in pcount eve sqlite redis; do
+    for p in pcount eve sqlite redis both; do
         w=$(cut -d' ' -f1 "$tmp/$p" | median)
         c=$(cut -d' ' -f2 "$tmp/$p" | median)
         case $p in
@@ -105,6 +107,7 @@ for cap in "$@"; do
                 'BEGIN { printf "%d rows, %.0f rows/s, %d dropped", r, r / w, d }') ;;
             redis) name="eve + redis" what=$(awk -v n="$sent" -v w="$w" -v d="$dropped" -v x="$xlen" \
                 'BEGIN { printf "%d events sent (XLEN %d), %.0f events/s, %d dropped", n, x, n / w, d }') ;;
+            both) name="eve + sqlite + redis" what="" ;;
         esac
         awk -v c="$(basename "$cap")" -v mb="$mb" -v n="$name" -v w="$w" -v cpu="$c" -v we="$wall_eve" \
             -v ce="$cpu_eve" -v what="$what" 'BEGIN { printf "| %s | %s | %s | %.3f | %.3f | %.2fx | %.2fx | %s |\n",
@@ -125,7 +128,7 @@ for line in open(sys.argv[1]).read().splitlines()[1:]:
 caps = sorted({c for c, _ in runs}, key=lambda c: min(int(r) for cc, r in runs if cc == c))
 print("\nper-round ratios to eve.json only (median over rounds):")
 for cap in caps:
-    for prog in ("sqlite", "redis"):
+    for prog in ("sqlite", "redis", "both"):
         w = [v[prog][0] / v["eve"][0] for (c, _), v in runs.items() if c == cap and v["eve"][0] > 0]
         u = [v[prog][1] / v["eve"][1] for (c, _), v in runs.items() if c == cap and v["eve"][1] > 0]
         print("  %-18s eve + %-6s wall %.2fx  CPU %.2fx" % (cap, prog, statistics.median(w), statistics.median(u)))
