@@ -5,6 +5,7 @@
 #   make test       install what is missing, build release + ASan/UBSan, run every test under both
 #   make tsan       ThreadSanitizer build: the ring/merge unit test, the thread-count and Redis integration tests under it
 #   make bench      throughput and memory against a bare libpcap loop and tshark (not part of test)
+#   make stress     flood captures (SYN, fragments, segments, parser length lies...) at 1x and 2x: time, RSS, limits
 #   make fuzz       run the libFuzzer harnesses for a while (FUZZ_SECONDS per harness)
 #   make CC=clang   any target with clang instead of gcc
 
@@ -37,7 +38,7 @@ UNIT_REL  := $(UNIT_SRCS:tests/unit/%.c=$(B)/release/tests/%)
 UNIT_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/%)
 
 # medsentry.yaml is always rewritten when asked for
-.PHONY: medsentry.yaml print-libs all release asan tsan deps deps-test deps-bench test unit integration demo bench fuzz clean format check-format clang-check
+.PHONY: medsentry.yaml print-libs all release asan tsan deps deps-test deps-bench deps-stress test unit integration demo bench stress fuzz clean format check-format clang-check
 .DEFAULT_GOAL := release
 
 all: release
@@ -95,6 +96,8 @@ deps-test:
 	@scripts/deps.sh test
 deps-bench:
 	@scripts/deps.sh bench
+deps-stress:
+	@scripts/deps.sh stress
 
 # Unit tests (cmocka) under the release build and under ASan+UBSan, then the
 # integration tests (the binary on real captures against tshark) under both.
@@ -116,6 +119,12 @@ demo: deps
 bench: deps-bench
 	@$(MAKE) --no-print-directory release
 	@bench/run.sh
+
+# Adversarial captures (bench/stress/floods.py) read with small memcaps; fails on a crash, a hang, a superlinear
+# time or an RSS over the budgets (docs/HARDENING.md "Floods").  Not part of test.  STRESS_RUNS=1 for a quick look.
+stress: deps-stress
+	@$(MAKE) --no-print-directory release
+	@bench/stress/run.py
 
 fuzz:
 	@scripts/fuzz.sh

@@ -1,5 +1,5 @@
 #!/bin/sh
-# deps.sh {build|test|bench} - make sure the Debian packages a target needs are
+# deps.sh {build|test|bench|stress} - make sure the Debian packages a target needs are
 # installed.  As root, installs what is missing with apt-get; otherwise prints
 # the exact command to run and fails.
 set -eu
@@ -7,13 +7,15 @@ what=${1:-build}
 
 build_pkgs="gcc make pkg-config libpcap-dev libyaml-dev libssl-dev libxxhash-dev libsqlite3-dev libyara-dev libhiredis-dev libseccomp-dev"
 test_pkgs="$build_pkgs clang libclang-rt-14-dev libcmocka-dev tshark tcpreplay iproute2 python3 sqlite3 redis-server chromium"
+stress_pkgs="$build_pkgs python3 time coreutils"
 bench_pkgs="$build_pkgs tshark tcpdump tcpreplay iproute2 ethtool python3 dcmtk samba smbclient curl dnsutils time"
 
 case "$what" in
 build) pkgs=$build_pkgs ;;
 test) pkgs=$test_pkgs ;;
 bench) pkgs=$bench_pkgs ;;
-*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+stress) pkgs=$stress_pkgs ;;
+*) echo "usage: $0 build|test|bench|stress" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -536,6 +536,31 @@ static void test_smb2_chain_cap(void **s)
     h_free(h);
 }
 
+/* A NetBIOS frame declaring 16 MB (the flood of make stress): the buffer is charged for the bytes that came, not
+ * for the declared length, so that a few such headers cannot take the app-layer memcap from every other flow. */
+static void test_nbss_length_lie(void **s)
+{
+    (void)s;
+    struct harness *h = h_new();
+    size_t base = h->al.mc.used; /* the parser's state */
+    static struct buf m;
+    m.n = 0;
+    m.b[m.n++] = 0x00; /* session message, 0xffffff bytes declared */
+    m.b[m.n++] = 0xff;
+    m.b[m.n++] = 0xff;
+    m.b[m.n++] = 0xff;
+    smb2_hdr(&m, SMB2_NEGOTIATE, false, 0, 0, 0);
+    memset(m.b + m.n, 0, 2048);
+    m.n += 2048;
+    feed(h, 0, m.b, m.n, 0);
+    assert_true(h->al.mc.used - base <= 16u << 10); /* was 16 MB before any body byte came */
+    memset(m.b, 0x41, 100000);
+    feed(h, 0, m.b, 100000, 1460); /* more of the record: the room doubles as it fills */
+    assert_true(h->al.mc.used - base >= 100000 && h->al.mc.used - base <= 2 * (100000 + 2048 + 64));
+    assert_int_equal(h->rec.anomalies, 0);
+    h_free(h);
+}
+
 /* TRANSFORM header: one encrypted event per flow, whatever the count */
 static void test_smb3_transform(void **s)
 {
@@ -2179,6 +2204,7 @@ int main(void)
         cmocka_unit_test(test_smb2_compound),
         cmocka_unit_test(test_smb2_bad_next),
         cmocka_unit_test(test_smb2_chain_cap),
+        cmocka_unit_test(test_nbss_length_lie),
         cmocka_unit_test(test_smb3_transform),
         cmocka_unit_test(test_smb_gap_resync),
         cmocka_unit_test(test_smb_gap_in_record),

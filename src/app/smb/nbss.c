@@ -145,12 +145,22 @@ static void smb_state_free(struct app_ctx *ctx, void *state)
     app_free(ctx, st, st->alloc_size);
 }
 
-/* Makes room for need bytes, keeping what is buffered. */
-static bool nbss_buf_reserve(struct app_ctx *ctx, struct nbss_dir *d, uint32_t need)
+/*
+ * Makes room for need bytes, keeping what is buffered.  The room grows by doubling up to limit (the record's
+ * length), so a record is charged for the bytes that came, not for the length its NetBIOS header declares: a 4-byte
+ * header claiming 16 MB followed by nothing must not take 16 MB of the app-layer memcap (make stress, nbss flood).
+ */
+static bool nbss_buf_reserve(struct app_ctx *ctx, struct nbss_dir *d, uint32_t need, uint32_t limit)
 {
     if (d->buf_cap >= need)
         return true;
-    uint32_t cap = need < 4096 ? 4096 : need;
+    uint64_t grown = d->buf_cap < 4096 ? 4096 : (uint64_t)d->buf_cap;
+    while (grown < need)
+        grown *= 2;
+    uint32_t top = limit < 4096 ? 4096 : limit;
+    uint32_t cap = grown > top ? top : (uint32_t)grown;
+    if (cap < need)
+        cap = need;
     uint8_t *nb = app_alloc(ctx, cap);
     if (!nb)
         return false;
@@ -254,8 +264,8 @@ static void nbss_decide_large(struct app_ctx *ctx, struct smb_state *st, int dir
         d->buf_len = 0;
         return;
     }
-    if (d->rec_len <= SMB_MAX_RECORD && nbss_buf_reserve(ctx, d, d->rec_len)) {
-        d->mode = NB_BUF;
+    if (d->rec_len <= SMB_MAX_RECORD) {
+        d->mode = NB_BUF; /* the buffer grows as the record's bytes come (nbss_buf_reserve) */
         return;
     }
     app_anomaly(ctx, dir, "smb_record_too_large", "SMB record larger than the buffering limit: skipped");
@@ -383,7 +393,7 @@ static size_t nbss_body(struct app_ctx *ctx, struct smb_state *st, int dir, stru
             nbss_dispatch(ctx, st, dir, p, take);
             return take;
         }
-        if (!nbss_buf_reserve(ctx, d, d->rec_len)) {
+        if (!nbss_buf_reserve(ctx, d, d->buf_len + (uint32_t)take, d->rec_len)) {
             app_anomaly(ctx, dir, "smb_memcap", "no memory to buffer an SMB record: skipped");
             d->mode = NB_SKIP;
             d->rec_got = d->buf_len;
@@ -404,7 +414,7 @@ static size_t nbss_body(struct app_ctx *ctx, struct smb_state *st, int dir, stru
     case NB_PREFIX:
         want = SMB_STREAM_PREFIX - d->buf_len;
         take = n < want ? n : want;
-        if (!nbss_buf_reserve(ctx, d, SMB_STREAM_PREFIX)) {
+        if (!nbss_buf_reserve(ctx, d, SMB_STREAM_PREFIX, SMB_STREAM_PREFIX)) {
             d->mode = NB_SKIP;
             d->rec_got = d->buf_len;
             d->buf_len = 0;
