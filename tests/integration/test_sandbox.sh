@@ -124,7 +124,10 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(5):
     s.sendto(b'sandboxed live test %d' % i, ('127.0.0.1', $port))
 "
-sleep 3
+# the flow times out 2 s after its last packet, at the next whole-second tick; wait for its record (at most 10 s:
+# under ASan on a loaded machine a fixed sleep was too short), then stop
+sleep 2
+for _ in $(seq 80); do grep -q '"event_type":"flow"' "$out/eve.json" 2>/dev/null && break; sleep 0.1; done
 kill -INT $pid
 wait $pid
 echo "live_rc=$?" >"$W/live.rc"
