@@ -58,7 +58,7 @@ $(B)/tsan/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TSAN_CFLAGS) -DMEDSENTRY_VERSION='"$(VERSION)"' -DMEDSENTRY_GIT_REV='"$(GIT_REV)"' -c -o $@ $<
 
-$(B)/tsan/tests/%: tests/unit/%.c tests/unit/unit.h $(TSAN_LIB)
+$(B)/tsan/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(TSAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(TSAN_CFLAGS) -Itests/unit -o $@ $< $(TSAN_LIB) $(LIBS) -lcmocka
 
@@ -82,11 +82,11 @@ $(B)/asan/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -DMEDSENTRY_VERSION='"$(VERSION)"' -DMEDSENTRY_GIT_REV='"$(GIT_REV)"' -c -o $@ $<
 
-$(B)/release/tests/%: tests/unit/%.c tests/unit/unit.h $(REL_LIB)
+$(B)/release/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(RELEASE_CFLAGS) -Itests/unit -o $@ $< $(REL_LIB) $(LIBS) -lcmocka
 
-$(B)/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB)
+$(B)/asan/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(ASAN_LIB) $(LIBS) -lcmocka
 

@@ -560,6 +560,28 @@ static void query_usage(FILE *fp, const char *cmd)
                     "  --json          one JSON object per line (the record as in assets.json) instead of a table\n");
 }
 
+sqlite3 *query_open_store(const char *db_path, const char *logdir, char *path, size_t pathlen)
+{
+    if (db_path)
+        snprintf(path, pathlen, "%s", db_path);
+    else
+        snprintf(path, pathlen, "%s/medsentry.db", logdir);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        log_error("%s: %s (a run with -l %s writes it)", path, strerror(errno), db_path ? "DIR" : logdir);
+        return NULL;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        log_error("%s: not a medsentry store (not a regular file)", path);
+        return NULL;
+    }
+    char err[1400];
+    sqlite3 *db = store_open_readonly(path, err, sizeof(err));
+    if (!db)
+        log_error("%s", err);
+    return db;
+}
+
 int query_main(int argc, char **argv)
 {
     const char *cmd = argv[0];
@@ -660,25 +682,9 @@ int query_main(int argc, char **argv)
     }
 
     char path[1100];
-    if (db_path)
-        snprintf(path, sizeof(path), "%s", db_path);
-    else
-        snprintf(path, sizeof(path), "%s/medsentry.db", logdir);
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        log_error("%s: %s (a run with -l %s writes it)", path, strerror(errno), db_path ? "DIR" : logdir);
+    sqlite3 *db = query_open_store(db_path, logdir, path, sizeof(path));
+    if (!db)
         return 1;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        log_error("%s: not a medsentry store (not a regular file)", path);
-        return 1;
-    }
-    char err[1400];
-    sqlite3 *db = store_open_readonly(path, err, sizeof(err));
-    if (!db) {
-        log_error("%s", err);
-        return 1;
-    }
     /* One read transaction: both passes of a table see the same rows while a sensor keeps writing. */
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     int rc = alerts ? query_alerts(db, path, &q) : query_assets(db, path, role, q.json);

@@ -2,6 +2,7 @@
  * phi.c - keyed-hash pseudonyms for PHI (see phi.h), with OpenSSL libcrypto.
  */
 #include "core/phi.h"
+#include "core/str.h"
 #include "core/ofile.h"
 
 #include <errno.h>
@@ -36,17 +37,6 @@ const struct config_module privacy_config_module = {
 
 static const char hexdig[] = "0123456789abcdef";
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The file holds exactly 64 hex characters and an optional newline: anything else is not a key we wrote, and a
  * key that is silently different would unlink every pseudonym from the earlier ones. */
 static int key_read(uint8_t key[PHI_KEY_LEN], int fd, const char *path, char *err, size_t errlen)
@@ -71,7 +61,7 @@ static int key_read(uint8_t key[PHI_KEY_LEN], int fd, const char *path, char *er
         return PHI_KEY_INVALID;
     }
     for (int i = 0; i < PHI_KEY_LEN; i++) {
-        int hi = hexval((unsigned char)text[2 * i]), lo = hexval((unsigned char)text[2 * i + 1]);
+        int hi = str_hexval((unsigned char)text[2 * i]), lo = str_hexval((unsigned char)text[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             snprintf(err, errlen, "%s: PHI key file holds a character that is not hex (at byte %d)", path,
                      hi < 0 ? 2 * i + 1 : 2 * i + 2);

@@ -1,5 +1,5 @@
 /*
- * str.h - bounded copies of strings that are already UTF-8 (decoded names, hints).
+ * str.h - bounded copies of strings that are already UTF-8 (decoded names, hints), and hex digits.
  */
 #ifndef MEDSENTRY_CORE_STR_H
 #define MEDSENTRY_CORE_STR_H
@@ -22,6 +22,18 @@ static inline bool str_copy_utf8(char *out, size_t cap, const char *s)
     memcpy(out, s, l);
     out[l] = '\0';
     return cut;
+}
+
+/* The value of one hex digit (either case), or -1. */
+static inline int str_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 #endif

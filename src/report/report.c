@@ -788,29 +788,13 @@ int report_main(int argc, char **argv)
     }
 
     char path[1100], out_path[1100];
-    if (db_path)
-        snprintf(path, sizeof(path), "%s", db_path);
-    else
-        snprintf(path, sizeof(path), "%s/medsentry.db", logdir);
     if (!out) {
         snprintf(out_path, sizeof(out_path), "%s/report.html", logdir);
         out = out_path;
     }
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        log_error("%s: %s (a run with -l %s writes it)", path, strerror(errno), db_path ? "DIR" : logdir);
+    r.db = query_open_store(db_path, logdir, path, sizeof(path));
+    if (!r.db)
         return 1;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        log_error("%s: not a medsentry store (not a regular file)", path);
-        return 1;
-    }
-    char err[1400];
-    r.db = store_open_readonly(path, err, sizeof(err));
-    if (!r.db) {
-        log_error("%s", err);
-        return 1;
-    }
     r.path = path;
     /* One read transaction: every section sees the same rows while a sensor keeps writing. */
     sqlite3_exec(r.db, "BEGIN", NULL, NULL, NULL);

@@ -6,6 +6,7 @@
  * type, gaps, truncation).
  */
 #include "unit.h"
+#include "vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,41 +21,6 @@
 
 /* ---- byte vector builder -------------------------------------------------------------------- */
 
-struct vec {
-    uint8_t b[8192];
-    size_t n;
-};
-
-static void put(struct vec *v, const void *p, size_t n)
-{
-    assert_true(v->n + n <= sizeof(v->b));
-    memcpy(v->b + v->n, p, n);
-    v->n += n;
-}
-static void u8(struct vec *v, uint8_t x)
-{
-    put(v, &x, 1);
-}
-static void be16(struct vec *v, uint16_t x)
-{
-    u8(v, (uint8_t)(x >> 8));
-    u8(v, (uint8_t)x);
-}
-static void be32(struct vec *v, uint32_t x)
-{
-    be16(v, (uint16_t)(x >> 16));
-    be16(v, (uint16_t)x);
-}
-static void le16(struct vec *v, uint16_t x)
-{
-    u8(v, (uint8_t)x);
-    u8(v, (uint8_t)(x >> 8));
-}
-static void le32(struct vec *v, uint32_t x)
-{
-    le16(v, (uint16_t)x);
-    le16(v, (uint16_t)(x >> 16));
-}
 static void item(struct vec *v, uint8_t type, const void *p, size_t n)
 {
     u8(v, type);

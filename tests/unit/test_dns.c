@@ -8,6 +8,8 @@
  * EVE shape, and the name map's lookup, LRU eviction and memcap.
  */
 #include "unit.h"
+#define VEC_CAP 70000
+#include "vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,31 +26,6 @@
 
 /* ---- message builder ---- */
 
-struct vec {
-    uint8_t b[70000];
-    size_t n;
-};
-
-static void put(struct vec *v, const void *p, size_t n)
-{
-    assert_true(v->n + n <= sizeof(v->b));
-    memcpy(v->b + v->n, p, n);
-    v->n += n;
-}
-static void u8(struct vec *v, uint8_t x)
-{
-    put(v, &x, 1);
-}
-static void be16(struct vec *v, uint16_t x)
-{
-    u8(v, (uint8_t)(x >> 8));
-    u8(v, (uint8_t)x);
-}
-static void be32(struct vec *v, uint32_t x)
-{
-    be16(v, (uint16_t)(x >> 16));
-    be16(v, (uint16_t)x);
-}
 static void hdr(struct vec *v, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar)
 {
     be16(v, id);

@@ -12,6 +12,8 @@
  * malformed DER).
  */
 #include "unit.h"
+#define VEC_CAP 4096
+#include "vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,26 +30,6 @@
 
 /* ---- byte vector builder -------------------------------------------------------------------- */
 
-struct vec {
-    uint8_t b[4096];
-    size_t n;
-};
-
-static void put(struct vec *v, const void *p, size_t n)
-{
-    assert_true(v->n + n <= sizeof(v->b));
-    memcpy(v->b + v->n, p, n);
-    v->n += n;
-}
-static void u8(struct vec *v, uint8_t x)
-{
-    put(v, &x, 1);
-}
-static void be16(struct vec *v, uint16_t x)
-{
-    u8(v, (uint8_t)(x >> 8));
-    u8(v, (uint8_t)x);
-}
 static void be24(struct vec *v, uint32_t x)
 {
     u8(v, (uint8_t)(x >> 16));
